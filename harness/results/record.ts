@@ -1,0 +1,228 @@
+/**
+ * The run record: the only thing that crosses from the harness to the store and the site.
+ * One zod schema, shared by all three; exported as JSON Schema to results/schema.json.
+ */
+import { z } from 'zod';
+
+export const RECORD_SCHEMA_VERSION = 1;
+
+export const runStatus = z.enum(['completed', 'diverged', 'timeout', 'failed']);
+export type RunStatus = z.infer<typeof runStatus>;
+
+export const tierName = z.enum(['smoke', 'cpu', 'gpu']);
+export type TierName = z.infer<typeof tierName>;
+
+export const family = z.enum(['dense', 'moe', 'hybrid', 'other']);
+
+const nonNegative = z.number().finite().nonnegative();
+
+/** How a task scores a model: the metric's name, unit and direction. */
+export const qualityMetric = z.object({
+  name: z.string(), // 'accuracy', 'bits per character', 'weighted MSE'
+  unit: z.string(), // '%', 'bpc', ''
+  higherIsBetter: z.boolean(),
+});
+export type QualityMetric = z.infer<typeof qualityMetric>;
+
+/** Energy: either measured with a named method, or not measured with the reason. */
+export const energyReading = z.discriminatedUnion('measured', [
+  z.object({
+    measured: z.literal(true),
+    method: z.enum(['nvml-energy-counter', 'nvml-power-sampled', 'rapl']),
+    /** what was metered, e.g. 'NVIDIA H200 ×1' or 'package-0+package-1' */
+    devices: z.string(),
+    grossJoules: nonNegative,
+    /** idle power measured before the run, over idleSeconds */
+    idleWatts: nonNegative,
+    idleSeconds: nonNegative,
+    /** gross − idle × window; may be small or (with sensor noise) slightly negative */
+    netJoules: z.number().finite(),
+    windowSeconds: nonNegative,
+    samples: z.number().int().nonnegative(),
+  }),
+  z.object({ measured: z.literal(false), reason: z.string().min(1) }),
+]);
+export type EnergyReading = z.infer<typeof energyReading>;
+
+export const routingLayerStats = z.object({
+  layer: z.string(),
+  experts: z.number().int().positive(),
+  /** share of routed slots per expert, sums to 1 */
+  load: z.array(nonNegative),
+  maxVio: nonNegative,
+  coefficientOfVariation: nonNegative,
+  effectiveExperts: nonNegative,
+  /** mean per-example routing entropy / log E, in [0, 1]; null without router probabilities */
+  routingEntropy: z.number().min(0).max(1).nullable(),
+  /** NMI between expert choice and the task's group label, in [0, 1] */
+  nmi: z.number().min(0).max(1),
+  /** counts[group][expert] of top-1 choices */
+  counts: z.array(z.array(z.number().int().nonnegative())),
+});
+export type RoutingLayerStats = z.infer<typeof routingLayerStats>;
+
+export const legibility = z.object({
+  /** share of hidden activations that are exactly zero (or below 1e-6) */
+  activationSparsity: z.number().min(0).max(1).nullable(),
+  /** share of parameters whose value moved in a sampled step (on Δθ) */
+  updateDensity: z.number().min(0).max(1).nullable(),
+  /** share of parameters with a non-zero gradient in a sampled step */
+  gradientDensity: z.number().min(0).max(1).nullable(),
+  routing: z.array(routingLayerStats).default([]),
+  superposition: z
+    .object({
+      dimensionsPerFeature: nonNegative,
+      perFeatureDimensionality: z.array(nonNegative),
+    })
+    .nullable()
+    .default(null),
+  /** quality drop per group when one expert is masked: matrix[expert][group] */
+  ablation: z
+    .object({ layer: z.string(), matrix: z.array(z.array(z.number())), diagonalDominance: z.number() })
+    .nullable()
+    .default(null),
+});
+export type Legibility = z.infer<typeof legibility>;
+
+export const curvePoint = z.object({
+  step: z.number().int().nonnegative(),
+  /** executed training FLOPs spent so far */
+  flops: nonNegative,
+  /** analytic model FLOPs of the steps so far */
+  modelFlops: nonNegative,
+  /** training wall seconds so far (evaluation excluded) */
+  seconds: nonNegative,
+  /** gross joules so far, null where energy is not measured */
+  joules: nonNegative.nullable(),
+  /** mean training loss since the previous point (task loss, without aux loss) */
+  trainLoss: z.number().nullable(),
+  /** held-out quality in the task's metric */
+  quality: z.number(),
+  /** held-out task loss */
+  evalLoss: z.number(),
+  legibility: legibility.optional(),
+});
+export type CurvePoint = z.infer<typeof curvePoint>;
+
+export const fingerprint = z.object({
+  cpu: z.string(),
+  cpuCores: z.number().int().nonnegative(),
+  gpus: z.array(z.object({ model: z.string(), vendor: z.string(), memoryMB: z.number().nullable() })),
+  memoryBytes: nonNegative,
+  os: z.string(),
+  node: z.string(),
+  tfjs: z.string(),
+  backend: z.string(),
+  /** the backend's own version, e.g. tfjs-backend-wasm 4.22.0 */
+  backendVersion: z.string().nullable(),
+  /** 'cpu' or the accelerator that ran */
+  device: z.string(),
+  gitCommit: z.string().nullable(),
+  gitDirty: z.boolean().nullable(),
+});
+export type Fingerprint = z.infer<typeof fingerprint>;
+
+export const runRecord = z
+  .object({
+    schemaVersion: z.literal(RECORD_SCHEMA_VERSION),
+    /** unique per execution: <tier>.<task>.<arch>.s<seed>.<utc time> */
+    id: z.string().regex(/^[a-z0-9][a-z0-9.-]*$/),
+    /** same for every execution of the same (task, tier, seed, architecture source, harness version) */
+    key: z.string().regex(/^[0-9a-f]{16}$/),
+    status: runStatus,
+    /** why a run did not complete: what happened and what to fix */
+    failure: z.object({ phase: z.enum(['load', 'build', 'train', 'eval']), message: z.string() }).nullable(),
+    startedAt: z.iso.datetime(),
+    finishedAt: z.iso.datetime(),
+    harnessVersion: z.string(),
+    task: z.object({
+      id: z.string(),
+      tier: tierName,
+      seed: z.number().int(),
+      /** set when the task's data were regenerated from a held-out seed */
+      variantSeed: z.number().int().nullable(),
+      metric: qualityMetric,
+    }),
+    architecture: z.object({
+      name: z.string().max(63),
+      family,
+      description: z.string().max(500),
+      reference: z.string().max(300).nullable(),
+      /** 'baseline' for baselines/, else the module path as given */
+      origin: z.string(),
+      /** SHA-256 of the module source */
+      sourceHash: z.string().regex(/^[0-9a-f]{64}$/),
+      hyperparameters: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
+    }),
+    params: z.object({ total: z.number().int().nonnegative(), active: z.number().int().nonnegative() }),
+    training: z.object({
+      optimizer: z.string(),
+      learningRate: nonNegative,
+      batchSize: z.number().int().positive(),
+      steps: z.number().int().nonnegative(),
+      examples: z.number().int().nonnegative(),
+      /** executed-FLOP budget of the tier */
+      budgetFlops: nonNegative,
+      timeLimitSeconds: nonNegative,
+      /** training wall time, device-synced, evaluation excluded */
+      wallSeconds: nonNegative,
+      /** first step (graph set-up, kernel JIT), part of wallSeconds, also shown apart */
+      firstStepSeconds: nonNegative,
+      evalSeconds: nonNegative,
+    }),
+    flops: z.object({
+      /** counted at run time by wrapping the backend's kernels, training steps only */
+      executed: nonNegative,
+      /** analytic: 6·N_active per example/token + attention */
+      model: nonNegative,
+      /** executed FLOPs by kernel kind */
+      byKind: z.record(z.string(), nonNegative),
+      perStep: nonNegative,
+    }),
+    energy: energyReading,
+    /** sampled power, downsampled to at most 200 points; empty where not measured */
+    powerTrace: z.array(z.object({ t: nonNegative, watts: nonNegative })),
+    memory: z.object({ peakTensorBytes: nonNegative, peakRssBytes: nonNegative }),
+    curve: z.array(curvePoint),
+    final: z
+      .object({
+        quality: z.number(),
+        evalLoss: z.number(),
+        /** per subtask or per class where the task defines them */
+        subQualities: z.record(z.string(), z.number()),
+        legibility: legibility,
+      })
+      .nullable(),
+    backend: z.object({ name: z.string(), reason: z.string() }),
+    fingerprint,
+    /** like is ranked only against like: '<device> ×<count> · <backend>' */
+    hardwareClass: z.string(),
+    /** SHA-256 of the canonical JSON of every other field */
+    contentHash: z.string().regex(/^[0-9a-f]{64}$/),
+  })
+  .superRefine((r, ctx) => {
+    // Figures that contradict each other are malformed, not merely surprising.
+    if (r.status === 'completed') {
+      if (r.final === null) ctx.addIssue({ code: 'custom', message: 'a completed run must have final results' });
+      if (r.flops.executed < r.training.budgetFlops)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['flops', 'executed'],
+          message: `a completed run spent ${r.flops.executed} executed FLOPs, below its budget ${r.training.budgetFlops}`,
+        });
+    } else if (r.failure === null) {
+      ctx.addIssue({ code: 'custom', path: ['failure'], message: `a ${r.status} run must say why` });
+    }
+    for (let i = 1; i < r.curve.length; i++) {
+      const a = r.curve[i - 1];
+      const b = r.curve[i];
+      if (a && b && (b.flops < a.flops || b.seconds < a.seconds || b.step < a.step))
+        ctx.addIssue({ code: 'custom', path: ['curve', i], message: 'curve points must not go backwards' });
+    }
+    if (Date.parse(r.finishedAt) < Date.parse(r.startedAt))
+      ctx.addIssue({ code: 'custom', path: ['finishedAt'], message: 'finishedAt is before startedAt' });
+  });
+
+export type RunRecord = z.infer<typeof runRecord>;
+/** A record before its content hash is computed. */
+export type UnhashedRecord = Omit<RunRecord, 'contentHash'>;
