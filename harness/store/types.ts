@@ -2,7 +2,9 @@
  * The store's public shape: what the CLI writes through and what the site reads.
  * The site imports only these types and the read functions, never tfjs.
  */
-import type { RunRecord, RunStatus, TierName } from '../results/record.ts';
+import type { QualityMetric, RunRecord, RunStatus, TierName } from '../results/record.ts';
+
+export type Family = 'dense' | 'moe' | 'hybrid' | 'other';
 
 /** mean with a 95% t-interval over seeds; lo = hi = mean when n = 1 */
 export interface Interval {
@@ -11,6 +13,10 @@ export interface Interval {
   hi: number;
   n: number;
 }
+
+/** The cost axes the leaderboard can plot against; each has its own Pareto frontier. */
+export type CostAxis = 'executedFlops' | 'modelFlops' | 'wallSeconds' | 'energyJoules';
+export const COST_AXES: readonly CostAxis[] = ['executedFlops', 'modelFlops', 'wallSeconds', 'energyJoules'];
 
 export interface LeaderboardFilter {
   /** a task id, or 'all' for the geometric mean over tasks */
@@ -21,16 +27,31 @@ export interface LeaderboardFilter {
 
 export interface LeaderboardRow {
   architecture: string;
-  family: 'dense' | 'moe' | 'hybrid' | 'other';
+  family: Family;
   description: string;
+  /** completed runs (seeds) behind the figures; for 'all', the fewest on any one task */
   seeds: number;
+  /** completed runs behind the figures */
   runIds: string[];
+  /** runs of this architecture in the same slice that did not complete (not counted in any mean) */
+  failedRuns: number;
+  /** the task(s) this row aggregates: one, or every task it ran for 'all' */
+  tasks: string[];
   /** the task's metric at budget (for 'all': null, the multiplier is the headline) */
   quality: Interval | null;
-  /** dense FLOPs-to-dense-final-quality ÷ this architecture's; null when no dense runs or never reached */
+  /**
+   * dense FLOPs-to-dense-final-quality ÷ this architecture's (executed FLOPs); null when no
+   * dense runs or never reached. For 'all': geometric mean over tasks of the per-task
+   * mean, lo and hi (a summary band, not a t-interval), n = number of tasks.
+   */
   multiplier: Interval | null;
   /** why multiplier is null, when it is */
   multiplierNote: string | null;
+  /** the same multiplier read on training wall seconds */
+  multiplierSeconds: Interval | null;
+  /** the same multiplier read on joules; null unless every run involved measured energy */
+  multiplierJoules: Interval | null;
+  /** for 'all': geometric means over tasks of the per-task figures */
   executedFlops: Interval;
   modelFlops: Interval;
   wallSeconds: Interval;
@@ -46,12 +67,16 @@ export interface LeaderboardRow {
     activationSparsity: number | null;
     updateDensity: number | null;
   };
-  /** on the Pareto frontier of (executed FLOPs, quality) */
+  /** on the Pareto frontier of (executed FLOPs, quality) — for 'all': (executed FLOPs, multiplier) */
   pareto: boolean;
+  /** on the Pareto frontier for each cost axis (false on energy when energy is null) */
+  paretoBy: Record<CostAxis, boolean>;
 }
 
 export interface RunSummary {
   id: string;
+  architecture: string;
+  family: Family;
   task: string;
   tier: TierName;
   seed: number;
@@ -59,14 +84,50 @@ export interface RunSummary {
   quality: number | null;
   executedFlops: number;
   wallSeconds: number;
+  /** null when energy was not measured */
+  energyJoules: number | null;
   hardwareClass: string;
   startedAt: string;
+  harnessVersion: string;
 }
 
 export interface Facets {
   tasks: string[];
   tiers: TierName[];
   hardwareClasses: string[];
+  /** each task's metric (name, unit, direction), for axis labels */
+  metrics: Record<string, QualityMetric>;
+  /** the (task, tier, hardware class) slices that hold at least one run */
+  slices: { task: string; tier: TierName; hardwareClass: string; runs: number }[];
+}
+
+export interface ArchitectureSummary {
+  name: string;
+  family: Family;
+  description: string;
+  runs: number;
+}
+
+export interface ArchitectureDetail {
+  name: string;
+  /** from the most recent run */
+  family: Family;
+  description: string;
+  reference: string | null;
+  origin: string;
+  hyperparameters: Record<string, string | number | boolean>;
+  /** every source hash seen under this name, most recent first */
+  sources: { sourceHash: string; runs: number; firstStartedAt: string; lastStartedAt: string }[];
+  /** every run, most recent first */
+  runs: RunSummary[];
+}
+
+/** One task on the compare page: each side's row in that task's leaderboard, or null */
+export interface CompareRow {
+  task: string;
+  metric: QualityMetric;
+  a: LeaderboardRow | null;
+  b: LeaderboardRow | null;
 }
 
 export type IngestOutcome = 'inserted' | 'unchanged';
@@ -78,6 +139,11 @@ export interface Store {
   facets(): Promise<Facets>;
   leaderboard(filter: LeaderboardFilter): Promise<LeaderboardRow[]>;
   run(id: string): Promise<RunRecord | null>;
-  runs(filter?: { architecture?: string; task?: string; tier?: TierName }): Promise<RunSummary[]>;
+  runs(filter?: { architecture?: string; task?: string; tier?: TierName; hardwareClass?: string }): Promise<RunSummary[]>;
+  architectures(): Promise<ArchitectureSummary[]>;
+  /** null for an unknown name */
+  architecture(name: string): Promise<ArchitectureDetail | null>;
+  /** every task either architecture ran in the tier and hardware class */
+  compare(a: string, b: string, filter: { tier: TierName; hardwareClass: string }): Promise<CompareRow[]>;
   close(): Promise<void>;
 }
