@@ -1,0 +1,202 @@
+/**
+ * The leaderboard's arithmetic, pure so it can be tested on hand-made numbers:
+ * intervals over seeds, geometric means, Pareto frontiers and the compute multiplier.
+ */
+import { mean as ssMean, sampleStandardDeviation } from 'simple-statistics';
+import type { Interval } from './types.ts';
+
+/** t_{0.975, df} for df = 1..30; beyond 30 a Cornish–Fisher expansion is accurate to ~1e-5. */
+const T975 = [
+  12.7062047, 4.30265273, 3.18244631, 2.77644511, 2.57058184, 2.44691185, 2.36462425, 2.30600414, 2.26215716,
+  2.22813885, 2.20098516, 2.17881283, 2.16036866, 2.14478669, 2.13144955, 2.1199053, 2.10981558, 2.10092204,
+  2.09302405, 2.08596345, 2.07961384, 2.07387307, 2.06865761, 2.06389856, 2.05953855, 2.05552944, 2.05183052,
+  2.04840714, 2.04522964, 2.04227246,
+];
+
+/** The 97.5% quantile of Student's t with df degrees of freedom (two-sided 95%). */
+export function tQuantile975(df: number): number {
+  if (!(df >= 1)) throw new RangeError(`degrees of freedom must be ≥ 1, got ${df}`);
+  const d = Math.floor(df);
+  const tabled = T975[d - 1];
+  if (tabled !== undefined) return tabled;
+  const z = 1.959963984540054;
+  const z3 = z ** 3;
+  const z5 = z ** 5;
+  const z7 = z ** 7;
+  return (
+    z +
+    (z3 + z) / (4 * d) +
+    (5 * z5 + 16 * z3 + 3 * z) / (96 * d ** 2) +
+    (3 * z7 + 19 * z5 + 17 * z3 - 15 * z) / (384 * d ** 3)
+  );
+}
+
+/** Mean and 95% Student-t interval; n = 1 gives lo = hi = mean. Throws on no values. */
+export function meanInterval(values: readonly number[]): Interval {
+  const n = values.length;
+  if (n === 0) throw new RangeError('meanInterval needs at least one value');
+  const m = ssMean(values as number[]);
+  if (n === 1) return { mean: m, lo: m, hi: m, n };
+  const half = (tQuantile975(n - 1) * sampleStandardDeviation(values as number[])) / Math.sqrt(n);
+  return { mean: m, lo: m - half, hi: m + half, n };
+}
+
+/** exp(mean(log x)); null when empty or any value is not positive (a log would be undefined). */
+export function geometricMean(values: readonly number[]): number | null {
+  if (values.length === 0 || values.some((v) => !(v > 0))) return null;
+  return Math.exp(values.reduce((a, v) => a + Math.log(v), 0) / values.length);
+}
+
+/**
+ * Combine per-task intervals into one 'all tasks' figure: the geometric mean of the
+ * means, of the lower and of the upper ends. A summary band, not a t-interval; n is the
+ * number of tasks. Null when any end is not positive.
+ */
+export function geometricInterval(intervals: readonly Interval[]): Interval | null {
+  const m = geometricMean(intervals.map((i) => i.mean));
+  const lo = geometricMean(intervals.map((i) => i.lo));
+  const hi = geometricMean(intervals.map((i) => i.hi));
+  if (m === null || lo === null || hi === null) return null;
+  return { mean: m, lo, hi, n: intervals.length };
+}
+
+/**
+ * Which points are on the Pareto frontier of (cost lower-better, quality): a point is on
+ * it when no other point is at least as cheap and at least as good, and strictly one of
+ * the two. Identical points are all on it. Points with a null cost are never on it.
+ */
+export function paretoFrontier(
+  points: readonly { cost: number | null; quality: number }[],
+  higherIsBetter: boolean,
+): boolean[] {
+  const better = (a: number, b: number) => (higherIsBetter ? a > b : a < b);
+  const atLeast = (a: number, b: number) => (higherIsBetter ? a >= b : a <= b);
+  return points.map((p, i) => {
+    if (p.cost === null || !Number.isFinite(p.cost) || !Number.isFinite(p.quality)) return false;
+    const pc = p.cost;
+    return !points.some(
+      (o, j) =>
+        j !== i &&
+        o.cost !== null &&
+        Number.isFinite(o.cost) &&
+        o.cost <= pc &&
+        atLeast(o.quality, p.quality) &&
+        (o.cost < pc || better(o.quality, p.quality)),
+    );
+  });
+}
+
+/** One curve as (cost so far, quality) pairs in order of cost. */
+export type Curve = readonly { x: number; quality: number }[];
+
+/** Relative slack so that a mean recomputed in another order still counts as reached. */
+const REACH_EPS = 1e-9;
+
+function reaches(q: number, target: number, higherIsBetter: boolean): boolean {
+  const slack = REACH_EPS * Math.max(1, Math.abs(target));
+  return higherIsBetter ? q >= target - slack : q <= target + slack;
+}
+
+/**
+ * The cost at which a curve first reaches `target`, reading between eval points with
+ * linear interpolation in log(cost). Before the first eval point there is nothing to
+ * read, so a curve already there at its first point reaches it at that point's cost.
+ * Points with cost ≤ 0 have no logarithm and are skipped. Null when never reached.
+ */
+export function costToReach(curve: Curve, target: number, higherIsBetter: boolean): number | null {
+  const pts = curve.filter((p) => p.x > 0 && Number.isFinite(p.x) && Number.isFinite(p.quality));
+  for (let i = 0; i < pts.length; i++) {
+    const b = pts[i] as { x: number; quality: number };
+    if (!reaches(b.quality, target, higherIsBetter)) continue;
+    const a = pts[i - 1];
+    if (!a || b.quality === a.quality) return b.x;
+    const t = Math.min(1, Math.max(0, (target - a.quality) / (b.quality - a.quality)));
+    if (t === 1) return b.x; // exact, without a round trip through logarithms
+    return Math.exp(Math.log(a.x) + t * (Math.log(b.x) - Math.log(a.x)));
+  }
+  return null;
+}
+
+/** A curve's quality at cost x (log-linear between points; its last value held after its end). */
+function qualityAt(pts: Curve, x: number): number {
+  const last = pts[pts.length - 1] as { x: number; quality: number };
+  if (x >= last.x) return last.quality;
+  for (let i = 1; i < pts.length; i++) {
+    const a = pts[i - 1] as { x: number; quality: number };
+    const b = pts[i] as { x: number; quality: number };
+    if (x <= b.x) {
+      if (b.x === a.x) return b.quality;
+      const t = (Math.log(x) - Math.log(a.x)) / (Math.log(b.x) - Math.log(a.x));
+      return a.quality + t * (b.quality - a.quality);
+    }
+  }
+  return last.quality;
+}
+
+/**
+ * The seed-averaged curve: every curve read (log-linearly) at the union of their eval
+ * costs, from the latest first point on, each holding its final value after its own end
+ * (runs stop a step past the budget, so their ends differ slightly). Its last value is
+ * therefore the mean of the final qualities.
+ */
+export function meanCurve(curves: readonly Curve[]): Curve {
+  const clean = curves
+    .map((c) => c.filter((p) => p.x > 0 && Number.isFinite(p.x) && Number.isFinite(p.quality)))
+    .filter((c) => c.length > 0);
+  if (clean.length === 0) return [];
+  const start = Math.max(...clean.map((c) => (c[0] as { x: number }).x));
+  const xs = [...new Set(clean.flatMap((c) => c.map((p) => p.x)))].filter((x) => x >= start).sort((a, b) => a - b);
+  return xs.map((x) => ({ x, quality: clean.reduce((s, c) => s + qualityAt(c, x), 0) / clean.length }));
+}
+
+export interface MultiplierResult {
+  value: Interval | null;
+  note: string | null;
+}
+
+function fmt(x: number): string {
+  return Number(x.toPrecision(4)).toString();
+}
+
+/**
+ * The compute multiplier of an architecture against dense on one (task, tier, hardware
+ * class), on one cost axis:
+ *   target   = mean final quality over the dense runs
+ *   denseCost = cost at which the seed-averaged dense curve first reaches target
+ *   per run  = denseCost ÷ the cost at which that run's own curve first reaches target
+ * and the interval is over runs (seeds). Null with a note when there are no dense runs,
+ * or when any run never reached the target within its budget (a mean over only the runs
+ * that did would flatter the architecture). The dense architecture itself is the
+ * baseline and is 1 by definition.
+ */
+export function computeMultiplier(args: {
+  dense: readonly { curve: Curve; final: number }[];
+  runs: readonly Curve[];
+  higherIsBetter: boolean;
+  isBaseline?: boolean;
+  axisName?: string;
+}): MultiplierResult {
+  const { dense, runs, higherIsBetter } = args;
+  const axis = args.axisName ?? 'FLOPs';
+  if (dense.length === 0) return { value: null, note: 'no completed dense runs on this task, tier and hardware class' };
+  if (runs.length === 0) return { value: null, note: 'no completed runs' };
+  if (args.isBaseline) return { value: { mean: 1, lo: 1, hi: 1, n: runs.length }, note: null };
+  const target = dense.reduce((s, d) => s + d.final, 0) / dense.length;
+  const denseCost = costToReach(meanCurve(dense.map((d) => d.curve)), target, higherIsBetter);
+  if (denseCost === null || !(denseCost > 0)) {
+    return { value: null, note: `dense's averaged curve has no ${axis} reading at its final quality` };
+  }
+  const costs = runs.map((c) => costToReach(c, target, higherIsBetter));
+  const reached = costs.filter((c): c is number => c !== null && c > 0);
+  if (reached.length < costs.length) {
+    const missed = costs.length - reached.length;
+    return {
+      value: null,
+      note:
+        reached.length === 0
+          ? `never reached dense's final quality (${fmt(target)}) within budget: multiplier < 1`
+          : `${missed} of ${costs.length} seeds never reached dense's final quality (${fmt(target)}) within budget`,
+    };
+  }
+  return { value: meanInterval(reached.map((c) => denseCost / c)), note: null };
+}
