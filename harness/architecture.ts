@@ -121,6 +121,10 @@ export interface BuildContext {
   variable(name: string, shape: number[], init: Initializer): tf.Variable;
   /** a deterministic uniform [0, 1) stream derived from the seed */
   random(): number;
+  /** keep a non-trainable tensor (a mask, a fixed hash table) for the model's life; disposed with it */
+  constant<T extends tf.Tensor>(tensor: T): T;
+  /** every variable created through `variable`, in creation order: usually Model.variables */
+  variables(): tf.Variable[];
 }
 
 export type Initializer =

@@ -1,0 +1,10 @@
+#!/usr/bin/env node
+// The `middlepath` command: TypeScript sources run through tsx, no build step.
+import { register } from 'node:module';
+import { register as registerTsx } from 'tsx/esm/api';
+
+register('./resolve-hook.js', import.meta.url);
+registerTsx();
+
+const { main } = await import('../harness/cli.ts');
+process.exitCode = await main(process.argv);

@@ -1,0 +1,16 @@
+// Module resolution hook: an architecture module anywhere on disk imports
+// 'middlepath' and '@tensorflow/tfjs*' and gets the harness's own copies, so tensors,
+// kernels and the backend are shared with the harness (one tfjs engine per process).
+import { pathToFileURL } from 'node:url';
+
+const root = new URL('../', import.meta.url);
+const apiUrl = new URL('harness/api.ts', root).href;
+const rootParent = pathToFileURL(new URL('package.json', root).pathname).href;
+
+export async function resolve(specifier, context, nextResolve) {
+  if (specifier === 'middlepath') return { url: apiUrl, shortCircuit: true };
+  if (specifier === '@tensorflow/tfjs' || specifier.startsWith('@tensorflow/tfjs/') || specifier.startsWith('@tensorflow/tfjs-')) {
+    return nextResolve(specifier, { ...context, parentURL: rootParent });
+  }
+  return nextResolve(specifier, context);
+}

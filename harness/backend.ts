@@ -1,0 +1,112 @@
+/**
+ * Backend choice. `auto` takes the first that loads of tensorflow-gpu > tensorflow > webgpu >
+ * wasm > cpu. The optional native backends cannot install on machines without their
+ * download hosts or a GPU, so each is loaded by dynamic import and its failure kept as the
+ * reason it was passed over — the run record says which backend ran and why.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { registerKernels } from '../kernels/index.ts';
+import { useWasmBackend } from '../kernels/wasm-setup.ts';
+import { UsageError } from './errors.ts';
+
+export const BACKENDS = ['tensorflow-gpu', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
+export type BackendName = (typeof BACKENDS)[number];
+export type BackendChoice = BackendName | 'auto';
+
+export interface ActiveBackend {
+  name: BackendName;
+  /** tfjs's own name for it ('tensorflow' for both native builds) */
+  tfjsName: string;
+  /** why this one: the ones passed over and their errors */
+  reason: string;
+  /** 'cpu' or the accelerator's name */
+  device: string;
+  /** version of the package providing the backend */
+  version: string | null;
+  /** custom kernels registered over the stock ones */
+  kernels: string[];
+}
+
+const firstLine = (e: unknown) => String((e as Error)?.message ?? e).split('\n')[0]?.slice(0, 200) ?? 'unknown error';
+
+async function packageVersion(name: string): Promise<string | null> {
+  try {
+    const mod = (await import(`${name}/package.json`, { with: { type: 'json' } })) as { default: { version: string } };
+    return mod.default.version;
+  } catch {
+    return null;
+  }
+}
+
+/** Load one backend; throws with the reason it cannot run here. */
+async function load(name: BackendName): Promise<Omit<ActiveBackend, 'reason' | 'kernels'>> {
+  switch (name) {
+    case 'tensorflow-gpu': {
+      await import('@tensorflow/tfjs-node-gpu' as string);
+      if (!(await tf.setBackend('tensorflow'))) throw new Error('tfjs-node-gpu loaded but the tensorflow backend did not initialise');
+      return { name, tfjsName: 'tensorflow', device: 'cuda', version: await packageVersion('@tensorflow/tfjs-node-gpu') };
+    }
+    case 'tensorflow': {
+      await import('@tensorflow/tfjs-node' as string);
+      if (!(await tf.setBackend('tensorflow'))) throw new Error('tfjs-node loaded but the tensorflow backend did not initialise');
+      return { name, tfjsName: 'tensorflow', device: 'cpu', version: await packageVersion('@tensorflow/tfjs-node') };
+    }
+    case 'webgpu': {
+      // tfjs-backend-webgpu reads navigator.gpu at import time: provide Dawn's first.
+      const dawn = (await import('webgpu' as string)) as { create(flags: string[]): unknown; globals: Record<string, unknown> };
+      Object.assign(globalThis, dawn.globals);
+      const gpu = dawn.create([]) as { requestAdapter(): Promise<unknown> };
+      const nav: unknown = (globalThis as { navigator?: unknown }).navigator;
+      if (nav) Object.defineProperty(nav, 'gpu', { value: gpu, configurable: true });
+      else Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true });
+      if (!(await gpu.requestAdapter())) throw new Error('Dawn found no WebGPU adapter (needs a Vulkan driver and loader)');
+      await import('@tensorflow/tfjs-backend-webgpu' as string);
+      if (!(await tf.setBackend('webgpu'))) throw new Error('the webgpu backend did not initialise');
+      return { name, tfjsName: 'webgpu', device: 'gpu (webgpu)', version: await packageVersion('@tensorflow/tfjs-backend-webgpu') };
+    }
+    case 'wasm':
+      await useWasmBackend();
+      return { name, tfjsName: 'wasm', device: 'cpu', version: await packageVersion('@tensorflow/tfjs-backend-wasm') };
+    case 'cpu':
+      if (!(await tf.setBackend('cpu'))) throw new Error('the cpu backend did not initialise');
+      return { name, tfjsName: 'cpu', device: 'cpu', version: tf.version_core };
+  }
+}
+
+/** Pick and initialise a backend; register the custom kernels that apply to it. */
+export async function selectBackend(choice: BackendChoice): Promise<ActiveBackend> {
+  if (choice !== 'auto' && !BACKENDS.includes(choice)) {
+    throw new UsageError(`unknown backend '${choice}'; choose auto or one of: ${BACKENDS.join(', ')}`);
+  }
+  const candidates: BackendName[] = choice === 'auto' ? [...BACKENDS] : [choice];
+  const passedOver: string[] = [];
+  for (const name of candidates) {
+    try {
+      const loaded = await load(name);
+      await tf.ready();
+      const kernels = registerKernels(loaded.tfjsName);
+      const reason =
+        choice === 'auto'
+          ? `auto: first available${passedOver.length ? ` (passed over: ${passedOver.join('; ')})` : ''}`
+          : 'requested with --backend';
+      return { ...loaded, reason, kernels };
+    } catch (e) {
+      passedOver.push(`${name}: ${firstLine(e)}`);
+    }
+  }
+  throw new UsageError(`backend '${choice}' cannot run here: ${passedOver.join('; ')}`);
+}
+
+/** Report every backend's availability without keeping any (for `middlepath doctor`). */
+export async function probeBackends(): Promise<Array<{ name: BackendName; ok: boolean; detail: string }>> {
+  const out: Array<{ name: BackendName; ok: boolean; detail: string }> = [];
+  for (const name of BACKENDS) {
+    try {
+      const loaded = await load(name);
+      out.push({ name, ok: true, detail: `device ${loaded.device}, version ${loaded.version ?? 'unknown'}` });
+    } catch (e) {
+      out.push({ name, ok: false, detail: firstLine(e) });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,147 @@
+/**
+ * The `middlepath` command. Exit codes: 0 every run completed, 1 some run failed (still
+ * recorded) or a module could not be loaded, 2 bad usage.
+ */
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { BACKENDS, type BackendChoice } from './backend.ts';
+import { UsageError } from './errors.ts';
+import { baselineNames, loadArchitecture } from './load-architecture.ts';
+import { readRecordDir } from './results/files.ts';
+import { TASKS } from './tasks/index.ts';
+import { createReporter } from './report.ts';
+import { runSuite } from './suite.ts';
+import { HARNESS_VERSION } from './version.ts';
+
+const TIERS = ['smoke', 'cpu', 'gpu'] as const;
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
+  return n;
+}
+
+function buildProgram(setExit: (code: number) => void): Command {
+  const program = new Command()
+    .name('middlepath')
+    .description('Train dense, MoE and hybrid architectures on fixed tasks under fixed FLOP budgets; measure cost and capability.')
+    .version(HARNESS_VERSION)
+    .showHelpAfterError('(run with --help for usage)');
+
+  program
+    .command('run')
+    .description('run the standard suite (or a slice of it) and write a record per run')
+    .addOption(new Option('--tier <tier>', 'budget and size tier').choices(TIERS).default('smoke'))
+    .option('--task <id...>', `tasks to run (default all: ${TASKS.map((t) => t.spec.id).join(', ')})`)
+    .option('--arch <name-or-path...>', 'baseline names or paths to architecture modules (default every baseline)')
+    .option('--seeds <n>', "seeds per task and architecture (default: the tier's)", positiveInt)
+    .addOption(new Option('--backend <backend>', 'tfjs backend').choices(['auto', ...BACKENDS]).default('auto'))
+    .option('--out <dir>', 'where records go (DIR/runs/*.json)', 'results')
+    .option('--force', 're-run even when a record with the same key exists', false)
+    .option('--variant-seed <n>', "regenerate the tasks' data from this seed (held-out variants)", positiveInt)
+    .option('--json', 'print the records as JSON instead of a table', false)
+    .action(async (o: { tier: (typeof TIERS)[number]; task?: string[]; arch?: string[]; seeds?: number; backend: BackendChoice; out: string; force: boolean; variantSeed?: number; json: boolean }) => {
+      const controller = new AbortController();
+      let interrupts = 0;
+      const onSigint = () => {
+        interrupts++;
+        if (interrupts > 1) process.exit(130);
+        process.stderr.write('\ninterrupt: stopping after the current step (Ctrl-C again to quit now); nothing partial is written\n');
+        controller.abort();
+      };
+      process.on('SIGINT', onSigint);
+      const reporter = createReporter({ json: o.json });
+      try {
+        const result = await runSuite({
+          tier: o.tier,
+          tasks: o.task,
+          archs: o.arch,
+          seeds: o.seeds,
+          backend: o.backend,
+          outDir: o.out,
+          force: o.force,
+          variantSeed: o.variantSeed ?? null,
+          signal: controller.signal,
+          onEvent: reporter.event,
+          onRecord: await storeWriter(),
+        });
+        reporter.summary(result);
+        const failed = result.records.some((r) => r.status !== 'completed') || result.loadErrors.length > 0;
+        setExit(result.interrupted ? 130 : failed ? 1 : 0);
+      } finally {
+        reporter.stop();
+        process.off('SIGINT', onSigint);
+      }
+    });
+
+  const list = program.command('list').description('list tasks, architectures or recorded runs');
+  list
+    .command('tasks')
+    .description('the standard tasks with their metric and budgets')
+    .action(() => {
+      for (const t of TASKS) {
+        const budgets = TIERS.map((tier) => `${tier} ${t.tiers[tier].budgetFlops.toExponential(0)}`).join(', ');
+        console.log(`${t.spec.id.padEnd(14)} ${t.metric.name} (${t.metric.higherIsBetter ? 'higher' : 'lower'} is better); FLOP budgets: ${budgets}`);
+      }
+    });
+  list
+    .command('archs')
+    .description('the baselines')
+    .action(async () => {
+      for (const name of baselineNames()) {
+        const { architecture } = await loadArchitecture(name);
+        console.log(`${name.padEnd(16)} ${architecture.family.padEnd(7)} ${architecture.description}`);
+      }
+    });
+  list
+    .command('runs')
+    .description('recorded runs in DIR/runs')
+    .option('--out <dir>', 'records directory', 'results')
+    .action((o: { out: string }) => {
+      for (const parsed of readRecordDir(o.out)) {
+        if ('error' in parsed) console.log(`${parsed.path}: ${parsed.error}`);
+        else {
+          const r = parsed.record;
+          const q = r.final ? r.final.quality.toPrecision(4) : r.status;
+          console.log(`${r.id}  ${r.status.padEnd(9)} ${r.task.metric.name}=${q}  ${r.flops.executed.toExponential(2)} FLOPs  ${r.training.wallSeconds.toFixed(1)} s`);
+        }
+      }
+    });
+
+  program
+    .command('doctor')
+    .description('which backend auto picks and why, the device, the energy meter (or why none), versions')
+    .action(async () => {
+      const { doctor } = await import('./doctor.ts');
+      await doctor();
+    });
+
+  return program;
+}
+
+/** Index each record in the store as it lands, when the store module is present. */
+async function storeWriter(): Promise<((record: import('./results/record.ts').RunRecord) => Promise<void>) | undefined> {
+  return undefined;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let code = 0;
+  const program = buildProgram((c) => {
+    code = c;
+  });
+  program.exitOverride();
+  try {
+    await program.parseAsync(argv);
+    return code;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // help and version exit 0; every parse error is a usage error
+      return e.exitCode === 0 ? 0 : 2;
+    }
+    if (e instanceof UsageError) {
+      console.error(`middlepath: ${e.message}`);
+      return 2;
+    }
+    console.error(e);
+    return 1;
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * Loading architectures: a baseline by name (a module in baselines/) or any module by
+ * path. Every failure names the module and says what to fix.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, isAbsolute, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { type Architecture, isArchitecture } from './architecture.ts';
+import { ArchitectureError, UsageError } from './errors.ts';
+import { sha256 } from './results/files.ts';
+
+export const BASELINES_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'baselines');
+
+export interface LoadedArchitecture {
+  architecture: Architecture;
+  /** 'baseline' or the module path as given */
+  origin: string;
+  path: string;
+  sourceHash: string;
+}
+
+/** Baseline names, from the files in baselines/ (one architecture per file). */
+export function baselineNames(): string[] {
+  return readdirSync(BASELINES_DIR)
+    .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts') && !f.startsWith('_'))
+    .map((f) => basename(f, '.ts'))
+    .sort((a, b) => (a === 'dense' ? -1 : b === 'dense' ? 1 : a.localeCompare(b)));
+}
+
+const looksLikePath = (s: string) => s.includes('/') || s.includes('\\') || /\.(ts|mts|js|mjs)$/.test(s);
+
+export async function loadArchitecture(nameOrPath: string): Promise<LoadedArchitecture> {
+  const isBaseline = !looksLikePath(nameOrPath);
+  if (isBaseline && !baselineNames().includes(nameOrPath)) {
+    throw new UsageError(
+      `unknown architecture '${nameOrPath}'; the baselines are: ${baselineNames().join(', ')} — or give a path to a module, e.g. ./my-arch.ts`,
+    );
+  }
+  const path = isBaseline ? resolve(BASELINES_DIR, `${nameOrPath}.ts`) : isAbsolute(nameOrPath) ? nameOrPath : resolve(nameOrPath);
+  let source: string;
+  try {
+    if (!statSync(path).isFile()) throw new Error('not a file');
+    source = readFileSync(path, 'utf8');
+  } catch {
+    throw new UsageError(`architecture module ${nameOrPath} not found (looked for ${path})`);
+  }
+  let mod: { default?: unknown };
+  try {
+    mod = (await import(pathToFileURL(path).href)) as { default?: unknown };
+  } catch (e) {
+    throw new ArchitectureError(`${nameOrPath} failed to load: ${(e as Error).message.split('\n')[0]} — fix the module so that it imports cleanly`);
+  }
+  if (mod.default === undefined) {
+    throw new ArchitectureError(`${nameOrPath} has no default export — end it with \`export default defineArchitecture({ ... })\``);
+  }
+  if (!isArchitecture(mod.default)) {
+    throw new ArchitectureError(
+      `${nameOrPath}: the default export is not an architecture — wrap it in defineArchitecture({ name, family, description, build }) from 'middlepath'`,
+    );
+  }
+  if (isBaseline && mod.default.name !== nameOrPath) {
+    throw new ArchitectureError(`baselines/${nameOrPath}.ts declares name '${mod.default.name}'; a baseline's name must equal its file name`);
+  }
+  return { architecture: mod.default, origin: isBaseline ? 'baseline' : nameOrPath, path, sourceHash: sha256(source) };
+}

@@ -1,0 +1,158 @@
+/**
+ * Executed FLOPs, counted at run time by wrapping every kernel the backend registered and
+ * reading the shapes and attributes of each call. Only dispatches through the kernel
+ * registry are seen — forward, backward and optimizer alike — so a kernel that calls
+ * another internally is counted once. A multiply-add counts as 2 FLOPs.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+export type FlopKind = 'matmul' | 'conv' | 'elementwise' | 'reduction' | 'softmax' | 'movement';
+
+type Shape = readonly number[];
+interface CallInfo {
+  inputs: Shape[];
+  outputs: Shape[];
+  attrs: Record<string, unknown>;
+}
+
+const size = (s: Shape | undefined) => (s ? s.reduce((a, b) => a * b, 1) : 0);
+const last = (s: Shape | undefined, fromEnd: number) => (s ? (s[s.length - fromEnd] ?? 1) : 1);
+
+/** [..., m, n] output, contraction length from A (respecting transposeA). */
+function matmulFlops({ inputs, outputs, attrs }: CallInfo): number {
+  const k = attrs.transposeA ? last(inputs[0], 2) : last(inputs[0], 1);
+  return 2 * size(outputs[0]) * k;
+}
+
+function fusedMatmulFlops(call: CallInfo): number {
+  const out = size(call.outputs[0]);
+  const bias = call.inputs.length > 2 ? out : 0;
+  const activation = call.attrs.activation && call.attrs.activation !== 'linear' ? out : 0;
+  return matmulFlops(call) + bias + activation;
+}
+
+/** Forward conv: 2 · output elements · (filter height × width × input channels per group). */
+function convFlops({ inputs, outputs }: CallInfo): number {
+  const filter = inputs[1];
+  if (!filter) return 0;
+  const perOutput = size(filter.slice(0, -1)); // kh · kw · inC (filter is [kh, kw, inC, outC])
+  return 2 * size(outputs[0]) * perOutput;
+}
+/** Backprop of a conv costs as much as the forward: same MACs, different operand. */
+function convBackpropInputFlops({ inputs, outputs, attrs }: CallInfo): number {
+  const filter = inputs[1] ?? (attrs.filterShape as Shape | undefined);
+  return 2 * size(outputs[0]) * last(filter, 1) * last(filter, 3) * last(filter, 4);
+}
+function convBackpropFilterFlops({ inputs, outputs }: CallInfo): number {
+  // outputs[0] is the filter gradient [kh, kw, inC, outC]; each tap sums over the dy positions.
+  const dy = inputs[1];
+  return 2 * size(outputs[0]) * (dy ? size(dy.slice(0, -1)) : 0);
+}
+
+const ELEMENTWISE = new Set([
+  'Abs', 'Acos', 'Acosh', 'Add', 'Asin', 'Asinh', 'Atan', 'Atan2', 'Atanh', 'BiasAdd', 'Ceil', 'ClipByValue', 'Cos',
+  'Cosh', 'Digamma', 'Elu', 'EluGrad', 'Equal', 'Erf', 'Exp', 'Expm1', 'Floor', 'FloorDiv', 'Greater', 'GreaterEqual',
+  'IsFinite', 'IsInf', 'IsNan', 'LeakyRelu', 'Less', 'LessEqual', 'Log', 'Log1p', 'LogicalAnd', 'LogicalNot',
+  'LogicalOr', 'LogicalXor', 'Maximum', 'Minimum', 'Mod', 'Multiply', 'Neg', 'NotEqual', 'Pow', 'Prelu', 'RealDiv',
+  'Reciprocal', 'Relu', 'Relu6', 'Round', 'Rsqrt', 'Select', 'Selu', 'Sigmoid', 'Sign', 'Sin', 'Sinh', 'Softplus',
+  'Sqrt', 'Square', 'SquaredDifference', 'Step', 'Sub', 'Tan', 'Tanh',
+]);
+const REDUCTIONS = new Set(['All', 'Any', 'ArgMax', 'ArgMin', 'Max', 'Mean', 'Min', 'Prod', 'Sum', 'UnsortedSegmentSum', 'Cumsum', 'Cumprod', 'EuclideanNorm']);
+
+/** What one kernel call costs and of which kind; `movement` kernels (reshape, gather, concat…) cost 0. */
+export function costOf(kernelName: string, call: CallInfo): { kind: FlopKind; flops: number } {
+  switch (kernelName) {
+    case 'BatchMatMul':
+      return { kind: 'matmul', flops: matmulFlops(call) };
+    case '_FusedMatMul':
+      return { kind: 'matmul', flops: fusedMatmulFlops(call) };
+    case 'Conv2D':
+    case 'FusedConv2D':
+    case 'DepthwiseConv2dNative':
+    case 'FusedDepthwiseConv2D':
+    case 'Conv3D':
+      return { kind: 'conv', flops: convFlops(call) };
+    case 'Conv2DBackpropInput':
+    case 'Conv3DBackpropInputV2':
+      return { kind: 'conv', flops: convBackpropInputFlops(call) };
+    case 'Conv2DBackpropFilter':
+    case 'Conv3DBackpropFilterV2':
+      return { kind: 'conv', flops: convBackpropFilterFlops(call) };
+    case 'Softmax':
+      // exp, sum and divide per element (as Chinchilla's 3·H·S² counts it)
+      return { kind: 'softmax', flops: 3 * size(call.outputs[0]) };
+    case 'AddN':
+      return { kind: 'elementwise', flops: Math.max(0, call.inputs.length - 1) * size(call.outputs[0]) };
+  }
+  if (ELEMENTWISE.has(kernelName)) return { kind: 'elementwise', flops: size(call.outputs[0]) };
+  if (REDUCTIONS.has(kernelName)) return { kind: 'reduction', flops: size(call.inputs[0]) };
+  return { kind: 'movement', flops: 0 };
+}
+
+export interface FlopTotals {
+  total: number;
+  byKind: Record<FlopKind, number>;
+  /** kernel dispatches seen */
+  calls: number;
+}
+
+const zeroKinds = (): Record<FlopKind, number> => ({ matmul: 0, conv: 0, elementwise: 0, reduction: 0, softmax: 0, movement: 0 });
+
+export interface FlopCounter {
+  /** counts only while true (training steps); evaluation is not training compute */
+  active: boolean;
+  readonly totals: FlopTotals;
+  reset(): void;
+  /** restore the unwrapped kernels */
+  uninstall(): void;
+}
+
+type TensorLike = { shape: number[] };
+const shapesOf = (v: unknown): Shape[] => {
+  if (Array.isArray(v)) return v.map((t) => (t as TensorLike).shape);
+  if (v && typeof v === 'object' && 'shape' in v) return [(v as TensorLike).shape];
+  return [];
+};
+
+/**
+ * Wrap every kernel registered for `backendName` with a counter. Call after the backend is
+ * set and custom kernels are registered; call uninstall() before changing kernels again.
+ */
+export function installFlopCounter(backendName: string): FlopCounter {
+  const originals = tf.getKernelsForBackend(backendName);
+  const totals: FlopTotals = { total: 0, byKind: zeroKinds(), calls: 0 };
+  const counter: FlopCounter = {
+    active: false,
+    totals,
+    reset() {
+      totals.total = 0;
+      totals.calls = 0;
+      totals.byKind = zeroKinds();
+    },
+    uninstall() {
+      for (const config of originals) {
+        tf.unregisterKernel(config.kernelName, backendName);
+        tf.registerKernel(config);
+      }
+    },
+  };
+  for (const config of originals) {
+    const { kernelName, kernelFunc } = config;
+    const wrapped: tf.KernelFunc = (args) => {
+      const result = kernelFunc(args);
+      if (counter.active) {
+        const inputs = Object.values(args.inputs)
+          .filter((t): t is NonNullable<typeof t> => t != null)
+          .map((t) => (t as TensorLike).shape);
+        const cost = costOf(kernelName, { inputs, outputs: shapesOf(result), attrs: (args.attrs ?? {}) as Record<string, unknown> });
+        totals.total += cost.flops;
+        totals.byKind[cost.kind] += cost.flops;
+        totals.calls++;
+      }
+      return result;
+    };
+    tf.unregisterKernel(kernelName, backendName);
+    tf.registerKernel({ ...config, kernelFunc: wrapped });
+  }
+  return counter;
+}

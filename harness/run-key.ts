@@ -1,0 +1,10 @@
+import { canonicalJson, sha256 } from './results/files.ts';
+import { HARNESS_VERSION } from './version.ts';
+
+/**
+ * What makes two runs the same experiment: a re-run with the same key is skipped unless
+ * forced. 16 hex digits of SHA-256.
+ */
+export function runKey(k: { task: string; tier: string; seed: number; variantSeed: number | null; sourceHash: string }): string {
+  return sha256(canonicalJson({ ...k, harness: HARNESS_VERSION })).slice(0, 16);
+}

@@ -1,0 +1,111 @@
+/**
+ * Multitask sparse parity (Michaud et al. 2023, "The Quantization Model of Neural
+ * Scaling"): the input holds a one-hot subtask id and n data bits; subtask t's label is the
+ * parity of its own k data bits. Subtasks are drawn with Zipf frequencies, so the frequent
+ * ones are learned first and the rare ones test capacity — the shape of the "many rare
+ * features" that superposition packs.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { permutation, rng, sampleIndex } from './random.ts';
+import { classificationScorer, crossEntropy } from './scoring.ts';
+import type { Batch, Task, TaskData } from './types.ts';
+
+const SUBTASKS = 16;
+const DATA_BITS = 24;
+const K = 3;
+const ZIPF_EXPONENT = 1.4;
+const EVAL_PER_SUBTASK = 256;
+const INPUT = SUBTASKS + DATA_BITS;
+
+/** Zipf weights ∝ (t+1)^−1.4, normalised. */
+export const subtaskWeights: number[] = (() => {
+  const w = Array.from({ length: SUBTASKS }, (_, t) => (t + 1) ** -ZIPF_EXPONENT);
+  const s = w.reduce((a, b) => a + b, 0);
+  return w.map((v) => v / s);
+})();
+
+/** Which data bits each subtask's parity reads; fixed by the data seed. */
+export function paritySubsets(dataSeed: number): number[][] {
+  const random = rng('parity', 'subsets', dataSeed);
+  return Array.from({ length: SUBTASKS }, () => [...permutation(DATA_BITS, random).slice(0, K)].sort((a, b) => a - b));
+}
+
+function sample(subtasks: Int32Array, subsets: number[][], random: () => number): Batch {
+  const count = subtasks.length;
+  const x = new Float32Array(count * INPUT);
+  const y = new Int32Array(count);
+  for (let e = 0; e < count; e++) {
+    const t = subtasks[e] as number;
+    x[e * INPUT + t] = 1;
+    const bits = new Uint8Array(DATA_BITS);
+    for (let b = 0; b < DATA_BITS; b++) {
+      bits[b] = random() < 0.5 ? 1 : 0;
+      x[e * INPUT + SUBTASKS + b] = bits[b] as number;
+    }
+    let parity = 0;
+    for (const b of subsets[t] as number[]) parity ^= bits[b] as number;
+    y[e] = parity;
+  }
+  return { x: tf.tensor2d(x, [count, INPUT]), y: tf.tensor1d(y, 'int32'), groups: tf.tensor1d(subtasks, 'int32') };
+}
+
+const size = (width: number, depth: number) => ({
+  width,
+  depth,
+  heads: 0,
+  maxParams: 2 * (INPUT * width + (depth - 1) * width * width + width * 2 + depth * width + 2),
+  maxActiveParams: INPUT * width + (depth - 1) * width * width + width * 2 + depth * width + 2,
+});
+
+export const parity: Task = {
+  spec: {
+    id: 'parity',
+    input: { kind: 'vector', dim: INPUT },
+    output: { kind: 'classes', count: 2 },
+    causal: false,
+    groups: { name: 'subtask', count: SUBTASKS },
+  },
+  title: 'Multitask sparse parity',
+  description:
+    `${SUBTASKS} subtasks, each the parity of its own ${K} of ${DATA_BITS} data bits, chosen by a one-hot subtask id and drawn with Zipf(${ZIPF_EXPONENT}) frequencies (Michaud et al. 2023). ` +
+    'Quality is held-out accuracy weighted by the training frequencies; per-subtask accuracy shows which rare subtasks a model has room for.',
+  metric: { name: 'accuracy', unit: '', higherIsBetter: true },
+  references: {
+    chance: { value: 0.5, meaning: 'accuracy of guessing' },
+    topFourShare: {
+      value: subtaskWeights.slice(0, 4).reduce((a, b) => a + b, 0),
+      meaning: 'share of training examples from the four most frequent subtasks',
+    },
+  },
+  tiers: {
+    smoke: { size: size(128, 2), batchSize: 128, budgetFlops: 4e10, evalPoints: 4, learningRate: 3e-3, timeLimitSeconds: 120, seeds: 1 },
+    cpu: { size: size(256, 2), batchSize: 128, budgetFlops: 8e11, evalPoints: 10, learningRate: 3e-3, timeLimitSeconds: 600, seeds: 3 },
+    gpu: { size: size(1024, 2), batchSize: 512, budgetFlops: 2e13, evalPoints: 20, learningRate: 1e-3, timeLimitSeconds: 1800, seeds: 5 },
+  },
+  load({ runSeed, dataSeed }): TaskData {
+    const subsets = paritySubsets(dataSeed);
+    const cumulative = new Float64Array(SUBTASKS);
+    subtaskWeights.reduce((acc, w, i) => {
+      cumulative[i] = acc + w;
+      return acc + w;
+    }, 0);
+    const trainStream = rng('parity', 'train', dataSeed, runSeed);
+    const evalStream = rng('parity', 'eval', dataSeed);
+    const evalBatches = Array.from({ length: SUBTASKS }, (_, t) =>
+      sample(new Int32Array(EVAL_PER_SUBTASK).fill(t), subsets, evalStream),
+    );
+    return {
+      nextTrainBatch(batchSize) {
+        const ts = new Int32Array(batchSize);
+        for (let i = 0; i < batchSize; i++) ts[i] = sampleIndex(cumulative, trainStream);
+        return sample(ts, subsets, trainStream);
+      },
+      evalBatches,
+      loss: (output, batch) => crossEntropy(output, batch.y),
+      scorer: () => classificationScorer((g) => `subtask ${g}`, subtaskWeights),
+      dispose() {
+        for (const b of evalBatches) tf.dispose([b.x, b.y, b.groups]);
+      },
+    };
+  },
+};

@@ -1,0 +1,64 @@
+/**
+ * What a task is: fixed data from a seed, a fixed train/held-out split, a loss, a quality
+ * metric, and per-tier sizes and budgets. Tasks never import the meters or the store.
+ */
+import type * as tf from '@tensorflow/tfjs';
+import type { SizeSpec, TaskSpec } from '../architecture.ts';
+import type { QualityMetric, TierName } from '../results/record.ts';
+
+/** One batch: inputs, targets and the per-example group label used by the metrics. */
+export interface Batch {
+  x: tf.Tensor;
+  y: tf.Tensor;
+  /** int32 [batch] or [batch, length]: the label of TaskSpec.groups */
+  groups: tf.Tensor;
+}
+
+export interface TierSettings {
+  size: SizeSpec;
+  batchSize: number;
+  /** executed training FLOPs at which training stops */
+  budgetFlops: number;
+  /** evaluations at evenly spaced fractions of the budget */
+  evalPoints: number;
+  /** peak learning rate of the harness's Adam; warm-up then cosine decay over the budget */
+  learningRate: number;
+  /** a run past this many training seconds is stopped and recorded as 'timeout' */
+  timeLimitSeconds: number;
+  /** seeds the standard suite runs */
+  seeds: number;
+}
+
+export interface Scorer {
+  /** add one held-out batch's model output */
+  add(output: tf.Tensor, batch: Batch): void;
+  result(): { quality: number; evalLoss: number; subQualities: Record<string, number> };
+}
+
+export interface TaskData {
+  /** the next training batch of a deterministic stream (seeded by the run's seed) */
+  nextTrainBatch(batchSize: number): Batch;
+  /** the fixed held-out set, in batches; kept alive until dispose() */
+  evalBatches: Batch[];
+  /** the task loss the optimizer minimises (mean over the batch) */
+  loss(output: tf.Tensor, batch: Batch): tf.Scalar;
+  scorer(): Scorer;
+  dispose(): void;
+}
+
+export interface Task {
+  spec: TaskSpec;
+  title: string;
+  /** one paragraph: what it tests and where it comes from */
+  description: string;
+  metric: QualityMetric;
+  tiers: Record<TierName, TierSettings>;
+  /** figures that put the metric in context, e.g. the best loss without superposition */
+  references: Record<string, { value: number; meaning: string }>;
+  /**
+   * Build the data. `runSeed` orders training batches; `dataSeed` fixes the task itself
+   * (which bits form each parity, the held-out set); a maintainer's held-out variant
+   * changes `dataSeed`.
+   */
+  load(opts: { runSeed: number; dataSeed: number }): TaskData;
+}

@@ -1,0 +1,397 @@
+/**
+ * The training loop: one architecture on one task at one tier and seed, trained until the
+ * executed FLOPs reach the tier's budget, evaluated on a fixed FLOP schedule. Returns the
+ * run record (unsealed). A run that diverges, times out or throws is still a record, with
+ * the reason; only an interrupt (Ctrl-C) produces nothing.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { ForwardResult, Model, TaskSpec } from './architecture.ts';
+import type { ActiveBackend } from './backend.ts';
+import { createBuildContext, type OwnedBuildContext } from './build-context.ts';
+import { ArchitectureError } from './errors.ts';
+import type { LoadedArchitecture } from './load-architecture.ts';
+import { createEnergyMeter, type EnergyMeter } from './measure/energy.ts';
+import type { FlopCounter } from './measure/flops.ts';
+import { createMemoryTracker } from './measure/memory.ts';
+import { modelFlopsPerStep, paramCounts } from './measure/model-flops.ts';
+import { activationSparsity, densityOfChange, emptyLegibility } from './metrics/index.ts';
+import { type CurvePoint, type Fingerprint, type Legibility, RECORD_SCHEMA_VERSION, type RunStatus, type TierName, type UnhashedRecord } from './results/record.ts';
+import { runKey } from './run-key.ts';
+import type { Batch, Task, TaskData, TierSettings } from './tasks/types.ts';
+import { HARNESS_VERSION } from './version.ts';
+
+export interface TrainOptions {
+  task: Task;
+  tier: TierName;
+  seed: number;
+  /** held-out variant of the task's data; null for the public data */
+  variantSeed: number | null;
+  arch: LoadedArchitecture;
+  backend: ActiveBackend;
+  counter: FlopCounter;
+  fingerprint: Fingerprint;
+  hardwareClass: string;
+  /** overrides of the tier's settings (tests use small budgets) */
+  settings?: Partial<TierSettings>;
+  /** idle power window before the run; 0 skips it */
+  idleSeconds?: number;
+  onProgress?: (p: Progress) => void;
+  /** set by Ctrl-C: the run stops between steps and no record is written */
+  signal?: AbortSignal;
+  energyMeter?: () => EnergyMeter;
+}
+
+export interface Progress {
+  step: number;
+  flops: number;
+  budgetFlops: number;
+  loss: number | null;
+  seconds: number;
+  lastQuality: number | null;
+}
+
+export class Interrupted extends Error {
+  override name = 'Interrupted';
+}
+
+/** A failure with the phase it happened in, for the record. */
+class RunFailure extends Error {
+  constructor(
+    readonly phase: 'build' | 'train' | 'eval',
+    message: string,
+    readonly status: RunStatus = 'failed',
+  ) {
+    super(message);
+  }
+}
+
+export function expectedOutputShape(spec: TaskSpec, batch: number): number[] {
+  const { input, output } = spec;
+  if (output.kind === 'classes') return [batch, output.count];
+  if (output.kind === 'reconstruction') return [batch, output.dim];
+  return [batch, input.kind === 'tokens' ? input.length : 1, output.vocab];
+}
+
+/** Adam whose learning rate the harness's schedule sets before every step. */
+class ScheduledAdam extends tf.AdamOptimizer {
+  setLearningRate(lr: number) {
+    this.learningRate = lr;
+  }
+}
+
+/** Linear warm-up over the first 5% of the budget, then cosine decay to 10% of the peak. */
+export function learningRateAt(fraction: number, peak: number): number {
+  const f = Math.min(Math.max(fraction, 0), 1);
+  const warmup = 0.05;
+  if (f < warmup) return peak * Math.max(f / warmup, 0.02);
+  const progress = (f - warmup) / (1 - warmup);
+  return peak * (0.1 + 0.45 * (1 + Math.cos(Math.PI * progress)));
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+const disposeBatch = (b: Batch) => tf.dispose([b.x, b.y, b.groups]);
+
+/** Forward and check what came back; a wrong shape or a non-finite output is the architecture's fault. */
+function checkedForward(model: Model, spec: TaskSpec, batch: Batch, training: boolean): ForwardResult {
+  const result = model.forward(batch.x, { training, groups: batch.groups });
+  if (!result || !(result.output instanceof tf.Tensor)) {
+    throw new RunFailure(training ? 'train' : 'eval', 'forward() must return { output: tf.Tensor, ... }');
+  }
+  const want = expectedOutputShape(spec, batch.x.shape[0] as number);
+  const got = result.output.shape;
+  if (got.length !== want.length || got.some((d, i) => d !== want[i])) {
+    throw new RunFailure(
+      training ? 'train' : 'eval',
+      `forward() returned output of shape [${got.join(', ')}]; the task '${spec.id}' needs [${want.join(', ')}] (${spec.output.kind})`,
+    );
+  }
+  return result;
+}
+
+interface Evaluation {
+  quality: number;
+  evalLoss: number;
+  subQualities: Record<string, number>;
+  legibility: Legibility;
+}
+
+function evaluate(model: Model, task: Task, data: TaskData): Evaluation {
+  const scorer = data.scorer();
+  const sparsity = { zeros: 0, total: 0 };
+  for (const batch of data.evalBatches) {
+    tf.tidy(() => {
+      const result = checkedForward(model, task.spec, batch, false);
+      scorer.add(result.output, batch);
+      for (const a of result.activations ?? []) {
+        const s = activationSparsity(a);
+        sparsity.zeros += s.zeros;
+        sparsity.total += s.total;
+      }
+    });
+  }
+  const { quality, evalLoss, subQualities } = scorer.result();
+  if (!Number.isFinite(quality) || !Number.isFinite(evalLoss)) {
+    throw new RunFailure('eval', `held-out ${task.metric.name} is ${quality} (loss ${evalLoss}): the model's output is not finite`, 'diverged');
+  }
+  const legibility = emptyLegibility();
+  legibility.activationSparsity = sparsity.total > 0 ? sparsity.zeros / sparsity.total : null;
+  return { quality, evalLoss, subQualities, legibility };
+}
+
+export async function trainRun(opts: TrainOptions): Promise<UnhashedRecord> {
+  const { task, tier, seed, arch, backend, counter } = opts;
+  const settings: TierSettings = { ...task.tiers[tier], ...opts.settings };
+  const startedMs = Date.now();
+  const stamp = iso(startedMs).replace(/[-:]/g, '').replace(/\.\d+Z$/, 'z').toLowerCase();
+  const id = `${tier}.${task.spec.id}.${arch.architecture.name}.s${seed}.${stamp}`;
+  const dataSeed = opts.variantSeed ?? 0;
+
+  let status: RunStatus = 'completed';
+  let failure: UnhashedRecord['failure'] = null;
+  let ctx: OwnedBuildContext | undefined;
+  let data: TaskData | undefined;
+  let optimizer: ScheduledAdam | undefined;
+  const meter = (opts.energyMeter ?? createEnergyMeter)();
+  const memory = createMemoryTracker(tf);
+  const curve: CurvePoint[] = [];
+  let params = { total: 0, active: 0 };
+  let final: UnhashedRecord['final'] = null;
+  let steps = 0;
+  let trainSeconds = 0;
+  let firstStepSeconds = 0;
+  let evalSeconds = 0;
+  let evalJoules = 0;
+  let modelFlops = 0;
+  let perStepModelFlops = 0;
+  let executedBudgetFlops = 0;
+  let lossSum = 0;
+  let lossCount = 0;
+  let lastQuality: number | null = null;
+  let updateSample: { update: number; gradient: number } | null = null;
+  let hyperparameters: Record<string, string | number | boolean> = {};
+  counter.reset();
+
+  const joulesNow = () => {
+    const j = meter.sinceBegin();
+    return j === null ? null : Math.max(0, j - evalJoules);
+  };
+
+  const runEval = async (model: Model, d: TaskData) => {
+    const t0 = performance.now();
+    const j0 = meter.sinceBegin();
+    const evaluation = evaluate(model, task, d);
+    evalSeconds += (performance.now() - t0) / 1000;
+    const j1 = meter.sinceBegin();
+    if (j0 !== null && j1 !== null) evalJoules += j1 - j0;
+    const legibility = evaluation.legibility;
+    if (updateSample) {
+      legibility.updateDensity = updateSample.update;
+      legibility.gradientDensity = updateSample.gradient;
+    }
+    curve.push({
+      step: steps,
+      flops: counter.totals.total,
+      modelFlops,
+      seconds: trainSeconds,
+      joules: joulesNow(),
+      trainLoss: lossCount > 0 ? lossSum / lossCount : null,
+      quality: evaluation.quality,
+      evalLoss: evaluation.evalLoss,
+      legibility,
+    });
+    lossSum = 0;
+    lossCount = 0;
+    lastQuality = evaluation.quality;
+    return evaluation;
+  };
+
+  try {
+    await meter.measureIdle(opts.idleSeconds ?? 0);
+    data = task.load({ runSeed: seed, dataSeed });
+    const refusal = arch.architecture.refuse?.(task.spec);
+    if (refusal) throw new RunFailure('build', `${arch.architecture.name} refuses task '${task.spec.id}': ${refusal}`);
+
+    ctx = createBuildContext(seed, id);
+    let model: Model;
+    try {
+      model = arch.architecture.build(task.spec, settings.size, ctx);
+    } catch (e) {
+      throw new RunFailure('build', `build() threw: ${(e as Error).message}`);
+    }
+    if (!model || !Array.isArray(model.variables) || typeof model.forward !== 'function') {
+      throw new RunFailure('build', 'build() must return a Model: { variables: tf.Variable[], forward(x, ctx) }');
+    }
+    if (model.variables.length === 0) throw new RunFailure('build', 'the model has no variables to train');
+    params = paramCounts(model, ctx);
+    hyperparameters = { ...model.hyperparameters };
+    const { maxParams, maxActiveParams } = settings.size;
+    if (params.total > maxParams || params.active > maxActiveParams) {
+      throw new RunFailure(
+        'build',
+        `the model has ${params.total} parameters (${params.active} active); the ${tier} tier allows ${maxParams} (${maxActiveParams} active) on '${task.spec.id}' — make it smaller`,
+      );
+    }
+    perStepModelFlops = modelFlopsPerStep(task.spec, settings.batchSize, params.active, model.cost);
+
+    optimizer = new ScheduledAdam(settings.learningRate, 0.9, 0.999, 1e-8);
+    const budget = settings.budgetFlops;
+    const evalAt = Array.from({ length: settings.evalPoints }, (_, i) => (budget * (i + 1)) / settings.evalPoints);
+    let nextEval = 0;
+    let leakBaseline = -1;
+    let leakStrikes = 0;
+    const sampleEvery = 25;
+
+    await runEval(model, data); // step 0: the untrained model, also the shape check
+    meter.begin();
+
+    while (counter.totals.total < budget) {
+      if (opts.signal?.aborted) throw new Interrupted('interrupted');
+      if (trainSeconds > settings.timeLimitSeconds) {
+        throw new RunFailure('train', `stopped after ${trainSeconds.toFixed(0)} s (the ${tier} tier's limit is ${settings.timeLimitSeconds} s) at ${((100 * counter.totals.total) / budget).toFixed(0)}% of the FLOP budget`, 'timeout');
+      }
+      const batch = data.nextTrainBatch(settings.batchSize);
+      optimizer.setLearningRate(learningRateAt(counter.totals.total / budget, settings.learningRate));
+      const sample = steps % sampleEvery === 1;
+      const before = sample ? model.variables.map((v) => v.clone()) : [];
+      const t0 = performance.now();
+      counter.active = true;
+      let taskLoss: tf.Scalar | undefined;
+      let gradientShare = 0;
+      try {
+        tf.tidy(() => {
+          const activeModel = model;
+          const { grads } = tf.variableGrads(() => {
+            const result = checkedForward(activeModel, task.spec, batch, true);
+            const loss = (data as TaskData).loss(result.output, batch);
+            taskLoss = tf.keep(loss);
+            return result.auxLoss ? (tf.add(loss, result.auxLoss) as tf.Scalar) : loss;
+          }, activeModel.variables);
+          const masks = activeModel.gradientMask?.({ x: batch.x, groups: batch.groups });
+          if (masks) {
+            for (const v of activeModel.variables) {
+              const mask = masks.get(v);
+              const g = grads[v.name];
+              if (mask && g) grads[v.name] = tf.mul(g, mask);
+            }
+          }
+          if (sample) gradientShare = densityOfChange(Object.values(grads));
+          optimizer?.applyGradients(grads as tf.NamedTensorMap as Parameters<ScheduledAdam['applyGradients']>[0]);
+        });
+      } catch (e) {
+        if (e instanceof RunFailure) throw e;
+        throw new RunFailure('train', `forward/backward threw at step ${steps}: ${(e as Error).message}`);
+      } finally {
+        counter.active = false;
+      }
+      const loss = taskLoss ? ((await taskLoss.data())[0] as number) : Number.NaN; // device sync
+      const seconds = (performance.now() - t0) / 1000;
+      taskLoss?.dispose();
+      disposeBatch(batch);
+      if (sample) {
+        const moved = tf.tidy(() => densityOfChange(model.variables.map((v, i) => tf.sub(v, before[i] as tf.Tensor))));
+        updateSample = { update: moved, gradient: gradientShare };
+        tf.dispose(before);
+      }
+      trainSeconds += seconds;
+      if (steps === 0) firstStepSeconds = seconds;
+      steps++;
+      modelFlops += perStepModelFlops;
+      if (!Number.isFinite(loss)) {
+        throw new RunFailure('train', `the training loss became ${loss} at step ${steps} (${counter.totals.total.toExponential(2)} FLOPs)`, 'diverged');
+      }
+      lossSum += loss;
+      lossCount++;
+      if (steps % 10 === 0) memory.observe();
+
+      // Tensors must not pile up across steps: the optimizer's slots appear in step 1.
+      const tensors = tf.memory().numTensors;
+      if (steps === 2) leakBaseline = tensors;
+      else if (steps > 2 && tensors > leakBaseline) {
+        leakStrikes++;
+        if (leakStrikes >= 3) {
+          throw new RunFailure('train', `the model leaks tensors: ${tensors - leakBaseline} more alive after step ${steps} than after step 2 — dispose what forward() creates outside tf.tidy, or create variables in build(), not forward()`);
+        }
+      }
+
+      while (nextEval < evalAt.length && counter.totals.total >= (evalAt[nextEval] as number)) {
+        nextEval++;
+        if (nextEval === evalAt.length) break; // the final evaluation follows the loop
+        await runEval(model, data);
+      }
+      opts.onProgress?.({ step: steps, flops: counter.totals.total, budgetFlops: budget, loss, seconds: trainSeconds, lastQuality });
+      if (steps % 20 === 0) await new Promise((r) => setImmediate(r)); // let signals and timers run
+    }
+    executedBudgetFlops = budget;
+    const last = await runEval(model, data);
+    final = { quality: last.quality, evalLoss: last.evalLoss, subQualities: last.subQualities, legibility: last.legibility };
+  } catch (e) {
+    if (e instanceof Interrupted) throw e;
+    if (e instanceof RunFailure) {
+      status = e.status;
+      failure = { phase: e.phase, message: e.message };
+    } else if (e instanceof ArchitectureError) {
+      status = 'failed';
+      failure = { phase: 'build', message: e.message };
+    } else {
+      status = 'failed';
+      failure = { phase: 'train', message: `harness error: ${(e as Error).stack ?? String(e)}` };
+    }
+  } finally {
+    optimizer?.dispose();
+    ctx?.dispose();
+    data?.dispose();
+  }
+
+  const energy = meter.end();
+  const powerTrace = meter.trace();
+  meter.dispose();
+  const joules = energy.measured ? Math.max(0, energy.grossJoules - evalJoules) : null;
+  const finishedMs = Date.now();
+  return {
+    schemaVersion: RECORD_SCHEMA_VERSION,
+    id,
+    key: runKey({ task: task.spec.id, tier, seed, variantSeed: opts.variantSeed, sourceHash: arch.sourceHash }),
+    status,
+    failure,
+    startedAt: iso(startedMs),
+    finishedAt: iso(finishedMs),
+    harnessVersion: HARNESS_VERSION,
+    task: { id: task.spec.id, tier, seed, variantSeed: opts.variantSeed, metric: task.metric },
+    architecture: {
+      name: arch.architecture.name,
+      family: arch.architecture.family,
+      description: arch.architecture.description,
+      reference: arch.architecture.reference ?? null,
+      origin: arch.origin,
+      sourceHash: arch.sourceHash,
+      hyperparameters,
+    },
+    params,
+    training: {
+      optimizer: 'adam(0.9, 0.999, 1e-8), warm-up 5% then cosine to 10% over the FLOP budget',
+      learningRate: settings.learningRate,
+      batchSize: settings.batchSize,
+      steps,
+      examples: steps * settings.batchSize,
+      budgetFlops: status === 'completed' ? executedBudgetFlops : settings.budgetFlops,
+      timeLimitSeconds: settings.timeLimitSeconds,
+      wallSeconds: trainSeconds,
+      firstStepSeconds,
+      evalSeconds,
+    },
+    flops: {
+      executed: counter.totals.total,
+      model: modelFlops,
+      byKind: { ...counter.totals.byKind },
+      perStep: steps > 0 ? counter.totals.total / steps : 0,
+    },
+    energy: energy.measured ? { ...energy, grossJoules: joules ?? 0, netJoules: (joules ?? 0) - energy.idleWatts * trainSeconds, windowSeconds: trainSeconds } : energy,
+    powerTrace,
+    memory: memory.result(),
+    curve,
+    final,
+    backend: { name: backend.name, reason: backend.reason },
+    fingerprint: opts.fingerprint,
+    hardwareClass: opts.hardwareClass,
+  };
+}
