@@ -1,0 +1,89 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { type Fingerprint, fingerprint } from '../results/record.ts';
+import { collectFingerprint, gitState, hardwareClass } from './fingerprint.ts';
+
+const repoRoot = join(import.meta.dirname, '..', '..');
+
+describe('collectFingerprint', () => {
+  it('describes this machine and this checkout', async () => {
+    const fp = await collectFingerprint({ backend: 'wasm', backendVersion: '4.22.0', device: 'cpu' });
+    expect(fingerprint.parse(fp)).toEqual(fp);
+    expect(fp.cpu.trim().length).toBeGreaterThan(0);
+    expect(fp.cpuCores).toBeGreaterThan(0);
+    expect(fp.memoryBytes).toBeGreaterThan(0);
+    expect(fp.node).toBe(process.version);
+    expect(fp.tfjs).toBe('4.22.0');
+    expect([fp.backend, fp.backendVersion, fp.device]).toEqual(['wasm', '4.22.0', 'cpu']);
+    const head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: repoRoot, encoding: 'utf8' }).trim();
+    expect(fp.gitCommit).toBe(head);
+    const dirty = execFileSync('git', ['status', '--porcelain'], { cwd: repoRoot, encoding: 'utf8' }).trim() !== '';
+    expect(fp.gitDirty).toBe(dirty);
+  });
+
+  it('gives nulls outside a git checkout', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'not-git-'));
+    try {
+      expect(await gitState(dir)).toEqual({ gitCommit: null, gitDirty: null });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+const base: Fingerprint = {
+  cpu: 'AMD EPYC 9B14',
+  cpuCores: 2,
+  gpus: [],
+  memoryBytes: 25e9,
+  os: 'Debian GNU/Linux 12 (linux 6.1 x64)',
+  node: 'v20.20.2',
+  tfjs: '4.22.0',
+  backend: 'wasm',
+  backendVersion: '4.22.0',
+  device: 'cpu',
+  gitCommit: null,
+  gitDirty: null,
+};
+
+describe('hardwareClass', () => {
+  it('labels a CPU run by CPU model and cores', () => {
+    expect(hardwareClass(base)).toBe('AMD EPYC 9B14 ×2 cores · wasm');
+    expect(hardwareClass({ ...base, cpu: 'Intel Xeon® Processor' })).toBe('Intel Xeon Processor ×2 cores · wasm');
+  });
+
+  it('labels a GPU run by GPU model and count, ignoring the BMC display and memory sizes', () => {
+    const fp: Fingerprint = {
+      ...base,
+      backend: 'tensorflow',
+      device: 'gpu',
+      gpus: [
+        { model: 'ASPEED Graphics Family', vendor: 'ASPEED Technology, Inc.', memoryMB: null },
+        { model: 'NVIDIA H200 141GB', vendor: 'NVIDIA Corporation', memoryMB: 143771 },
+      ],
+    };
+    expect(hardwareClass(fp)).toBe('NVIDIA H200 ×1 · tensorflow');
+  });
+
+  it('is stable: same input, same label; versions and memory do not change it', async () => {
+    const fp = await collectFingerprint({ backend: 'wasm', backendVersion: '4.22.0', device: 'cpu' });
+    const a = hardwareClass(fp);
+    const b = hardwareClass(await collectFingerprint({ backend: 'wasm', backendVersion: '9.9.9', device: 'cpu' }));
+    expect(b).toBe(a);
+    expect(hardwareClass({ ...fp, node: 'v22.0.0', tfjs: '5.0.0', memoryBytes: 1, gitCommit: 'x' })).toBe(a);
+    expect(a).toMatch(/^\S.* ×\d+ cores · wasm$/);
+    expect(a).not.toMatch(/\d+\s*[GMT]i?B|4\.22/);
+    const gpus: Fingerprint['gpus'] = [
+      { model: 'NVIDIA H200', vendor: 'NVIDIA', memoryMB: 143771 },
+      { model: 'NVIDIA H200', vendor: 'NVIDIA', memoryMB: 143771 },
+    ];
+    const gpuFp: Fingerprint = { ...base, backend: 'tensorflow', device: 'NVIDIA H200', gpus };
+    expect(hardwareClass(gpuFp)).toBe('NVIDIA H200 ×2 · tensorflow');
+    expect(hardwareClass({ ...gpuFp, gpus: [...gpus].reverse().map((g) => ({ ...g, memoryMB: 1 })) })).toBe(
+      'NVIDIA H200 ×2 · tensorflow',
+    );
+  });
+});
