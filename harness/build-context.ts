@@ -36,7 +36,7 @@ export function createBuildContext(seed: number, scope: string): OwnedBuildConte
   const created: Array<{ name: string; variable: tf.Variable; init: Initializer }> = [];
   const constants: tf.Tensor[] = [];
   const names = new Set<string>();
-  const random = rng('build', scope, seed);
+  const random = rng('build', seed);
   return {
     seed,
     created,
@@ -45,8 +45,8 @@ export function createBuildContext(seed: number, scope: string): OwnedBuildConte
       if (names.has(name)) throw new Error(`variable name '${name}' is used twice; names must be unique within a model`);
       if (!shape.every((d) => Number.isInteger(d) && d > 0)) throw new Error(`variable '${name}' has an invalid shape [${shape.join(', ')}]`);
       names.add(name);
-      // Seeded by (seed, name), so adding a layer does not reshuffle the others.
-      const value = initialValue(shape, init, seedOf('init', scope, seed, name));
+      // Seeded by (seed, name) alone, so adding a layer does not reshuffle the others.
+      const value = initialValue(shape, init, seedOf('init', seed, name));
       const variable = tf.variable(value, true, `${scope}/${name}/${created.length}`);
       value.dispose();
       created.push({ name, variable, init });

@@ -4,6 +4,7 @@
  * run record (unsealed). A run that diverges, times out or throws is still a record, with
  * the reason; only an interrupt (Ctrl-C) produces nothing.
  */
+import { randomBytes } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs';
 import type { ForwardResult, Model, TaskSpec } from './architecture.ts';
 import type { ActiveBackend } from './backend.ts';
@@ -142,8 +143,9 @@ export async function trainRun(opts: TrainOptions): Promise<UnhashedRecord> {
   const { task, tier, seed, arch, backend, counter } = opts;
   const settings: TierSettings = { ...task.tiers[tier], ...opts.settings };
   const startedMs = Date.now();
-  const stamp = iso(startedMs).replace(/[-:]/g, '').replace(/\.\d+Z$/, 'z').toLowerCase();
-  const id = `${tier}.${task.spec.id}.${arch.architecture.name}.s${seed}.${stamp}`;
+  // UTC time to the millisecond plus a random tag: unique even for runs started together.
+  const stamp = iso(startedMs).replace(/[-:.]/g, '').replace(/Z$/, 'z').toLowerCase();
+  const id = `${tier}.${task.spec.id}.${arch.architecture.name}.s${seed}.${stamp}.${randomBytes(2).toString('hex')}`;
   const dataSeed = opts.variantSeed ?? 0;
 
   let status: RunStatus = 'completed';
