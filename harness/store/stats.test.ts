@@ -60,6 +60,15 @@ describe('geometric means', () => {
     expect(g?.hi).toBeCloseTo(8, 12);
     expect(g?.n).toBe(2);
   });
+  it('a lower end at or below 0 makes the combined lower end 0', () => {
+    const g = geometricInterval([
+      { mean: 2, lo: -1, hi: 5, n: 2 },
+      { mean: 8, lo: 4, hi: 16, n: 3 },
+    ]);
+    expect(g?.lo).toBe(0);
+    expect(g?.mean).toBeCloseTo(4, 12);
+    expect(geometricInterval([{ mean: -1, lo: -2, hi: 0, n: 2 }])).toBeNull();
+  });
 });
 
 describe('paretoFrontier', () => {

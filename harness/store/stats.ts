@@ -50,13 +50,15 @@ export function geometricMean(values: readonly number[]): number | null {
 /**
  * Combine per-task intervals into one 'all tasks' figure: the geometric mean of the
  * means, of the lower and of the upper ends. A summary band, not a t-interval; n is the
- * number of tasks. Null when any end is not positive.
+ * number of tasks. A lower end at or below 0 (a wide interval from few seeds) has no
+ * logarithm: the combined lower end is then 0, the honest bound. Null when any mean or
+ * upper end is not positive.
  */
 export function geometricInterval(intervals: readonly Interval[]): Interval | null {
   const m = geometricMean(intervals.map((i) => i.mean));
-  const lo = geometricMean(intervals.map((i) => i.lo));
   const hi = geometricMean(intervals.map((i) => i.hi));
-  if (m === null || lo === null || hi === null) return null;
+  if (m === null || hi === null) return null;
+  const lo = intervals.some((i) => !(i.lo > 0)) ? 0 : (geometricMean(intervals.map((i) => i.lo)) ?? 0);
   return { mean: m, lo, hi, n: intervals.length };
 }
 

@@ -24,6 +24,7 @@ import type { Family } from './types.ts';
 export const SYNTHETIC_HARNESS_VERSION = 'synthetic';
 export const SYNTHETIC_ORIGIN = 'synthetic';
 
+/** Metrics as the real tasks (harness/tasks) define them: accuracy is a fraction in [0, 1]. */
 interface SynthTask {
   id: string;
   metric: QualityMetric;
@@ -51,9 +52,9 @@ export const SYNTHETIC_TASKS: readonly SynthTask[] = [
   },
   {
     id: 'parity',
-    metric: { name: 'accuracy', unit: '%', higherIsBetter: true },
-    q0: 50,
-    qInf: 99.5,
+    metric: { name: 'accuracy', unit: '', higherIsBetter: true },
+    q0: 0.5,
+    qInf: 0.995,
     budgetFactor: 0.5,
     denseParams: 20_000,
     tokens: 1,
@@ -61,9 +62,9 @@ export const SYNTHETIC_TASKS: readonly SynthTask[] = [
   },
   {
     id: 'mnist',
-    metric: { name: 'accuracy', unit: '%', higherIsBetter: true },
-    q0: 10,
-    qInf: 99,
+    metric: { name: 'accuracy', unit: '', higherIsBetter: true },
+    q0: 0.1,
+    qInf: 0.99,
     budgetFactor: 1,
     denseParams: 100_000,
     tokens: 1,

@@ -58,6 +58,7 @@ export interface LeaderboardRow {
   /** null when any run's energy was not measured; energyNote then says why */
   energyJoules: Interval | null;
   energyNote: string | null;
+  /** for 'all': the largest over tasks */
   paramsTotal: number;
   paramsActive: number;
   /** headline legibility figures at the end of training (means over seeds), null when not applicable */
@@ -130,7 +131,12 @@ export interface CompareRow {
   b: LeaderboardRow | null;
 }
 
-export type IngestOutcome = 'inserted' | 'unchanged';
+/**
+ * inserted: a new run; unchanged: this content hash is already stored; replaced: a run
+ * with this id was stored with different content (the record file was rewritten), and the
+ * row now follows the file
+ */
+export type IngestOutcome = 'inserted' | 'unchanged' | 'replaced';
 
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';

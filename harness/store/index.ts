@@ -1,0 +1,463 @@
+/**
+ * The store: run records indexed in SQLite (default, no set-up) or Postgres (DATABASE_URL).
+ *
+ *   const store = await openStore();                       // .middlepath/store.sqlite, migrated
+ *   const site = await openStore({ readonly: true });      // never writes, never migrates
+ *
+ * Every query goes through drizzle's query builder, parameterised. The leaderboard is
+ * aggregated here, from indexed columns, so callers receive rows per architecture rather
+ * than raw records.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { and, asc, count, desc, eq, inArray, max, min, type SQL } from 'drizzle-orm';
+import { drizzle as drizzleSqlite } from 'drizzle-orm/better-sqlite3';
+import { migrate as migrateSqlite } from 'drizzle-orm/better-sqlite3/migrator';
+import { drizzle as drizzlePg, type NodePgDatabase } from 'drizzle-orm/node-postgres';
+import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
+import pgLib from 'pg';
+import { z } from 'zod';
+import { contentHashOf } from '../results/files.ts';
+import { type QualityMetric, type RunRecord, runRecord, type TierName } from '../results/record.ts';
+import { aggregateAll, aggregateTask, type SliceRun } from './leaderboard.ts';
+import { type NewRunRow, pg as pgSchema, type RunRow, sqlite as sqliteSchema } from './schema/index.ts';
+import type {
+  ArchitectureDetail,
+  ArchitectureSummary,
+  CompareRow,
+  Facets,
+  IngestOutcome,
+  LeaderboardFilter,
+  LeaderboardRow,
+  RunSummary,
+  Store,
+} from './types.ts';
+
+export type { Store } from './types.ts';
+
+export const DEFAULT_SQLITE_PATH = '.middlepath/store.sqlite';
+
+export interface OpenStoreOptions {
+  /** a postgres:// URL; when absent, DATABASE_URL, unless sqlitePath is given */
+  url?: string;
+  /** SQLite file; default .middlepath/store.sqlite under the working directory */
+  sqlitePath?: string;
+  /** open without writing: no migrations, ingest refused (SQLite read-only, Postgres read-only transactions) */
+  readonly?: boolean;
+}
+
+const MIGRATIONS = {
+  sqlite: fileURLToPath(new URL('./migrations/sqlite', import.meta.url)),
+  pg: fileURLToPath(new URL('./migrations/pg', import.meta.url)),
+};
+
+/** Arbitrary fixed key: concurrent workers opening one Postgres store migrate one at a time. */
+const PG_MIGRATION_LOCK = 72_541_903;
+
+/**
+ * The queries below are written once against drizzle's Postgres types. The SQLite db and
+ * table are passed in under those types: the builder methods used here (select, insert,
+ * onConflictDoUpdate, where, groupBy, orderBy) exist with the same names and meaning on
+ * both, SQL is rendered by the db's own dialect, and schema/index.ts checks at compile
+ * time that both tables infer the same row types. The SQLite half of the test suite runs
+ * every query.
+ */
+type Db = NodePgDatabase;
+type Runs = typeof pgSchema.runs;
+
+const compactCurve = z.array(z.tuple([z.number(), z.number(), z.number().nullable(), z.number()]));
+
+function rowOf(r: RunRecord): NewRunRow {
+  const fin = r.status === 'completed' ? r.final : null;
+  const leg = r.final?.legibility;
+  const layers = leg?.routing ?? [];
+  const avg = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null);
+  return {
+    id: r.id,
+    key: r.key,
+    contentHash: r.contentHash,
+    status: r.status,
+    task: r.task.id,
+    tier: r.task.tier,
+    seed: r.task.seed,
+    architecture: r.architecture.name,
+    family: r.architecture.family,
+    description: r.architecture.description,
+    sourceHash: r.architecture.sourceHash,
+    hardwareClass: r.hardwareClass,
+    metricName: r.task.metric.name,
+    metricUnit: r.task.metric.unit,
+    higherIsBetter: r.task.metric.higherIsBetter,
+    quality: fin ? fin.quality : null,
+    executedFlops: r.flops.executed,
+    modelFlops: r.flops.model,
+    wallSeconds: r.training.wallSeconds,
+    energyJoules: r.energy.measured ? r.energy.grossJoules : null,
+    energyNote: r.energy.measured ? null : r.energy.reason,
+    paramsTotal: r.params.total,
+    paramsActive: r.params.active,
+    nmi: avg(layers.map((l) => l.nmi)),
+    effectiveExperts: avg(layers.map((l) => l.effectiveExperts)),
+    activationSparsity: leg?.activationSparsity ?? null,
+    updateDensity: leg?.updateDensity ?? null,
+    curve: JSON.stringify(r.curve.map((p) => [p.flops, p.seconds, p.joules, p.quality])),
+    // normalised so that text order is time order on both databases
+    startedAt: new Date(r.startedAt).toISOString(),
+    harnessVersion: r.harnessVersion,
+    ingestedAt: new Date().toISOString(),
+    record: JSON.stringify(r),
+  };
+}
+
+function summaryOf(r: Pick<RunRow, 'id' | 'architecture' | 'family' | 'task' | 'tier' | 'seed' | 'status' | 'quality' | 'executedFlops' | 'wallSeconds' | 'energyJoules' | 'hardwareClass' | 'startedAt' | 'harnessVersion'>): RunSummary {
+  return {
+    id: r.id,
+    architecture: r.architecture,
+    family: r.family,
+    task: r.task,
+    tier: r.tier,
+    seed: r.seed,
+    status: r.status,
+    quality: r.quality,
+    executedFlops: r.executedFlops,
+    wallSeconds: r.wallSeconds,
+    energyJoules: r.energyJoules,
+    hardwareClass: r.hardwareClass,
+    startedAt: r.startedAt,
+    harnessVersion: r.harnessVersion,
+  };
+}
+
+class ReadonlyStoreError extends Error {
+  constructor() {
+    super('this store was opened read-only; open it without { readonly: true } to ingest');
+    this.name = 'ReadonlyStoreError';
+  }
+}
+
+class DrizzleStore implements Store {
+  constructor(
+    readonly kind: 'sqlite' | 'postgres',
+    private readonly db: Db,
+    private readonly t: Runs,
+    private readonly readonly: boolean,
+    private readonly closeFn: () => Promise<void>,
+  ) {}
+
+  async ingest(input: RunRecord): Promise<IngestOutcome> {
+    if (this.readonly) throw new ReadonlyStoreError();
+    // zod at the boundary: the caller's object may have been built or mutated by hand
+    const record = runRecord.parse(input);
+    const hash = contentHashOf(record);
+    if (hash !== record.contentHash) {
+      throw new Error(`record ${record.id}: contentHash does not match its content (expected ${hash.slice(0, 12)}…)`);
+    }
+    const { t, db } = this;
+    const same = await db.select({ id: t.id }).from(t).where(eq(t.contentHash, hash)).limit(1);
+    if (same.length > 0) return 'unchanged';
+    const previous = await db.select({ id: t.id }).from(t).where(eq(t.id, record.id)).limit(1);
+    const row = rowOf(record);
+    const { id: _id, ...update } = row;
+    try {
+      // same id, new content: the record file is the source of truth, so the row follows it
+      await db.insert(t).values(row).onConflictDoUpdate({ target: t.id, set: update });
+    } catch (e) {
+      // a concurrent writer inserted the same content between the check and the insert
+      const again = await db.select({ id: t.id }).from(t).where(eq(t.contentHash, hash)).limit(1);
+      if (again.length > 0) return 'unchanged';
+      throw e;
+    }
+    return previous.length > 0 ? 'replaced' : 'inserted';
+  }
+
+  async facets(): Promise<Facets> {
+    const { t, db } = this;
+    const slices = await db
+      .select({ task: t.task, tier: t.tier, hardwareClass: t.hardwareClass, runs: count() })
+      .from(t)
+      .groupBy(t.task, t.tier, t.hardwareClass)
+      .orderBy(asc(t.task), asc(t.tier), asc(t.hardwareClass));
+    const metricRows = await db
+      .select({
+        task: t.task,
+        name: t.metricName,
+        unit: t.metricUnit,
+        higherIsBetter: t.higherIsBetter,
+        latest: max(t.startedAt),
+      })
+      .from(t)
+      .groupBy(t.task, t.metricName, t.metricUnit, t.higherIsBetter)
+      .orderBy(asc(max(t.startedAt)));
+    const metrics: Record<string, QualityMetric> = {};
+    // ascending by recency, so where a task's metric changed, the latest wins
+    for (const m of metricRows) metrics[m.task] = { name: m.name, unit: m.unit, higherIsBetter: m.higherIsBetter };
+    const tierOrder: TierName[] = ['smoke', 'cpu', 'gpu'];
+    const uniq = <T>(xs: T[]) => [...new Set(xs)];
+    return {
+      tasks: uniq(slices.map((s) => s.task)).sort(),
+      tiers: tierOrder.filter((tier) => slices.some((s) => s.tier === tier)),
+      hardwareClasses: uniq(slices.map((s) => s.hardwareClass)).sort(),
+      metrics,
+      slices,
+    };
+  }
+
+  private async sliceRuns(where: SQL | undefined): Promise<SliceRun[]> {
+    const { t, db } = this;
+    const rows = await db
+      .select({
+        id: t.id,
+        key: t.key,
+        status: t.status,
+        task: t.task,
+        architecture: t.architecture,
+        family: t.family,
+        description: t.description,
+        sourceHash: t.sourceHash,
+        higherIsBetter: t.higherIsBetter,
+        metricName: t.metricName,
+        metricUnit: t.metricUnit,
+        quality: t.quality,
+        executedFlops: t.executedFlops,
+        modelFlops: t.modelFlops,
+        wallSeconds: t.wallSeconds,
+        energyJoules: t.energyJoules,
+        energyNote: t.energyNote,
+        paramsTotal: t.paramsTotal,
+        paramsActive: t.paramsActive,
+        nmi: t.nmi,
+        effectiveExperts: t.effectiveExperts,
+        activationSparsity: t.activationSparsity,
+        updateDensity: t.updateDensity,
+        curve: t.curve,
+        startedAt: t.startedAt,
+      })
+      .from(t)
+      .where(where);
+    return rows.map((r) => {
+      // only completed runs count, so only their curves are read
+      const points = r.status === 'completed' ? compactCurve.parse(JSON.parse(r.curve)) : [];
+      return {
+        ...r,
+        curve: points.map(([flops, seconds, joules, quality]) => ({ flops, seconds, joules, quality })),
+      };
+    });
+  }
+
+  async leaderboard(filter: LeaderboardFilter): Promise<LeaderboardRow[]> {
+    const { t } = this;
+    const base = and(eq(t.tier, filter.tier), eq(t.hardwareClass, filter.hardwareClass));
+    if (filter.task !== 'all') return aggregateTask(await this.sliceRuns(and(base, eq(t.task, filter.task))));
+    return aggregateAll(await this.sliceRuns(base));
+  }
+
+  async run(id: string): Promise<RunRecord | null> {
+    const { t, db } = this;
+    const rows = await db.select({ record: t.record }).from(t).where(eq(t.id, id)).limit(1);
+    const row = rows[0];
+    // validated on the way out too: the row could have been written by an older harness
+    return row ? runRecord.parse(JSON.parse(row.record)) : null;
+  }
+
+  private summaryColumns() {
+    const { t } = this;
+    return {
+      id: t.id,
+      architecture: t.architecture,
+      family: t.family,
+      task: t.task,
+      tier: t.tier,
+      seed: t.seed,
+      status: t.status,
+      quality: t.quality,
+      executedFlops: t.executedFlops,
+      wallSeconds: t.wallSeconds,
+      energyJoules: t.energyJoules,
+      hardwareClass: t.hardwareClass,
+      startedAt: t.startedAt,
+      harnessVersion: t.harnessVersion,
+    };
+  }
+
+  async runs(filter: { architecture?: string; task?: string; tier?: TierName; hardwareClass?: string } = {}): Promise<RunSummary[]> {
+    const { t, db } = this;
+    const conds = [
+      filter.architecture !== undefined ? eq(t.architecture, filter.architecture) : undefined,
+      filter.task !== undefined ? eq(t.task, filter.task) : undefined,
+      filter.tier !== undefined ? eq(t.tier, filter.tier) : undefined,
+      filter.hardwareClass !== undefined ? eq(t.hardwareClass, filter.hardwareClass) : undefined,
+    ];
+    const rows = await db
+      .select(this.summaryColumns())
+      .from(t)
+      .where(and(...conds))
+      .orderBy(desc(t.startedAt), asc(t.id));
+    return rows.map(summaryOf);
+  }
+
+  async architectures(): Promise<ArchitectureSummary[]> {
+    const { t, db } = this;
+    const groups = await db
+      .select({ name: t.architecture, runs: count(), latest: max(t.startedAt) })
+      .from(t)
+      .groupBy(t.architecture)
+      .orderBy(asc(t.architecture));
+    const out: ArchitectureSummary[] = [];
+    for (const g of groups) {
+      const latest = await db
+        .select({ family: t.family, description: t.description })
+        .from(t)
+        .where(eq(t.architecture, g.name))
+        .orderBy(desc(t.startedAt))
+        .limit(1);
+      const l = latest[0];
+      if (l) out.push({ name: g.name, family: l.family, description: l.description, runs: g.runs });
+    }
+    return out;
+  }
+
+  async architecture(name: string): Promise<ArchitectureDetail | null> {
+    const { t, db } = this;
+    const latest = await db
+      .select({ record: t.record })
+      .from(t)
+      .where(eq(t.architecture, name))
+      .orderBy(desc(t.startedAt))
+      .limit(1);
+    const row = latest[0];
+    if (!row) return null;
+    const arch = runRecord.parse(JSON.parse(row.record)).architecture;
+    const sources = await db
+      .select({
+        sourceHash: t.sourceHash,
+        runs: count(),
+        firstStartedAt: min(t.startedAt),
+        lastStartedAt: max(t.startedAt),
+      })
+      .from(t)
+      .where(eq(t.architecture, name))
+      .groupBy(t.sourceHash)
+      .orderBy(desc(max(t.startedAt)));
+    return {
+      name: arch.name,
+      family: arch.family,
+      description: arch.description,
+      reference: arch.reference,
+      origin: arch.origin,
+      hyperparameters: arch.hyperparameters,
+      sources: sources.map((s) => ({
+        sourceHash: s.sourceHash,
+        runs: s.runs,
+        firstStartedAt: s.firstStartedAt ?? '',
+        lastStartedAt: s.lastStartedAt ?? '',
+      })),
+      runs: await this.runs({ architecture: name }),
+    };
+  }
+
+  async compare(a: string, b: string, filter: { tier: TierName; hardwareClass: string }): Promise<CompareRow[]> {
+    const { t, db } = this;
+    const tasks = await db
+      .selectDistinct({ task: t.task })
+      .from(t)
+      .where(
+        and(
+          eq(t.tier, filter.tier),
+          eq(t.hardwareClass, filter.hardwareClass),
+          inArray(t.architecture, [a, b]),
+        ),
+      )
+      .orderBy(asc(t.task));
+    const metrics = (await this.facets()).metrics;
+    const out: CompareRow[] = [];
+    for (const { task } of tasks) {
+      const rows = await this.leaderboard({ task, tier: filter.tier, hardwareClass: filter.hardwareClass });
+      const metric = metrics[task];
+      if (!metric) continue;
+      out.push({
+        task,
+        metric,
+        a: rows.find((r) => r.architecture === a) ?? null,
+        b: rows.find((r) => r.architecture === b) ?? null,
+      });
+    }
+    return out;
+  }
+
+  close(): Promise<void> {
+    return this.closeFn();
+  }
+}
+
+async function openSqlite(path: string, ro: boolean): Promise<Store> {
+  const abs = resolve(path);
+  if (ro && !existsSync(abs)) throw new Error(`no store at ${abs}: run \`npx middlepath run\` or \`npx middlepath ingest\` first`);
+  if (!ro) mkdirSync(dirname(abs), { recursive: true });
+  const client = new Database(abs, ro ? { readonly: true, fileMustExist: true } : {});
+  try {
+    client.pragma('busy_timeout = 5000'); // a reader waits for a writer's checkpoint instead of failing
+    if (!ro) {
+      client.pragma('journal_mode = WAL'); // readers (the site) never block the writer (the suite)
+      client.pragma('synchronous = NORMAL'); // durable in WAL mode, far fewer fsyncs
+    }
+    const db = drizzleSqlite({ client });
+    if (!ro) migrateSqlite(db, { migrationsFolder: MIGRATIONS.sqlite });
+    else {
+      const tables = client.prepare("select name from sqlite_master where type = 'table' and name = 'runs'").all();
+      if (tables.length === 0) throw new Error(`the store at ${abs} has no tables yet: run \`npx middlepath ingest\` first`);
+    }
+    return new DrizzleStore('sqlite', db as unknown as Db, sqliteSchema.runs as unknown as Runs, ro, async () => {
+      client.close();
+    });
+  } catch (e) {
+    client.close();
+    throw e;
+  }
+}
+
+async function openPostgres(url: string, ro: boolean): Promise<Store> {
+  const pool = new pgLib.Pool({ connectionString: url, max: 4 });
+  // Read-only at the server too: every transaction on every pooled connection refuses writes.
+  if (ro) {
+    pool.on('connect', (c) => {
+      c.query('SET default_transaction_read_only = on').catch(() => {});
+    });
+  }
+  try {
+    const client = await pool.connect();
+    try {
+      const res = await client.query<{ schema: string | null }>('select current_schema() as schema');
+      const schema = res.rows[0]?.schema;
+      if (!schema) throw new Error('the Postgres search_path names no existing schema');
+      if (!ro) {
+        await client.query('select pg_advisory_lock($1)', [PG_MIGRATION_LOCK]);
+        try {
+          // the migrations journal lives beside the tables, so one database can hold several stores (one per schema)
+          await migratePg(drizzlePg({ client }), { migrationsFolder: MIGRATIONS.pg, migrationsSchema: schema });
+        } finally {
+          await client.query('select pg_advisory_unlock($1)', [PG_MIGRATION_LOCK]);
+        }
+      } else {
+        const r = await client.query<{ t: string | null }>("select to_regclass('runs')::text as t");
+        if (!r.rows[0]?.t) throw new Error(`the Postgres store (schema ${schema}) has no tables yet: run \`npx middlepath ingest\` first`);
+      }
+    } finally {
+      client.release();
+    }
+  } catch (e) {
+    await pool.end();
+    throw e;
+  }
+  const db = drizzlePg({ client: pool });
+  return new DrizzleStore('postgres', db, pgSchema.runs, ro, () => pool.end());
+}
+
+/** Open (and, unless read-only, create and migrate) the store. */
+export async function openStore(options: OpenStoreOptions = {}): Promise<Store> {
+  const ro = options.readonly ?? false;
+  const url = options.url ?? (options.sqlitePath === undefined ? process.env.DATABASE_URL : undefined);
+  if (url) return openPostgres(url, ro);
+  return openSqlite(options.sqlitePath ?? DEFAULT_SQLITE_PATH, ro);
+}

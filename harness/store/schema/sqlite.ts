@@ -1,0 +1,61 @@
+/**
+ * The store's schema on SQLite. One logical schema with schema/pg.ts: same tables, same
+ * columns, same TypeScript row types (checked in schema/index.ts). Change both together,
+ * then `npx drizzle-kit generate --config harness/store/drizzle.config.sqlite.ts` (and pg).
+ *
+ * The full record is kept as JSON text (the source of truth for run pages); the other
+ * columns are what the leaderboard filters, groups and aggregates on, so it never has to
+ * parse the records.
+ */
+import { index, integer, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+
+const STATUS = ['completed', 'diverged', 'timeout', 'failed'] as const;
+const TIER = ['smoke', 'cpu', 'gpu'] as const;
+const FAMILY = ['dense', 'moe', 'hybrid', 'other'] as const;
+
+export const runs = sqliteTable(
+  'runs',
+  {
+    id: text('id').primaryKey(),
+    key: text('key').notNull(),
+    contentHash: text('content_hash').notNull(),
+    status: text('status', { enum: STATUS }).notNull(),
+    task: text('task').notNull(),
+    tier: text('tier', { enum: TIER }).notNull(),
+    seed: integer('seed').notNull(),
+    architecture: text('architecture').notNull(),
+    family: text('family', { enum: FAMILY }).notNull(),
+    description: text('description').notNull(),
+    sourceHash: text('source_hash').notNull(),
+    hardwareClass: text('hardware_class').notNull(),
+    metricName: text('metric_name').notNull(),
+    metricUnit: text('metric_unit').notNull(),
+    higherIsBetter: integer('higher_is_better', { mode: 'boolean' }).notNull(),
+    /** final quality; null unless the run completed */
+    quality: real('quality'),
+    executedFlops: real('executed_flops').notNull(),
+    modelFlops: real('model_flops').notNull(),
+    wallSeconds: real('wall_seconds').notNull(),
+    /** gross joules; null when energy was not measured (energy_note says why) */
+    energyJoules: real('energy_joules'),
+    energyNote: text('energy_note'),
+    paramsTotal: integer('params_total').notNull(),
+    paramsActive: integer('params_active').notNull(),
+    nmi: real('nmi'),
+    effectiveExperts: real('effective_experts'),
+    activationSparsity: real('activation_sparsity'),
+    updateDensity: real('update_density'),
+    /** compact eval curve, JSON [[flops, seconds, joules|null, quality], ...], for the multiplier */
+    curve: text('curve').notNull(),
+    startedAt: text('started_at').notNull(),
+    harnessVersion: text('harness_version').notNull(),
+    ingestedAt: text('ingested_at').notNull(),
+    record: text('record').notNull(),
+  },
+  (t) => [
+    uniqueIndex('runs_content_hash_unique').on(t.contentHash),
+    index('runs_slice_idx').on(t.tier, t.hardwareClass, t.task, t.status),
+    index('runs_architecture_idx').on(t.architecture, t.startedAt),
+    index('runs_key_idx').on(t.key),
+  ],
+);
