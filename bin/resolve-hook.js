@@ -12,5 +12,11 @@ export async function resolve(specifier, context, nextResolve) {
   if (specifier === '@tensorflow/tfjs' || specifier.startsWith('@tensorflow/tfjs/') || specifier.startsWith('@tensorflow/tfjs-')) {
     return nextResolve(specifier, { ...context, parentURL: rootParent });
   }
-  return nextResolve(specifier, context);
+  const resolved = await nextResolve(specifier, context);
+  // A submission's .ts file outside any "type": "module" package would otherwise be compiled
+  // as CommonJS, where the two mappings above cannot apply: architecture modules are ESM.
+  if (resolved.url.startsWith('file:') && /\.ts$/.test(resolved.url) && !resolved.url.includes('/node_modules/')) {
+    return { ...resolved, format: 'module' };
+  }
+  return resolved;
 }

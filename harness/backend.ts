@@ -4,6 +4,8 @@
  * download hosts or a GPU, so each is loaded by dynamic import and its failure kept as the
  * reason it was passed over — the run record says which backend ran and why.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { registerKernels } from '../kernels/index.ts';
 import { useWasmBackend } from '../kernels/wasm-setup.ts';
@@ -38,6 +40,12 @@ async function packageVersion(name: string): Promise<string | null> {
   }
 }
 
+function hasVulkanLoader(): boolean {
+  if (process.platform !== 'linux') return true; // let Dawn decide elsewhere
+  const dirs = [...(process.env.LD_LIBRARY_PATH ?? '').split(':'), '/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib', '/lib/x86_64-linux-gnu', '/usr/local/lib'];
+  return dirs.some((d) => d && existsSync(join(d, 'libvulkan.so.1')));
+}
+
 /** Load one backend; throws with the reason it cannot run here. */
 async function load(name: BackendName): Promise<Omit<ActiveBackend, 'reason' | 'kernels'>> {
   switch (name) {
@@ -52,6 +60,8 @@ async function load(name: BackendName): Promise<Omit<ActiveBackend, 'reason' | '
       return { name, tfjsName: 'tensorflow', device: 'cpu', version: await packageVersion('@tensorflow/tfjs-node') };
     }
     case 'webgpu': {
+      // Dawn prints a warning per probe when the Vulkan loader is missing: look first.
+      if (!hasVulkanLoader()) throw new Error('no Vulkan loader (libvulkan.so.1) for Dawn to find a GPU with');
       // tfjs-backend-webgpu reads navigator.gpu at import time: provide Dawn's first.
       const dawn = (await import('webgpu' as string)) as { create(flags: string[]): unknown; globals: Record<string, unknown> };
       Object.assign(globalThis, dawn.globals);

@@ -25,7 +25,8 @@ function buildProgram(setExit: (code: number) => void): Command {
     .name('middlepath')
     .description('Train dense, MoE and hybrid architectures on fixed tasks under fixed FLOP budgets; measure cost and capability.')
     .version(HARNESS_VERSION)
-    .showHelpAfterError('(run with --help for usage)');
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride(); // before the subcommands, so they inherit it: parse errors then exit 2, not 1
 
   program
     .command('run')
@@ -128,7 +129,6 @@ export async function main(argv: string[]): Promise<number> {
   const program = buildProgram((c) => {
     code = c;
   });
-  program.exitOverride();
   try {
     await program.parseAsync(argv);
     return code;

@@ -19,9 +19,9 @@ import { Interrupted, type Progress, trainRun } from './train.ts';
 export interface SuiteOptions {
   tier: TierName;
   /** task ids; default every task */
-  tasks?: string[];
+  tasks?: readonly string[];
   /** baseline names or module paths; default every baseline */
-  archs?: string[];
+  archs?: readonly string[];
   /** seeds per (task, architecture); default the tier's */
   seeds?: number;
   backend: BackendChoice;

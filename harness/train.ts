@@ -153,7 +153,8 @@ export async function trainRun(opts: TrainOptions): Promise<UnhashedRecord> {
   let ctx: OwnedBuildContext | undefined;
   let data: TaskData | undefined;
   let optimizer: ScheduledAdam | undefined;
-  const meter = (opts.energyMeter ?? createEnergyMeter)();
+  // Meter the device that trains: RAPL for CPU backends, NVML for GPU ones (never an idle GPU for a CPU run).
+  const meter = opts.energyMeter ? opts.energyMeter() : createEnergyMeter({ target: backend.device === 'cpu' ? 'cpu' : 'gpu' });
   const memory = createMemoryTracker(tf);
   const curve: CurvePoint[] = [];
   let params = { total: 0, active: 0 };

@@ -1,0 +1,73 @@
+/**
+ * The real `middlepath` command in a child process: exit codes, messages that say what to
+ * fix, JSON output, and a submission module outside the repository importing 'middlepath'.
+ */
+import { execFile } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { runRecord } from './results/record.ts';
+
+const root = join(import.meta.dirname, '..');
+const bin = join(root, 'bin', 'middlepath.js');
+
+async function cli(args: string[], cwd = root): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [bin, ...args], { cwd, timeout: 240_000 });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+describe('middlepath CLI', () => {
+  it('exits 2 and lists the valid names for an unknown task, architecture or backend', async () => {
+    const task = await cli(['run', '--task', 'imagenet']);
+    expect(task.code).toBe(2);
+    expect(task.stderr).toContain("unknown task 'imagenet'; the tasks are: superposition, parity, mnist, charlm");
+    const arch = await cli(['run', '--arch', 'transformer-xl']);
+    expect(arch.code).toBe(2);
+    expect(arch.stderr).toMatch(/unknown architecture 'transformer-xl'; the baselines are: dense/);
+    const backend = await cli(['run', '--backend', 'tpu']);
+    expect(backend.code).toBe(2);
+    expect(backend.stderr).toMatch(/Allowed choices are auto, tensorflow-gpu, tensorflow, webgpu, wasm, cpu/);
+  });
+
+  it('runs a module from anywhere on disk that imports middlepath and tfjs, and prints JSON', async () => {
+    const elsewhere = mkdtempSync(join(tmpdir(), 'mp-submitter-'));
+    copyFileSync(join(root, 'test', 'fixtures', 'tiny-mlp.ts'), join(elsewhere, 'my-arch.ts'));
+    const out = join(elsewhere, 'results');
+    const r = await cli(['run', '--task', 'superposition', '--arch', './my-arch.ts', '--out', out, '--json'], elsewhere);
+    expect(r.stderr).not.toMatch(/Error/);
+    expect(r.code).toBe(0);
+    const parsed = JSON.parse(r.stdout) as { records: unknown[] };
+    expect(parsed.records).toHaveLength(1);
+    const record = runRecord.parse(parsed.records[0]);
+    expect(record.architecture).toMatchObject({ name: 'tiny-mlp', origin: './my-arch.ts' });
+    expect(record.status).toBe('completed');
+    expect(readdirSync(join(out, 'runs'))).toHaveLength(1);
+  });
+
+  it('exits 1 when a run fails, still recording it, and names the module', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'mp-fail-'));
+    const r = await cli(['run', '--task', 'superposition', '--arch', join(root, 'test/fixtures/broken/throws-build.ts'), '--out', out]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/FAILED: build\(\) threw: expert count must be a power of two/);
+    expect(readdirSync(join(out, 'runs'))).toHaveLength(1);
+    const broken = join(out, 'empty.ts');
+    writeFileSync(broken, 'export const nothing = 1;\n');
+    const empty = await cli(['run', '--task', 'superposition', '--arch', broken, '--out', out]);
+    expect(empty.code).toBe(1);
+    expect(empty.stderr).toMatch(/empty\.ts has no default export/);
+  });
+
+  it('lists tasks, architectures and runs', async () => {
+    const tasks = await cli(['list', 'tasks']);
+    expect(tasks.stdout).toMatch(/charlm\s+bits per character \(lower is better\)/);
+    const archs = await cli(['list', 'archs']);
+    expect(archs.stdout).toMatch(/^dense\s+dense/m);
+  });
+});
