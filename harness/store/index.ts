@@ -418,13 +418,16 @@ async function openSqlite(path: string, ro: boolean): Promise<Store> {
 }
 
 async function openPostgres(url: string, ro: boolean): Promise<Store> {
-  const pool = new pgLib.Pool({ connectionString: url, max: 4 });
-  // Read-only at the server too: every transaction on every pooled connection refuses writes.
+  // Read-only at the server too: the connection starts with every transaction read-only
+  // (a startup option, added to any the URL already carries, such as a search_path).
+  let connectionString = url;
   if (ro) {
-    pool.on('connect', (c) => {
-      c.query('SET default_transaction_read_only = on').catch(() => {});
-    });
+    const u = new URL(url);
+    const existing = u.searchParams.get('options');
+    u.searchParams.set('options', `${existing ? `${existing} ` : ''}-c default_transaction_read_only=on`);
+    connectionString = u.toString();
   }
+  const pool = new pgLib.Pool({ connectionString, max: 4 });
   try {
     const client = await pool.connect();
     try {

@@ -1,0 +1,12 @@
+// The store against a real PostgreSQL server (TEST_DATABASE_URL), in a schema of its own.
+import { describe } from 'vitest';
+import { defineStoreSuite } from './store-suite.ts';
+import { postgresBackend, TEST_DATABASE_URL } from './test-support.ts';
+
+if (!TEST_DATABASE_URL) {
+  console.warn('TEST_DATABASE_URL is not set: SKIPPING the Postgres store tests (CI sets it; they run there)');
+}
+
+describe.skipIf(!TEST_DATABASE_URL)('store on PostgreSQL', () => {
+  defineStoreSuite(() => postgresBackend(TEST_DATABASE_URL as string));
+});
