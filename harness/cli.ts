@@ -6,10 +6,13 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { BACKENDS, type BackendChoice } from './backend.ts';
 import { UsageError } from './errors.ts';
 import { baselineNames, loadArchitecture } from './load-architecture.ts';
-import { readRecordDir } from './results/files.ts';
-import { TASKS } from './tasks/index.ts';
 import { createReporter } from './report.ts';
+import { readRecordDir } from './results/files.ts';
+import { registerStoreCommands } from './store/cli.ts';
+import { openStore } from './store/index.ts';
+import type { Store } from './store/types.ts';
 import { runSuite } from './suite.ts';
+import { TASKS } from './tasks/index.ts';
 import { HARNESS_VERSION } from './version.ts';
 
 const TIERS = ['smoke', 'cpu', 'gpu'] as const;
@@ -40,39 +43,62 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--force', 're-run even when a record with the same key exists', false)
     .option('--variant-seed <n>', "regenerate the tasks' data from this seed (held-out variants)", positiveInt)
     .option('--json', 'print the records as JSON instead of a table', false)
-    .action(async (o: { tier: (typeof TIERS)[number]; task?: string[]; arch?: string[]; seeds?: number; backend: BackendChoice; out: string; force: boolean; variantSeed?: number; json: boolean }) => {
-      const controller = new AbortController();
-      let interrupts = 0;
-      const onSigint = () => {
-        interrupts++;
-        if (interrupts > 1) process.exit(130);
-        process.stderr.write('\ninterrupt: stopping after the current step (Ctrl-C again to quit now); nothing partial is written\n');
-        controller.abort();
-      };
-      process.on('SIGINT', onSigint);
-      const reporter = createReporter({ json: o.json });
-      try {
-        const result = await runSuite({
-          tier: o.tier,
-          tasks: o.task,
-          archs: o.arch,
-          seeds: o.seeds,
-          backend: o.backend,
-          outDir: o.out,
-          force: o.force,
-          variantSeed: o.variantSeed ?? null,
-          signal: controller.signal,
-          onEvent: reporter.event,
-          onRecord: await storeWriter(),
-        });
-        reporter.summary(result);
-        const failed = result.records.some((r) => r.status !== 'completed') || result.loadErrors.length > 0;
-        setExit(result.interrupted ? 130 : failed ? 1 : 0);
-      } finally {
-        reporter.stop();
-        process.off('SIGINT', onSigint);
-      }
-    });
+    .option('--no-store', 'write record files only, not the store (SQLite, or Postgres via DATABASE_URL)')
+    .action(
+      async (o: {
+        tier: (typeof TIERS)[number];
+        task?: string[];
+        arch?: string[];
+        seeds?: number;
+        backend: BackendChoice;
+        out: string;
+        force: boolean;
+        variantSeed?: number;
+        json: boolean;
+        store: boolean;
+      }) => {
+        const controller = new AbortController();
+        let interrupts = 0;
+        const onSigint = () => {
+          interrupts++;
+          if (interrupts > 1) process.exit(130);
+          process.stderr.write('\ninterrupt: stopping after the current step (Ctrl-C again to quit now); nothing partial is written\n');
+          controller.abort();
+        };
+        process.on('SIGINT', onSigint);
+        const reporter = createReporter({ json: o.json });
+        const store = o.store ? await openStoreForRun() : undefined;
+        try {
+          const result = await runSuite({
+            tier: o.tier,
+            tasks: o.task,
+            archs: o.arch,
+            seeds: o.seeds,
+            backend: o.backend,
+            outDir: o.out,
+            force: o.force,
+            variantSeed: o.variantSeed ?? null,
+            signal: controller.signal,
+            onEvent: reporter.event,
+            onRecord: store
+              ? async (record) => {
+                  // The record file is the source of truth; a store that fails is a warning, not a lost run.
+                  await store
+                    .ingest(record)
+                    .catch((e: Error) => process.stderr.write(`warning: ${record.id} not indexed in the store: ${e.message}\n`));
+                }
+              : undefined,
+          });
+          reporter.summary(result);
+          const failed = result.records.some((r) => r.status !== 'completed') || result.loadErrors.length > 0;
+          setExit(result.interrupted ? 130 : failed ? 1 : 0);
+        } finally {
+          reporter.stop();
+          await store?.close();
+          process.off('SIGINT', onSigint);
+        }
+      },
+    );
 
   const list = program.command('list').description('list tasks, architectures or recorded runs');
   list
@@ -81,7 +107,9 @@ function buildProgram(setExit: (code: number) => void): Command {
     .action(() => {
       for (const t of TASKS) {
         const budgets = TIERS.map((tier) => `${tier} ${t.tiers[tier].budgetFlops.toExponential(0)}`).join(', ');
-        console.log(`${t.spec.id.padEnd(14)} ${t.metric.name} (${t.metric.higherIsBetter ? 'higher' : 'lower'} is better); FLOP budgets: ${budgets}`);
+        console.log(
+          `${t.spec.id.padEnd(14)} ${t.metric.name} (${t.metric.higherIsBetter ? 'higher' : 'lower'} is better); FLOP budgets: ${budgets}`,
+        );
       }
     });
   list
@@ -103,10 +131,14 @@ function buildProgram(setExit: (code: number) => void): Command {
         else {
           const r = parsed.record;
           const q = r.final ? r.final.quality.toPrecision(4) : r.status;
-          console.log(`${r.id}  ${r.status.padEnd(9)} ${r.task.metric.name}=${q}  ${r.flops.executed.toExponential(2)} FLOPs  ${r.training.wallSeconds.toFixed(1)} s`);
+          console.log(
+            `${r.id}  ${r.status.padEnd(9)} ${r.task.metric.name}=${q}  ${r.flops.executed.toExponential(2)} FLOPs  ${r.training.wallSeconds.toFixed(1)} s`,
+          );
         }
       }
     });
+
+  registerStoreCommands(program, { setExit });
 
   program
     .command('doctor')
@@ -119,9 +151,16 @@ function buildProgram(setExit: (code: number) => void): Command {
   return program;
 }
 
-/** Index each record in the store as it lands, when the store module is present. */
-async function storeWriter(): Promise<((record: import('./results/record.ts').RunRecord) => Promise<void>) | undefined> {
-  return undefined;
+/** The store each record is indexed in as it lands; a store that cannot open is a warning. */
+async function openStoreForRun(): Promise<Store | undefined> {
+  try {
+    return await openStore();
+  } catch (e) {
+    process.stderr.write(
+      `warning: the store could not be opened (${(e as Error).message}); records go to files only — load them later with \`middlepath ingest\`\n`,
+    );
+    return undefined;
+  }
 }
 
 export async function main(argv: string[]): Promise<number> {
