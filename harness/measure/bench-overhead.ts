@@ -23,7 +23,7 @@ const batch = data.nextTrainBatch(settings.batchSize);
 async function step() {
   const loss = tf.tidy(() => {
     const { value, grads } = tf.variableGrads(() => data.loss(model.forward(batch.x, { training: true }).output, batch), model.variables);
-    optimizer.applyGradients(grads as unknown as tf.NamedVariableMap); // tfjs types grads as tensors, accepts them
+    optimizer.applyGradients(grads as unknown as Parameters<typeof optimizer.applyGradients>[0]); // tfjs's types disagree with its own variableGrads
     return value;
   });
   await loss.data(); // device sync, as the training loop does
