@@ -5,7 +5,7 @@
  * an architecture owns the model. A submission is one module whose default export is
  * `defineArchitecture({...})`. Nothing here imports the harness's meters or store.
  */
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 
 /** What goes into a model. */
