@@ -5,18 +5,18 @@
 import { registerWasmMatMulKernels, unregisterWasmMatMulKernels } from './wasm-matmul.ts';
 import { registerWasmSegmentSum } from './wasm-segment-sum.ts';
 
-export { useWasmBackend, wasmDistDir } from './wasm-setup.ts';
+export type { TransposePlan, WasmMatMulKernelName, WasmMatMulOptions } from './wasm-matmul.ts';
 export {
   registerWasmMatMulKernels,
   unregisterWasmMatMulKernels,
-  wasmMatMulKernelsRegistered,
   WASM_MATMUL_KERNELS,
+  wasmMatMulKernelsRegistered,
 } from './wasm-matmul.ts';
-export type { TransposePlan, WasmMatMulKernelName, WasmMatMulOptions } from './wasm-matmul.ts';
+export { useWasmBackend, wasmDistDir } from './wasm-setup.ts';
 
 /**
  * Registers every custom kernel for `backendName` and returns the kernel names registered
- * (e.g. ["BatchMatMul", "_FusedMatMul"] on wasm) so the run record can list them.
+ * (on wasm: BatchMatMul, _FusedMatMul, UnsortedSegmentSum) so the run record can list them.
  * Unknown or unaffected backends get none (empty list). Idempotent.
  */
 export function registerKernels(backendName: string): string[] {

@@ -200,8 +200,7 @@ export function wasmMatMulRoute(
     (transposeA ? 0 : size(aShape)) + (transposeB ? 0 : size(bShape)) + outBatch * m * n,
   );
   const xnn =
-    TRANSPOSE_US_PER_ELEMENT * moved +
-    calls * (XNN_US_PER_CALL + XNN_US_PER_WEIGHT * k * n + XNN_US_PER_MAC * rowsPerCall * k * n);
+    TRANSPOSE_US_PER_ELEMENT * moved + calls * (XNN_US_PER_CALL + XNN_US_PER_WEIGHT * k * n + XNN_US_PER_MAC * rowsPerCall * k * n);
   const loop = LOOP_US_PER_MAC * outBatch * m * k * n;
   return loop < xnn ? 'loop' : 'xnnpack';
 }
@@ -247,8 +246,7 @@ function multiply(
   const batchB = size(bBatchShape);
   const outBatchShape = broadcastShapes(aBatchShape, bBatchShape);
   const outShape = [...outBatchShape, m, n];
-  const run = (x: tf.TensorInfo, y: tf.TensorInfo) =>
-    single(stockFunc({ inputs: { ...extra, a: x, b: y }, backend, attrs }), who);
+  const run = (x: tf.TensorInfo, y: tf.TensorInfo) => single(stockFunc({ inputs: { ...extra, a: x, b: y }, backend, attrs }), who);
 
   if (batchA <= 1 && batchB <= 1) {
     // Already on the fast path; keep the stock kernel's own shape handling.
@@ -262,7 +260,7 @@ function multiply(
   if (batchB === 1) {
     // Shared B (e.g. a dense layer over [batch, seq, d]): fold A's batch into its rows.
     // A is contiguous, so this is a header change, not a copy.
-    const a2: tf.TensorInfo = { dataId: a.dataId, dtype: a.dtype, shape: [1, m, k] };
+    const a2: tf.TensorInfo = { dataId: a.dataId, dtype: a.dtype, shape: [1, batchA * m, k] };
     const b2: tf.TensorInfo = { dataId: b.dataId, dtype: b.dtype, shape: [1, k, n] };
     const out = run(a2, b2);
     out.shape = outShape;

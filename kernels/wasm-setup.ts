@@ -33,6 +33,3 @@ export async function useWasmBackend(): Promise<void> {
     throw new Error(`could not initialise the tfjs wasm backend (active backend: ${tf.getBackend()})`);
   }
 }
-
-
-
