@@ -75,7 +75,7 @@ export const superposition: Task = {
     cpu: {
       size: { width: M, depth: 1, heads: 0, maxParams: 1_000, maxActiveParams: 1_000 },
       batchSize: 1024,
-      budgetFlops: 3e10,
+      budgetFlops: 1e10,
       evalPoints: 10,
       learningRate: 1e-2,
       timeLimitSeconds: 600,
