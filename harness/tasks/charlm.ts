@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs';
 import { rng } from './random.ts';
 import { crossEntropy } from './scoring.ts';
+import { transformerSize } from './sizes.ts';
 import type { Batch, Scorer, Task, TaskData } from './types.ts';
 
 const CONTEXT = 64;
@@ -48,11 +49,7 @@ function windows(source: Int32Array, starts: number[]): Batch {
   return { x: xs, y: tf.tensor2d(y, [starts.length, CONTEXT], 'int32'), groups: xs };
 }
 
-const size = (width: number, depth: number, heads: number) => {
-  const perBlock = 12 * width * width + 13 * width; // attention 4d², FFN 8d², norms and biases
-  const params = depth * perBlock + 2 * VOCAB * width + CONTEXT * width + 2 * width + VOCAB;
-  return { width, depth, heads, maxParams: 2 * params, maxActiveParams: params };
-};
+const size = (width: number, depth: number, heads: number) => transformerSize(VOCAB, CONTEXT, width, depth, heads);
 
 export const charlm: Task = {
   spec: {

@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs';
 import { permutation, rng } from './random.ts';
 import { classificationScorer, crossEntropy } from './scoring.ts';
+import { mlpSize } from './sizes.ts';
 import type { Batch, Task, TaskData } from './types.ts';
 
 const PIXELS = 784;
@@ -48,10 +49,7 @@ function gatherBatch(data: Digits, rows: ArrayLike<number>): Batch {
   return { x: tf.tensor2d(x, [rows.length, PIXELS]), y: labels, groups: labels };
 }
 
-const size = (width: number, depth: number) => {
-  const params = PIXELS * width + (depth - 1) * width * width + width * 10 + depth * width + 10;
-  return { width, depth, heads: 0, maxParams: 2 * params, maxActiveParams: params };
-};
+const size = (width: number, depth: number) => mlpSize(PIXELS, 10, width, depth);
 
 export const mnist: Task = {
   spec: {

@@ -8,6 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { permutation, rng, sampleIndex } from './random.ts';
 import { classificationScorer, crossEntropy } from './scoring.ts';
+import { mlpSize } from './sizes.ts';
 import type { Batch, Task, TaskData } from './types.ts';
 
 const SUBTASKS = 16;
@@ -49,13 +50,7 @@ function sample(subtasks: Int32Array, subsets: number[][], random: () => number)
   return { x: tf.tensor2d(x, [count, INPUT]), y: tf.tensor1d(y, 'int32'), groups: tf.tensor1d(subtasks, 'int32') };
 }
 
-const size = (width: number, depth: number) => ({
-  width,
-  depth,
-  heads: 0,
-  maxParams: 2 * (INPUT * width + (depth - 1) * width * width + width * 2 + depth * width + 2),
-  maxActiveParams: INPUT * width + (depth - 1) * width * width + width * 2 + depth * width + 2,
-});
+const size = (width: number, depth: number) => mlpSize(INPUT, 2, width, depth);
 
 export const parity: Task = {
   spec: {
