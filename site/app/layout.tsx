@@ -1,0 +1,39 @@
+import type { Metadata } from 'next';
+import Link from 'next/link';
+import type { ReactNode } from 'react';
+import './globals.css';
+
+export const metadata: Metadata = {
+  title: { default: 'middlepath leaderboard', template: '%s · middlepath' },
+  description: 'Efficient training, measured: dense vs mixture-of-experts vs hybrid in FLOPs, seconds and joules.',
+};
+
+export default function RootLayout({ children }: { children: ReactNode }) {
+  return (
+    <html lang="en">
+      <body>
+        <header className="site-header">
+          <Link href="/" className="brand" prefetch={false}>
+            middlepath
+          </Link>
+          <nav aria-label="site">
+            <Link href="/" prefetch={false}>
+              Leaderboard
+            </Link>
+            <Link href="/compare" prefetch={false}>
+              Compare
+            </Link>
+            <Link href="/methods" prefetch={false}>
+              Methods
+            </Link>
+          </nav>
+        </header>
+        <main>{children}</main>
+        <footer className="site-footer">
+          Every figure is a mean over seeds with its 95% interval; runs are ranked only against runs on the same hardware class.
+          See <Link href="/methods">methods</Link>.
+        </footer>
+      </body>
+    </html>
+  );
+}

@@ -1,0 +1,109 @@
+/**
+ * How every figure is measured. Lists that exist in code (record fields, energy methods,
+ * cost axes, tiers and budgets) are read from the code, not copied by hand.
+ */
+import type { Metadata } from 'next';
+import { energyReading, runStatus, tierName } from '../../../harness/results/record.ts';
+import { COST_AXES } from '../../../harness/store/types.ts';
+import { TierTable } from '../../components/Tiers.tsx';
+import { COST_LABEL } from '../../lib/view.ts';
+
+export const metadata: Metadata = { title: 'methods' };
+
+/** The energy methods a record may name, from the record schema itself. */
+function energyMethods(): string[] {
+  const measured = energyReading.options.find((o) => o.shape.measured.value === true);
+  return measured && 'method' in measured.shape ? [...measured.shape.method.options] : [];
+}
+
+const ENERGY_METHOD_TEXT: Record<string, string> = {
+  'nvml-energy-counter': 'NVIDIA’s total-energy counter (NVML), read before and after training',
+  'nvml-power-sampled': 'NVML power sampled at 10 Hz or faster and integrated over the training window',
+  rapl: 'the CPU’s RAPL package energy counters under /sys/class/powercap, with wraparound handled',
+};
+
+export default function MethodsPage() {
+  return (
+    <article className="methods">
+      <h1>Methods</h1>
+      <p className="lede">
+        How each figure on this site is measured, what “not measured” means, and the tiers and budgets every run is held to. A run
+        record is the only thing that crosses from the harness to this site; every figure here is read from records.
+      </p>
+
+      <h2>The protocol</h2>
+      <p>
+        A tier ({tierName.options.join(', ')}) fixes, per task, the model size caps, the batch, the optimizer and a training-FLOP
+        budget. Training stops when the executed FLOPs reach the budget, so a cheaper architecture simply gets more steps, and
+        quality at equal compute is a fair comparison. The loop evaluates on the held-out split on a fixed FLOP schedule, so every
+        run has a curve of (FLOPs, seconds, joules) → quality. Runs are ranked only against runs of the same tier on the same
+        hardware class (device, count and backend).
+      </p>
+      <TierTable />
+
+      <h2>Cost axes</h2>
+      <dl className="kv">
+        {COST_AXES.map((c) => (
+          <div key={c} style={{ display: 'contents' }}>
+            <dt>{COST_LABEL[c]}</dt>
+            <dd>
+              {c === 'executedFlops' &&
+                'Counted at run time by wrapping the backend’s kernels (matrix multiplies, convolutions, element-wise ops, reductions) and reading their shapes: backward passes and dispatch overhead included. The budget is in these FLOPs.'}
+              {c === 'modelFlops' &&
+                'The analytic count: 6 × active parameters per example or token, plus attention and router terms (Kaplan/Chinchilla style). Shown beside executed FLOPs; the gap is overhead.'}
+              {c === 'wallSeconds' &&
+                'Wall time of training only, with a forced device sync at each measurement point; evaluation and the first step (graph set-up, kernel compilation) are also recorded apart.'}
+              {c === 'energyJoules' && (
+                <>
+                  Gross joules from a hardware counter, with idle power measured before the run and net energy reported beside gross.
+                  Methods a record may name:{' '}
+                  {energyMethods()
+                    .map((m) => `${m} (${ENERGY_METHOD_TEXT[m] ?? m})`)
+                    .join('; ')}
+                  .
+                </>
+              )}
+            </dd>
+          </div>
+        ))}
+      </dl>
+
+      <h2>What “not measured” means</h2>
+      <p>
+        Where no energy counter could be read (no NVIDIA driver, no readable RAPL counters, a virtual machine), the record says
+        energy was not measured and why; the site shows “not measured” with that reason on hover. It is never replaced by a guess
+        from a power rating. An architecture whose runs were not all measured has no energy figure and is left off the energy axis.
+      </p>
+
+      <h2>Capability</h2>
+      <p>
+        Quality is each task’s held-out metric at the budget (its name, unit and direction are in the record). The compute
+        multiplier is the dense baseline’s FLOPs to reach its own final quality divided by this architecture’s FLOPs to reach the
+        same quality, read off its curve (&gt; 1: it needs less compute); the same ratio is also read on wall time and, where
+        measured, energy. “All tasks” is the geometric mean of the per-task multiplier.
+      </p>
+
+      <h2>Intervals</h2>
+      <p>
+        Every figure is a mean over seeds with a 95% Student-t interval (a single seed shows the mean alone). For “all tasks” the
+        band is the geometric mean of the per-task bounds, a summary rather than a t-interval. Runs that did not complete (
+        {runStatus.options.filter((s) => s !== 'completed').join(', ')}) are counted beside the seeds and never enter a mean.
+      </p>
+
+      <h2>Legibility</h2>
+      <dl className="kv">
+        <dt>NMI</dt>
+        <dd>Normalised mutual information between the expert chosen and the task’s label (0: unrelated, 1: one expert per label).</dd>
+        <dt>effective experts</dt>
+        <dd>exp(entropy of the load over experts); equal to the expert count when the load is even.</dd>
+        <dt>activation sparsity</dt>
+        <dd>The share of hidden activations that are zero (below 10⁻⁶).</dd>
+        <dt>update density</dt>
+        <dd>
+          The share of parameters whose value changed in a sampled step, measured on Δθ (Adam moves parameters whose gradient was
+          zero, so the gradient’s sparsity is not enough).
+        </dd>
+      </dl>
+    </article>
+  );
+}

@@ -1,0 +1,94 @@
+/**
+ * The leaderboard for one view: the choices, the scatter and the table. Shared by `/`
+ * (live, query parameters) and /board/… (static export, path segments).
+ */
+import type { Facets, LeaderboardRow } from '../../harness/store/types.ts';
+import { COST_AXES } from '../../harness/store/types.ts';
+import { boardFor } from '../lib/board.ts';
+import {
+  CAP_AXES,
+  COST_LABEL,
+  downloadHref,
+  hardwareIn,
+  metricLabel,
+  tasksIn,
+  tiersWithRuns,
+  type View,
+  viewHref,
+  withChange,
+} from '../lib/view.ts';
+import { BoardChart } from './BoardChart.tsx';
+import { BoardTable } from './BoardTable.tsx';
+import { type Choice, ChoiceGroup } from './Filters.tsx';
+
+export function Leaderboard(props: { facets: Facets; view: View; rows: LeaderboardRow[]; notes: string[] }) {
+  const { facets, view, rows } = props;
+  const metric = view.task === 'all' ? undefined : facets.metrics[view.task];
+  const href = (change: Partial<View>) => viewHref(facets, withChange(facets, view, change));
+  const tasks = tasksIn(facets, view.tier, view.hw);
+  const energyMeasured = rows.some((r) => r.energyJoules !== null);
+  const energyWhy = rows.find((r) => r.energyNote)?.energyNote ?? 'no run in this slice measured energy';
+
+  const taskChoices: Choice[] = [
+    { id: 'all', label: 'all tasks', title: 'geometric mean of the compute multiplier over tasks', href: href({ task: 'all' }), current: view.task === 'all' },
+    ...tasks.map((t) => ({ id: t, label: t, title: metricLabel(facets.metrics[t]), href: href({ task: t }), current: view.task === t })),
+  ];
+  const tierChoices: Choice[] = tiersWithRuns(facets).map((t) => ({ id: t, label: t, href: href({ tier: t }), current: view.tier === t }));
+  const hwChoices: Choice[] = hardwareIn(facets, view.tier).map((h) => ({ id: h, label: h, href: href({ hw: h }), current: view.hw === h }));
+  const costChoices: Choice[] = COST_AXES.map((c) => ({
+    id: c,
+    label: COST_LABEL[c],
+    href: c === 'energyJoules' && !energyMeasured ? null : href({ cost: c }),
+    title: c === 'energyJoules' && !energyMeasured ? `not measured: ${energyWhy}` : undefined,
+    current: view.cost === c,
+  }));
+  const capChoices: Choice[] = CAP_AXES.map((c) => ({
+    id: c,
+    label: c === 'multiplier' ? 'compute multiplier' : metric ? metricLabel(metric) : 'task metric',
+    href: c === 'quality' && view.task === 'all' ? null : href({ cap: c }),
+    title: c === 'quality' && view.task === 'all' ? 'tasks have different metrics: choose one task' : undefined,
+    current: view.cap === c,
+  }));
+
+  const board = boardFor(rows, view.task, view.cost, view.cap, metric);
+  const caption =
+    view.task === 'all'
+      ? `All tasks in tier ${view.tier} on ${view.hw}: compute multiplier vs dense (geometric mean over tasks) against ${COST_LABEL[view.cost]}. Bars: interval over tasks; the dashed line is the Pareto frontier.`
+      : `Task ${view.task}, tier ${view.tier}, on ${view.hw}: ${view.cap === 'quality' ? metricLabel(metric) : 'compute multiplier vs dense'} at the FLOP budget against ${COST_LABEL[view.cost]}. Dots: mean over seeds; bars: 95% interval; dashed line: the Pareto frontier.`;
+  const viewKey = JSON.stringify(view);
+
+  return (
+    <>
+      <section className="choices" aria-label="what to show">
+        <ChoiceGroup name="task" legend="task" choices={taskChoices} />
+        <ChoiceGroup name="tier" legend="tier" choices={tierChoices} />
+        <ChoiceGroup name="hw" legend="hardware" choices={hwChoices} />
+        <ChoiceGroup name="cost" legend="cost axis" choices={costChoices} />
+        <ChoiceGroup name="cap" legend="capability axis" choices={capChoices} />
+      </section>
+      {props.notes.length > 0 && <p className="note">Showing the nearest available view: {props.notes.join('; ')}.</p>}
+      {rows.length === 0 ? (
+        <p className="note">No completed runs in this view.</p>
+      ) : (
+        <>
+          <BoardChart key={`chart-${viewKey}`} board={board} cost={view.cost} cap={view.cap} metric={metric} caption={caption} />
+          <div className="table-head">
+            <h2>
+              {rows.length} architecture{rows.length === 1 ? '' : 's'}
+            </h2>
+            <p className="downloads">
+              Download this table: <a href={downloadHref(facets, view, 'csv')}>CSV</a> · <a href={downloadHref(facets, view, 'json')}>JSON</a>
+            </p>
+          </div>
+          <BoardTable
+            key={`table-${viewKey}`}
+            rows={rows}
+            view={view}
+            metric={metric}
+            sortHref={(key, dir) => viewHref(facets, { ...view, sort: key, dir })}
+          />
+        </>
+      )}
+    </>
+  );
+}

@@ -1,0 +1,112 @@
+/** The charts of one run, each a server-rendered Plot SVG. */
+import * as Plot from '@observablehq/plot';
+import type { RoutingLayerStats, RunRecord } from '../../harness/results/record.ts';
+import { flops, seconds, sig } from '../lib/format.ts';
+import { plotToReact } from '../lib/plot-ssr.tsx';
+import { metricLabel } from '../lib/view.ts';
+
+const W = 560;
+const H = 300;
+const base = { className: 'mp-plot', width: W, height: H, marginLeft: 60, marginRight: 20, marginBottom: 42, style: { fontSize: '11px' } };
+
+/** Quality against executed FLOPs or training seconds: one dot per evaluation point. */
+export function CurveChart({ record, against }: { record: RunRecord; against: 'flops' | 'seconds' }) {
+  const m = record.task.metric;
+  const pts = record.curve.map((c) => ({
+    x: against === 'flops' ? c.flops : c.seconds,
+    quality: c.quality,
+    title: `step ${c.step}\n${flops(c.flops)} executed, ${seconds(c.seconds)}\n${m.name}: ${sig(c.quality, 4)}${m.unit && m.unit !== '%' ? ` ${m.unit}` : m.unit}\neval loss ${sig(c.evalLoss, 4)}`,
+  }));
+  const fmt = against === 'flops' ? (x: number) => flops(x) : (x: number) => seconds(x);
+  return plotToReact({
+    ...base,
+    x: { label: against === 'flops' ? 'executed training FLOPs →' : 'training time →', tickFormat: fmt, ticks: 5, grid: true },
+    y: { label: `↑ ${metricLabel(m)}${m.higherIsBetter ? '' : ' (lower is better)'}`, reverse: !m.higherIsBetter, grid: true },
+    marks: [
+      ...(against === 'flops' && record.training.budgetFlops > 0
+        ? [Plot.ruleX([record.training.budgetFlops], { stroke: '#999', strokeDasharray: '4,3' })]
+        : []),
+      Plot.line(pts, { x: 'x', y: 'quality', stroke: '#2f55b8', strokeWidth: 2 }),
+      Plot.dot(pts, { x: 'x', y: 'quality', r: 3.5, fill: '#2f55b8', title: 'title', className: `curve-dot curve-${against}` }),
+    ],
+  });
+}
+
+export function PowerChart({ record }: { record: RunRecord }) {
+  const energy = record.energy;
+  return plotToReact({
+    ...base,
+    x: { label: 'seconds into training →', grid: true },
+    y: { label: '↑ watts', grid: true, zero: true },
+    marks: [
+      ...(energy.measured ? [Plot.ruleY([energy.idleWatts], { stroke: '#999', strokeDasharray: '4,3' })] : []),
+      Plot.line(record.powerTrace, { x: 't', y: 'watts', stroke: '#ff725c', strokeWidth: 1.5 }),
+      Plot.dot(record.powerTrace, { x: 't', y: 'watts', r: 1.5, fill: '#ff725c', title: (d: { t: number; watts: number }) => `${sig(d.t)} s: ${sig(d.watts)} W` }),
+    ],
+  });
+}
+
+export function RoutingLoadChart({ layer }: { layer: RoutingLayerStats }) {
+  const data = layer.load.map((share, expert) => ({ expert: String(expert), share }));
+  return plotToReact({
+    ...base,
+    height: 220,
+    x: { label: 'expert', type: 'band' },
+    y: { label: '↑ share of routed examples', grid: true, tickFormat: '.0%' },
+    marks: [
+      Plot.barY(data, { x: 'expert', y: 'share', fill: '#ff725c', title: (d: { expert: string; share: number }) => `expert ${d.expert}: ${(d.share * 100).toFixed(1)}%` }),
+      Plot.ruleY([1 / Math.max(1, layer.experts)], { stroke: '#333', strokeDasharray: '4,3' }),
+    ],
+  });
+}
+
+/** counts[group][expert] of top-1 choices, shaded by the share of each group's examples. */
+export function ExpertLabelHeatmap({ layer }: { layer: RoutingLayerStats }) {
+  const cells: { group: string; expert: string; count: number; share: number }[] = [];
+  layer.counts.forEach((row, g) => {
+    const total = row.reduce((a, b) => a + b, 0) || 1;
+    row.forEach((count, e) => cells.push({ group: String(g), expert: String(e), count, share: count / total }));
+  });
+  const groups = layer.counts.length;
+  return plotToReact({
+    ...base,
+    height: Math.min(520, 60 + groups * 22),
+    marginLeft: 50,
+    x: { label: 'expert', type: 'band' },
+    y: { label: 'label', type: 'band' },
+    color: { scheme: 'blues', legend: false },
+    marks: [
+      Plot.cell(cells, {
+        x: 'expert',
+        y: 'group',
+        fill: 'share',
+        inset: 0.5,
+        title: (d: { group: string; expert: string; count: number; share: number }) =>
+          `label ${d.group} → expert ${d.expert}: ${d.count} (${(d.share * 100).toFixed(1)}% of the label)`,
+      }),
+    ],
+  });
+}
+
+/** Update density (and activation sparsity) at each evaluation point. */
+export function DensityChart({ record }: { record: RunRecord }) {
+  const pts: { flops: number; value: number; series: string }[] = [];
+  for (const c of record.curve) {
+    const l = c.legibility;
+    if (!l) continue;
+    if (l.updateDensity != null) pts.push({ flops: c.flops, value: l.updateDensity, series: 'update density' });
+    if (l.gradientDensity != null) pts.push({ flops: c.flops, value: l.gradientDensity, series: 'gradient density' });
+    if (l.activationSparsity != null) pts.push({ flops: c.flops, value: l.activationSparsity, series: 'activation sparsity' });
+  }
+  if (pts.length === 0) return null;
+  return plotToReact({
+    ...base,
+    x: { label: 'executed training FLOPs →', tickFormat: (x: number) => flops(x), ticks: 5, grid: true },
+    y: { label: '↑ share', domain: [0, 1], tickFormat: '.0%', grid: true },
+    color: { domain: ['update density', 'gradient density', 'activation sparsity'], range: ['#2f55b8', '#97bbf5', '#3ca951'], legend: false },
+    marks: [
+      Plot.line(pts, { x: 'flops', y: 'value', stroke: 'series', strokeWidth: 2 }),
+      Plot.dot(pts, { x: 'flops', y: 'value', fill: 'series', r: 2.5, title: (d: { series: string; value: number }) => `${d.series}: ${(d.value * 100).toFixed(1)}%` }),
+    ],
+  });
+}

@@ -1,0 +1,62 @@
+/** A list of runs (architecture page): each links to its run page. */
+import Link from 'next/link';
+import type { RunSummary } from '../../harness/store/types.ts';
+import { date, flops, joules, seconds, sig } from '../lib/format.ts';
+import { runHref } from '../lib/view.ts';
+
+export function RunsTable({ runs }: { runs: readonly RunSummary[] }) {
+  return (
+    <div className="table-wrap">
+      <table className="runs" id="runs-table">
+        <thead>
+          <tr>
+            <th scope="col">run</th>
+            <th scope="col">task</th>
+            <th scope="col">tier</th>
+            <th scope="col">hardware</th>
+            <th scope="col" className="num">
+              seed
+            </th>
+            <th scope="col">status</th>
+            <th scope="col" className="num">
+              quality
+            </th>
+            <th scope="col" className="num">
+              executed FLOPs
+            </th>
+            <th scope="col" className="num">
+              time
+            </th>
+            <th scope="col" className="num">
+              energy
+            </th>
+            <th scope="col">started</th>
+          </tr>
+        </thead>
+        <tbody>
+          {runs.map((r) => (
+            <tr key={r.id} data-run={r.id}>
+              <td>
+                <Link href={runHref(r.id)} prefetch={false}>
+                  {r.id}
+                </Link>
+              </td>
+              <td>{r.task}</td>
+              <td>{r.tier}</td>
+              <td>{r.hardwareClass}</td>
+              <td className="num">{r.seed}</td>
+              <td>
+                <span className={`status ${r.status}`}>{r.status}</span>
+              </td>
+              <td className="num">{r.quality === null ? '—' : sig(r.quality, 4)}</td>
+              <td className="num">{flops(r.executedFlops)}</td>
+              <td className="num">{seconds(r.wallSeconds)}</td>
+              <td className="num">{r.energyJoules === null ? <span className="muted">not measured</span> : joules(r.energyJoules)}</td>
+              <td>{date(r.startedAt)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}

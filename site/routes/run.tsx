@@ -1,0 +1,227 @@
+import type { Metadata } from 'next';
+import Link from 'next/link';
+import { notFound } from 'next/navigation';
+import type { RunRecord } from '../../harness/results/record.ts';
+import { CurveChart, DensityChart, ExpertLabelHeatmap, PowerChart, RoutingLoadChart } from '../components/RunCharts.tsx';
+import { EmptyStore } from '../components/EmptyStore.tsx';
+import { FAMILY_LABEL } from '../lib/family.ts';
+import { count, date, flops, joules, percent, seconds, si, sig } from '../lib/format.ts';
+import { live } from '../lib/live.ts';
+import { isExport } from '../lib/mode.ts';
+import { segment } from '../lib/params.ts';
+import { getStore } from '../lib/store.ts';
+import { archHref, metricLabel, runHref } from '../lib/view.ts';
+
+type Params = { id: string };
+
+export async function generateStaticParams(): Promise<Params[]> {
+  if (!isExport) return [];
+  const st = await getStore();
+  const runs = st.ok ? await st.store.runs() : [];
+  // an export must prerender at least one page per route; this one is a 404
+  return runs.length > 0 ? runs.map((r) => ({ id: r.id })) : [{ id: 'none' }];
+}
+
+export async function generateMetadata({ params }: { params: Promise<Params> }): Promise<Metadata> {
+  return { title: `run ${segment((await params).id)}` };
+}
+
+function Figure(props: { label: string; children: React.ReactNode }) {
+  return (
+    <>
+      <dt>{props.label}</dt>
+      <dd>{props.children}</dd>
+    </>
+  );
+}
+
+function Summary({ r }: { r: RunRecord }) {
+  const m = r.task.metric;
+  const unit = m.unit && m.unit !== '%' ? ` ${m.unit}` : m.unit;
+  return (
+    <dl className="kv">
+      <Figure label="architecture">
+        <Link href={archHref(r.architecture.name)}>{r.architecture.name}</Link> ({FAMILY_LABEL[r.architecture.family]})
+      </Figure>
+      <Figure label="task">
+        {r.task.id}, tier {r.task.tier}, seed {r.task.seed}
+        {r.task.variantSeed !== null ? `, data variant ${r.task.variantSeed}` : ''}
+      </Figure>
+      <Figure label="hardware class">{r.hardwareClass}</Figure>
+      <Figure label={`final ${metricLabel(m)}`}>{r.final ? `${sig(r.final.quality, 4)}${unit}` : '—'}</Figure>
+      <Figure label="final eval loss">{r.final ? sig(r.final.evalLoss, 4) : '—'}</Figure>
+      <Figure label="executed FLOPs">
+        {flops(r.flops.executed)} of a {flops(r.training.budgetFlops)} budget ({flops(r.flops.perStep)} per step)
+      </Figure>
+      <Figure label="model FLOPs">{flops(r.flops.model)}</Figure>
+      <Figure label="training time">
+        {seconds(r.training.wallSeconds)} (first step {seconds(r.training.firstStepSeconds)}; evaluation {seconds(r.training.evalSeconds)} apart)
+      </Figure>
+      <Figure label="energy">
+        {r.energy.measured ? (
+          <>
+            {joules(r.energy.grossJoules)} gross, {joules(r.energy.netJoules)} net of {sig(r.energy.idleWatts)} W idle ({r.energy.method},{' '}
+            {r.energy.devices}, {r.energy.samples} samples)
+          </>
+        ) : (
+          <span className="not-measured" title={r.energy.reason}>
+            not measured: {r.energy.reason}
+          </span>
+        )}
+      </Figure>
+      <Figure label="parameters">
+        {count(r.params.total)} total, {count(r.params.active)} active
+      </Figure>
+      <Figure label="training">
+        {r.training.steps} steps × batch {r.training.batchSize} ({count(r.training.examples)} examples), {r.training.optimizer} at lr{' '}
+        {r.training.learningRate}
+      </Figure>
+      <Figure label="memory">
+        peak tensors {si(r.memory.peakTensorBytes, 'B')}, peak RSS {si(r.memory.peakRssBytes, 'B')}
+      </Figure>
+      <Figure label="backend">
+        {r.backend.name} — {r.backend.reason}
+      </Figure>
+      <Figure label="started">
+        {date(r.startedAt)}, finished {date(r.finishedAt)}
+      </Figure>
+      <Figure label="harness">{r.harnessVersion}</Figure>
+    </dl>
+  );
+}
+
+function Fingerprint({ r }: { r: RunRecord }) {
+  const f = r.fingerprint;
+  return (
+    <dl className="kv">
+      <Figure label="CPU">
+        {f.cpu} ({f.cpuCores} cores)
+      </Figure>
+      <Figure label="GPUs">{f.gpus.length ? f.gpus.map((g) => `${g.vendor} ${g.model}${g.memoryMB ? ` (${g.memoryMB} MB)` : ''}`).join(', ') : 'none'}</Figure>
+      <Figure label="memory">{si(f.memoryBytes, 'B')}</Figure>
+      <Figure label="OS">{f.os}</Figure>
+      <Figure label="Node">{f.node}</Figure>
+      <Figure label="tfjs">{f.tfjs}</Figure>
+      <Figure label="backend">
+        {f.backend}
+        {f.backendVersion ? ` ${f.backendVersion}` : ''} on {f.device}
+      </Figure>
+      <Figure label="git">{f.gitCommit ? `${f.gitCommit}${f.gitDirty ? ' (dirty)' : ''}` : 'unknown'}</Figure>
+      <Figure label="source hash">
+        <code>{r.architecture.sourceHash}</code>
+      </Figure>
+      <Figure label="key">
+        <code>{r.key}</code>
+      </Figure>
+      <Figure label="content hash">
+        <code>{r.contentHash}</code>
+      </Figure>
+      <Figure label="hyperparameters">
+        {Object.entries(r.architecture.hyperparameters)
+          .map(([k, v]) => `${k}=${String(v)}`)
+          .join(', ') || '—'}
+      </Figure>
+    </dl>
+  );
+}
+
+export default async function RunPage({ params }: { params: Promise<Params> }) {
+  await live();
+  const id = segment((await params).id);
+  const st = await getStore();
+  if (!st.ok) return <EmptyStore where={st.where} reason={st.reason} />;
+  const r = await st.store.run(id);
+  if (!r) notFound();
+  const routing = r.final?.legibility.routing ?? r.curve.at(-1)?.legibility?.routing ?? [];
+  const sup = r.final?.legibility.superposition ?? null;
+  const sub = r.final ? Object.entries(r.final.subQualities) : [];
+  return (
+    <article className="run" data-run={r.id} data-curve-points={r.curve.length}>
+      <p className="muted small">
+        <Link href="/">leaderboard</Link> › <Link href={archHref(r.architecture.name)}>{r.architecture.name}</Link> › run
+      </p>
+      <h1>
+        {r.id} <span className={`status ${r.status}`}>{r.status}</span>
+      </h1>
+      {r.failure && (
+        <p className="note">
+          {r.status} during {r.failure.phase}: {r.failure.message}
+        </p>
+      )}
+      <p>
+        <a href={`${runHref(r.id)}/record.json`} download={`${r.id}.json`} id="record-download">
+          Download the record (JSON)
+        </a>
+        <span className="muted small"> — the run record exactly as stored, validated against the schema; its content hash is below.</span>
+      </p>
+      <div className="panels">
+        <section className="panel">
+          <h2>Summary</h2>
+          <Summary r={r} />
+        </section>
+        <section className="panel">
+          <h2>Quality against compute</h2>
+          {r.curve.length ? <CurveChart record={r} against="flops" /> : <p className="muted">No evaluation points were recorded.</p>}
+          <p className="muted small">{r.curve.length} evaluation points; the dashed line is the FLOP budget.</p>
+        </section>
+        <section className="panel">
+          <h2>Quality against time</h2>
+          {r.curve.length ? <CurveChart record={r} against="seconds" /> : <p className="muted">No evaluation points were recorded.</p>}
+        </section>
+        <section className="panel">
+          <h2>Power</h2>
+          {r.powerTrace.length ? (
+            <>
+              <PowerChart record={r} />
+              <p className="muted small">Sampled power; the dashed line is idle power measured before the run.</p>
+            </>
+          ) : (
+            <p className="muted">
+              Not measured{r.energy.measured ? ': no power samples were kept' : `: ${r.energy.reason}`}.
+            </p>
+          )}
+        </section>
+        <section className="panel">
+          <h2>Update density over training</h2>
+          {r.curve.some((c) => c.legibility) ? <DensityChart record={r} /> : <p className="muted">No legibility figures were recorded.</p>}
+          {r.final && (
+            <p className="muted small">
+              Final: update density {percent(r.final.legibility.updateDensity)}, gradient density {percent(r.final.legibility.gradientDensity)},
+              activation sparsity {percent(r.final.legibility.activationSparsity)}.
+            </p>
+          )}
+        </section>
+        {routing.map((layer) => (
+          <section className="panel routing" key={layer.layer}>
+            <h2>Routing: {layer.layer}</h2>
+            <RoutingLoadChart layer={layer} />
+            <p className="muted small">
+              {layer.experts} experts; effective experts {sig(layer.effectiveExperts)}; MaxVio {sig(layer.maxVio)}; CV{' '}
+              {sig(layer.coefficientOfVariation)}; routing entropy {layer.routingEntropy === null ? '—' : sig(layer.routingEntropy)}; NMI with
+              label {sig(layer.nmi)}. Dashed: a perfectly even load.
+            </p>
+            <h3>Expert × label</h3>
+            <ExpertLabelHeatmap layer={layer} />
+          </section>
+        ))}
+        {(sup || sub.length > 0) && (
+          <section className="panel">
+            <h2>More figures</h2>
+            <dl className="kv">
+              {sup && <Figure label="dimensions per feature">{sig(sup.dimensionsPerFeature)}</Figure>}
+              {sub.map(([k, v]) => (
+                <Figure key={k} label={k}>
+                  {sig(v, 4)}
+                </Figure>
+              ))}
+            </dl>
+          </section>
+        )}
+        <section className="panel">
+          <h2>Fingerprint</h2>
+          <Fingerprint r={r} />
+        </section>
+      </div>
+    </article>
+  );
+}
