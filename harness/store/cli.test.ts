@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
@@ -17,7 +17,13 @@ async function ingest(args: string[]) {
   const lines: string[] = [];
   let code = -1;
   const program = new Command().exitOverride();
-  registerStoreCommands(program, { setExit: (c) => void (code = c), log: (l) => lines.push(l), error: (l) => lines.push(l) });
+  registerStoreCommands(program, {
+    setExit: (c) => {
+      code = c;
+    },
+    log: (l) => lines.push(l),
+    error: (l) => lines.push(l),
+  });
   await program.parseAsync(['node', 'middlepath', 'ingest', ...args]);
   return { code, lines };
 }

@@ -16,7 +16,11 @@ export interface StoreCommandOptions {
 }
 
 export function registerStoreCommands(program: Command, options: StoreCommandOptions = {}): void {
-  const setExit = options.setExit ?? ((code: number) => void (process.exitCode = code));
+  const setExit =
+    options.setExit ??
+    ((code: number) => {
+      process.exitCode = code;
+    });
   const log = options.log ?? ((line: string) => console.log(line));
   const error = options.error ?? ((line: string) => console.error(line));
 

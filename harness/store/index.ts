@@ -18,10 +18,12 @@ import { migrate as migrateSqlite } from 'drizzle-orm/better-sqlite3/migrator';
 import { drizzle as drizzlePg, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import pgLib from 'pg';
-import { z } from 'zod';
 import { contentHashOf } from '../results/files.ts';
 import { type QualityMetric, type RunRecord, runRecord, type TierName } from '../results/record.ts';
 import { aggregateAll, aggregateTask, type SliceRun } from './leaderboard.ts';
+// Imported, not read from disk, so that a bundled reader (the site) still knows them.
+import pgJournal from './migrations/pg/meta/_journal.json' with { type: 'json' };
+import sqliteJournal from './migrations/sqlite/meta/_journal.json' with { type: 'json' };
 import { type NewRunRow, pg as pgSchema, type RunRow, sqlite as sqliteSchema } from './schema/index.ts';
 import type {
   ArchitectureDetail,
@@ -53,6 +55,19 @@ const MIGRATIONS = {
   pg: fileURLToPath(new URL('./migrations/pg', import.meta.url)),
 };
 
+/** The newest migration this code knows, as drizzle's journal records it (ms timestamp). */
+function newestMigration(journal: { entries: { when: number }[] }): number {
+  return Math.max(0, ...journal.entries.map((e) => e.when));
+}
+
+/** A read-only open cannot migrate: refuse a store whose schema is older than this code. */
+function requireCurrentSchema(applied: number | null, journal: { entries: { when: number }[] }, where: string): void {
+  if (applied === null) throw new Error(`${where} has no tables yet: run \`npx middlepath ingest\` first`);
+  if (applied < newestMigration(journal)) {
+    throw new Error(`${where} was made by an older version of middlepath: run \`npx middlepath ingest\` once to migrate it`);
+  }
+}
+
 /** Arbitrary fixed key: concurrent workers opening one Postgres store migrate one at a time. */
 const PG_MIGRATION_LOCK = 72_541_903;
 
@@ -66,10 +81,29 @@ const PG_MIGRATION_LOCK = 72_541_903;
  */
 type Db = NodePgDatabase;
 type Runs = typeof pgSchema.runs;
+type Records = typeof pgSchema.records;
 
-const compactCurve = z.array(z.tuple([z.number(), z.number(), z.number().nullable(), z.number()]));
+type CompactPoint = [number, number, number | null, number];
 
-function rowOf(r: RunRecord): NewRunRow {
+/**
+ * The compact curve column is written only by rowOf from a validated record; a cheap
+ * structural check (zod here cost more than the query itself at 10,000 runs) still
+ * refuses a row that is not what rowOf writes.
+ */
+function parseCompactCurve(text: string, id: string): CompactPoint[] {
+  const v: unknown = JSON.parse(text);
+  const num = (x: unknown) => typeof x === 'number' && Number.isFinite(x);
+  if (
+    Array.isArray(v) &&
+    v.every((p) => Array.isArray(p) && p.length === 4 && num(p[0]) && num(p[1]) && (p[2] === null || num(p[2])) && num(p[3]))
+  ) {
+    return v as CompactPoint[];
+  }
+  throw new Error(`run ${id}: the stored curve is malformed; re-ingest its record file`);
+}
+
+/** The indexed columns of a record (exported for the migration tests). */
+export function rowOf(r: RunRecord): NewRunRow {
   const fin = r.status === 'completed' ? r.final : null;
   const leg = r.final?.legibility;
   const layers = leg?.routing ?? [];
@@ -107,11 +141,28 @@ function rowOf(r: RunRecord): NewRunRow {
     startedAt: new Date(r.startedAt).toISOString(),
     harnessVersion: r.harnessVersion,
     ingestedAt: new Date().toISOString(),
-    record: JSON.stringify(r),
   };
 }
 
-function summaryOf(r: Pick<RunRow, 'id' | 'architecture' | 'family' | 'task' | 'tier' | 'seed' | 'status' | 'quality' | 'executedFlops' | 'wallSeconds' | 'energyJoules' | 'hardwareClass' | 'startedAt' | 'harnessVersion'>): RunSummary {
+function summaryOf(
+  r: Pick<
+    RunRow,
+    | 'id'
+    | 'architecture'
+    | 'family'
+    | 'task'
+    | 'tier'
+    | 'seed'
+    | 'status'
+    | 'quality'
+    | 'executedFlops'
+    | 'wallSeconds'
+    | 'energyJoules'
+    | 'hardwareClass'
+    | 'startedAt'
+    | 'harnessVersion'
+  >,
+): RunSummary {
   return {
     id: r.id,
     architecture: r.architecture,
@@ -138,10 +189,26 @@ class ReadonlyStoreError extends Error {
 }
 
 class DrizzleStore implements Store {
+  /**
+   * Aggregates computed since the store last changed. The version (row count, latest
+   * ingest time) is one indexed query, so a reader such as the site still sees a suite's
+   * new runs on the next request while repeat renders skip the aggregation.
+   */
+  private cache = { version: '', leaderboards: new Map<string, LeaderboardRow[]>(), facets: null as Facets | null };
+
+  private async fresh(): Promise<typeof this.cache> {
+    const { t, db } = this;
+    const [v] = await db.select({ n: count(), at: max(t.ingestedAt) }).from(t);
+    const version = `${v?.n ?? 0}|${v?.at ?? ''}`;
+    if (version !== this.cache.version) this.cache = { version, leaderboards: new Map(), facets: null };
+    return this.cache;
+  }
+
   constructor(
     readonly kind: 'sqlite' | 'postgres',
     private readonly db: Db,
     private readonly t: Runs,
+    private readonly rec: Records,
     private readonly readonly: boolean,
     private readonly closeFn: () => Promise<void>,
   ) {}
@@ -160,8 +227,16 @@ class DrizzleStore implements Store {
     const previous = await db.select({ id: t.id }).from(t).where(eq(t.id, record.id)).limit(1);
     const row = rowOf(record);
     const { id: _id, ...update } = row;
+    const text = JSON.stringify(record);
+    this.cache.version = ''; // this process's own writes invalidate at once
     try {
-      // same id, new content: the record file is the source of truth, so the row follows it
+      // same id, new content: the record file is the source of truth, so the rows follow it.
+      // The record goes first: were the second write to fail, the run is not yet listed and
+      // the next ingest of the file finishes the job.
+      await db
+        .insert(this.rec)
+        .values({ id: record.id, record: text })
+        .onConflictDoUpdate({ target: this.rec.id, set: { record: text } });
       await db.insert(t).values(row).onConflictDoUpdate({ target: t.id, set: update });
     } catch (e) {
       // a concurrent writer inserted the same content between the check and the insert
@@ -173,6 +248,12 @@ class DrizzleStore implements Store {
   }
 
   async facets(): Promise<Facets> {
+    const cache = await this.fresh();
+    cache.facets ??= await this.computeFacets();
+    return structuredClone(cache.facets);
+  }
+
+  private async computeFacets(): Promise<Facets> {
     const { t, db } = this;
     const slices = await db
       .select({ task: t.task, tier: t.tier, hardwareClass: t.hardwareClass, runs: count() })
@@ -238,7 +319,7 @@ class DrizzleStore implements Store {
       .where(where);
     return rows.map((r) => {
       // only completed runs count, so only their curves are read
-      const points = r.status === 'completed' ? compactCurve.parse(JSON.parse(r.curve)) : [];
+      const points = r.status === 'completed' ? parseCompactCurve(r.curve, r.id) : [];
       return {
         ...r,
         curve: points.map(([flops, seconds, joules, quality]) => ({ flops, seconds, joules, quality })),
@@ -247,6 +328,18 @@ class DrizzleStore implements Store {
   }
 
   async leaderboard(filter: LeaderboardFilter): Promise<LeaderboardRow[]> {
+    const cache = await this.fresh();
+    const key = JSON.stringify([filter.task, filter.tier, filter.hardwareClass]);
+    let rows = cache.leaderboards.get(key);
+    if (!rows) {
+      rows = await this.computeLeaderboard(filter);
+      cache.leaderboards.set(key, rows);
+    }
+    // a copy: a caller that sorts or edits its rows must not change the next caller's
+    return structuredClone(rows);
+  }
+
+  private async computeLeaderboard(filter: LeaderboardFilter): Promise<LeaderboardRow[]> {
     const { t } = this;
     const base = and(eq(t.tier, filter.tier), eq(t.hardwareClass, filter.hardwareClass));
     if (filter.task !== 'all') return aggregateTask(await this.sliceRuns(and(base, eq(t.task, filter.task))));
@@ -254,8 +347,8 @@ class DrizzleStore implements Store {
   }
 
   async run(id: string): Promise<RunRecord | null> {
-    const { t, db } = this;
-    const rows = await db.select({ record: t.record }).from(t).where(eq(t.id, id)).limit(1);
+    const { rec, db } = this;
+    const rows = await db.select({ record: rec.record }).from(rec).where(eq(rec.id, id)).limit(1);
     const row = rows[0];
     // validated on the way out too: the row could have been written by an older harness
     return row ? runRecord.parse(JSON.parse(row.record)) : null;
@@ -320,15 +413,11 @@ class DrizzleStore implements Store {
 
   async architecture(name: string): Promise<ArchitectureDetail | null> {
     const { t, db } = this;
-    const latest = await db
-      .select({ record: t.record })
-      .from(t)
-      .where(eq(t.architecture, name))
-      .orderBy(desc(t.startedAt))
-      .limit(1);
-    const row = latest[0];
-    if (!row) return null;
-    const arch = runRecord.parse(JSON.parse(row.record)).architecture;
+    const latest = await db.select({ id: t.id }).from(t).where(eq(t.architecture, name)).orderBy(desc(t.startedAt), desc(t.id)).limit(1);
+    const latestId = latest[0]?.id;
+    const record = latestId === undefined ? null : await this.run(latestId);
+    if (!record) return null;
+    const arch = record.architecture;
     const sources = await db
       .select({
         sourceHash: t.sourceHash,
@@ -362,13 +451,7 @@ class DrizzleStore implements Store {
     const tasks = await db
       .selectDistinct({ task: t.task })
       .from(t)
-      .where(
-        and(
-          eq(t.tier, filter.tier),
-          eq(t.hardwareClass, filter.hardwareClass),
-          inArray(t.architecture, [a, b]),
-        ),
-      )
+      .where(and(eq(t.tier, filter.tier), eq(t.hardwareClass, filter.hardwareClass), inArray(t.architecture, [a, b])))
       .orderBy(asc(t.task));
     const metrics = (await this.facets()).metrics;
     const out: CompareRow[] = [];
@@ -405,10 +488,15 @@ async function openSqlite(path: string, ro: boolean): Promise<Store> {
     const db = drizzleSqlite({ client });
     if (!ro) migrateSqlite(db, { migrationsFolder: MIGRATIONS.sqlite });
     else {
-      const tables = client.prepare("select name from sqlite_master where type = 'table' and name = 'runs'").all();
-      if (tables.length === 0) throw new Error(`the store at ${abs} has no tables yet: run \`npx middlepath ingest\` first`);
+      const has = client.prepare("select 1 from sqlite_master where type = 'table' and name = '__drizzle_migrations'").get();
+      const applied = has
+        ? (client.prepare('select max(created_at) as m from __drizzle_migrations').get() as { m: number | null }).m
+        : null;
+      requireCurrentSchema(applied, sqliteJournal, `the store at ${abs}`);
     }
-    return new DrizzleStore('sqlite', db as unknown as Db, sqliteSchema.runs as unknown as Runs, ro, async () => {
+    const t = sqliteSchema.runs as unknown as Runs;
+    const rec = sqliteSchema.records as unknown as Records;
+    return new DrizzleStore('sqlite', db as unknown as Db, t, rec, ro, async () => {
       client.close();
     });
   } catch (e) {
@@ -443,8 +531,12 @@ async function openPostgres(url: string, ro: boolean): Promise<Store> {
           await client.query('select pg_advisory_unlock($1)', [PG_MIGRATION_LOCK]);
         }
       } else {
-        const r = await client.query<{ t: string | null }>("select to_regclass('runs')::text as t");
-        if (!r.rows[0]?.t) throw new Error(`the Postgres store (schema ${schema}) has no tables yet: run \`npx middlepath ingest\` first`);
+        const table = `${client.escapeIdentifier(schema)}.__drizzle_migrations`;
+        const exists = await client.query<{ t: string | null }>('select to_regclass($1)::text as t', [table]);
+        const applied = exists.rows[0]?.t
+          ? (await client.query<{ m: string | null }>(`select max(created_at)::text as m from ${table}`)).rows[0]?.m
+          : null;
+        requireCurrentSchema(applied == null ? null : Number(applied), pgJournal, `the Postgres store (schema ${schema})`);
       }
     } finally {
       client.release();
@@ -454,7 +546,7 @@ async function openPostgres(url: string, ro: boolean): Promise<Store> {
     throw e;
   }
   const db = drizzlePg({ client: pool });
-  return new DrizzleStore('postgres', db, pgSchema.runs, ro, () => pool.end());
+  return new DrizzleStore('postgres', db, pgSchema.runs, pgSchema.records, ro, () => pool.end());
 }
 
 /** Open (and, unless read-only, create and migrate) the store. */

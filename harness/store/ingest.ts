@@ -5,9 +5,7 @@
 import { readRecordDir } from '../results/files.ts';
 import type { IngestOutcome, Store } from './types.ts';
 
-export type FileOutcome =
-  | { path: string; id: string; outcome: IngestOutcome }
-  | { path: string; outcome: 'error'; reason: string };
+export type FileOutcome = { path: string; id: string; outcome: IngestOutcome } | { path: string; outcome: 'error'; reason: string };
 
 export interface IngestSummary {
   files: FileOutcome[];

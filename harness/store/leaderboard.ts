@@ -9,10 +9,19 @@
  *   one, so a re-run does not count its seed twice;
  * - only completed runs enter means; keys with no completed run count as failedRuns.
  */
+
+import type { RunStatus } from '../results/record.ts';
+import {
+  type Curve,
+  type DenseReference,
+  denseReference,
+  geometricInterval,
+  meanInterval,
+  multiplierAgainst,
+  paretoFrontier,
+} from './stats.ts';
 import type { Family, Interval, LeaderboardRow } from './types.ts';
 import { COST_AXES, type CostAxis } from './types.ts';
-import { type Curve, computeMultiplier, geometricInterval, meanInterval, paretoFrontier } from './stats.ts';
-import type { RunStatus } from '../results/record.ts';
 
 /** The architecture every multiplier is measured against. */
 export const BASELINE_ARCHITECTURE = 'dense';
@@ -93,21 +102,24 @@ function curveOn(run: SliceRun, axis: Axis): Curve | null {
   return out;
 }
 
-function multiplierOn(axis: Axis, base: readonly SliceRun[], runs: readonly SliceRun[], higherIsBetter: boolean, isBaseline: boolean) {
+function referenceOn(axis: Axis, base: readonly SliceRun[], higherIsBetter: boolean): DenseReference {
   const dense: { curve: Curve; final: number }[] = [];
   for (const d of base) {
     const c = curveOn(d, axis);
-    if (c === null) return { value: null, note: `dense's ${axis} not measured` };
+    if (c === null) return { ok: false, note: `dense's ${axis} not measured` };
     dense.push({ curve: c, final: d.quality as number });
   }
+  return denseReference(dense, higherIsBetter, axis === 'flops' ? 'FLOPs' : axis);
+}
+
+function multiplierOn(axis: Axis, ref: DenseReference, runs: readonly SliceRun[], higherIsBetter: boolean, isBaseline: boolean) {
   const curves: Curve[] = [];
   for (const r of runs) {
     const c = curveOn(r, axis);
     if (c === null) return { value: null, note: `${axis} not measured` };
     curves.push(c);
   }
-  const axisName = axis === 'flops' ? 'FLOPs' : axis;
-  return computeMultiplier({ dense, runs: curves, higherIsBetter, isBaseline, axisName });
+  return multiplierAgainst(ref, curves, higherIsBetter, isBaseline);
 }
 
 function markPareto(rows: LeaderboardRow[], qualityOf: (r: LeaderboardRow) => number | null, higherIsBetter: boolean): void {
@@ -136,12 +148,18 @@ export function aggregateTask(runs: readonly SliceRun[]): LeaderboardRow[] {
   const higherIsBetter = latestOf(runs).higherIsBetter;
   const counted = countRuns(runs);
   const base = counted.get(BASELINE_ARCHITECTURE)?.completed ?? [];
+  // dense's side is the same for every row: compute it once per axis
+  const refs = {
+    flops: referenceOn('flops', base, higherIsBetter),
+    seconds: referenceOn('seconds', base, higherIsBetter),
+    joules: referenceOn('joules', base, higherIsBetter),
+  };
   const rows: LeaderboardRow[] = [];
   for (const [arch, { latest, completed, failed }] of counted) {
     if (completed.length === 0) continue;
     const isBaseline = arch === BASELINE_ARCHITECTURE;
     const unmeasured = completed.filter((r) => r.energyJoules === null);
-    const mFlops = multiplierOn('flops', base, completed, higherIsBetter, isBaseline);
+    const mFlops = multiplierOn('flops', refs.flops, completed, higherIsBetter, isBaseline);
     const last = latestOf(completed);
     rows.push({
       architecture: arch,
@@ -154,8 +172,8 @@ export function aggregateTask(runs: readonly SliceRun[]): LeaderboardRow[] {
       quality: meanInterval(completed.map((r) => r.quality as number)),
       multiplier: mFlops.value,
       multiplierNote: mFlops.note,
-      multiplierSeconds: multiplierOn('seconds', base, completed, higherIsBetter, isBaseline).value,
-      multiplierJoules: multiplierOn('joules', base, completed, higherIsBetter, isBaseline).value,
+      multiplierSeconds: multiplierOn('seconds', refs.seconds, completed, higherIsBetter, isBaseline).value,
+      multiplierJoules: multiplierOn('joules', refs.joules, completed, higherIsBetter, isBaseline).value,
       executedFlops: meanInterval(completed.map((r) => r.executedFlops)),
       modelFlops: meanInterval(completed.map((r) => r.modelFlops)),
       wallSeconds: meanInterval(completed.map((r) => r.wallSeconds)),
@@ -178,9 +196,7 @@ export function aggregateTask(runs: readonly SliceRun[]): LeaderboardRow[] {
   }
   markPareto(rows, (r) => r.quality?.mean ?? null, higherIsBetter);
   const dir = higherIsBetter ? -1 : 1;
-  return rows.sort(
-    (a, b) => dir * ((a.quality?.mean ?? 0) - (b.quality?.mean ?? 0)) || a.architecture.localeCompare(b.architecture),
-  );
+  return rows.sort((a, b) => dir * ((a.quality?.mean ?? 0) - (b.quality?.mean ?? 0)) || a.architecture.localeCompare(b.architecture));
 }
 
 /** A geometric summary over tasks, or the arithmetic one where a figure is not positive. */
@@ -270,7 +286,5 @@ export function aggregateAll(runs: readonly SliceRun[]): LeaderboardRow[] {
     });
   }
   markPareto(rows, (r) => r.multiplier?.mean ?? null, true);
-  return rows.sort(
-    (a, b) => (b.multiplier?.mean ?? -1) - (a.multiplier?.mean ?? -1) || a.architecture.localeCompare(b.architecture),
-  );
+  return rows.sort((a, b) => (b.multiplier?.mean ?? -1) - (a.multiplier?.mean ?? -1) || a.architecture.localeCompare(b.architecture));
 }

@@ -88,7 +88,15 @@ describe('paretoFrontier', () => {
     expect(paretoFrontier(pts, false)).toEqual([true, false, false, false, false, false]);
   });
   it('identical points are all on it', () => {
-    expect(paretoFrontier([{ cost: 1, quality: 1 }, { cost: 1, quality: 1 }], true)).toEqual([true, true]);
+    expect(
+      paretoFrontier(
+        [
+          { cost: 1, quality: 1 },
+          { cost: 1, quality: 1 },
+        ],
+        true,
+      ),
+    ).toEqual([true, true]);
   });
 });
 
@@ -139,6 +147,22 @@ describe('meanCurve', () => {
     expect(m.at(-1)).toEqual({ x: 12, quality: 2 });
     expect(m.map((p) => p.x)).toEqual([1, 10, 12]);
   });
+  it("reads each curve log-linearly at the others' points, from the latest first point", () => {
+    const m = meanCurve([
+      [
+        { x: 1, quality: 0 },
+        { x: 100, quality: 1 },
+      ],
+      [
+        { x: 10, quality: 0 },
+        { x: 1000, quality: 2 },
+      ],
+    ]);
+    expect(m.map((p) => p.x)).toEqual([10, 100, 1000]);
+    expect(m[0]?.quality).toBeCloseTo(0.25, 12); // (0.5 + 0) / 2
+    expect(m[1]?.quality).toBeCloseTo(1, 12); // (1 + 1) / 2
+    expect(m[2]?.quality).toBeCloseTo(1.5, 12); // (1 held + 2) / 2
+  });
 });
 
 describe('computeMultiplier', () => {
@@ -174,17 +198,43 @@ describe('computeMultiplier', () => {
   });
   it('dense target is the mean of dense finals', () => {
     const d2 = [
-      { curve: [{ x: 1e8, quality: 0.5 }, { x: 1e9, quality: 0.8 }], final: 0.8 },
-      { curve: [{ x: 1e8, quality: 0.5 }, { x: 1e9, quality: 1.0 }], final: 1.0 },
+      {
+        curve: [
+          { x: 1e8, quality: 0.5 },
+          { x: 1e9, quality: 0.8 },
+        ],
+        final: 0.8,
+      },
+      {
+        curve: [
+          { x: 1e8, quality: 0.5 },
+          { x: 1e9, quality: 1.0 },
+        ],
+        final: 1.0,
+      },
     ];
     // averaged dense curve: 0.5 at 1e8, 0.9 at 1e9 → reaches 0.9 at 1e9
-    const arch = [{ x: 1e8, quality: 0.5 }, { x: 1e10, quality: 1.3 }]; // 0.9 half-way in log → 1e9
+    const arch = [
+      { x: 1e8, quality: 0.5 },
+      { x: 1e10, quality: 1.3 },
+    ]; // 0.9 half-way in log → 1e9
     const r = computeMultiplier({ dense: d2, runs: [arch], higherIsBetter: true });
     expect(r.value?.mean).toBeCloseTo(1, 9);
   });
   it('lower-is-better', () => {
-    const d = [{ curve: [{ x: 10, quality: 4 }, { x: 1000, quality: 2 }], final: 2 }];
-    const arch = [{ x: 10, quality: 4 }, { x: 100, quality: 2 }];
+    const d = [
+      {
+        curve: [
+          { x: 10, quality: 4 },
+          { x: 1000, quality: 2 },
+        ],
+        final: 2,
+      },
+    ];
+    const arch = [
+      { x: 10, quality: 4 },
+      { x: 100, quality: 2 },
+    ];
     expect(computeMultiplier({ dense: d, runs: [arch], higherIsBetter: false }).value?.mean).toBeCloseTo(10, 9);
   });
   it('null with a note: no dense runs, never reached, some seeds never reached', () => {

@@ -2,15 +2,14 @@
  * The leaderboard's arithmetic, pure so it can be tested on hand-made numbers:
  * intervals over seeds, geometric means, Pareto frontiers and the compute multiplier.
  */
-import { mean as ssMean, sampleStandardDeviation } from 'simple-statistics';
+import { sampleStandardDeviation, mean as ssMean } from 'simple-statistics';
 import type { Interval } from './types.ts';
 
 /** t_{0.975, df} for df = 1..30; beyond 30 a Cornish–Fisher expansion is accurate to ~1e-5. */
 const T975 = [
-  12.7062047, 4.30265273, 3.18244631, 2.77644511, 2.57058184, 2.44691185, 2.36462425, 2.30600414, 2.26215716,
-  2.22813885, 2.20098516, 2.17881283, 2.16036866, 2.14478669, 2.13144955, 2.1199053, 2.10981558, 2.10092204,
-  2.09302405, 2.08596345, 2.07961384, 2.07387307, 2.06865761, 2.06389856, 2.05953855, 2.05552944, 2.05183052,
-  2.04840714, 2.04522964, 2.04227246,
+  12.7062047, 4.30265273, 3.18244631, 2.77644511, 2.57058184, 2.44691185, 2.36462425, 2.30600414, 2.26215716, 2.22813885, 2.20098516,
+  2.17881283, 2.16036866, 2.14478669, 2.13144955, 2.1199053, 2.10981558, 2.10092204, 2.09302405, 2.08596345, 2.07961384, 2.07387307,
+  2.06865761, 2.06389856, 2.05953855, 2.05552944, 2.05183052, 2.04840714, 2.04522964, 2.04227246,
 ];
 
 /** The 97.5% quantile of Student's t with df degrees of freedom (two-sided 95%). */
@@ -23,12 +22,7 @@ export function tQuantile975(df: number): number {
   const z3 = z ** 3;
   const z5 = z ** 5;
   const z7 = z ** 7;
-  return (
-    z +
-    (z3 + z) / (4 * d) +
-    (5 * z5 + 16 * z3 + 3 * z) / (96 * d ** 2) +
-    (3 * z7 + 19 * z5 + 17 * z3 - 15 * z) / (384 * d ** 3)
-  );
+  return z + (z3 + z) / (4 * d) + (5 * z5 + 16 * z3 + 3 * z) / (96 * d ** 2) + (3 * z7 + 19 * z5 + 17 * z3 - 15 * z) / (384 * d ** 3);
 }
 
 /** Mean and 95% Student-t interval; n = 1 gives lo = hi = mean. Throws on no values. */
@@ -67,10 +61,7 @@ export function geometricInterval(intervals: readonly Interval[]): Interval | nu
  * it when no other point is at least as cheap and at least as good, and strictly one of
  * the two. Identical points are all on it. Points with a null cost are never on it.
  */
-export function paretoFrontier(
-  points: readonly { cost: number | null; quality: number }[],
-  higherIsBetter: boolean,
-): boolean[] {
+export function paretoFrontier(points: readonly { cost: number | null; quality: number }[], higherIsBetter: boolean): boolean[] {
   const better = (a: number, b: number) => (higherIsBetter ? a > b : a < b);
   const atLeast = (a: number, b: number) => (higherIsBetter ? a >= b : a <= b);
   return points.map((p, i) => {
@@ -119,22 +110,6 @@ export function costToReach(curve: Curve, target: number, higherIsBetter: boolea
   return null;
 }
 
-/** A curve's quality at cost x (log-linear between points; its last value held after its end). */
-function qualityAt(pts: Curve, x: number): number {
-  const last = pts[pts.length - 1] as { x: number; quality: number };
-  if (x >= last.x) return last.quality;
-  for (let i = 1; i < pts.length; i++) {
-    const a = pts[i - 1] as { x: number; quality: number };
-    const b = pts[i] as { x: number; quality: number };
-    if (x <= b.x) {
-      if (b.x === a.x) return b.quality;
-      const t = (Math.log(x) - Math.log(a.x)) / (Math.log(b.x) - Math.log(a.x));
-      return a.quality + t * (b.quality - a.quality);
-    }
-  }
-  return last.quality;
-}
-
 /**
  * The seed-averaged curve: every curve read (log-linearly) at the union of their eval
  * costs, from the latest first point on, each holding its final value after its own end
@@ -148,7 +123,25 @@ export function meanCurve(curves: readonly Curve[]): Curve {
   if (clean.length === 0) return [];
   const start = Math.max(...clean.map((c) => (c[0] as { x: number }).x));
   const xs = [...new Set(clean.flatMap((c) => c.map((p) => p.x)))].filter((x) => x >= start).sort((a, b) => a - b);
-  return xs.map((x) => ({ x, quality: clean.reduce((s, c) => s + qualityAt(c, x), 0) / clean.length }));
+  const sums = new Float64Array(xs.length);
+  // xs ascend, so each curve is walked once with a moving segment index
+  for (const c of clean) {
+    let seg = 1;
+    const last = c[c.length - 1] as { x: number; quality: number };
+    for (let k = 0; k < xs.length; k++) {
+      const x = xs[k] as number;
+      if (x >= last.x || c.length === 1) {
+        sums[k] = (sums[k] as number) + last.quality;
+        continue;
+      }
+      while (seg < c.length - 1 && (c[seg] as { x: number }).x < x) seg++;
+      const a = c[seg - 1] as { x: number; quality: number };
+      const b = c[seg] as { x: number; quality: number };
+      const t = b.x === a.x ? 1 : (Math.log(x) - Math.log(a.x)) / (Math.log(b.x) - Math.log(a.x));
+      sums[k] = (sums[k] as number) + a.quality + t * (b.quality - a.quality);
+    }
+  }
+  return xs.map((x, k) => ({ x, quality: (sums[k] as number) / clean.length }));
 }
 
 export interface MultiplierResult {
@@ -160,35 +153,46 @@ function fmt(x: number): string {
   return Number(x.toPrecision(4)).toString();
 }
 
+/** Dense's side of the multiplier on one slice and cost axis, computed once for every row. */
+export type DenseReference = { ok: true; target: number; cost: number; runs: number } | { ok: false; note: string };
+
+/**
+ *   target    = mean final quality over the dense runs
+ *   cost      = cost at which the seed-averaged dense curve first reaches target
+ */
+export function denseReference(
+  dense: readonly { curve: Curve; final: number }[],
+  higherIsBetter: boolean,
+  axisName = 'FLOPs',
+): DenseReference {
+  if (dense.length === 0) return { ok: false, note: 'no completed dense runs on this task, tier and hardware class' };
+  const target = dense.reduce((s, d) => s + d.final, 0) / dense.length;
+  const cost = costToReach(meanCurve(dense.map((d) => d.curve)), target, higherIsBetter);
+  if (cost === null || !(cost > 0)) {
+    return { ok: false, note: `dense's averaged curve has no ${axisName} reading at its final quality` };
+  }
+  return { ok: true, target, cost, runs: dense.length };
+}
+
 /**
  * The compute multiplier of an architecture against dense on one (task, tier, hardware
- * class), on one cost axis:
- *   target   = mean final quality over the dense runs
- *   denseCost = cost at which the seed-averaged dense curve first reaches target
- *   per run  = denseCost ÷ the cost at which that run's own curve first reaches target
- * and the interval is over runs (seeds). Null with a note when there are no dense runs,
- * or when any run never reached the target within its budget (a mean over only the runs
- * that did would flatter the architecture). The dense architecture itself is the
- * baseline and is 1 by definition.
+ * class), on one cost axis: per run, dense's cost (see denseReference) ÷ the cost at
+ * which that run's own curve first reaches dense's final quality; the interval is over
+ * runs (seeds). Null with a note when there are no dense runs, or when any run never
+ * reached the target within its budget (a mean over only the runs that did would
+ * flatter the architecture). The dense architecture itself is the baseline, 1 by
+ * definition.
  */
-export function computeMultiplier(args: {
-  dense: readonly { curve: Curve; final: number }[];
-  runs: readonly Curve[];
-  higherIsBetter: boolean;
-  isBaseline?: boolean;
-  axisName?: string;
-}): MultiplierResult {
-  const { dense, runs, higherIsBetter } = args;
-  const axis = args.axisName ?? 'FLOPs';
-  if (dense.length === 0) return { value: null, note: 'no completed dense runs on this task, tier and hardware class' };
+export function multiplierAgainst(
+  ref: DenseReference,
+  runs: readonly Curve[],
+  higherIsBetter: boolean,
+  isBaseline = false,
+): MultiplierResult {
+  if (!ref.ok) return { value: null, note: ref.note };
   if (runs.length === 0) return { value: null, note: 'no completed runs' };
-  if (args.isBaseline) return { value: { mean: 1, lo: 1, hi: 1, n: runs.length }, note: null };
-  const target = dense.reduce((s, d) => s + d.final, 0) / dense.length;
-  const denseCost = costToReach(meanCurve(dense.map((d) => d.curve)), target, higherIsBetter);
-  if (denseCost === null || !(denseCost > 0)) {
-    return { value: null, note: `dense's averaged curve has no ${axis} reading at its final quality` };
-  }
-  const costs = runs.map((c) => costToReach(c, target, higherIsBetter));
+  if (isBaseline) return { value: { mean: 1, lo: 1, hi: 1, n: runs.length }, note: null };
+  const costs = runs.map((c) => costToReach(c, ref.target, higherIsBetter));
   const reached = costs.filter((c): c is number => c !== null && c > 0);
   if (reached.length < costs.length) {
     const missed = costs.length - reached.length;
@@ -196,9 +200,21 @@ export function computeMultiplier(args: {
       value: null,
       note:
         reached.length === 0
-          ? `never reached dense's final quality (${fmt(target)}) within budget: multiplier < 1`
-          : `${missed} of ${costs.length} seeds never reached dense's final quality (${fmt(target)}) within budget`,
+          ? `never reached dense's final quality (${fmt(ref.target)}) within budget: multiplier < 1`
+          : `${missed} of ${costs.length} seeds never reached dense's final quality (${fmt(ref.target)}) within budget`,
     };
   }
-  return { value: meanInterval(reached.map((c) => denseCost / c)), note: null };
+  return { value: meanInterval(reached.map((c) => ref.cost / c)), note: null };
+}
+
+/** denseReference and multiplierAgainst in one call. */
+export function computeMultiplier(args: {
+  dense: readonly { curve: Curve; final: number }[];
+  runs: readonly Curve[];
+  higherIsBetter: boolean;
+  isBaseline?: boolean;
+  axisName?: string;
+}): MultiplierResult {
+  const ref = denseReference(args.dense, args.higherIsBetter, args.axisName);
+  return multiplierAgainst(ref, args.runs, args.higherIsBetter, args.isBaseline ?? false);
 }

@@ -46,6 +46,20 @@ export function defineStoreSuite(makeBackend: () => Backend): void {
     await again.close();
   });
 
+  it('upgrades a store made by the first migration, keeping its records; read-only refuses it until then', async () => {
+    await store.close();
+    await backend.reset();
+    const old = syntheticRecords({ count: 4 });
+    await backend.legacy(old);
+    await expect(backend.open({ readonly: true })).rejects.toThrow(/older version of middlepath/);
+    store = await backend.open(); // migrates; beforeEach's cleanup closes it
+    for (const r of old) expect(await store.run(r.id)).toEqual(r);
+    for (const r of old) expect(await store.ingest(r)).toBe('unchanged');
+    const ro = await backend.open({ readonly: true });
+    expect((await ro.runs()).length).toBe(4);
+    await ro.close();
+  });
+
   it('ingests idempotently: the same content hash is the same row', async () => {
     const records = syntheticRecords({ count: 24 });
     for (const r of records) expect(await store.ingest(r)).toBe('inserted');
@@ -87,9 +101,7 @@ export function defineStoreSuite(makeBackend: () => Backend): void {
       const first = await ingestDir(store, dir);
       expect(first.inserted).toBe(3);
       expect(first.errors).toBe(3);
-      const reasons = Object.fromEntries(
-        first.files.flatMap((f) => (f.outcome === 'error' ? [[f.path.split('/').pop(), f.reason]] : [])),
-      );
+      const reasons = Object.fromEntries(first.files.flatMap((f) => (f.outcome === 'error' ? [[f.path.split('/').pop(), f.reason]] : [])));
       expect(reasons['a-broken.json']).toMatch(/not valid JSON/);
       expect(reasons['b-invalid.json']).toMatch(/does not match the run record schema/);
       expect(reasons[`${edited.id}.json`]).toMatch(/edited after it was written/);
@@ -105,14 +117,47 @@ export function defineStoreSuite(makeBackend: () => Backend): void {
   describe('leaderboard', () => {
     async function seedMnist(): Promise<void> {
       const dense = [0.88, 0.9, 0.92].map((q, seed) =>
-        makeRun({ arch: 'dense', seed, curve: [[1e8, 0.5], [1e9, q]], joulesPerFlop: 1e-8 }),
+        makeRun({
+          arch: 'dense',
+          seed,
+          curve: [
+            [1e8, 0.5],
+            [1e9, q],
+          ],
+          joulesPerFlop: 1e-8,
+        }),
       );
       const moe = [
-        makeRun({ arch: 'moe-a', seed: 0, curve: [[1e8, 0.6], [2.5e8, 0.9], [1e9, 0.95]], joulesPerFlop: 1e-8 }),
-        makeRun({ arch: 'moe-a', seed: 1, curve: [[1e8, 0.6], [5e8, 0.9], [1e9, 0.93]] }),
+        makeRun({
+          arch: 'moe-a',
+          seed: 0,
+          curve: [
+            [1e8, 0.6],
+            [2.5e8, 0.9],
+            [1e9, 0.95],
+          ],
+          joulesPerFlop: 1e-8,
+        }),
+        makeRun({
+          arch: 'moe-a',
+          seed: 1,
+          curve: [
+            [1e8, 0.6],
+            [5e8, 0.9],
+            [1e9, 0.93],
+          ],
+        }),
         makeRun({ arch: 'moe-a', seed: 7, curve: [[1e8, 0.6]], status: 'diverged' }),
       ];
-      const cheap = makeRun({ arch: 'cheap', family: 'hybrid', curve: [[1e7, 0.3], [1e8, 0.7]], joulesPerFlop: 1e-8 });
+      const cheap = makeRun({
+        arch: 'cheap',
+        family: 'hybrid',
+        curve: [
+          [1e7, 0.3],
+          [1e8, 0.7],
+        ],
+        joulesPerFlop: 1e-8,
+      });
       // same names, another hardware class: must not leak into HW's table
       const elsewhere = makeRun({ arch: 'moe-a', seed: 3, hardwareClass: 'other-device ×1 · wasm', curve: [[1e9, 0.1]] });
       for (const r of [...dense, ...moe, cheap, elsewhere]) await store.ingest(r);
@@ -182,16 +227,54 @@ export function defineStoreSuite(makeBackend: () => Backend): void {
     });
 
     it('computes the multiplier on constructed curves: dense at 1e9, architecture at 2.5e8 → 4', async () => {
-      await store.ingest(makeRun({ arch: 'dense', curve: [[1e8, 0.5], [1e9, 0.9]] }));
-      await store.ingest(makeRun({ arch: 'fast', curve: [[1e8, 0.6], [2.5e8, 0.9], [1e9, 0.95]] }));
+      await store.ingest(
+        makeRun({
+          arch: 'dense',
+          curve: [
+            [1e8, 0.5],
+            [1e9, 0.9],
+          ],
+        }),
+      );
+      await store.ingest(
+        makeRun({
+          arch: 'fast',
+          curve: [
+            [1e8, 0.6],
+            [2.5e8, 0.9],
+            [1e9, 0.95],
+          ],
+        }),
+      );
       const rows = await store.leaderboard({ task: 'mnist', tier: 'smoke', hardwareClass: HW });
       expect(row(rows, 'fast').multiplier?.mean).toBeCloseTo(4, 9);
       expect(row(rows, 'fast').multiplier?.n).toBe(1);
     });
 
     it('reads lower-is-better metrics the right way round', async () => {
-      await store.ingest(makeRun({ arch: 'dense', task: 'charlm', metric: BPC, curve: [[10, 4], [1000, 2]] }));
-      await store.ingest(makeRun({ arch: 'fast', task: 'charlm', metric: BPC, curve: [[10, 4], [100, 2], [1000, 1.8]] }));
+      await store.ingest(
+        makeRun({
+          arch: 'dense',
+          task: 'charlm',
+          metric: BPC,
+          curve: [
+            [10, 4],
+            [1000, 2],
+          ],
+        }),
+      );
+      await store.ingest(
+        makeRun({
+          arch: 'fast',
+          task: 'charlm',
+          metric: BPC,
+          curve: [
+            [10, 4],
+            [100, 2],
+            [1000, 1.8],
+          ],
+        }),
+      );
       const rows = await store.leaderboard({ task: 'charlm', tier: 'smoke', hardwareClass: HW });
       expect(rows.map((r) => r.architecture)).toEqual(['fast', 'dense']);
       expect(row(rows, 'fast').multiplier?.mean).toBeCloseTo(10, 9);
@@ -199,11 +282,46 @@ export function defineStoreSuite(makeBackend: () => Backend): void {
 
     it("'all tasks' is the geometric mean of the per-task multipliers", async () => {
       for (const r of [
-        makeRun({ arch: 'dense', task: 'mnist', curve: [[1e8, 0.5], [1e9, 0.9]] }),
-        makeRun({ arch: 'x', task: 'mnist', curve: [[1e8, 0.5], [2.5e8, 0.9]] }), // 4
-        makeRun({ arch: 'dense', task: 'parity', curve: [[1e8, 0.5], [9e8, 0.9]] }),
-        makeRun({ arch: 'x', task: 'parity', curve: [[1e8, 0.5], [4e8, 0.9]] }), // 2.25
-        makeRun({ arch: 'y', task: 'mnist', curve: [[1e8, 0.5], [5e8, 0.9]] }), // only one task
+        makeRun({
+          arch: 'dense',
+          task: 'mnist',
+          curve: [
+            [1e8, 0.5],
+            [1e9, 0.9],
+          ],
+        }),
+        makeRun({
+          arch: 'x',
+          task: 'mnist',
+          curve: [
+            [1e8, 0.5],
+            [2.5e8, 0.9],
+          ],
+        }), // 4
+        makeRun({
+          arch: 'dense',
+          task: 'parity',
+          curve: [
+            [1e8, 0.5],
+            [9e8, 0.9],
+          ],
+        }),
+        makeRun({
+          arch: 'x',
+          task: 'parity',
+          curve: [
+            [1e8, 0.5],
+            [4e8, 0.9],
+          ],
+        }), // 2.25
+        makeRun({
+          arch: 'y',
+          task: 'mnist',
+          curve: [
+            [1e8, 0.5],
+            [5e8, 0.9],
+          ],
+        }), // only one task
       ]) {
         await store.ingest(r);
       }
@@ -233,14 +351,23 @@ export function defineStoreSuite(makeBackend: () => Backend): void {
     });
 
     it('counts only the latest source of an architecture and one run per key', async () => {
-      await store.ingest(makeRun({ arch: 'x', seed: 0, sourceHash: 'a'.repeat(64), curve: [[1e9, 0.5]], startedAt: '2025-01-01T00:00:00.000Z' }));
-      await store.ingest(makeRun({ arch: 'x', seed: 0, sourceHash: 'b'.repeat(64), curve: [[1e9, 0.8]], startedAt: '2025-02-01T00:00:00.000Z' }));
-      await store.ingest(makeRun({ arch: 'x', seed: 0, sourceHash: 'b'.repeat(64), curve: [[1e9, 0.9]], startedAt: '2025-02-02T00:00:00.000Z' }));
+      await store.ingest(
+        makeRun({ arch: 'x', seed: 0, sourceHash: 'a'.repeat(64), curve: [[1e9, 0.5]], startedAt: '2025-01-01T00:00:00.000Z' }),
+      );
+      await store.ingest(
+        makeRun({ arch: 'x', seed: 0, sourceHash: 'b'.repeat(64), curve: [[1e9, 0.8]], startedAt: '2025-02-01T00:00:00.000Z' }),
+      );
+      await store.ingest(
+        makeRun({ arch: 'x', seed: 0, sourceHash: 'b'.repeat(64), curve: [[1e9, 0.9]], startedAt: '2025-02-02T00:00:00.000Z' }),
+      );
       const [x] = await store.leaderboard({ task: 'mnist', tier: 'smoke', hardwareClass: HW });
       expect(x?.seeds).toBe(1);
       expect(x?.quality?.mean).toBe(0.9);
       const detail = await store.architecture('x');
-      expect(detail?.sources.map((s) => [s.sourceHash[0], s.runs])).toEqual([['b', 2], ['a', 1]]);
+      expect(detail?.sources.map((s) => [s.sourceHash[0], s.runs])).toEqual([
+        ['b', 2],
+        ['a', 1],
+      ]);
       expect(detail?.runs).toHaveLength(3);
     });
 
@@ -248,6 +375,23 @@ export function defineStoreSuite(makeBackend: () => Backend): void {
       expect(await store.leaderboard({ task: 'mnist', tier: 'gpu', hardwareClass: 'nothing' })).toEqual([]);
       expect(await store.leaderboard({ task: 'all', tier: 'gpu', hardwareClass: 'nothing' })).toEqual([]);
     });
+  });
+
+  it('a read-only reader sees runs another connection ingests, on its next query', async () => {
+    await store.ingest(makeRun({ arch: 'dense', curve: [[1e9, 0.9]] }));
+    const reader = await backend.open({ readonly: true });
+    try {
+      const filter = { task: 'mnist', tier: 'smoke' as const, hardwareClass: HW };
+      const before = await reader.leaderboard(filter);
+      expect(before.map((r) => r.architecture)).toEqual(['dense']);
+      before[0]!.architecture = 'mutated by a caller';
+      expect((await reader.leaderboard(filter))[0]?.architecture).toBe('dense');
+      await store.ingest(makeRun({ arch: 'x', curve: [[1e9, 0.95]] }));
+      expect((await reader.leaderboard(filter)).map((r) => r.architecture)).toEqual(['x', 'dense']);
+      expect((await reader.facets()).slices[0]?.runs).toBe(2);
+    } finally {
+      await reader.close();
+    }
   });
 
   it('keeps names with markup and SQL in them exactly as given', async () => {

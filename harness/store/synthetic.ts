@@ -97,14 +97,86 @@ interface SynthArch {
 }
 
 export const SYNTHETIC_ARCHITECTURES: readonly SynthArch[] = [
-  { name: 'dense', family: 'dense', description: 'Synthetic: the dense MLP/transformer baseline.', efficiency: 1, totalRatio: 1, activeRatio: 1, speed: 1, experts: 0 },
-  { name: 'dense-narrow-deep', family: 'dense', description: 'Synthetic: a narrower, deeper dense model at matched parameters.', efficiency: 0.85, totalRatio: 1, activeRatio: 1, speed: 0.9, experts: 0 },
-  { name: 'switch-top1', family: 'moe', description: 'Synthetic: top-1 routing, 8 experts, capacity factor 1.25.', efficiency: 2.2, totalRatio: 4, activeRatio: 0.6, speed: 0.7, experts: 8 },
-  { name: 'topk2-moe', family: 'moe', description: 'Synthetic: top-2 routing, 8 experts, load-balancing loss.', efficiency: 1.8, totalRatio: 4, activeRatio: 0.8, speed: 0.65, experts: 8 },
-  { name: 'expert-choice', family: 'moe', description: 'Synthetic: experts choose their tokens (non-causal tasks only).', efficiency: 2.6, totalRatio: 4, activeRatio: 0.6, speed: 0.6, experts: 8 },
-  { name: 'hash-moe', family: 'moe', description: 'Synthetic: fixed hash routing, 4 experts, no learned router.', efficiency: 0.9, totalRatio: 2, activeRatio: 0.5, speed: 0.85, experts: 4 },
-  { name: 'sparse-ffn', family: 'hybrid', description: 'Synthetic: dense attention with a top-k activation-sparse feed-forward.', efficiency: 1.3, totalRatio: 1.2, activeRatio: 0.7, speed: 0.9, experts: 0 },
-  { name: 'segmented-update', family: 'hybrid', description: 'Synthetic: dense forward, gradient masked to one segment per group.', efficiency: 0.7, totalRatio: 1, activeRatio: 1, speed: 0.95, experts: 4 },
+  {
+    name: 'dense',
+    family: 'dense',
+    description: 'Synthetic: the dense MLP/transformer baseline.',
+    efficiency: 1,
+    totalRatio: 1,
+    activeRatio: 1,
+    speed: 1,
+    experts: 0,
+  },
+  {
+    name: 'dense-narrow-deep',
+    family: 'dense',
+    description: 'Synthetic: a narrower, deeper dense model at matched parameters.',
+    efficiency: 0.85,
+    totalRatio: 1,
+    activeRatio: 1,
+    speed: 0.9,
+    experts: 0,
+  },
+  {
+    name: 'switch-top1',
+    family: 'moe',
+    description: 'Synthetic: top-1 routing, 8 experts, capacity factor 1.25.',
+    efficiency: 2.2,
+    totalRatio: 4,
+    activeRatio: 0.6,
+    speed: 0.7,
+    experts: 8,
+  },
+  {
+    name: 'topk2-moe',
+    family: 'moe',
+    description: 'Synthetic: top-2 routing, 8 experts, load-balancing loss.',
+    efficiency: 1.8,
+    totalRatio: 4,
+    activeRatio: 0.8,
+    speed: 0.65,
+    experts: 8,
+  },
+  {
+    name: 'expert-choice',
+    family: 'moe',
+    description: 'Synthetic: experts choose their tokens (non-causal tasks only).',
+    efficiency: 2.6,
+    totalRatio: 4,
+    activeRatio: 0.6,
+    speed: 0.6,
+    experts: 8,
+  },
+  {
+    name: 'hash-moe',
+    family: 'moe',
+    description: 'Synthetic: fixed hash routing, 4 experts, no learned router.',
+    efficiency: 0.9,
+    totalRatio: 2,
+    activeRatio: 0.5,
+    speed: 0.85,
+    experts: 4,
+  },
+  {
+    name: 'sparse-ffn',
+    family: 'hybrid',
+    description: 'Synthetic: dense attention with a top-k activation-sparse feed-forward.',
+    efficiency: 1.3,
+    totalRatio: 1.2,
+    activeRatio: 0.7,
+    speed: 0.9,
+    experts: 0,
+  },
+  {
+    name: 'segmented-update',
+    family: 'hybrid',
+    description: 'Synthetic: dense forward, gradient masked to one segment per group.',
+    efficiency: 0.7,
+    totalRatio: 1,
+    activeRatio: 1,
+    speed: 0.95,
+    experts: 4,
+  },
 ];
 
 const TIER_BUDGET: Record<TierName, number> = { smoke: 2e9, cpu: 2e11, gpu: 2e13 };
@@ -206,7 +278,10 @@ function legibilityOf(rand: () => number, arch: SynthArch, task: SynthTask, prog
   const sparse = arch.family !== 'dense' || arch.name === 'dense-narrow-deep';
   return {
     activationSparsity: round(Math.min(1, (sparse ? 0.5 : 0.2) + progress * 0.2 + rand() * 0.05), 4),
-    updateDensity: round(arch.name === 'segmented-update' ? 0.25 + rand() * 0.05 : arch.family === 'moe' ? 0.55 + rand() * 0.1 : 0.97 + rand() * 0.03, 4),
+    updateDensity: round(
+      arch.name === 'segmented-update' ? 0.25 + rand() * 0.05 : arch.family === 'moe' ? 0.55 + rand() * 0.1 : 0.97 + rand() * 0.03,
+      4,
+    ),
     gradientDensity: round(arch.family === 'moe' ? 0.5 + rand() * 0.1 : 0.9 + rand() * 0.1, 4),
     routing,
     superposition:
@@ -314,7 +389,10 @@ export function syntheticRecord(i: number, seed = 1): RunRecord {
     status === 'completed'
       ? null
       : status === 'diverged'
-        ? { phase: 'train' as const, message: `training loss became NaN at step ${doneSteps}; lower the learning rate or add a router z-loss` }
+        ? {
+            phase: 'train' as const,
+            message: `training loss became NaN at step ${doneSteps}; lower the learning rate or add a router z-loss`,
+          }
         : status === 'timeout'
           ? { phase: 'train' as const, message: `stopped at the tier's time limit after ${doneSteps} of ${steps} steps` }
           : { phase: 'build' as const, message: `active parameters ${active} exceed the tier's cap; reduce the expert width` };

@@ -3,13 +3,21 @@
  * per backend (a SQLite file in a temp dir; a fresh Postgres schema per test file).
  * Not a test file itself; imported by *.test.ts.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { getTableColumns } from 'drizzle-orm';
+import { drizzle as drizzleSqlite } from 'drizzle-orm/better-sqlite3';
+import { migrate as migrateSqlite } from 'drizzle-orm/better-sqlite3/migrator';
+import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
+import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
 import { sealRecord, sha256 } from '../results/files.ts';
 import type { EnergyReading, QualityMetric, RunRecord, RunStatus, TierName, UnhashedRecord } from '../results/record.ts';
-import { openStore } from './index.ts';
+import { openStore, rowOf } from './index.ts';
+import { pg as pgSchema } from './schema/index.ts';
 import { syntheticRecord } from './synthetic.ts';
 import type { Family, Store } from './types.ts';
 
@@ -109,7 +117,14 @@ export function makeRun(o: MakeRun): RunRecord {
             quality,
             evalLoss: 1,
             subQualities: {},
-            legibility: { activationSparsity: 0.5, updateDensity: 0.9, gradientDensity: 0.9, routing: [], superposition: null, ablation: null },
+            legibility: {
+              activationSparsity: 0.5,
+              updateDensity: 0.9,
+              gradientDensity: 0.9,
+              routing: [],
+              superposition: null,
+              ablation: null,
+            },
           }
         : null,
     hardwareClass: o.hardwareClass ?? HW,
@@ -123,10 +138,32 @@ export interface Backend {
   open(options?: { readonly?: boolean }): Promise<Store>;
   /** empties the store between tests */
   reset(): Promise<void>;
+  /** makes the store as the first migration (0000, records inline) left it, holding these records */
+  legacy(records: RunRecord[]): Promise<void>;
   cleanup(): Promise<void>;
 }
 
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL;
+
+/** A copy of a dialect's migrations folder whose journal stops after the first migration. */
+function firstMigrationOnly(dialect: 'sqlite' | 'pg'): string {
+  const from = fileURLToPath(new URL(`./migrations/${dialect}`, import.meta.url));
+  const to = mkdtempSync(join(tmpdir(), `middlepath-mig-${dialect}-`));
+  cpSync(from, to, { recursive: true });
+  const journalPath = join(to, 'meta', '_journal.json');
+  const journal = JSON.parse(readFileSync(journalPath, 'utf8')) as { entries: unknown[] };
+  writeFileSync(journalPath, JSON.stringify({ ...journal, entries: journal.entries.slice(0, 1) }));
+  return to;
+}
+
+/** The 0000 runs row of a record: today's indexed columns plus the record inline. */
+function legacyRow(r: RunRecord): { columns: string[]; values: unknown[] } {
+  const row = rowOf(r) as Record<string, unknown>;
+  const cols = getTableColumns(pgSchema.runs);
+  const columns = Object.values(cols).map((c) => c.name);
+  const values = Object.keys(cols).map((k) => row[k] ?? null);
+  return { columns: [...columns, 'record'], values: [...values, JSON.stringify(r)] };
+}
 
 export function sqliteBackend(): Backend {
   const dir = mkdtempSync(join(tmpdir(), 'middlepath-store-'));
@@ -138,6 +175,21 @@ export function sqliteBackend(): Backend {
     open: (options = {}) => openStore({ sqlitePath: current, readonly: options.readonly ?? false }),
     async reset() {
       current = join(dir, `store-${++n}.sqlite`);
+    },
+    async legacy(records) {
+      const migrations = firstMigrationOnly('sqlite');
+      const client = new Database(current);
+      try {
+        migrateSqlite(drizzleSqlite({ client }), { migrationsFolder: migrations });
+        for (const r of records) {
+          const { columns, values } = legacyRow(r);
+          const sqlValues = values.map((v) => (typeof v === 'boolean' ? Number(v) : v));
+          client.prepare(`INSERT INTO runs (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`).run(...sqlValues);
+        }
+      } finally {
+        client.close();
+        rmSync(migrations, { recursive: true, force: true });
+      }
     },
     async cleanup() {
       rmSync(dir, { recursive: true, force: true });
@@ -171,6 +223,25 @@ export function postgresBackend(baseUrl: string): Backend {
     },
     async reset() {
       if (created) await admin((c) => c.query(`DROP SCHEMA ${schema} CASCADE; CREATE SCHEMA ${schema}`));
+    },
+    async legacy(records) {
+      if (!created) {
+        await admin((c) => c.query(`CREATE SCHEMA ${schema}`));
+        created = true;
+      }
+      const migrations = firstMigrationOnly('pg');
+      const client = new pg.Client({ connectionString: url.toString() });
+      await client.connect();
+      try {
+        await migratePg(drizzlePg({ client }), { migrationsFolder: migrations, migrationsSchema: schema });
+        for (const r of records) {
+          const { columns, values } = legacyRow(r);
+          await client.query(`INSERT INTO runs (${columns.join(', ')}) VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')})`, values);
+        }
+      } finally {
+        await client.end();
+        rmSync(migrations, { recursive: true, force: true });
+      }
     },
     async cleanup() {
       if (created) await admin((c) => c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`));

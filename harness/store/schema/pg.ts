@@ -43,13 +43,19 @@ export const runs = pgTable(
     startedAt: text('started_at').notNull(),
     harnessVersion: text('harness_version').notNull(),
     ingestedAt: text('ingested_at').notNull(),
-    /** text, not jsonb: jsonb would reorder keys and renormalise numbers; text round-trips exactly */
-    record: text('record').notNull(),
   },
   (t) => [
     uniqueIndex('runs_content_hash_unique').on(t.contentHash),
     index('runs_slice_idx').on(t.tier, t.hardwareClass, t.task, t.status),
     index('runs_architecture_idx').on(t.architecture, t.startedAt),
     index('runs_key_idx').on(t.key),
+    // count and max(ingested_at) are the store's version: readers cache aggregates until it moves
+    index('runs_ingested_idx').on(t.ingestedAt),
   ],
 );
+
+export const records = pgTable('records', {
+  id: text('id').primaryKey(),
+  /** text, not jsonb: jsonb would reorder keys and renormalise numbers; text round-trips exactly */
+  record: text('record').notNull(),
+});

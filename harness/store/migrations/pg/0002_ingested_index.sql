@@ -1,0 +1,1 @@
+CREATE INDEX "runs_ingested_idx" ON "runs" USING btree ("ingested_at");
