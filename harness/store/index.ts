@@ -21,10 +21,8 @@ import pgLib from 'pg';
 import { contentHashOf } from '../results/files.ts';
 import { type QualityMetric, type RunRecord, runRecord, type TierName } from '../results/record.ts';
 import { aggregateAll, aggregateTask, type SliceRun } from './leaderboard.ts';
-// Imported, not read from disk, so that a bundled reader (the site) still knows them.
-import pgJournal from './migrations/pg/meta/_journal.json' with { type: 'json' };
-import sqliteJournal from './migrations/sqlite/meta/_journal.json' with { type: 'json' };
 import { type NewRunRow, pg as pgSchema, type RunRow, sqlite as sqliteSchema } from './schema/index.ts';
+import { NEWEST_MIGRATION } from './schema/version.ts';
 import type {
   ArchitectureDetail,
   ArchitectureSummary,
@@ -55,15 +53,10 @@ const MIGRATIONS = {
   pg: fileURLToPath(new URL('./migrations/pg', import.meta.url)),
 };
 
-/** The newest migration this code knows, as drizzle's journal records it (ms timestamp). */
-function newestMigration(journal: { entries: { when: number }[] }): number {
-  return Math.max(0, ...journal.entries.map((e) => e.when));
-}
-
 /** A read-only open cannot migrate: refuse a store whose schema is older than this code. */
-function requireCurrentSchema(applied: number | null, journal: { entries: { when: number }[] }, where: string): void {
+function requireCurrentSchema(applied: number | null, newest: { when: number }, where: string): void {
   if (applied === null) throw new Error(`${where} has no tables yet: run \`npx middlepath ingest\` first`);
-  if (applied < newestMigration(journal)) {
+  if (applied < newest.when) {
     throw new Error(`${where} was made by an older version of middlepath: run \`npx middlepath ingest\` once to migrate it`);
   }
 }
@@ -492,7 +485,7 @@ async function openSqlite(path: string, ro: boolean): Promise<Store> {
       const applied = has
         ? (client.prepare('select max(created_at) as m from __drizzle_migrations').get() as { m: number | null }).m
         : null;
-      requireCurrentSchema(applied, sqliteJournal, `the store at ${abs}`);
+      requireCurrentSchema(applied, NEWEST_MIGRATION.sqlite, `the store at ${abs}`);
     }
     const t = sqliteSchema.runs as unknown as Runs;
     const rec = sqliteSchema.records as unknown as Records;
@@ -536,7 +529,7 @@ async function openPostgres(url: string, ro: boolean): Promise<Store> {
         const applied = exists.rows[0]?.t
           ? (await client.query<{ m: string | null }>(`select max(created_at)::text as m from ${table}`)).rows[0]?.m
           : null;
-        requireCurrentSchema(applied == null ? null : Number(applied), pgJournal, `the Postgres store (schema ${schema})`);
+        requireCurrentSchema(applied == null ? null : Number(applied), NEWEST_MIGRATION.pg, `the Postgres store (schema ${schema})`);
       }
     } finally {
       client.release();

@@ -1,7 +1,8 @@
 /**
  * The store's schema on SQLite. One logical schema with schema/pg.ts: same tables, same
  * columns, same TypeScript row types (checked in schema/index.ts). Change both together,
- * then `npx drizzle-kit generate --config harness/store/drizzle.config.sqlite.ts` (and pg).
+ * then `npx drizzle-kit generate --config harness/store/drizzle.config.sqlite.ts` (and pg)
+ * and update schema/version.ts (schema.test.ts says to).
  *
  * `runs` holds what the leaderboard filters, groups and aggregates on, so it never has to
  * parse a record; `records` holds each full record as JSON text (the run page's source).

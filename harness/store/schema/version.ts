@@ -1,0 +1,11 @@
+/**
+ * The newest migration this code knows, per dialect, as drizzle-kit's journal records it
+ * (its `when`, ms). A read-only open compares the store's newest applied migration with
+ * this. A constant rather than an import of the journal JSON, so a bundled reader (the
+ * site) needs no JSON import support; schema.test.ts fails when a new migration is
+ * generated and this is not updated.
+ */
+export const NEWEST_MIGRATION = {
+  sqlite: { tag: '0002_ingested_index', when: 1795889394859 },
+  pg: { tag: '0002_ingested_index', when: 1795889396422 },
+} as const;
