@@ -12,6 +12,7 @@
  * 'synthetic'.
  */
 import { resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { writeRecord } from '../results/files.ts';
 import { DEFAULT_SQLITE_PATH, openStore } from './index.ts';
@@ -77,7 +78,9 @@ async function main(): Promise<void> {
   if (sqlitePath) console.log(`view them with MIDDLEPATH_SQLITE=${sqlitePath}`);
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+// Run as a script (directly, through tsx, or through bin/run-ts.js), not when imported.
+const self = fileURLToPath(import.meta.url);
+if (process.argv.slice(1, 3).some((a) => resolve(a) === self)) {
   main().catch((e: unknown) => {
     console.error((e as Error).message);
     process.exitCode = 1;
