@@ -2,8 +2,8 @@
  * The real `middlepath` command in a child process: exit codes, messages that say what to
  * fix, JSON output, and a submission module outside the repository importing 'middlepath'.
  */
-import { execFile } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -12,10 +12,12 @@ import { runRecord } from './results/record.ts';
 
 const root = join(import.meta.dirname, '..');
 const bin = join(root, 'bin', 'middlepath.js');
+// The command as a user runs it: without the test runner's loader options and variables.
+const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'NODE_OPTIONS' && !k.startsWith('VITEST')));
 
 async function cli(args: string[], cwd = root): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [bin, ...args], { cwd, timeout: 240_000 });
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [bin, ...args], { cwd, env, timeout: 240_000 });
     return { code: 0, stdout, stderr };
   } catch (e) {
     const err = e as { code: number; stdout: string; stderr: string };
@@ -62,6 +64,20 @@ describe('middlepath CLI', () => {
     const empty = await cli(['run', '--task', 'superposition', '--arch', broken, '--out', out]);
     expect(empty.code).toBe(1);
     expect(empty.stderr).toMatch(/empty\.ts has no default export/);
+  });
+
+  it('stops on Ctrl-C after the current step, writing nothing partial, and exits 130', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'mp-sigint-'));
+    const child = spawn(process.execPath, [bin, 'run', '--task', 'charlm', '--out', out, '--no-store'], { cwd: root, env });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (/step \d+:/.test(stderr) && !child.killed) child.kill('SIGINT'); // mid-run, once training steps are under way
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(code, stderr).toBe(130);
+    expect(stderr).toMatch(/interrupted: the run in progress was dropped/);
+    expect(existsSync(join(out, 'runs')) ? readdirSync(join(out, 'runs')) : []).toEqual([]);
   });
 
   it('lists tasks, architectures and runs', async () => {

@@ -322,7 +322,7 @@ export async function trainRun(opts: TrainOptions): Promise<UnhashedRecord> {
         await runEval(model, data);
       }
       opts.onProgress?.({ step: steps, flops: counter.totals.total, budgetFlops: budget, loss, seconds: trainSeconds, lastQuality });
-      if (steps % 20 === 0) await new Promise((r) => setImmediate(r)); // let signals and timers run
+      await new Promise((r) => setImmediate(r)); // let signals (Ctrl-C) and the power sampler's timer run
     }
     executedBudgetFlops = budget;
     const last = await runEval(model, data);
