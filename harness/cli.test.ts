@@ -13,7 +13,8 @@ import { runRecord } from './results/record.ts';
 const root = join(import.meta.dirname, '..');
 const bin = join(root, 'bin', 'middlepath.js');
 // The command as a user runs it: without the test runner's loader options and variables.
-const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'NODE_OPTIONS' && !k.startsWith('VITEST')));
+const env: NodeJS.ProcessEnv = { ...process.env };
+for (const k of Object.keys(env)) if (k === 'NODE_OPTIONS' || k.startsWith('VITEST')) delete env[k];
 
 async function cli(args: string[], cwd = root): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
