@@ -12,7 +12,7 @@ import { leaderboardCsv } from '../harness/store/export.ts';
 import { openStore } from '../harness/store/index.ts';
 import type { Facets, LeaderboardRow, Store } from '../harness/store/types.ts';
 import { boardFor } from './lib/board.ts';
-import { flops, intervalParts, joules, multiplier, seconds, sig } from './lib/format.ts';
+import { flopCount, intervalParts, joules, multiplier, seconds, sig } from './lib/format.ts';
 import { resolveView, tasksIn, type View } from './lib/view.ts';
 import { ensureBuilt, type SiteServer, serveSite } from './serve.ts';
 import { CHROMIUM, launchChromium } from './test/browser.ts';
@@ -84,8 +84,8 @@ function expectRowsMatch(cells: CellMap, rows: readonly LeaderboardRow[], task: 
     };
     if (task !== 'all') check('quality', r.quality?.mean, r.quality ? intervalParts(r.quality, (x) => sig(x, 4)).mean : undefined);
     check('multiplier', r.multiplier?.mean, r.multiplier ? intervalParts(r.multiplier, multiplier).mean : undefined);
-    check('executedFlops', r.executedFlops.mean, flops(r.executedFlops.mean));
-    check('modelFlops', r.modelFlops.mean, flops(r.modelFlops.mean));
+    check('executedFlops', r.executedFlops.mean, flopCount(r.executedFlops.mean));
+    check('modelFlops', r.modelFlops.mean, flopCount(r.modelFlops.mean));
     check('wallSeconds', r.wallSeconds.mean, seconds(r.wallSeconds.mean));
     check('energyJoules', r.energyJoules?.mean, r.energyJoules ? joules(r.energyJoules.mean) : undefined);
     if (!r.energyJoules) expect(c.energyJoules?.text).toBe('not measured');
@@ -95,7 +95,7 @@ function expectRowsMatch(cells: CellMap, rows: readonly LeaderboardRow[], task: 
     check('updateDensity', r.legibility.updateDensity);
     // intervals are shown, not just means
     if (r.executedFlops.n > 1 && r.executedFlops.lo !== r.executedFlops.hi) {
-      expect(c.executedFlops?.text).toContain(intervalParts(r.executedFlops, flops).ci ?? '');
+      expect(c.executedFlops?.text).toContain(intervalParts(r.executedFlops, flopCount).ci ?? '');
     }
   }
 }

@@ -4,7 +4,7 @@
  * calls these.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,12 +38,14 @@ function newestMtime(path: string): number {
   return newest;
 }
 
-/** Is there a live build newer than every source it was built from? */
+/** Stamped with the time a live build started, so an edit during the build counts as newer. */
+const BUILD_STAMP = join(SITE_DIR, '.next', 'middlepath-build-started');
+
+/** Is there a live build that started after the last change to every source it was built from? */
 export function liveBuildIsFresh(): boolean {
-  const id = join(SITE_DIR, '.next', 'BUILD_ID');
-  if (!existsSync(id)) return false;
-  const built = statSync(id).mtimeMs;
-  return SOURCES.every((s) => newestMtime(s) <= built);
+  if (!existsSync(join(SITE_DIR, '.next', 'BUILD_ID')) || !existsSync(BUILD_STAMP)) return false;
+  const started = statSync(BUILD_STAMP).mtimeMs;
+  return SOURCES.every((s) => newestMtime(s) < started);
 }
 
 export interface RunOptions {
@@ -70,7 +72,10 @@ function run(args: string[], env: NodeJS.ProcessEnv, opts: RunOptions = {}): Pro
 export async function ensureBuilt(opts: RunOptions & { force?: boolean } = {}): Promise<'built' | 'fresh'> {
   if (!opts.force && liveBuildIsFresh()) return 'fresh';
   const env = { ...process.env, MIDDLEPATH_EXPORT: '0', NEXT_TELEMETRY_DISABLED: '1' };
+  const started = new Date();
   await run(['build', SITE_DIR], env, opts);
+  writeFileSync(BUILD_STAMP, `${started.toISOString()}\n`);
+  utimesSync(BUILD_STAMP, started, started);
   return 'built';
 }
 

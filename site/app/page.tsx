@@ -9,7 +9,7 @@ import { resolveView } from '../lib/view.ts';
 export default async function Home({ searchParams }: { searchParams: SearchParams }) {
   await live();
   const st = await getStore();
-  if (!st.ok) return <EmptyStore where={st.where} reason={st.reason} />;
+  if (!st.ok) return <EmptyStore where={st.where} reason={st.reason} kind={st.kind} />;
   const facets = await st.store.facets();
   // A static export has no query string: `/` is the default view, the others live under /board/.
   const raw = isExport ? {} : await searchParams;

@@ -8,7 +8,7 @@ import type { ReactNode } from 'react';
 import type { QualityMetric } from '../../harness/results/record.ts';
 import type { Interval, LeaderboardRow } from '../../harness/store/types.ts';
 import { FAMILY_COLOR, FAMILY_LABEL, FAMILY_SHORT } from '../lib/family.ts';
-import { count, flops, interval, intervalParts, joules, multiplier, percent, seconds, sig } from '../lib/format.ts';
+import { count, flopCount, interval, intervalParts, joules, multiplier, percent, seconds, sig } from '../lib/format.ts';
 import { archHref, metricLabel, type SortDir, type SortKey, type View } from '../lib/view.ts';
 import { TableSorter } from './TableSorter.tsx';
 
@@ -111,7 +111,7 @@ export function columnsFor(task: string, metric: QualityMetric | undefined): Col
       numeric: true,
       dir: 'asc',
       value: (r) => r.executedFlops.mean,
-      cell: (r) => iv(r.executedFlops, flops),
+      cell: (r) => iv(r.executedFlops, flopCount),
     },
     {
       key: 'modelFlops',
@@ -120,7 +120,7 @@ export function columnsFor(task: string, metric: QualityMetric | undefined): Col
       numeric: true,
       dir: 'asc',
       value: (r) => r.modelFlops.mean,
-      cell: (r) => iv(r.modelFlops, flops),
+      cell: (r) => iv(r.modelFlops, flopCount),
     },
     {
       key: 'wallSeconds',
@@ -289,6 +289,10 @@ export function BoardTable(props: {
           ))}
         </tbody>
       </table>
+      <p className="table-note muted small">
+        Means over seeds with 95% intervals beneath. A bar at the left of a row: on the Pareto frontier of executed FLOPs and{' '}
+        {view.task === 'all' ? 'compute multiplier' : metricLabel(metric)}. Hover a header for how it is measured.
+      </p>
       <TableSorter tableId="board-table" />
     </div>
   );

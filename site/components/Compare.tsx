@@ -2,9 +2,10 @@
 import Link from 'next/link';
 import type { ReactNode } from 'react';
 import type { TierName } from '../../harness/results/record.ts';
-import type { CompareRow, Interval, Store } from '../../harness/store/types.ts';
-import { flops, interval, joules, multiplier, seconds, si, sig } from '../lib/format.ts';
+import type { CompareRow, Interval, LeaderboardRow, Store } from '../../harness/store/types.ts';
+import { flopCount, joules, multiplier, seconds, si, sig } from '../lib/format.ts';
 import { archHref, metricLabel, TIER_ORDER } from '../lib/view.ts';
+import { IntervalCell } from './BoardTable.tsx';
 
 type Slice = { tier: TierName; hardwareClass: string };
 
@@ -28,7 +29,7 @@ function Pair(props: { a: Interval | null | undefined; b: Interval | null | unde
   const win = better(props.a, props.b, props.higher);
   const cell = (i: Interval | null | undefined, side: 'a' | 'b') => (
     <td className={`num${win === side ? ' better' : ''}`} data-side={side} data-value={i ? String(i.mean) : ''}>
-      {i ? interval(i, props.fmt) : (props.missing ?? '—')}
+      {i ? <IntervalCell i={i} fmt={props.fmt} /> : (props.missing ?? '—')}
     </td>
   );
   return (
@@ -69,7 +70,7 @@ export function CompareTable(props: { a: string; b: string; slice: Slice; rows: 
                 energy
               </th>
               <th scope="colgroup" colSpan={2}>
-                params (active)
+                params
               </th>
             </tr>
             <tr>
@@ -89,11 +90,11 @@ export function CompareTable(props: { a: string; b: string; slice: Slice; rows: 
                   </th>
                   <Pair a={r.a?.quality} b={r.b?.quality} fmt={(x) => sig(x, 4)} higher={higher} missing="no run" />
                   <Pair a={r.a?.multiplier} b={r.b?.multiplier} fmt={multiplier} higher={true} />
-                  <Pair a={r.a?.executedFlops} b={r.b?.executedFlops} fmt={flops} higher={false} />
+                  <Pair a={r.a?.executedFlops} b={r.b?.executedFlops} fmt={flopCount} higher={false} />
                   <Pair a={r.a?.wallSeconds} b={r.b?.wallSeconds} fmt={seconds} higher={false} />
                   <Pair a={r.a?.energyJoules} b={r.b?.energyJoules} fmt={joules} higher={false} missing={<span className="muted">not measured</span>} />
-                  <td className="num">{r.a ? `${si(r.a.paramsTotal)} (${si(r.a.paramsActive)})` : '—'}</td>
-                  <td className="num">{r.b ? `${si(r.b.paramsTotal)} (${si(r.b.paramsActive)})` : '—'}</td>
+                  <Params row={r.a} />
+                  <Params row={r.b} />
                 </tr>
               );
             })}
@@ -101,6 +102,21 @@ export function CompareTable(props: { a: string; b: string; slice: Slice; rows: 
         </table>
       </div>
     </section>
+  );
+}
+
+function Params({ row }: { row: LeaderboardRow | null }) {
+  return (
+    <td className="num">
+      {row ? (
+        <span className="iv">
+          <span className="mean">{si(row.paramsTotal)}</span>
+          <span className="ci">{si(row.paramsActive)} active</span>
+        </span>
+      ) : (
+        '—'
+      )}
+    </td>
   );
 }
 

@@ -1,5 +1,17 @@
 /** What a visitor sees before any run exists, or when the store cannot be opened. */
-export function EmptyStore(props: { where: string; reason?: string }) {
+export function EmptyStore(props: { where: string; reason?: string; kind?: 'missing' | 'error' }) {
+  if (props.kind === 'error') {
+    return (
+      <section className="empty" id="store-error">
+        <h1>The store cannot be read</h1>
+        <p>{props.reason}</p>
+        <p className="muted small">
+          Store: <code>{props.where}</code>. The site opens it read-only; set <code>MIDDLEPATH_SQLITE</code> or{' '}
+          <code>DATABASE_URL</code> to read another.
+        </p>
+      </section>
+    );
+  }
   return (
     <section className="empty" id="empty-store">
       <h1>No runs yet</h1>

@@ -99,14 +99,34 @@ export function DensityChart({ record }: { record: RunRecord }) {
     if (l.activationSparsity != null) pts.push({ flops: c.flops, value: l.activationSparsity, series: 'activation sparsity' });
   }
   if (pts.length === 0) return null;
-  return plotToReact({
+  const series = SERIES.filter((x) => pts.some((p) => p.series === x.name));
+  const chart = plotToReact({
     ...base,
     x: { label: 'executed training FLOPs →', tickFormat: (x: number) => flops(x), ticks: 5, grid: true },
     y: { label: '↑ share', domain: [0, 1], tickFormat: '.0%', grid: true },
-    color: { domain: ['update density', 'gradient density', 'activation sparsity'], range: ['#2f55b8', '#97bbf5', '#3ca951'], legend: false },
+    color: { domain: SERIES.map((x) => x.name), range: SERIES.map((x) => x.color), legend: false },
     marks: [
       Plot.line(pts, { x: 'flops', y: 'value', stroke: 'series', strokeWidth: 2 }),
       Plot.dot(pts, { x: 'flops', y: 'value', fill: 'series', r: 2.5, title: (d: { series: string; value: number }) => `${d.series}: ${(d.value * 100).toFixed(1)}%` }),
     ],
   });
+  return (
+    <>
+      <ul className="legend">
+        {series.map((x) => (
+          <li key={x.name}>
+            <span className="swatch" style={{ background: x.color }} aria-hidden="true" />
+            {x.name}
+          </li>
+        ))}
+      </ul>
+      {chart}
+    </>
+  );
 }
+
+const SERIES = [
+  { name: 'update density', color: '#2f55b8' },
+  { name: 'gradient density', color: '#97bbf5' },
+  { name: 'activation sparsity', color: '#3ca951' },
+] as const;

@@ -35,6 +35,8 @@ export function seconds(s: number): string {
 
 export const joules = (j: number): string => si(j, 'J');
 export const flops = (f: number): string => si(f, 'FLOP');
+/** FLOPs where the column header already says so: 1.2 G */
+export const flopCount = (f: number): string => si(f);
 export const count = (n: number): string => si(n);
 
 export function percent(x: number | null): string {
@@ -55,7 +57,8 @@ export function intervalParts(i: Interval, fmt: (x: number) => string = sig): { 
   if (i.n <= 1 || (i.lo === i.mean && i.hi === i.mean)) return { mean, ci: null };
   const up = i.hi - i.mean;
   const down = i.mean - i.lo;
-  if (Math.abs(up - down) <= 1e-9 * Math.max(1, Math.abs(i.mean))) return { mean, ci: `± ${sig(up, 2)}` };
+  // the half-width to two figures, in the figure's own unit
+  if (Math.abs(up - down) <= 1e-9 * Math.max(1, Math.abs(i.mean))) return { mean, ci: `± ${fmt(Number(up.toPrecision(2)))}` };
   return { mean, ci: `${fmt(i.lo)}–${fmt(i.hi)}` };
 }
 

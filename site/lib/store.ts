@@ -10,7 +10,7 @@ import type { Store } from '../../harness/store/types.ts';
 
 export type StoreState =
   | { ok: true; store: Store; where: string }
-  | { ok: false; where: string; reason: string };
+  | { ok: false; where: string; reason: string; /** missing: nothing ran yet; error: a store is there but cannot be read */ kind: 'missing' | 'error' };
 
 /** The repository root: the nearest folder above the working directory with package.json and harness/. */
 export function repoRoot(start: string = process.cwd()): string {
@@ -39,7 +39,7 @@ type Holder = { [KEY]?: Promise<StoreState> };
 async function open(): Promise<StoreState> {
   const loc = storeLocation();
   if (loc.sqlitePath && !existsSync(/* turbopackIgnore: true */ loc.sqlitePath)) {
-    return { ok: false, where: loc.where, reason: 'the store file does not exist yet' };
+    return { ok: false, where: loc.where, reason: 'the store file does not exist yet', kind: 'missing' };
   }
   try {
     const store = await openStore({
@@ -49,7 +49,7 @@ async function open(): Promise<StoreState> {
     });
     return { ok: true, store, where: loc.where };
   } catch (e) {
-    return { ok: false, where: loc.where, reason: (e as Error).message };
+    return { ok: false, where: loc.where, reason: (e as Error).message, kind: 'error' };
   }
 }
 

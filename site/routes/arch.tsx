@@ -31,7 +31,7 @@ export default async function ArchPage({ params }: { params: Promise<Params> }) 
   await live();
   const name = segment((await params).name);
   const st = await getStore();
-  if (!st.ok) return <EmptyStore where={st.where} reason={st.reason} />;
+  if (!st.ok) return <EmptyStore where={st.where} reason={st.reason} kind={st.kind} />;
   const a = await st.store.architecture(name);
   if (!a) notFound();
   const others = (await st.store.architectures()).filter((o) => o.name !== a.name);

@@ -25,7 +25,7 @@ export default async function BoardPage({ params }: { params: Promise<Params> })
   await live();
   const p = await params;
   const st = await getStore();
-  if (!st.ok) return <EmptyStore where={st.where} reason={st.reason} />;
+  if (!st.ok) return <EmptyStore where={st.where} reason={st.reason} kind={st.kind} />;
   const facets = await st.store.facets();
   const hw = hwFromSlug(facets, segment(p.hw));
   if (!hw) notFound();

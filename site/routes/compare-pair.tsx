@@ -30,7 +30,7 @@ export default async function ComparePairPage({ params }: { params: Promise<Para
   const a = segment(p.a);
   const b = segment(p.b);
   const st = await getStore();
-  if (!st.ok) return <EmptyStore where={st.where} reason={st.reason} />;
+  if (!st.ok) return <EmptyStore where={st.where} reason={st.reason} kind={st.kind} />;
   const names = new Set((await st.store.architectures()).map((x) => x.name));
   if (!names.has(a) || !names.has(b)) notFound();
   return (

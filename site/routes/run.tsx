@@ -129,7 +129,7 @@ export default async function RunPage({ params }: { params: Promise<Params> }) {
   await live();
   const id = segment((await params).id);
   const st = await getStore();
-  if (!st.ok) return <EmptyStore where={st.where} reason={st.reason} />;
+  if (!st.ok) return <EmptyStore where={st.where} reason={st.reason} kind={st.kind} />;
   const r = await st.store.run(id);
   if (!r) notFound();
   const routing = r.final?.legibility.routing ?? r.curve.at(-1)?.legibility?.routing ?? [];

@@ -15,7 +15,7 @@ const one = (v: string | string[] | undefined): string | undefined => (Array.isA
 export default async function ComparePage({ searchParams }: { searchParams: SearchParams }) {
   await live();
   const st = await getStore();
-  if (!st.ok) return <EmptyStore where={st.where} reason={st.reason} />;
+  if (!st.ok) return <EmptyStore where={st.where} reason={st.reason} kind={st.kind} />;
   const archs = await st.store.architectures();
   if (archs.length === 0) return <EmptyStore where={st.where} />;
   const names = archs.map((x) => x.name);

@@ -1,0 +1,135 @@
+/** The site's pure parts: server-side Plot, view state and links, formatting, frontier, labels. */
+import * as Plot from '@observablehq/plot';
+import { renderToStaticMarkup } from 'react-dom/server';
+import { describe, expect, test } from 'vitest';
+import type { Facets } from '../harness/store/types.ts';
+import { paretoSet } from './lib/board.ts';
+import { interval, intervalParts, multiplier, seconds, si } from './lib/format.ts';
+import { fromPx, placeLabels, toPx } from './lib/labels.ts';
+import { segment } from './lib/params.ts';
+import { plotToReact } from './lib/plot-ssr.tsx';
+import { allBoardParams, hwFromSlug, hwSlug, resolveView, slugMap, viewHref, withChange } from './lib/view.ts';
+
+const facets: Facets = {
+  tasks: ['mnist', 'parity'],
+  tiers: ['smoke', 'cpu'],
+  hardwareClasses: ['cpu ×1 · wasm', 'NVIDIA H200 ×1 · tensorflow-gpu'],
+  metrics: {
+    mnist: { name: 'accuracy', unit: '%', higherIsBetter: true },
+    parity: { name: 'accuracy', unit: '%', higherIsBetter: true },
+  },
+  slices: [
+    { task: 'mnist', tier: 'smoke', hardwareClass: 'cpu ×1 · wasm', runs: 10 },
+    { task: 'parity', tier: 'smoke', hardwareClass: 'cpu ×1 · wasm', runs: 10 },
+    { task: 'mnist', tier: 'cpu', hardwareClass: 'cpu ×1 · wasm', runs: 3 },
+    { task: 'mnist', tier: 'smoke', hardwareClass: 'NVIDIA H200 ×1 · tensorflow-gpu', runs: 4 },
+  ],
+};
+
+describe('plotToReact', () => {
+  test('renders Plot marks as SVG with user text escaped, links kept and styles applied', () => {
+    const data = [{ x: 1, y: 2, name: '<script>alert(1)</script>' }];
+    const html = renderToStaticMarkup(
+      plotToReact({
+        className: 'mp-plot',
+        style: 'font-size: 13px',
+        marks: [Plot.dot(data, { x: 'x', y: 'y', title: 'name', href: (d: { name: string }) => `/archs/${encodeURIComponent(d.name)}`, className: 'arch-dot' })],
+      }),
+    );
+    expect(html.startsWith('<svg')).toBe(true);
+    expect(html).not.toContain('<script>');
+    expect(html).toContain('<title>&lt;script&gt;alert(1)&lt;/script&gt;</title>');
+    expect(html).toContain('href="/archs/%3Cscript%3Ealert(1)%3C%2Fscript%3E"');
+    expect(html).toContain('font-size:13px');
+    expect(html).toContain('class="arch-dot"');
+    // a mark wrapped in its link appears once, not also where it was created
+    expect(html.match(/<circle/g)).toHaveLength(1);
+    expect(html).not.toMatch(/="[^"]*\d\.\d{3,}/); // coordinates in attributes rounded
+  });
+});
+
+describe('view state', () => {
+  test('defaults to the busiest slice and all tasks', () => {
+    const v = resolveView(facets, {});
+    expect(v?.view).toMatchObject({ task: 'all', tier: 'smoke', hw: 'cpu ×1 · wasm', cost: 'executedFlops', cap: 'multiplier' });
+    expect(v?.notes).toEqual([]);
+  });
+
+  test('unknown values fall back and say so; all tasks has no single metric', () => {
+    const v = resolveView(facets, { task: 'nope', tier: 'gpu', cap: 'quality', cost: 'bogus' });
+    expect(v?.view.task).toBe('all');
+    expect(v?.view.cap).toBe('multiplier');
+    expect(v?.view.cost).toBe('executedFlops');
+    expect(v?.notes.length).toBe(2);
+    expect(resolveView({ ...facets, slices: [] }, {})).toBeNull();
+  });
+
+  test('changing tier keeps the view valid', () => {
+    const v = resolveView(facets, { task: 'parity' })?.view;
+    if (!v) throw new Error('no view');
+    const next = withChange(facets, v, { tier: 'cpu' });
+    expect(next).toMatchObject({ tier: 'cpu', task: 'all', hw: 'cpu ×1 · wasm', cap: 'multiplier' });
+    expect(withChange(facets, next, { task: 'mnist' }).cap).toBe('quality');
+  });
+
+  test('links round-trip through the URL and slugs', () => {
+    const v = resolveView(facets, { task: 'mnist', hw: 'NVIDIA H200 ×1 · tensorflow-gpu' })?.view;
+    if (!v) throw new Error('no view');
+    const q = new URL(viewHref(facets, v), 'http://x').searchParams;
+    expect(resolveView(facets, Object.fromEntries(q))?.view).toEqual(v);
+    const s = hwSlug(facets, v.hw);
+    expect(s).toBe('nvidia-h200-1-tensorflow-gpu');
+    expect(hwFromSlug(facets, s)).toBe(v.hw);
+    expect(slugMap(['a b', 'a-b']).fromSlug.size).toBe(2);
+    const params = allBoardParams(facets);
+    expect(params.some((p) => p.task === 'all' && p.cap === 'quality')).toBe(false);
+    expect(new Set(params.map((p) => JSON.stringify(p))).size).toBe(params.length);
+  });
+
+  test('route segments are decoded once', () => {
+    expect(segment('%3Cb%3E')).toBe('<b>');
+    expect(segment('100%')).toBe('100%');
+    expect(segment('plain')).toBe('plain');
+  });
+});
+
+describe('formatting', () => {
+  test('means with symmetric and asymmetric intervals', () => {
+    expect(interval({ mean: 0.9, lo: 0.88, hi: 0.92, n: 3 })).toBe('0.9 ± 0.02');
+    expect(intervalParts({ mean: 2, lo: 1.5, hi: 3, n: 4 }, multiplier)).toEqual({ mean: '2×', ci: '1.5×–3×' });
+    expect(interval({ mean: 5, lo: 5, hi: 5, n: 1 })).toBe('5');
+    expect(si(1.234e12, 'FLOP')).toBe('1.23 TFLOP');
+    expect(seconds(0.5)).toBe('500 ms');
+    expect(seconds(7200)).toBe('2 h');
+  });
+});
+
+describe('frontier and labels', () => {
+  test('the Pareto set keeps points no cheaper point beats', () => {
+    const pts = [
+      { name: 'a', x: 1, y: 1 },
+      { name: 'b', x: 2, y: 3 },
+      { name: 'c', x: 3, y: 2 },
+      { name: 'd', x: 4, y: 4 },
+    ];
+    expect([...paretoSet(pts, true)].sort()).toEqual(['a', 'b', 'd']);
+    expect([...paretoSet(pts, false)].sort()).toEqual(['a']);
+  });
+
+  test('labels of coinciding points are moved apart', () => {
+    const x = { type: 'log' as const, domain: [1, 100] as [number, number], range: [0, 500] as [number, number] };
+    const y = { type: 'linear' as const, domain: [0, 1] as [number, number], range: [400, 0] as [number, number] };
+    expect(fromPx(x, toPx(x, 10))).toBeCloseTo(10);
+    const placed = placeLabels(
+      [
+        { key: 'a', x: 10, y: 0.5, text: 'alpha' },
+        { key: 'b', x: 10, y: 0.5, text: 'beta' },
+      ],
+      x,
+      y,
+    );
+    const ya = toPx(y, placed.get('a') ?? 0);
+    const yb = toPx(y, placed.get('b') ?? 0);
+    expect(Math.abs(ya - yb)).toBeGreaterThanOrEqual(14);
+  });
+});
