@@ -197,7 +197,9 @@ describe('the leaderboard', () => {
     const page = await open('/');
     await page.click('th[data-sort="wallSeconds"] a');
     await page.waitForSelector('th[data-sort="wallSeconds"][aria-sort="ascending"]');
-    const values = await page.$$eval('table.board tbody td[data-col="wallSeconds"]', (tds) => tds.map((t) => Number((t as HTMLElement).dataset.value)));
+    const values = await page.$$eval('table.board tbody td[data-col="wallSeconds"]', (tds) =>
+      tds.map((t) => Number((t as HTMLElement).dataset.value)),
+    );
     expect(values).toEqual([...values].sort((a, b) => a - b));
     expect(page.url()).toContain('sort=wallSeconds');
     await page.close();

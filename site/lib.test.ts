@@ -33,7 +33,15 @@ describe('plotToReact', () => {
       plotToReact({
         className: 'mp-plot',
         style: 'font-size: 13px',
-        marks: [Plot.dot(data, { x: 'x', y: 'y', title: 'name', href: (d: { name: string }) => `/archs/${encodeURIComponent(d.name)}`, className: 'arch-dot' })],
+        marks: [
+          Plot.dot(data, {
+            x: 'x',
+            y: 'y',
+            title: 'name',
+            href: (d: { name: string }) => `/archs/${encodeURIComponent(d.name)}`,
+            className: 'arch-dot',
+          }),
+        ],
       }),
     );
     expect(html.startsWith('<svg')).toBe(true);

@@ -13,7 +13,7 @@ import type { NextConfig } from 'next';
 const exporting = process.env.MIDDLEPATH_EXPORT === '1';
 
 const config: NextConfig = {
-  ...(exporting ? { output: 'export' as const, distDir: process.env.MIDDLEPATH_EXPORT_DIST ?? '.next-export' } : {}),
+  ...(exporting ? { output: 'export' as const, distDir: process.env.MIDDLEPATH_EXPORT_DIST ?? 'out' } : {}),
   pageExtensions: exporting ? ['export.tsx', 'export.ts', 'tsx', 'ts'] : ['live.tsx', 'live.ts', 'tsx', 'ts'],
   env: { MIDDLEPATH_EXPORT: exporting ? '1' : '0' },
   poweredByHeader: false,

@@ -4,7 +4,7 @@
  * calls these.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -55,7 +55,11 @@ export interface RunOptions {
 
 function run(args: string[], env: NodeJS.ProcessEnv, opts: RunOptions = {}): Promise<void> {
   return new Promise((ok, fail) => {
-    const child = spawn(process.execPath, [NEXT_BIN, ...args], { cwd: REPO_ROOT, env, stdio: opts.stdio === 'inherit' ? 'inherit' : 'pipe' });
+    const child = spawn(process.execPath, [NEXT_BIN, ...args], {
+      cwd: REPO_ROOT,
+      env,
+      stdio: opts.stdio === 'inherit' ? 'inherit' : 'pipe',
+    });
     let out = '';
     child.stdout?.on('data', (d: Buffer) => {
       out += d.toString();
@@ -68,15 +72,61 @@ function run(args: string[], env: NodeJS.ProcessEnv, opts: RunOptions = {}): Pro
   });
 }
 
+const LOCK = join(SITE_DIR, '.build-lock');
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * One `next build` of this site at a time: Next refuses a second one in the same project
+ * (even into another build folder), and a live and an export build may be asked for at once
+ * (tests, the CLI). A lock folder holds the owner's pid; a dead owner's lock is taken over.
+ */
+async function withBuildLock<T>(fn: () => Promise<T>, timeoutMs = 30 * 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      mkdirSync(LOCK);
+      writeFileSync(join(LOCK, 'pid'), String(process.pid));
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      let owner = Number.NaN;
+      try {
+        owner = Number(readFileSync(join(LOCK, 'pid'), 'utf8'));
+      } catch {
+        // the owner has made the folder but not yet written its pid
+      }
+      if (Number.isInteger(owner) && !processAlive(owner)) rmSync(LOCK, { recursive: true, force: true });
+      else if (Date.now() > deadline) throw new Error(`another build of the site (pid ${owner}) held ${LOCK} for too long`);
+      else await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    rmSync(LOCK, { recursive: true, force: true });
+  }
+}
+
 /** Build the live site unless a fresh build exists. */
 export async function ensureBuilt(opts: RunOptions & { force?: boolean } = {}): Promise<'built' | 'fresh'> {
   if (!opts.force && liveBuildIsFresh()) return 'fresh';
-  const env = { ...process.env, MIDDLEPATH_EXPORT: '0', NEXT_TELEMETRY_DISABLED: '1' };
-  const started = new Date();
-  await run(['build', SITE_DIR], env, opts);
-  writeFileSync(BUILD_STAMP, `${started.toISOString()}\n`);
-  utimesSync(BUILD_STAMP, started, started);
-  return 'built';
+  return withBuildLock(async () => {
+    if (!opts.force && liveBuildIsFresh()) return 'fresh'; // built by whoever held the lock
+    const env = { ...process.env, MIDDLEPATH_EXPORT: '0', NEXT_TELEMETRY_DISABLED: '1' };
+    const started = new Date();
+    await run(['build', SITE_DIR], env, opts);
+    writeFileSync(BUILD_STAMP, `${started.toISOString()}\n`);
+    utimesSync(BUILD_STAMP, started, started);
+    return 'built';
+  });
 }
 
 export interface StoreOptions {
@@ -123,9 +173,7 @@ async function waitForHttp(url: string, child: ChildProcess, timeoutMs: number, 
  * Build the site if needed, then `next start` it over the store (read-only, read on every
  * request, so a suite in progress shows up on reload). Resolves once it answers.
  */
-export async function serveSite(
-  opts: StoreOptions & RunOptions & { port: number; hostname?: string },
-): Promise<SiteServer> {
+export async function serveSite(opts: StoreOptions & RunOptions & { port: number; hostname?: string }): Promise<SiteServer> {
   await ensureBuilt(opts);
   const hostname = opts.hostname ?? '127.0.0.1';
   const child = spawn(process.execPath, [NEXT_BIN, 'start', SITE_DIR, '-p', String(opts.port), '-H', hostname], {
@@ -163,14 +211,17 @@ export async function serveSite(
  * and each run's record.json. Returns the folder.
  */
 export async function exportSite(outDir: string, opts: StoreOptions & RunOptions = {}): Promise<string> {
-  const dist = '.next-export';
+  const dist = 'out';
   const env = { ...storeEnv(opts), MIDDLEPATH_EXPORT: '1', MIDDLEPATH_EXPORT_DIST: dist };
-  await run(['build', SITE_DIR], env, opts);
-  const built = join(SITE_DIR, dist);
-  if (!existsSync(join(built, 'index.html'))) throw new Error(`the export build left no index.html in ${built}`);
-  const target = resolve(outDir);
-  rmSync(target, { recursive: true, force: true });
-  mkdirSync(dirname(target), { recursive: true });
-  cpSync(built, target, { recursive: true });
-  return target;
+  // the copy too: a second export would rebuild the folder being copied
+  return withBuildLock(async () => {
+    await run(['build', SITE_DIR], env, opts);
+    const built = join(SITE_DIR, dist);
+    if (!existsSync(join(built, 'index.html'))) throw new Error(`the export build left no index.html in ${built}`);
+    const target = resolve(outDir);
+    rmSync(target, { recursive: true, force: true });
+    mkdirSync(dirname(target), { recursive: true });
+    cpSync(built, target, { recursive: true });
+    return target;
+  });
 }

@@ -30,8 +30,8 @@ export default function RootLayout({ children }: { children: ReactNode }) {
         </header>
         <main>{children}</main>
         <footer className="site-footer">
-          Every figure is a mean over seeds with its 95% interval; runs are ranked only against runs on the same hardware class.
-          See <Link href="/methods">methods</Link>.
+          Every figure is a mean over seeds with its 95% interval; runs are ranked only against runs on the same hardware class. See{' '}
+          <Link href="/methods">methods</Link>.
         </footer>
       </body>
     </html>

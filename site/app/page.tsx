@@ -21,8 +21,8 @@ export default async function Home({ searchParams }: { searchParams: SearchParam
     <>
       <h1>Capability per unit of training cost</h1>
       <p className="lede">
-        Every architecture trained to the same FLOP budget on the same task; up and to the left is better. Choose a task, tier and
-        hardware class, and the axes; click a point or a name for the architecture’s runs.
+        Every architecture trained to the same FLOP budget on the same task; up and to the left is better. Choose a task, tier and hardware
+        class, and the axes; click a point or a name for the architecture’s runs.
       </p>
       <Leaderboard facets={facets} view={view} rows={rows} notes={notes} />
     </>

@@ -13,7 +13,7 @@ import { FAMILIES, FAMILY_COLOR, FAMILY_LABEL } from '../lib/family.ts';
 import { interval, joules, multiplier, seconds, si, sig } from '../lib/format.ts';
 import { placeLabels } from '../lib/labels.ts';
 import { plotToReact } from '../lib/plot-ssr.tsx';
-import { type CapAxis, COST_LABEL, metricLabel, archHref } from '../lib/view.ts';
+import { archHref, type CapAxis, COST_LABEL, metricLabel } from '../lib/view.ts';
 
 export function costFormat(cost: CostAxis): (x: number) => string {
   if (cost === 'wallSeconds') return seconds;
@@ -59,13 +59,7 @@ export function linearDomain(lo: number, hi: number): [number, number] {
   return [lo - pad, hi + pad];
 }
 
-export function BoardChart(props: {
-  board: Board;
-  cost: CostAxis;
-  cap: CapAxis;
-  metric: QualityMetric | undefined;
-  caption: string;
-}) {
+export function BoardChart(props: { board: Board; cost: CostAxis; cap: CapAxis; metric: QualityMetric | undefined; caption: string }) {
   const { board, cost, cap, metric } = props;
   const pts = board.points.map((p) => ({
     name: p.name,
@@ -179,8 +173,8 @@ export function BoardChart(props: {
       <figcaption>{props.caption}</figcaption>
       {board.offChart.length > 0 && (
         <p className="muted small off-chart">
-          Not plotted ({cap === 'multiplier' && cost !== 'energyJoules' ? 'no compute multiplier' : 'no value on these axes'}; hover a
-          name for why):{' '}
+          Not plotted ({cap === 'multiplier' && cost !== 'energyJoules' ? 'no compute multiplier' : 'no value on these axes'}; hover a name
+          for why):{' '}
           {board.offChart.map((o, i) => (
             <span key={o.name}>
               {i > 0 && ', '}

@@ -60,7 +60,11 @@ export function columnsFor(task: string, metric: QualityMetric | undefined): Col
       dir: 'asc',
       value: (r) => r.family,
       cell: (r) => (
-        <span className="badge" style={{ borderColor: FAMILY_COLOR[r.family], color: FAMILY_COLOR[r.family] }} title={FAMILY_LABEL[r.family]}>
+        <span
+          className="badge"
+          style={{ borderColor: FAMILY_COLOR[r.family], color: FAMILY_COLOR[r.family] }}
+          title={FAMILY_LABEL[r.family]}
+        >
           {FAMILY_SHORT[r.family]}
         </span>
       ),
@@ -202,14 +206,22 @@ export function columnsFor(task: string, metric: QualityMetric | undefined): Col
     {
       key: 'seeds',
       label: 'seeds',
-      title: task === 'all' ? 'completed seeds (the fewest on any one task); failed runs in brackets' : 'completed seeds; failed runs in brackets',
+      title:
+        task === 'all'
+          ? 'completed seeds (the fewest on any one task); failed runs in brackets'
+          : 'completed seeds; failed runs in brackets',
       numeric: true,
       dir: 'desc',
       value: (r) => r.seeds,
       cell: (r) => (
         <>
           {r.seeds}
-          {r.failedRuns > 0 && <span className="muted" title={`${r.failedRuns} run(s) did not complete and are not counted`}> (+{r.failedRuns} failed)</span>}
+          {r.failedRuns > 0 && (
+            <span className="muted" title={`${r.failedRuns} run(s) did not complete and are not counted`}>
+              {' '}
+              (+{r.failedRuns} failed)
+            </span>
+          )}
         </>
       ),
     },
@@ -225,7 +237,13 @@ function compareValues(a: number | string | null, b: number | string | null, dir
   return dir === 'asc' ? c : -c;
 }
 
-export function sortRows(rows: readonly LeaderboardRow[], cols: readonly Column[], key: SortKey | null, dir: SortDir, defaultKey: SortKey): LeaderboardRow[] {
+export function sortRows(
+  rows: readonly LeaderboardRow[],
+  cols: readonly Column[],
+  key: SortKey | null,
+  dir: SortDir,
+  defaultKey: SortKey,
+): LeaderboardRow[] {
   const col = cols.find((c) => c.key === (key ?? defaultKey)) ?? cols[0];
   if (!col) return [...rows];
   const d = key ? dir : col.dir;

@@ -16,16 +16,24 @@ export async function compareSlices(store: Store, a: string, b: string): Promise
     const d = await store.architecture(name);
     for (const r of d?.runs ?? []) seen.set(`${r.tier}\u0000${r.hardwareClass}`, { tier: r.tier, hardwareClass: r.hardwareClass });
   }
-  return [...seen.values()].sort((x, y) => TIER_ORDER.indexOf(x.tier) - TIER_ORDER.indexOf(y.tier) || x.hardwareClass.localeCompare(y.hardwareClass));
+  return [...seen.values()].sort(
+    (x, y) => TIER_ORDER.indexOf(x.tier) - TIER_ORDER.indexOf(y.tier) || x.hardwareClass.localeCompare(y.hardwareClass),
+  );
 }
 
 /** Which side is better on a figure, for emphasis: 'a', 'b' or null (a tie or a missing side). */
 function better(x: Interval | null | undefined, y: Interval | null | undefined, higher: boolean): 'a' | 'b' | null {
   if (!x || !y || x.mean === y.mean) return null;
-  return (x.mean > y.mean) === higher ? 'a' : 'b';
+  return x.mean > y.mean === higher ? 'a' : 'b';
 }
 
-function Pair(props: { a: Interval | null | undefined; b: Interval | null | undefined; fmt: (x: number) => string; higher: boolean; missing?: ReactNode }) {
+function Pair(props: {
+  a: Interval | null | undefined;
+  b: Interval | null | undefined;
+  fmt: (x: number) => string;
+  higher: boolean;
+  missing?: ReactNode;
+}) {
   const win = better(props.a, props.b, props.higher);
   const cell = (i: Interval | null | undefined, side: 'a' | 'b') => (
     <td className={`num${win === side ? ' better' : ''}`} data-side={side} data-value={i ? String(i.mean) : ''}>
@@ -92,7 +100,13 @@ export function CompareTable(props: { a: string; b: string; slice: Slice; rows: 
                   <Pair a={r.a?.multiplier} b={r.b?.multiplier} fmt={multiplier} higher={true} />
                   <Pair a={r.a?.executedFlops} b={r.b?.executedFlops} fmt={flopCount} higher={false} />
                   <Pair a={r.a?.wallSeconds} b={r.b?.wallSeconds} fmt={seconds} higher={false} />
-                  <Pair a={r.a?.energyJoules} b={r.b?.energyJoules} fmt={joules} higher={false} missing={<span className="muted">not measured</span>} />
+                  <Pair
+                    a={r.a?.energyJoules}
+                    b={r.b?.energyJoules}
+                    fmt={joules}
+                    higher={false}
+                    missing={<span className="muted">not measured</span>}
+                  />
                   <Params row={r.a} />
                   <Params row={r.b} />
                 </tr>
@@ -140,9 +154,7 @@ function FragmentPair({ a, b }: { a: string; b: string }) {
 export async function ComparePairs(props: { store: Store; a: string; b: string }) {
   const slices = await compareSlices(props.store, props.a, props.b);
   if (slices.length === 0) return <p className="note">Neither architecture has any runs.</p>;
-  const tables = await Promise.all(
-    slices.map(async (slice) => ({ slice, rows: await props.store.compare(props.a, props.b, slice) })),
-  );
+  const tables = await Promise.all(slices.map(async (slice) => ({ slice, rows: await props.store.compare(props.a, props.b, slice) })));
   return (
     <>
       <p className="muted small">

@@ -12,8 +12,8 @@ export interface Choice {
 
 export function ChoiceGroup(props: { name: string; legend: string; choices: Choice[] }) {
   return (
-    <div className="choice-group" role="group" aria-label={props.legend} data-group={props.name}>
-      <span className="choice-legend">{props.legend}</span>
+    <fieldset className="choice-group" data-group={props.name}>
+      <legend className="choice-legend">{props.legend}</legend>
       <ul>
         {props.choices.map((c) => (
           <li key={c.id}>
@@ -37,6 +37,6 @@ export function ChoiceGroup(props: { name: string; legend: string; choices: Choi
           </li>
         ))}
       </ul>
-    </div>
+    </fieldset>
   );
 }

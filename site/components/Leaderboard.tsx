@@ -30,11 +30,22 @@ export function Leaderboard(props: { facets: Facets; view: View; rows: Leaderboa
   const energyWhy = rows.find((r) => r.energyNote)?.energyNote ?? 'no run in this slice measured energy';
 
   const taskChoices: Choice[] = [
-    { id: 'all', label: 'all tasks', title: 'geometric mean of the compute multiplier over tasks', href: href({ task: 'all' }), current: view.task === 'all' },
+    {
+      id: 'all',
+      label: 'all tasks',
+      title: 'geometric mean of the compute multiplier over tasks',
+      href: href({ task: 'all' }),
+      current: view.task === 'all',
+    },
     ...tasks.map((t) => ({ id: t, label: t, title: metricLabel(facets.metrics[t]), href: href({ task: t }), current: view.task === t })),
   ];
   const tierChoices: Choice[] = tiersWithRuns(facets).map((t) => ({ id: t, label: t, href: href({ tier: t }), current: view.tier === t }));
-  const hwChoices: Choice[] = hardwareIn(facets, view.tier).map((h) => ({ id: h, label: h, href: href({ hw: h }), current: view.hw === h }));
+  const hwChoices: Choice[] = hardwareIn(facets, view.tier).map((h) => ({
+    id: h,
+    label: h,
+    href: href({ hw: h }),
+    current: view.hw === h,
+  }));
   const costChoices: Choice[] = COST_AXES.map((c) => ({
     id: c,
     label: COST_LABEL[c],
@@ -77,7 +88,8 @@ export function Leaderboard(props: { facets: Facets; view: View; rows: Leaderboa
               {rows.length} architecture{rows.length === 1 ? '' : 's'}
             </h2>
             <p className="downloads">
-              Download this table: <a href={downloadHref(facets, view, 'csv')}>CSV</a> · <a href={downloadHref(facets, view, 'json')}>JSON</a>
+              Download this table: <a href={downloadHref(facets, view, 'csv')}>CSV</a> ·{' '}
+              <a href={downloadHref(facets, view, 'json')}>JSON</a>
             </p>
           </div>
           <BoardTable

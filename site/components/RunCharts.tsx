@@ -41,7 +41,13 @@ export function PowerChart({ record }: { record: RunRecord }) {
     marks: [
       ...(energy.measured ? [Plot.ruleY([energy.idleWatts], { stroke: '#999', strokeDasharray: '4,3' })] : []),
       Plot.line(record.powerTrace, { x: 't', y: 'watts', stroke: '#ff725c', strokeWidth: 1.5 }),
-      Plot.dot(record.powerTrace, { x: 't', y: 'watts', r: 1.5, fill: '#ff725c', title: (d: { t: number; watts: number }) => `${sig(d.t)} s: ${sig(d.watts)} W` }),
+      Plot.dot(record.powerTrace, {
+        x: 't',
+        y: 'watts',
+        r: 1.5,
+        fill: '#ff725c',
+        title: (d: { t: number; watts: number }) => `${sig(d.t)} s: ${sig(d.watts)} W`,
+      }),
     ],
   });
 }
@@ -54,7 +60,12 @@ export function RoutingLoadChart({ layer }: { layer: RoutingLayerStats }) {
     x: { label: 'expert', type: 'band' },
     y: { label: '↑ share of routed examples', grid: true, tickFormat: '.0%' },
     marks: [
-      Plot.barY(data, { x: 'expert', y: 'share', fill: '#ff725c', title: (d: { expert: string; share: number }) => `expert ${d.expert}: ${(d.share * 100).toFixed(1)}%` }),
+      Plot.barY(data, {
+        x: 'expert',
+        y: 'share',
+        fill: '#ff725c',
+        title: (d: { expert: string; share: number }) => `expert ${d.expert}: ${(d.share * 100).toFixed(1)}%`,
+      }),
       Plot.ruleY([1 / Math.max(1, layer.experts)], { stroke: '#333', strokeDasharray: '4,3' }),
     ],
   });
@@ -65,7 +76,9 @@ export function ExpertLabelHeatmap({ layer }: { layer: RoutingLayerStats }) {
   const cells: { group: string; expert: string; count: number; share: number }[] = [];
   layer.counts.forEach((row, g) => {
     const total = row.reduce((a, b) => a + b, 0) || 1;
-    row.forEach((count, e) => cells.push({ group: String(g), expert: String(e), count, share: count / total }));
+    row.forEach((count, e) => {
+      cells.push({ group: String(g), expert: String(e), count, share: count / total });
+    });
   });
   const groups = layer.counts.length;
   return plotToReact({
@@ -107,7 +120,13 @@ export function DensityChart({ record }: { record: RunRecord }) {
     color: { domain: SERIES.map((x) => x.name), range: SERIES.map((x) => x.color), legend: false },
     marks: [
       Plot.line(pts, { x: 'flops', y: 'value', stroke: 'series', strokeWidth: 2 }),
-      Plot.dot(pts, { x: 'flops', y: 'value', fill: 'series', r: 2.5, title: (d: { series: string; value: number }) => `${d.series}: ${(d.value * 100).toFixed(1)}%` }),
+      Plot.dot(pts, {
+        x: 'flops',
+        y: 'value',
+        fill: 'series',
+        r: 2.5,
+        title: (d: { series: string; value: number }) => `${d.series}: ${(d.value * 100).toFixed(1)}%`,
+      }),
     ],
   });
   return (

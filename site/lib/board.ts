@@ -51,7 +51,13 @@ export interface Board {
   frontierSource: 'store' | 'site';
 }
 
-export function boardFor(rows: readonly LeaderboardRow[], task: string, cost: CostAxis, cap: CapAxis, metric: QualityMetric | undefined): Board {
+export function boardFor(
+  rows: readonly LeaderboardRow[],
+  task: string,
+  cost: CostAxis,
+  cap: CapAxis,
+  metric: QualityMetric | undefined,
+): Board {
   const points: BoardPoint[] = [];
   const offChart: { name: string; why: string }[] = [];
   for (const row of rows) {
@@ -73,7 +79,10 @@ export function boardFor(rows: readonly LeaderboardRow[], task: string, cost: Co
   if (storeAxes) {
     for (const p of points) p.frontier = p.row.paretoBy[cost];
   } else {
-    const set = paretoSet(points.map((p) => ({ name: p.name, x: p.x.mean, y: p.y.mean })), higherIsBetter(cap, metric));
+    const set = paretoSet(
+      points.map((p) => ({ name: p.name, x: p.x.mean, y: p.y.mean })),
+      higherIsBetter(cap, metric),
+    );
     for (const p of points) p.frontier = set.has(p.name);
   }
   return { points, offChart, frontierSource: storeAxes ? 'store' : 'site' };

@@ -150,7 +150,11 @@ class FakeElement {
     // those land as plain properties on the style object, next to setProperty's map.
     const out = new Map(this.styleObj.props);
     for (const [k, v] of Object.entries(this.styleObj)) {
-      if (k !== 'props' && v != null && v !== '') out.set(k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`), String(v));
+      if (k !== 'props' && v != null && v !== '')
+        out.set(
+          k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`),
+          String(v),
+        );
     }
     return out;
   }

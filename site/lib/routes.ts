@@ -7,7 +7,8 @@ import { segment } from './params.ts';
 import { getStore } from './store.ts';
 import { allBoardParams, hwFromSlug, resolveView } from './view.ts';
 
-const notFound = (what: string) => new Response(`not found: ${what}\n`, { status: 404, headers: { 'content-type': 'text/plain; charset=utf-8' } });
+const notFound = (what: string) =>
+  new Response(`not found: ${what}\n`, { status: 404, headers: { 'content-type': 'text/plain; charset=utf-8' } });
 
 export async function recordJson(id: string): Promise<Response> {
   const st = await getStore();
@@ -52,6 +53,7 @@ export async function dataParams(): Promise<DataParams[]> {
   const st = await getStore();
   if (!st.ok) return [{ task: 'none', tier: 'smoke', hw: 'none' }];
   const seen = new Map<string, DataParams>();
-  for (const p of allBoardParams(await st.store.facets())) seen.set(`${p.task}/${p.tier}/${p.hw}`, { task: p.task, tier: p.tier, hw: p.hw });
+  for (const p of allBoardParams(await st.store.facets()))
+    seen.set(`${p.task}/${p.tier}/${p.hw}`, { task: p.task, tier: p.tier, hw: p.hw });
   return seen.size ? [...seen.values()] : [{ task: 'none', tier: 'smoke', hw: 'none' }];
 }

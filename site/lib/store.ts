@@ -10,13 +10,19 @@ import type { Store } from '../../harness/store/types.ts';
 
 export type StoreState =
   | { ok: true; store: Store; where: string }
-  | { ok: false; where: string; reason: string; /** missing: nothing ran yet; error: a store is there but cannot be read */ kind: 'missing' | 'error' };
+  | {
+      ok: false;
+      where: string;
+      reason: string /** missing: nothing ran yet; error: a store is there but cannot be read */;
+      kind: 'missing' | 'error';
+    };
 
 /** The repository root: the nearest folder above the working directory with package.json and harness/. */
 export function repoRoot(start: string = process.cwd()): string {
   let dir = resolve(/* turbopackIgnore: true */ start);
   for (;;) {
-    if (existsSync(/* turbopackIgnore: true */ join(dir, 'package.json')) && existsSync(/* turbopackIgnore: true */ join(dir, 'harness'))) return dir;
+    if (existsSync(/* turbopackIgnore: true */ join(dir, 'package.json')) && existsSync(/* turbopackIgnore: true */ join(dir, 'harness')))
+      return dir;
     const up = dirname(dir);
     if (up === dir) return resolve(start);
     dir = up;

@@ -12,9 +12,20 @@ export const CAP_AXES: readonly CapAxis[] = ['quality', 'multiplier'];
 export const TIER_ORDER: readonly TierName[] = ['smoke', 'cpu', 'gpu'];
 
 export const SORT_KEYS = [
-  'architecture', 'family', 'quality', 'multiplier', 'executedFlops', 'modelFlops', 'wallSeconds',
-  'energyJoules', 'paramsTotal', 'nmi', 'effectiveExperts', 'activationSparsity',
-  'updateDensity', 'seeds',
+  'architecture',
+  'family',
+  'quality',
+  'multiplier',
+  'executedFlops',
+  'modelFlops',
+  'wallSeconds',
+  'energyJoules',
+  'paramsTotal',
+  'nmi',
+  'effectiveExperts',
+  'activationSparsity',
+  'updateDensity',
+  'seeds',
 ] as const;
 export type SortKey = (typeof SORT_KEYS)[number];
 export type SortDir = 'asc' | 'desc';

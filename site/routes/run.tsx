@@ -2,8 +2,8 @@ import type { Metadata } from 'next';
 import Link from 'next/link';
 import { notFound } from 'next/navigation';
 import type { RunRecord } from '../../harness/results/record.ts';
-import { CurveChart, DensityChart, ExpertLabelHeatmap, PowerChart, RoutingLoadChart } from '../components/RunCharts.tsx';
 import { EmptyStore } from '../components/EmptyStore.tsx';
+import { CurveChart, DensityChart, ExpertLabelHeatmap, PowerChart, RoutingLoadChart } from '../components/RunCharts.tsx';
 import { FAMILY_LABEL } from '../lib/family.ts';
 import { count, date, flops, joules, percent, seconds, si, sig } from '../lib/format.ts';
 import { live } from '../lib/live.ts';
@@ -55,7 +55,8 @@ function Summary({ r }: { r: RunRecord }) {
       </Figure>
       <Figure label="model FLOPs">{flops(r.flops.model)}</Figure>
       <Figure label="training time">
-        {seconds(r.training.wallSeconds)} (first step {seconds(r.training.firstStepSeconds)}; evaluation {seconds(r.training.evalSeconds)} apart)
+        {seconds(r.training.wallSeconds)} (first step {seconds(r.training.firstStepSeconds)}; evaluation {seconds(r.training.evalSeconds)}{' '}
+        apart)
       </Figure>
       <Figure label="energy">
         {r.energy.measured ? (
@@ -97,7 +98,9 @@ function Fingerprint({ r }: { r: RunRecord }) {
       <Figure label="CPU">
         {f.cpu} ({f.cpuCores} cores)
       </Figure>
-      <Figure label="GPUs">{f.gpus.length ? f.gpus.map((g) => `${g.vendor} ${g.model}${g.memoryMB ? ` (${g.memoryMB} MB)` : ''}`).join(', ') : 'none'}</Figure>
+      <Figure label="GPUs">
+        {f.gpus.length ? f.gpus.map((g) => `${g.vendor} ${g.model}${g.memoryMB ? ` (${g.memoryMB} MB)` : ''}`).join(', ') : 'none'}
+      </Figure>
       <Figure label="memory">{si(f.memoryBytes, 'B')}</Figure>
       <Figure label="OS">{f.os}</Figure>
       <Figure label="Node">{f.node}</Figure>
@@ -176,9 +179,7 @@ export default async function RunPage({ params }: { params: Promise<Params> }) {
               <p className="muted small">Sampled power; the dashed line is idle power measured before the run.</p>
             </>
           ) : (
-            <p className="muted">
-              Not measured{r.energy.measured ? ': no power samples were kept' : `: ${r.energy.reason}`}.
-            </p>
+            <p className="muted">Not measured{r.energy.measured ? ': no power samples were kept' : `: ${r.energy.reason}`}.</p>
           )}
         </section>
         <section className="panel">
@@ -186,8 +187,8 @@ export default async function RunPage({ params }: { params: Promise<Params> }) {
           {r.curve.some((c) => c.legibility) ? <DensityChart record={r} /> : <p className="muted">No legibility figures were recorded.</p>}
           {r.final && (
             <p className="muted small">
-              Final: update density {percent(r.final.legibility.updateDensity)}, gradient density {percent(r.final.legibility.gradientDensity)},
-              activation sparsity {percent(r.final.legibility.activationSparsity)}.
+              Final: update density {percent(r.final.legibility.updateDensity)}, gradient density{' '}
+              {percent(r.final.legibility.gradientDensity)}, activation sparsity {percent(r.final.legibility.activationSparsity)}.
             </p>
           )}
         </section>
@@ -197,8 +198,8 @@ export default async function RunPage({ params }: { params: Promise<Params> }) {
             <RoutingLoadChart layer={layer} />
             <p className="muted small">
               {layer.experts} experts; effective experts {sig(layer.effectiveExperts)}; MaxVio {sig(layer.maxVio)}; CV{' '}
-              {sig(layer.coefficientOfVariation)}; routing entropy {layer.routingEntropy === null ? '—' : sig(layer.routingEntropy)}; NMI with
-              label {sig(layer.nmi)}. Dashed: a perfectly even load.
+              {sig(layer.coefficientOfVariation)}; routing entropy {layer.routingEntropy === null ? '—' : sig(layer.routingEntropy)}; NMI
+              with label {sig(layer.nmi)}. Dashed: a perfectly even load.
             </p>
             <h3>Expert × label</h3>
             <ExpertLabelHeatmap layer={layer} />

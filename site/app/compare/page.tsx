@@ -67,7 +67,9 @@ export default async function ComparePage({ searchParams }: { searchParams: Sear
           <button type="submit">Compare</button>
         </form>
       )}
-      {!isExport && (a || b) && !chosen && <p className="note">Unknown architecture: {[a, b].filter((n) => n && !names.includes(n)).join(', ')}.</p>}
+      {!isExport && (a || b) && !chosen && (
+        <p className="note">Unknown architecture: {[a, b].filter((n) => n && !names.includes(n)).join(', ')}.</p>
+      )}
       {chosen && <ComparePairs store={st.store} a={a} b={b} />}
     </>
   );

@@ -27,17 +27,17 @@ export default function MethodsPage() {
     <article className="methods">
       <h1>Methods</h1>
       <p className="lede">
-        How each figure on this site is measured, what “not measured” means, and the tiers and budgets every run is held to. A run
-        record is the only thing that crosses from the harness to this site; every figure here is read from records.
+        How each figure on this site is measured, what “not measured” means, and the tiers and budgets every run is held to. A run record is
+        the only thing that crosses from the harness to this site; every figure here is read from records.
       </p>
 
       <h2>The protocol</h2>
       <p>
-        A tier ({tierName.options.join(', ')}) fixes, per task, the model size caps, the batch, the optimizer and a training-FLOP
-        budget. Training stops when the executed FLOPs reach the budget, so a cheaper architecture simply gets more steps, and
-        quality at equal compute is a fair comparison. The loop evaluates on the held-out split on a fixed FLOP schedule, so every
-        run has a curve of (FLOPs, seconds, joules) → quality. Runs are ranked only against runs of the same tier on the same
-        hardware class (device, count and backend).
+        A tier ({tierName.options.join(', ')}) fixes, per task, the model size caps, the batch, the optimizer and a training-FLOP budget.
+        Training stops when the executed FLOPs reach the budget, so a cheaper architecture simply gets more steps, and quality at equal
+        compute is a fair comparison. The loop evaluates on the held-out split on a fixed FLOP schedule, so every run has a curve of (FLOPs,
+        seconds, joules) → quality. Runs are ranked only against runs of the same tier on the same hardware class (device, count and
+        backend).
       </p>
       <TierTable />
 
@@ -70,23 +70,23 @@ export default function MethodsPage() {
 
       <h2>What “not measured” means</h2>
       <p>
-        Where no energy counter could be read (no NVIDIA driver, no readable RAPL counters, a virtual machine), the record says
-        energy was not measured and why; the site shows “not measured” with that reason on hover. It is never replaced by a guess
-        from a power rating. An architecture whose runs were not all measured has no energy figure and is left off the energy axis.
+        Where no energy counter could be read (no NVIDIA driver, no readable RAPL counters, a virtual machine), the record says energy was
+        not measured and why; the site shows “not measured” with that reason on hover. It is never replaced by a guess from a power rating.
+        An architecture whose runs were not all measured has no energy figure and is left off the energy axis.
       </p>
 
       <h2>Capability</h2>
       <p>
-        Quality is each task’s held-out metric at the budget (its name, unit and direction are in the record). The compute
-        multiplier is the dense baseline’s FLOPs to reach its own final quality divided by this architecture’s FLOPs to reach the
-        same quality, read off its curve (&gt; 1: it needs less compute); the same ratio is also read on wall time and, where
-        measured, energy. “All tasks” is the geometric mean of the per-task multiplier.
+        Quality is each task’s held-out metric at the budget (its name, unit and direction are in the record). The compute multiplier is the
+        dense baseline’s FLOPs to reach its own final quality divided by this architecture’s FLOPs to reach the same quality, read off its
+        curve (&gt; 1: it needs less compute); the same ratio is also read on wall time and, where measured, energy. “All tasks” is the
+        geometric mean of the per-task multiplier.
       </p>
 
       <h2>Intervals</h2>
       <p>
-        Every figure is a mean over seeds with a 95% Student-t interval (a single seed shows the mean alone). For “all tasks” the
-        band is the geometric mean of the per-task bounds, a summary rather than a t-interval. Runs that did not complete (
+        Every figure is a mean over seeds with a 95% Student-t interval (a single seed shows the mean alone). For “all tasks” the band is
+        the geometric mean of the per-task bounds, a summary rather than a t-interval. Runs that did not complete (
         {runStatus.options.filter((s) => s !== 'completed').join(', ')}) are counted beside the seeds and never enter a mean.
       </p>
 
@@ -100,8 +100,8 @@ export default function MethodsPage() {
         <dd>The share of hidden activations that are zero (below 10⁻⁶).</dd>
         <dt>update density</dt>
         <dd>
-          The share of parameters whose value changed in a sampled step, measured on Δθ (Adam moves parameters whose gradient was
-          zero, so the gradient’s sparsity is not enough).
+          The share of parameters whose value changed in a sampled step, measured on Δθ (Adam moves parameters whose gradient was zero, so
+          the gradient’s sparsity is not enough).
         </dd>
       </dl>
     </article>
