@@ -95,6 +95,7 @@ export function BoardChart(props: { board: Board; cost: CostAxis; cap: CapAxis; 
   const labels = pts.map((p) => ({ name: p.name, x: p.x, y: labelY.get(p.name) ?? p.y }));
   const svg = plotToReact({
     className: 'mp-plot',
+    ariaLabel: props.caption,
     ...frame,
     style: 'font-size: 13px',
     x: {

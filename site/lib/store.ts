@@ -24,7 +24,7 @@ export function repoRoot(start: string = process.cwd()): string {
     if (existsSync(/* turbopackIgnore: true */ join(dir, 'package.json')) && existsSync(/* turbopackIgnore: true */ join(dir, 'harness')))
       return dir;
     const up = dirname(dir);
-    if (up === dir) return resolve(start);
+    if (up === dir) return resolve(/* turbopackIgnore: true */ start);
     dir = up;
   }
 }
@@ -33,7 +33,7 @@ export function storeLocation(): { url?: string; sqlitePath?: string; where: str
   const url = process.env.DATABASE_URL;
   if (url) return { url, where: 'Postgres (DATABASE_URL)' };
   // the store lives outside the build: nothing here is for the bundler to trace
-  const sqlitePath = resolve(/* turbopackIgnore: true */ process.env.MIDDLEPATH_SQLITE ?? join(repoRoot(), '.middlepath', 'store.sqlite'));
+  const sqlitePath = resolve(/* turbopackIgnore: true */ process.env.MIDDLEPATH_SQLITE ?? join(/* turbopackIgnore: true */ repoRoot(), '.middlepath', 'store.sqlite'));
   return { sqlitePath, where: sqlitePath };
 }
 
