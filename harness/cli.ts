@@ -2,6 +2,9 @@
  * The `middlepath` command. Exit codes: 0 every run completed, 1 some run failed (still
  * recorded) or a module could not be loaded, 2 bad usage.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { BACKENDS, type BackendChoice } from './backend.ts';
 import { UsageError } from './errors.ts';
@@ -9,7 +12,8 @@ import { baselineNames, loadArchitecture } from './load-architecture.ts';
 import { createReporter } from './report.ts';
 import { readRecordDir } from './results/files.ts';
 import { registerStoreCommands } from './store/cli.ts';
-import { openStore } from './store/index.ts';
+import { DEFAULT_SQLITE_PATH, openStore } from './store/index.ts';
+import { ingestDir } from './store/ingest.ts';
 import type { Store } from './store/types.ts';
 import { runSuite } from './suite.ts';
 import { TASKS } from './tasks/index.ts';
@@ -139,6 +143,38 @@ function buildProgram(setExit: (code: number) => void): Command {
     });
 
   registerStoreCommands(program, { setExit });
+
+  program
+    .command('site')
+    .description('serve the leaderboard over the store (live: reload to see a suite in progress), or export it as static files')
+    .option('--port <n>', 'port to listen on', positiveInt, 3000)
+    .option('--host <host>', 'address to bind (0.0.0.0 to publish on the network)', '127.0.0.1')
+    .option('--sqlite <path>', `SQLite store (default ${DEFAULT_SQLITE_PATH}; DATABASE_URL selects Postgres)`)
+    .option('--export <dir>', 'write a static site built from the record files in --records instead of serving')
+    .option('--records <dir>', 'with --export: the records to publish', 'results')
+    .action(async (o: { port: number; host: string; sqlite?: string; export?: string; records: string }) => {
+      // Loaded only here: the harness does not depend on the site for anything else.
+      const { exportSite, serveSite } = await import('../site/serve.ts');
+      if (o.export) {
+        // Publish exactly the committed records: index them into a scratch store first.
+        const sqlitePath = join(mkdtempSync(join(tmpdir(), 'middlepath-export-')), 'store.sqlite');
+        const scratch = await openStore({ sqlitePath });
+        const summary = await ingestDir(scratch, o.records);
+        await scratch.close();
+        console.error(`exporting ${summary.files.filter((f) => f.outcome !== 'error').length} record(s) from ${o.records}…`);
+        const dir = await exportSite(o.export, { sqlitePath, stdio: 'inherit' });
+        console.log(`static site written to ${dir}`);
+        return;
+      }
+      const sqlitePath = process.env.DATABASE_URL ? undefined : resolve(o.sqlite ?? DEFAULT_SQLITE_PATH);
+      console.error('building the site if needed (first time: a minute or so)…');
+      const server = await serveSite({ port: o.port, hostname: o.host, sqlitePath, stdio: 'pipe' });
+      console.log(`middlepath leaderboard: ${server.url}  (Ctrl-C to stop)`);
+      await new Promise<void>((done) => {
+        process.once('SIGINT', () => void server.close().then(done));
+        server.process.once('exit', () => done());
+      });
+    });
 
   program
     .command('doctor')

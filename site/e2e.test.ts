@@ -16,7 +16,7 @@ import { flopCount, intervalParts, joules, multiplier, seconds, sig } from './li
 import { resolveView, tasksIn, type View } from './lib/view.ts';
 import { ensureBuilt, type SiteServer, serveSite } from './serve.ts';
 import { CHROMIUM, launchChromium } from './test/browser.ts';
-import { fillStore, freePort, PAYLOAD_DESCRIPTION, PAYLOAD_NAME, payloadRecords, records, tempSqlitePath } from './test/fixture.ts';
+import { fillStore, freePort, PAYLOAD_DESCRIPTION, PAYLOAD_NAME, payloadRecords, suiteRecords, tempSqlitePath } from './test/fixture.ts';
 
 const ARTIFACTS = join(import.meta.dirname, '..', 'artifacts');
 
@@ -106,7 +106,7 @@ const svgOf = (page: Page) => page.$eval('figure.board-chart svg', (s) => s.oute
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`no chromium at ${CHROMIUM}: install Debian's (apt-get install -y chromium)`);
   await ensureBuilt();
-  const base = records();
+  const base = await suiteRecords();
   const dense = base.find((r) => r.architecture.family === 'dense' && r.status === 'completed')?.architecture.name;
   if (!dense) throw new Error('the fixture has no completed dense run');
   const sqlitePath = await fillStore([...base, ...payloadRecords(base, dense)]);

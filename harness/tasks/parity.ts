@@ -6,25 +6,10 @@
  * features" that superposition packs.
  */
 import * as tf from '@tensorflow/tfjs';
+import { DATA_BITS, EVAL_PER_SUBTASK, INPUT, K, parityInfo, SUBTASKS, subtaskWeights } from './parity.info.ts';
 import { permutation, rng, sampleIndex } from './random.ts';
 import { classificationScorer, crossEntropy } from './scoring.ts';
-import { mlpSize } from './sizes.ts';
 import type { Batch, Task, TaskData } from './types.ts';
-
-const SUBTASKS = 16;
-const DATA_BITS = 24;
-const K = 3;
-const ZIPF_EXPONENT = 1.4;
-const EVAL_PER_SUBTASK = 256;
-const INPUT = SUBTASKS + DATA_BITS;
-
-/** Zipf weights ∝ (t+1)^−1.4, normalised. */
-export const subtaskWeights: number[] = (() => {
-  const w = Array.from({ length: SUBTASKS }, (_, t) => (t + 1) ** -ZIPF_EXPONENT);
-  const s = w.reduce((a, b) => a + b, 0);
-  return w.map((v) => v / s);
-})();
-
 /** Which data bits each subtask's parity reads; fixed by the data seed. */
 export function paritySubsets(dataSeed: number): number[][] {
   const random = rng('parity', 'subsets', dataSeed);
@@ -50,33 +35,8 @@ function sample(subtasks: Int32Array, subsets: number[][], random: () => number)
   return { x: tf.tensor2d(x, [count, INPUT]), y: tf.tensor1d(y, 'int32'), groups: tf.tensor1d(subtasks, 'int32') };
 }
 
-const size = (width: number, depth: number) => mlpSize(INPUT, 2, width, depth);
-
 export const parity: Task = {
-  spec: {
-    id: 'parity',
-    input: { kind: 'vector', dim: INPUT },
-    output: { kind: 'classes', count: 2 },
-    causal: false,
-    groups: { name: 'subtask', count: SUBTASKS },
-  },
-  title: 'Multitask sparse parity',
-  description:
-    `${SUBTASKS} subtasks, each the parity of its own ${K} of ${DATA_BITS} data bits, chosen by a one-hot subtask id and drawn with Zipf(${ZIPF_EXPONENT}) frequencies (Michaud et al. 2023). ` +
-    'Quality is held-out accuracy weighted by the training frequencies; per-subtask accuracy shows which rare subtasks a model has room for.',
-  metric: { name: 'accuracy', unit: '', higherIsBetter: true },
-  references: {
-    chance: { value: 0.5, meaning: 'accuracy of guessing' },
-    topFourShare: {
-      value: subtaskWeights.slice(0, 4).reduce((a, b) => a + b, 0),
-      meaning: 'share of training examples from the four most frequent subtasks',
-    },
-  },
-  tiers: {
-    smoke: { size: size(128, 2), batchSize: 128, budgetFlops: 4e10, evalPoints: 4, learningRate: 3e-3, timeLimitSeconds: 120, seeds: 1 },
-    cpu: { size: size(256, 2), batchSize: 128, budgetFlops: 4e11, evalPoints: 10, learningRate: 3e-3, timeLimitSeconds: 600, seeds: 3 },
-    gpu: { size: size(1024, 2), batchSize: 512, budgetFlops: 2e13, evalPoints: 20, learningRate: 1e-3, timeLimitSeconds: 1800, seeds: 5 },
-  },
+  ...parityInfo,
   load({ runSeed, dataSeed }): TaskData {
     const subsets = paritySubsets(dataSeed);
     const cumulative = new Float64Array(SUBTASKS);
@@ -86,9 +46,7 @@ export const parity: Task = {
     }, 0);
     const trainStream = rng('parity', 'train', dataSeed, runSeed);
     const evalStream = rng('parity', 'eval', dataSeed);
-    const evalBatches = Array.from({ length: SUBTASKS }, (_, t) =>
-      sample(new Int32Array(EVAL_PER_SUBTASK).fill(t), subsets, evalStream),
-    );
+    const evalBatches = Array.from({ length: SUBTASKS }, (_, t) => sample(new Int32Array(EVAL_PER_SUBTASK).fill(t), subsets, evalStream));
     return {
       nextTrainBatch(batchSize) {
         const ts = new Int32Array(batchSize);

