@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs';
-import type { ForwardResult, Model, TaskSpec } from './architecture.ts';
+import type { ForwardResult, Model, SizeSpec, TaskSpec } from './architecture.ts';
 import type { ActiveBackend } from './backend.ts';
 import { createBuildContext, type OwnedBuildContext } from './build-context.ts';
 import { ArchitectureError } from './errors.ts';
@@ -56,7 +56,7 @@ export class Interrupted extends Error {
 }
 
 /** A failure with the phase it happened in, for the record. */
-class RunFailure extends Error {
+export class RunFailure extends Error {
   constructor(
     readonly phase: 'build' | 'train' | 'eval',
     message: string,
@@ -74,7 +74,7 @@ export function expectedOutputShape(spec: TaskSpec, batch: number): number[] {
 }
 
 /** Adam whose learning rate the harness's schedule sets before every step. */
-class ScheduledAdam extends tf.AdamOptimizer {
+export class ScheduledAdam extends tf.AdamOptimizer {
   setLearningRate(lr: number) {
     this.learningRate = lr;
   }
@@ -93,7 +93,7 @@ const iso = (ms: number) => new Date(ms).toISOString();
 const disposeBatch = (b: Batch) => tf.dispose([b.x, b.y, b.groups]);
 
 /** Forward and check what came back; a wrong shape or a non-finite output is the architecture's fault. */
-function checkedForward(model: Model, spec: TaskSpec, batch: Batch, training: boolean): ForwardResult {
+export function checkedForward(model: Model, spec: TaskSpec, batch: Batch, training: boolean): ForwardResult {
   const result = model.forward(batch.x, { training, groups: batch.groups });
   if (!result || !(result.output instanceof tf.Tensor)) {
     throw new RunFailure(training ? 'train' : 'eval', 'forward() must return { output: tf.Tensor, ... }');
@@ -107,6 +107,78 @@ function checkedForward(model: Model, spec: TaskSpec, batch: Batch, training: bo
     );
   }
   return result;
+}
+
+/**
+ * Build the architecture's model for a task and check that it is a Model (its size is
+ * checked by checkParamCaps). Exported for submission validation, which runs the same checks.
+ */
+export function buildModel(arch: LoadedArchitecture, spec: TaskSpec, size: SizeSpec, ctx: OwnedBuildContext): Model {
+  let model: Model;
+  try {
+    model = arch.architecture.build(spec, size, ctx);
+  } catch (e) {
+    throw new RunFailure('build', `build() threw: ${(e as Error).message}`);
+  }
+  if (!model || !Array.isArray(model.variables) || typeof model.forward !== 'function') {
+    throw new RunFailure('build', 'build() must return a Model: { variables: tf.Variable[], forward(x, ctx) }');
+  }
+  if (model.variables.length === 0) throw new RunFailure('build', 'the model has no variables to train');
+  return model;
+}
+
+/** Refuse a model over the tier's parameter caps before it trains. */
+export function checkParamCaps(params: { total: number; active: number }, size: SizeSpec, tier: TierName, taskId: string): void {
+  const { maxParams, maxActiveParams } = size;
+  if (params.total > maxParams || params.active > maxActiveParams) {
+    throw new RunFailure(
+      'build',
+      `the model has ${params.total} parameters (${params.active} active); the ${tier} tier allows ${maxParams} (${maxActiveParams} active) on '${taskId}' — make it smaller`,
+    );
+  }
+}
+
+/**
+ * One training step: forward, task loss (+ aux loss), gradients (masked if the model asks),
+ * optimizer update, all inside one tidy. Returns the task loss (kept; the caller disposes it)
+ * and, when sampled, the share of non-zero gradients. Exported for submission validation.
+ */
+export function trainingStep(
+  model: Model,
+  spec: TaskSpec,
+  data: TaskData,
+  batch: Batch,
+  optimizer: ScheduledAdam,
+  sample: boolean,
+  step: number,
+): { taskLoss: tf.Scalar | undefined; gradientShare: number } {
+  let taskLoss: tf.Scalar | undefined;
+  let gradientShare = 0;
+  try {
+    tf.tidy(() => {
+      const { grads } = tf.variableGrads(() => {
+        const result = checkedForward(model, spec, batch, true);
+        const loss = data.loss(result.output, batch);
+        taskLoss = tf.keep(loss);
+        return result.auxLoss ? (tf.add(loss, result.auxLoss) as tf.Scalar) : loss;
+      }, model.variables);
+      const masks = model.gradientMask?.({ x: batch.x, groups: batch.groups });
+      if (masks) {
+        for (const v of model.variables) {
+          const mask = masks.get(v);
+          const g = grads[v.name];
+          if (mask && g) grads[v.name] = tf.mul(g, mask);
+        }
+      }
+      if (sample) gradientShare = densityOfChange(Object.values(grads));
+      optimizer.applyGradients(grads as tf.NamedTensorMap as Parameters<ScheduledAdam['applyGradients']>[0]);
+    });
+  } catch (e) {
+    taskLoss?.dispose();
+    if (e instanceof RunFailure) throw e;
+    throw new RunFailure('train', `forward/backward threw at step ${step}: ${(e as Error).message}`);
+  }
+  return { taskLoss, gradientShare };
 }
 
 interface Evaluation {
@@ -215,25 +287,10 @@ export async function trainRun(opts: TrainOptions): Promise<UnhashedRecord> {
     if (refusal) throw new RunFailure('build', `${arch.architecture.name} refuses task '${task.spec.id}': ${refusal}`);
 
     ctx = createBuildContext(seed, id);
-    let model: Model;
-    try {
-      model = arch.architecture.build(task.spec, settings.size, ctx);
-    } catch (e) {
-      throw new RunFailure('build', `build() threw: ${(e as Error).message}`);
-    }
-    if (!model || !Array.isArray(model.variables) || typeof model.forward !== 'function') {
-      throw new RunFailure('build', 'build() must return a Model: { variables: tf.Variable[], forward(x, ctx) }');
-    }
-    if (model.variables.length === 0) throw new RunFailure('build', 'the model has no variables to train');
+    const model = buildModel(arch, task.spec, settings.size, ctx);
     params = paramCounts(model, ctx);
     hyperparameters = { ...model.hyperparameters };
-    const { maxParams, maxActiveParams } = settings.size;
-    if (params.total > maxParams || params.active > maxActiveParams) {
-      throw new RunFailure(
-        'build',
-        `the model has ${params.total} parameters (${params.active} active); the ${tier} tier allows ${maxParams} (${maxActiveParams} active) on '${task.spec.id}' — make it smaller`,
-      );
-    }
+    checkParamCaps(params, settings.size, tier, task.spec.id);
     perStepModelFlops = modelFlopsPerStep(task.spec, settings.batchSize, params.active, model.cost);
 
     optimizer = new ScheduledAdam(settings.learningRate, 0.9, 0.999, 1e-8);
@@ -261,28 +318,7 @@ export async function trainRun(opts: TrainOptions): Promise<UnhashedRecord> {
       let taskLoss: tf.Scalar | undefined;
       let gradientShare = 0;
       try {
-        tf.tidy(() => {
-          const activeModel = model;
-          const { grads } = tf.variableGrads(() => {
-            const result = checkedForward(activeModel, task.spec, batch, true);
-            const loss = (data as TaskData).loss(result.output, batch);
-            taskLoss = tf.keep(loss);
-            return result.auxLoss ? (tf.add(loss, result.auxLoss) as tf.Scalar) : loss;
-          }, activeModel.variables);
-          const masks = activeModel.gradientMask?.({ x: batch.x, groups: batch.groups });
-          if (masks) {
-            for (const v of activeModel.variables) {
-              const mask = masks.get(v);
-              const g = grads[v.name];
-              if (mask && g) grads[v.name] = tf.mul(g, mask);
-            }
-          }
-          if (sample) gradientShare = densityOfChange(Object.values(grads));
-          optimizer?.applyGradients(grads as tf.NamedTensorMap as Parameters<ScheduledAdam['applyGradients']>[0]);
-        });
-      } catch (e) {
-        if (e instanceof RunFailure) throw e;
-        throw new RunFailure('train', `forward/backward threw at step ${steps}: ${(e as Error).message}`);
+        ({ taskLoss, gradientShare } = trainingStep(model, task.spec, data, batch, optimizer, sample, steps));
       } finally {
         counter.active = false;
       }
