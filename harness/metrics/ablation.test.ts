@@ -1,0 +1,129 @@
+import { describe, expect, it } from 'vitest';
+import { legibility } from '../results/record.ts';
+import { ablationMatrix, diagonalDominance, expertAblation } from './ablation.ts';
+
+const E = 4;
+const G = 4;
+const BASE = 0.9;
+
+/** A small seeded uniform [0, 1) stream (mulberry32). */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Per-group accuracy of a model where masking expert e removes `effect(e, g)` from group g. */
+const evaluator = (effect: (e: number, g: number) => number) => (masked: number | null) =>
+  Array.from({ length: G }, (_, g) => BASE - (masked === null ? 0 : effect(masked, g)));
+
+describe('expertAblation', () => {
+  it('a diagonal effect (each expert owns one group) gives dominance 1', () => {
+    const a = expertAblation(
+      'moe0',
+      E,
+      evaluator((e, g) => (e === g ? 0.5 : 0)),
+      { higherIsBetter: true },
+    );
+    expect(legibility.shape.ablation.parse(a)).toEqual(a);
+    expect(a.layer).toBe('moe0');
+    for (const [e, row] of a.matrix.entries()) for (const [g, v] of row.entries()) expect(v).toBeCloseTo(e === g ? 0.5 : 0, 12);
+    expect(a.diagonalDominance).toBeCloseTo(1, 12);
+  });
+
+  it('a noisy diagonal effect stays near the maximum', () => {
+    const random = rng(1);
+    const a = expertAblation(
+      'moe0',
+      E,
+      evaluator((e, g) => (e === g ? 0.5 : 0) + 0.01 * (random() - 0.5)),
+      { higherIsBetter: true },
+    );
+    expect(a.diagonalDominance).toBeGreaterThan(0.95);
+  });
+
+  it('a uniform effect (every expert hurts every group alike) gives dominance 0, and near 0 with noise', () => {
+    const uniform = expertAblation(
+      'moe0',
+      E,
+      evaluator(() => 0.1),
+      { higherIsBetter: true },
+    );
+    expect(uniform.diagonalDominance).toBeCloseTo(0, 12);
+    const random = rng(2);
+    const noisy = expertAblation(
+      'moe0',
+      E,
+      evaluator(() => 0.1 + 0.005 * (random() - 0.5)),
+      { higherIsBetter: true },
+    );
+    expect(noisy.diagonalDominance).toBeLessThan(0.05);
+  });
+
+  it('lies between for an effect that is partly shared', () => {
+    const a = expertAblation(
+      'moe0',
+      E,
+      evaluator((e, g) => (e === g ? 0.4 : 0.1)),
+      { higherIsBetter: true },
+    );
+    // per expert: top 0.4, rest 0.1 → (0.4 − 0.1) / 0.4
+    expect(a.diagonalDominance).toBeCloseTo(0.75, 12);
+  });
+
+  it('evaluates unmasked first, then each expert once', () => {
+    const calls: (number | null)[] = [];
+    expertAblation(
+      'moe0',
+      3,
+      (m) => {
+        calls.push(m);
+        return [1, 1];
+      },
+      { higherIsBetter: true },
+    );
+    expect(calls).toEqual([null, 0, 1, 2]);
+  });
+
+  it('signs drops so that worse is positive when lower is better (bpc, MSE)', () => {
+    const a = expertAblation('moe0', 2, (m) => (m === null ? [1.5, 1.5] : m === 0 ? [2.0, 1.5] : [1.5, 1.7]), { higherIsBetter: false });
+    expect(a.matrix[0]?.[0]).toBeCloseTo(0.5, 12);
+    expect(a.matrix[1]?.[1]).toBeCloseTo(0.2, 12);
+    expect(a.diagonalDominance).toBeCloseTo(1, 12);
+  });
+
+  it('takes a scorer’s subQualities record, columns in the unmasked result’s key order', () => {
+    const q = (m: number | null): Record<string, number> => ({ '0': m === 1 ? 0.5 : 0.9, '1': m === 0 ? 0.6 : 0.9 });
+    const a = expertAblation('moe0', 2, q, { higherIsBetter: true });
+    expect(a.matrix[0]?.[1]).toBeCloseTo(0.3, 12);
+    expect(a.matrix[1]?.[0]).toBeCloseTo(0.4, 12);
+    expect(() =>
+      expertAblation('moe0', 1, (m): Record<string, number> => (m === null ? { a: 1 } : { b: 1 }), { higherIsBetter: true }),
+    ).toThrow(/group 'a'/);
+  });
+
+  it('refuses non-finite qualities and mismatched group counts', () => {
+    expect(() => ablationMatrix([1, 1], [[Number.NaN, 1]], true)).toThrow(/non-finite/);
+    expect(() => ablationMatrix([1, 1], [[1]], true)).toThrow(/1 groups/);
+  });
+});
+
+describe('diagonalDominance', () => {
+  it('ignores improvements, experts without effect, and single-group matrices', () => {
+    expect(diagonalDominance([[0.5, -0.3, -0.3]])).toBeCloseTo(1, 12); // masking helps the others: counted as unaffected
+    expect(diagonalDominance([[0, 0, 0]])).toBe(0);
+    expect(
+      diagonalDominance([
+        [0.5, 0, 0],
+        [0, 0, 0],
+      ]),
+    ).toBeCloseTo(1, 12);
+    expect(diagonalDominance([[0.5], [0.2]])).toBe(0);
+    expect(diagonalDominance([])).toBe(0);
+  });
+});
