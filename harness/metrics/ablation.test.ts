@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { legibility } from '../results/record.ts';
-import { ablationMatrix, diagonalDominance, expertAblation } from './ablation.ts';
+import { type AblationStats, ablationMatrix, diagonalDominance, expertAblation } from './ablation.ts';
 
 const E = 4;
 const G = 4;
@@ -22,9 +22,16 @@ function rng(seed: number): () => number {
 const evaluator = (effect: (e: number, g: number) => number) => (masked: number | null) =>
   Array.from({ length: G }, (_, g) => BASE - (masked === null ? 0 : effect(masked, g)));
 
+/** expertAblation on a task with groups: never null. */
+function ablate(...args: Parameters<typeof expertAblation>): AblationStats {
+  const a = expertAblation(...args);
+  if (a === null) throw new Error('expected an ablation record');
+  return a;
+}
+
 describe('expertAblation', () => {
   it('a diagonal effect (each expert owns one group) gives dominance 1', () => {
-    const a = expertAblation(
+    const a = ablate(
       'moe0',
       E,
       evaluator((e, g) => (e === g ? 0.5 : 0)),
@@ -38,7 +45,7 @@ describe('expertAblation', () => {
 
   it('a noisy diagonal effect stays near the maximum', () => {
     const random = rng(1);
-    const a = expertAblation(
+    const a = ablate(
       'moe0',
       E,
       evaluator((e, g) => (e === g ? 0.5 : 0) + 0.01 * (random() - 0.5)),
@@ -48,7 +55,7 @@ describe('expertAblation', () => {
   });
 
   it('a uniform effect (every expert hurts every group alike) gives dominance 0, and near 0 with noise', () => {
-    const uniform = expertAblation(
+    const uniform = ablate(
       'moe0',
       E,
       evaluator(() => 0.1),
@@ -56,7 +63,7 @@ describe('expertAblation', () => {
     );
     expect(uniform.diagonalDominance).toBeCloseTo(0, 12);
     const random = rng(2);
-    const noisy = expertAblation(
+    const noisy = ablate(
       'moe0',
       E,
       evaluator(() => 0.1 + 0.005 * (random() - 0.5)),
@@ -66,7 +73,7 @@ describe('expertAblation', () => {
   });
 
   it('lies between for an effect that is partly shared', () => {
-    const a = expertAblation(
+    const a = ablate(
       'moe0',
       E,
       evaluator((e, g) => (e === g ? 0.4 : 0.1)),
@@ -91,7 +98,7 @@ describe('expertAblation', () => {
   });
 
   it('signs drops so that worse is positive when lower is better (bpc, MSE)', () => {
-    const a = expertAblation('moe0', 2, (m) => (m === null ? [1.5, 1.5] : m === 0 ? [2.0, 1.5] : [1.5, 1.7]), { higherIsBetter: false });
+    const a = ablate('moe0', 2, (m) => (m === null ? [1.5, 1.5] : m === 0 ? [2.0, 1.5] : [1.5, 1.7]), { higherIsBetter: false });
     expect(a.matrix[0]?.[0]).toBeCloseTo(0.5, 12);
     expect(a.matrix[1]?.[1]).toBeCloseTo(0.2, 12);
     expect(a.diagonalDominance).toBeCloseTo(1, 12);
@@ -99,12 +106,27 @@ describe('expertAblation', () => {
 
   it('takes a scorer’s subQualities record, columns in the unmasked result’s key order', () => {
     const q = (m: number | null): Record<string, number> => ({ '0': m === 1 ? 0.5 : 0.9, '1': m === 0 ? 0.6 : 0.9 });
-    const a = expertAblation('moe0', 2, q, { higherIsBetter: true });
+    const a = ablate('moe0', 2, q, { higherIsBetter: true });
     expect(a.matrix[0]?.[1]).toBeCloseTo(0.3, 12);
     expect(a.matrix[1]?.[0]).toBeCloseTo(0.4, 12);
     expect(() =>
-      expertAblation('moe0', 1, (m): Record<string, number> => (m === null ? { a: 1 } : { b: 1 }), { higherIsBetter: true }),
+      expertAblation('moe0', 1, (m): Record<string, number> => (m === null ? { a: 1, b: 1 } : { b: 1, c: 1 }), { higherIsBetter: true }),
     ).toThrow(/group 'a'/);
+  });
+
+  it('is null, after one evaluation, when the task reports fewer than two groups', () => {
+    let calls = 0;
+    const a = expertAblation(
+      'moe0',
+      4,
+      () => {
+        calls++;
+        return {};
+      },
+      { higherIsBetter: false },
+    );
+    expect(a).toBeNull();
+    expect(calls).toBe(1);
   });
 
   it('refuses non-finite qualities and mismatched group counts', () => {

@@ -73,16 +73,20 @@ export function diagonalDominance(matrix: readonly (readonly number[])[]): numbe
 /**
  * The ablation record of one routed layer: evaluates once unmasked (null) and once with
  * each expert 0..E−1 masked, then builds the matrix and its diagonal dominance.
+ * Null, after the one unmasked evaluation, when the task reports fewer than two groups
+ * (charlm and superposition score no subQualities): a matrix without groups would show
+ * dominance 0 as if it had been measured.
  */
 export function expertAblation(
   layer: string,
   experts: number,
   evaluateWithMask: (maskedExpert: number | null) => GroupQualities,
   opts: { higherIsBetter: boolean },
-): AblationStats {
+): AblationStats | null {
   if (!Number.isInteger(experts) || experts < 1)
     throw new RangeError(`expert ablation (${layer}): experts must be a positive integer, got ${experts}`);
   const baseline = evaluateWithMask(null);
+  if ((Array.isArray(baseline) ? baseline.length : Object.keys(baseline).length) < 2) return null;
   const masked = Array.from({ length: experts }, (_, e) => evaluateWithMask(e));
   const matrix = ablationMatrix(baseline, masked, opts.higherIsBetter);
   return { layer, matrix, diagonalDominance: diagonalDominance(matrix) };
