@@ -15,6 +15,7 @@ import { registerStoreCommands } from './store/cli.ts';
 import { DEFAULT_SQLITE_PATH, openStore } from './store/index.ts';
 import { ingestDir } from './store/ingest.ts';
 import type { Store } from './store/types.ts';
+import { registerSubmitCommands } from './submit/cli.ts';
 import { runSuite } from './suite.ts';
 import { TASKS } from './tasks/index.ts';
 import { HARNESS_VERSION } from './version.ts';
@@ -143,6 +144,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     });
 
   registerStoreCommands(program, { setExit });
+  registerSubmitCommands(program, { setExit });
 
   program
     .command('site')

@@ -59,3 +59,39 @@ export const records = pgTable('records', {
   /** text, not jsonb: jsonb would reorder keys and renormalise numbers; text round-trips exactly */
   record: text('record').notNull(),
 });
+
+const SUBMISSION_STATUS = ['pending', 'verified', 'rejected'] as const;
+
+/** Uploaded submission bundles; see schema/sqlite.ts. */
+export const submissions = pgTable(
+  'submissions',
+  {
+    id: text('id').primaryKey(),
+    name: text('name').notNull(),
+    family: text('family', { enum: FAMILY }).notNull(),
+    tier: text('tier', { enum: TIER }).notNull(),
+    hardwareClass: text('hardware_class').notNull(),
+    bundleHash: text('bundle_hash').notNull(),
+    status: text('status', { enum: SUBMISSION_STATUS }).notNull(),
+    reason: text('reason'),
+    claim: text('claim').notNull(),
+    bundle: text('bundle').notNull(),
+    uploadedBy: text('uploaded_by'),
+    verification: text('verification'),
+    createdAt: text('created_at').notNull(),
+    updatedAt: text('updated_at').notNull(),
+  },
+  (t) => [uniqueIndex('submissions_bundle_hash_unique').on(t.bundleHash), index('submissions_created_idx').on(t.createdAt)],
+);
+
+/** Upload tokens: only the SHA-256 of each token is kept. */
+export const uploadTokens = pgTable(
+  'upload_tokens',
+  {
+    name: text('name').primaryKey(),
+    tokenHash: text('token_hash').notNull(),
+    createdAt: text('created_at').notNull(),
+    revokedAt: text('revoked_at'),
+  },
+  (t) => [uniqueIndex('upload_tokens_hash_unique').on(t.tokenHash)],
+);

@@ -67,3 +67,46 @@ export const records = sqliteTable('records', {
   id: text('id').primaryKey(),
   record: text('record').notNull(),
 });
+
+const SUBMISSION_STATUS = ['pending', 'verified', 'rejected'] as const;
+
+/**
+ * Uploaded submission bundles (harness/submit). `bundle` is the checked upload document as
+ * JSON text, which `middlepath verify` re-runs; `claim` its per-task claim, for listing.
+ */
+export const submissions = sqliteTable(
+  'submissions',
+  {
+    id: text('id').primaryKey(),
+    name: text('name').notNull(),
+    family: text('family', { enum: FAMILY }).notNull(),
+    tier: text('tier', { enum: TIER }).notNull(),
+    hardwareClass: text('hardware_class').notNull(),
+    bundleHash: text('bundle_hash').notNull(),
+    status: text('status', { enum: SUBMISSION_STATUS }).notNull(),
+    /** why it was rejected, or what verification found */
+    reason: text('reason'),
+    /** JSON: the manifest's claim, per task */
+    claim: text('claim').notNull(),
+    bundle: text('bundle').notNull(),
+    /** the upload token's name */
+    uploadedBy: text('uploaded_by'),
+    /** JSON: the last verification's figures */
+    verification: text('verification'),
+    createdAt: text('created_at').notNull(),
+    updatedAt: text('updated_at').notNull(),
+  },
+  (t) => [uniqueIndex('submissions_bundle_hash_unique').on(t.bundleHash), index('submissions_created_idx').on(t.createdAt)],
+);
+
+/** Upload tokens: only the SHA-256 of each token is kept; the token itself is shown once. */
+export const uploadTokens = sqliteTable(
+  'upload_tokens',
+  {
+    name: text('name').primaryKey(),
+    tokenHash: text('token_hash').notNull(),
+    createdAt: text('created_at').notNull(),
+    revokedAt: text('revoked_at'),
+  },
+  (t) => [uniqueIndex('upload_tokens_hash_unique').on(t.tokenHash)],
+);

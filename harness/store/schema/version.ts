@@ -6,6 +6,6 @@
  * generated and this is not updated.
  */
 export const NEWEST_MIGRATION = {
-  sqlite: { tag: '0002_ingested_index', when: 1795889394859 },
-  pg: { tag: '0002_ingested_index', when: 1795889396422 },
+  sqlite: { tag: '0003_submissions', when: 1795895601766 },
+  pg: { tag: '0003_submissions', when: 1795895602568 },
 } as const;

@@ -1,0 +1,217 @@
+/**
+ * `middlepath verify SUBMISSION` (maintainer): re-run a submission's module on the same
+ * tier, tasks and seeds — in a child process (`middlepath run`) under a wall-clock limit,
+ * a V8 heap cap and a resident-memory cap — and compare each re-run's final quality with
+ * the claim.
+ *
+ * The acceptance interval for a task (documented in the README):
+ * - n ≥ 2 claimed seeds: the claim's 95% Student-t interval of the mean, widened to at
+ *   least ±1% of |mean| — seeds that agree closely give a very narrow interval, and a
+ *   re-run on another machine of the same class differs by rounding;
+ * - n = 1: one seed says nothing about spread, so ±5% of |value|.
+ * Verified when every re-run completed and lies within its task's interval; otherwise
+ * rejected, with the reasons. Same seed, same backend reproduces a run exactly, so an
+ * honest submission re-run on public data lands on its own values.
+ *
+ * With a variant seed the tasks' data are regenerated from it, and only a re-run *worse*
+ * than the interval's bad end rejects: an architecture tuned to the public data shows it by
+ * doing worse on fresh data, while doing better proves nothing against it. The seed is not
+ * stored (only a short hash of it). The last verify of a submission sets its status.
+ */
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { BackendChoice } from '../backend.ts';
+import { readRecordDir, sha256 } from '../results/files.ts';
+import type { RunRecord } from '../results/record.ts';
+import { openStore } from '../store/index.ts';
+import { tQuantile975 } from '../store/stats.ts';
+import { TASK_INFOS } from '../tiers.ts';
+import { type Bundle, type CheckResult, checkBundle, readBundleDir } from './bundle.ts';
+import { MIDDLEPATH_BIN, supervise } from './child.ts';
+import { openSubmissionDb, type SubmissionDb, type Verification } from './db.ts';
+import { limitsFor } from './validate.ts';
+
+export const MIN_RELATIVE_HALF_WIDTH = 0.01;
+export const SINGLE_SEED_RELATIVE_HALF_WIDTH = 0.05;
+
+/** The interval a re-run's quality must lie in, from the claimed values of one task. */
+export function acceptanceInterval(values: readonly number[]): { lo: number; hi: number; basis: string } | null {
+  const n = values.length;
+  if (n === 0) return null;
+  const mean = values.reduce((a, b) => a + b, 0) / n;
+  const floor = (rel: number) => Math.max(rel * Math.abs(mean), 1e-12);
+  if (n === 1) {
+    const half = floor(SINGLE_SEED_RELATIVE_HALF_WIDTH);
+    return { lo: mean - half, hi: mean + half, basis: `one seed: ±${SINGLE_SEED_RELATIVE_HALF_WIDTH * 100}% of the value` };
+  }
+  const sd = Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / (n - 1));
+  const t = (tQuantile975(n - 1) * sd) / Math.sqrt(n);
+  const half = Math.max(t, floor(MIN_RELATIVE_HALF_WIDTH));
+  return {
+    lo: mean - half,
+    hi: mean + half,
+    basis:
+      half > t
+        ? `95% t-interval over ${n} seeds, widened to ±${MIN_RELATIVE_HALF_WIDTH * 100}% of the mean`
+        : `95% t-interval over ${n} seeds`,
+  };
+}
+
+export interface VerifyOptions {
+  /** a bundle folder, or a submission id or bundle hash in the store */
+  target: string;
+  variantSeed: number | null;
+  sqlitePath?: string;
+  backend: BackendChoice;
+  /** for the whole re-run; default the sum of the tier's per-run limits plus a minute per run */
+  timeLimitSeconds?: number;
+  /** ingest the bundle's records into the store when verified (on the leaderboard from then on) */
+  ingest: boolean;
+  log: (line: string) => void;
+}
+
+export interface VerifyResult {
+  status: 'verified' | 'rejected';
+  reason: string;
+  submissionId: string | null;
+  verification: Verification | null;
+}
+
+function compare(
+  bundle: Bundle,
+  reruns: RunRecord[],
+  meta: { variantSeed: number | null; seconds: number },
+): { reasons: string[]; verification: Verification } {
+  const own = bundle.records.filter((_, i) => bundle.manifest.records[i]?.role === 'submission');
+  const reasons: string[] = [];
+  const variant = meta.variantSeed !== null;
+  const where = variant ? ' on a held-out variant of the data' : '';
+  const tasks: Verification['tasks'] = [];
+  for (const claim of bundle.manifest.claim) {
+    const accept = acceptanceInterval(claim.values);
+    const rows: Verification['tasks'][number]['reruns'] = [];
+    for (const seed of own.filter((r) => r.task.id === claim.task).map((r) => r.task.seed)) {
+      const r = reruns.find((x) => x.task.id === claim.task && x.task.seed === seed);
+      if (!r) {
+        reasons.push(`${claim.task} seed ${seed}: no re-run record`);
+        rows.push({ seed, status: 'missing', quality: null, within: false });
+        continue;
+      }
+      const q = r.status === 'completed' ? (r.final?.quality ?? null) : null;
+      // on a variant only worse counts: doing better on fresh data is not a sign of tuning to the public data
+      const worse = q !== null && accept !== null && (claim.metric.higherIsBetter ? q < accept.lo : q > accept.hi);
+      const within = q !== null && accept !== null && (variant ? !worse : q >= accept.lo && q <= accept.hi);
+      rows.push({ seed, status: r.status, quality: q, within });
+      if (r.status !== 'completed') reasons.push(`${claim.task} seed ${seed}: the re-run ${r.status}${where}: ${r.failure?.message ?? ''}`);
+      else if (!accept) reasons.push(`${claim.task} seed ${seed}: the claim has no completed run to compare with`);
+      else if (!within) {
+        const bound = variant ? `worse than the claim's ${claim.metric.higherIsBetter ? 'lower' : 'upper'} end` : 'outside';
+        reasons.push(
+          `${claim.task} seed ${seed}: re-run ${claim.metric.name} ${q}${where} is ${bound} [${accept.lo.toPrecision(4)}, ${accept.hi.toPrecision(4)}] (claimed mean ${claim.mean?.toPrecision(4)} over ${claim.values.length} seed(s); ${accept.basis})`,
+        );
+      }
+    }
+    tasks.push({ task: claim.task, claim: { mean: claim.mean, n: claim.values.length }, accept, reruns: rows });
+  }
+  const first = reruns[0];
+  return {
+    reasons,
+    verification: {
+      verifiedAt: new Date().toISOString(),
+      status: reasons.length ? 'rejected' : 'verified',
+      variant,
+      variantTag: variant ? sha256(String(meta.variantSeed)).slice(0, 12) : null,
+      backend: first?.backend.name ?? null,
+      hardwareClass: first?.hardwareClass ?? null,
+      seconds: meta.seconds,
+      tasks,
+    },
+  };
+}
+
+export async function verify(o: VerifyOptions): Promise<VerifyResult> {
+  const fromDir = existsSync(o.target) && statSync(o.target).isDirectory();
+  let db: SubmissionDb | undefined;
+  const storeOptions = o.sqlitePath !== undefined ? { sqlitePath: o.sqlitePath } : {};
+  try {
+    let check: CheckResult;
+    let submissionId: string | null = null;
+    if (fromDir) {
+      check = checkBundle(readBundleDir(o.target));
+      if (check.ok) {
+        // a bundle folder that was also uploaded: its row gets the verdict too
+        db = await openSubmissionDb(storeOptions);
+        submissionId = (await db.findByBundleHash(check.bundle.bundleHash))?.id ?? null;
+      }
+    } else {
+      db = await openSubmissionDb(storeOptions);
+      const row = await db.getSubmission(o.target);
+      if (!row)
+        throw new Error(`no submission '${o.target}' in the store (${db.kind}); give a submission id, a bundle hash or a bundle folder`);
+      submissionId = row.id;
+      check = checkBundle(row.document);
+    }
+    const finish = async (status: 'verified' | 'rejected', reason: string, verification: Verification | null): Promise<VerifyResult> => {
+      if (db && submissionId) await db.setVerdict(submissionId, { status, reason, verification });
+      o.log(`${status === 'verified' ? '✓ verified' : '✗ rejected'}${submissionId ? ` (${submissionId})` : ''}: ${reason}`);
+      return { status, reason, submissionId, verification };
+    };
+    if (!check.ok) return await finish('rejected', `the bundle fails its checks: ${check.reason}`, null);
+    const bundle = check.bundle;
+    const m = bundle.manifest;
+
+    const work = mkdtempSync(join(tmpdir(), 'middlepath-verify-'));
+    try {
+      const modulePath = join(work, `${m.name}.ts`);
+      writeFileSync(modulePath, bundle.source);
+      const perRun = TASK_INFOS.filter((t) => m.tasks.includes(t.spec.id)).reduce((s, t) => s + t.tiers[m.tier].timeLimitSeconds + 60, 0);
+      const timeLimitSeconds = o.timeLimitSeconds ?? perRun * m.seeds;
+      const limits = limitsFor(m.tier);
+      const args = [MIDDLEPATH_BIN, 'run', '--arch', modulePath, '--tier', m.tier, '--seeds', String(m.seeds), '--task', ...m.tasks];
+      args.push('--out', join(work, 'out'), '--no-store', '--force', '--backend', o.backend);
+      if (o.variantSeed !== null) args.push('--variant-seed', String(o.variantSeed));
+      o.log(
+        `re-running ${m.name} (${m.tasks.join(', ')} × ${m.seeds} seed(s), ${m.tier} tier${o.variantSeed !== null ? ', held-out variant' : ''}) in a child process: limits ${timeLimitSeconds} s, ${limits.rssLimitMB} MB…`,
+      );
+      const exit = await supervise({
+        args,
+        cwd: work,
+        heapMB: limits.heapMB,
+        rssLimitMB: limits.rssLimitMB,
+        timeLimitSeconds,
+        onStderr: (text) => {
+          for (const line of text.split('\n')) if (/→|FAILED|✗/.test(line)) o.log(`  ${line.trim()}`);
+        },
+      });
+      if (exit.killed) return await finish('rejected', `the re-run was stopped: ${exit.killed.detail}`, null);
+      const reruns = readRecordDir(join(work, 'out')).flatMap((p) => ('record' in p ? [p.record] : []));
+      if (exit.code !== 0 && exit.code !== 1) {
+        const last = exit.stderrTail.trim().split('\n').slice(-2).join(' | ').slice(0, 400);
+        return await finish('rejected', `the re-run ended abnormally (${exit.signal ?? `exit code ${exit.code}`}): ${last}`, null);
+      }
+      const { reasons, verification } = compare(bundle, reruns, { variantSeed: o.variantSeed, seconds: exit.seconds });
+      const result = reasons.length
+        ? await finish('rejected', reasons.join('; '), verification)
+        : await finish(
+            'verified',
+            `every re-run lies within the claim (${verification.tasks.map((t) => `${t.task}: ${t.reruns.map((r) => r.quality?.toPrecision(4)).join(', ')}`).join('; ')})${o.variantSeed !== null ? ' on a held-out variant' : ''}`,
+            verification,
+          );
+      if (result.status === 'verified' && o.ingest) {
+        const store = await openStore(storeOptions);
+        try {
+          for (const r of bundle.records) await store.ingest(r);
+        } finally {
+          await store.close();
+        }
+        o.log(`its ${bundle.records.length} record(s) are now in the store (${store.kind})`);
+      }
+      return result;
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  } finally {
+    await db?.close();
+  }
+}
