@@ -20,11 +20,11 @@
  */
 import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { BackendChoice } from '../backend.ts';
 import { readRecordDir, sha256 } from '../results/files.ts';
 import type { RunRecord } from '../results/record.ts';
-import { openStore } from '../store/index.ts';
+import { DEFAULT_SQLITE_PATH, openStore } from '../store/index.ts';
 import { tQuantile975 } from '../store/stats.ts';
 import { TASK_INFOS } from '../tiers.ts';
 import { type Bundle, type CheckResult, checkBundle, readBundleDir } from './bundle.ts';
@@ -139,8 +139,10 @@ export async function verify(o: VerifyOptions): Promise<VerifyResult> {
     let submissionId: string | null = null;
     if (fromDir) {
       check = checkBundle(readBundleDir(o.target));
-      if (check.ok) {
-        // a bundle folder that was also uploaded: its row gets the verdict too
+      // a bundle folder that was also uploaded: its row gets the verdict too (no store is created to look)
+      const sqliteFile = resolve(o.sqlitePath ?? DEFAULT_SQLITE_PATH);
+      const haveStore = o.sqlitePath === undefined && process.env.DATABASE_URL ? true : existsSync(sqliteFile);
+      if (check.ok && haveStore) {
         db = await openSubmissionDb(storeOptions);
         submissionId = (await db.findByBundleHash(check.bundle.bundleHash))?.id ?? null;
       }
