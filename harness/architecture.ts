@@ -70,6 +70,12 @@ export interface ForwardContext {
   training: boolean;
   /** int32 [batch]: the group label of each example (see TaskSpec.groups), for gradient routing */
   groups?: tf.Tensor;
+  /**
+   * Expert ablation (evaluation only): in the routed layer whose RoutingTrace.layer is
+   * `layer`, expert `expert` gives zero output, as if its examples were dropped; routing is
+   * unchanged. Layers without routing ignore it.
+   */
+  ablate?: { layer: string; expert: number };
 }
 
 export interface ForwardResult {

@@ -1,1 +1,44 @@
-export { type Attention, causalSelfAttention, type Embedding, embedding, gelu, type LayerNorm, layerNorm, type Linear, linear } from './layers.ts';
+export { type BlockMasks, blockMasks, routeGradient } from './gradient-routing.ts';
+export {
+  type Attention,
+  causalSelfAttention,
+  type Embedding,
+  embedding,
+  gelu,
+  type LayerNorm,
+  type Linear,
+  layerNorm,
+  linear,
+} from './layers.ts';
+export {
+  type Activation,
+  type Ffn,
+  type FfnOptions,
+  ffn,
+  ffnParams,
+  type HashRouter,
+  hashRouter,
+  type MoeApplyContext,
+  type MoeLayer,
+  type MoeOptions,
+  type MoeResult,
+  type MoeRouter,
+  moe,
+  moeParams,
+  resolveMoeOptions,
+} from './moe.ts';
+export {
+  type Block,
+  type BlockContext,
+  type BlockOutput,
+  type BlockRole,
+  buildNetwork,
+  denseBlock,
+  fitExperts,
+  type MoeBlockOptions,
+  moeBlock,
+  moeBlockParams,
+  type NetworkPlan,
+  networkPlan,
+  planParams,
+} from './network.ts';

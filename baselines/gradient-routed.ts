@@ -1,0 +1,114 @@
+/**
+ * gradient-routed — a dense forward with segmented updates: gradient routing (Cloud et al.
+ * 2024, arXiv 2410.04332). The network is exactly `dense` (same layers, same parameters, same
+ * forward), but during training each hidden layer's units are split into B = min(8, groups,
+ * width) contiguous blocks and an example's gradient passes only through the block of its
+ * group g (block g mod B: class on mnist, subtask on parity, most important active feature on
+ * the toy task, input character on charlm), via x ← m⊙x + (1−m)⊙stopgrad(x) on the hidden
+ * pre-activations. So the weights into a block are updated only by its groups' examples, while
+ * the representation stays shared and every unit is used at evaluation (where labels are
+ * never used). Routed: every hidden layer of the MLP, the bottleneck of the toy model, the
+ * FFN hidden layer of each transformer block; the head, the attention and the embeddings
+ * update from every example. The mask must act per example, before the batch sum, so it is
+ * applied in forward(), not through Model.gradientMask (which sees the summed gradient).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { type BuildContext, defineArchitecture, type ForwardContext, type Model, nn, type SizeSpec, type TaskSpec } from 'middlepath';
+
+const MAX_BLOCKS = 8;
+
+function router(ctx: BuildContext, task: TaskSpec, width: number) {
+  const blocks = Math.min(MAX_BLOCKS, task.groups.count, width);
+  const masks = nn.blockMasks(ctx, width, blocks);
+  /** route the gradient of pre-activations z [N, width] by the batch's groups (training only) */
+  const route = (z: tf.Tensor, fctx: ForwardContext) =>
+    fctx.training && fctx.groups ? nn.routeGradient(z, masks.masks(fctx.groups.reshape([-1])).reshape(z.shape)) : z;
+  return { blocks, route };
+}
+
+function mlp(task: TaskSpec, size: SizeSpec, ctx: BuildContext): Model {
+  if (task.input.kind !== 'vector') throw new Error('mlp needs vector input');
+  const outDim = task.output.kind === 'classes' ? task.output.count : task.output.kind === 'reconstruction' ? task.output.dim : 0;
+  const reconstruction = task.output.kind === 'reconstruction';
+  const layers: nn.Linear[] = [];
+  let inDim = task.input.dim;
+  for (let i = 0; i < size.depth; i++) {
+    layers.push(nn.linear(ctx, `hidden${i}`, inDim, size.width, { init: reconstruction ? 'glorot' : 'he', bias: !reconstruction }));
+    inDim = size.width;
+  }
+  const head = nn.linear(ctx, 'out', inDim, outDim);
+  const { blocks, route } = router(ctx, task, size.width);
+  return {
+    variables: ctx.variables(),
+    forward(x, fctx) {
+      const activations: tf.Tensor[] = [];
+      let h = x;
+      for (const layer of layers) {
+        const z = route(layer.apply(h), fctx);
+        h = reconstruction ? z : tf.relu(z);
+        activations.push(h);
+      }
+      const out = head.apply(h);
+      return { output: reconstruction ? tf.relu(out) : out, activations };
+    },
+    hyperparameters: {
+      kind: reconstruction ? 'bottleneck' : 'mlp',
+      width: size.width,
+      depth: size.depth,
+      blocks,
+      mapping: 'group mod blocks',
+    },
+  };
+}
+
+function transformer(task: TaskSpec, size: SizeSpec, ctx: BuildContext): Model {
+  if (task.input.kind !== 'tokens' || task.output.kind !== 'next-token') throw new Error('transformer needs token input');
+  const { length, vocab } = task.input;
+  const d = size.width;
+  const tokens = nn.embedding(ctx, 'tokens', vocab, d);
+  const positions = nn.embedding(ctx, 'positions', length, d);
+  const positionIds = ctx.constant(tf.range(0, length, 1, 'int32'));
+  const blocks = Array.from({ length: size.depth }, (_, i) => ({
+    norm1: nn.layerNorm(ctx, `block${i}.norm1`, d),
+    attention: nn.causalSelfAttention(ctx, `block${i}.attn`, d, size.heads, length),
+    norm2: nn.layerNorm(ctx, `block${i}.norm2`, d),
+    up: nn.linear(ctx, `block${i}.ffn.up`, d, 4 * d),
+    down: nn.linear(ctx, `block${i}.ffn.down`, 4 * d, d),
+  }));
+  const finalNorm = nn.layerNorm(ctx, 'norm', d);
+  const head = nn.linear(ctx, 'head', d, task.output.vocab);
+  const { blocks: unitBlocks, route } = router(ctx, task, 4 * d);
+  return {
+    variables: ctx.variables(),
+    forward(x, fctx) {
+      const activations: tf.Tensor[] = [];
+      let h = tf.add(tokens.apply(x), positions.apply(positionIds.slice(0, x.shape[1]))) as tf.Tensor3D;
+      for (const b of blocks) {
+        h = tf.add(h, b.attention.apply(b.norm1.apply(h) as tf.Tensor3D));
+        const hidden = nn.gelu(route(b.up.apply(b.norm2.apply(h)), fctx));
+        activations.push(hidden);
+        h = tf.add(h, b.down.apply(hidden));
+      }
+      return { output: head.apply(finalNorm.apply(h)), activations };
+    },
+    cost: { attention: { layers: size.depth, context: length, dim: d } },
+    hyperparameters: {
+      kind: 'transformer',
+      width: d,
+      depth: size.depth,
+      heads: size.heads,
+      ffn: 4 * d,
+      blocks: unitBlocks,
+      mapping: 'input character mod blocks',
+    },
+  };
+}
+
+export default defineArchitecture({
+  name: 'gradient-routed',
+  family: 'hybrid',
+  description:
+    'The dense network, but each example updates only the block of hidden units of its group (gradient routing): dense forward, segmented updates.',
+  reference: 'Cloud et al. 2024, "Gradient Routing: Masking Gradients to Localize Computation in Neural Networks", arXiv 2410.04332',
+  build: (task, size, ctx) => (task.input.kind === 'tokens' ? transformer(task, size, ctx) : mlp(task, size, ctx)),
+});
