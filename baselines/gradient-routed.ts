@@ -1,29 +1,34 @@
 /**
  * gradient-routed — a dense forward with segmented updates: gradient routing (Cloud et al.
  * 2024, arXiv 2410.04332). The network is exactly `dense` (same layers, same parameters, same
- * forward), but during training each hidden layer's units are split into B = min(8, groups,
- * width) contiguous blocks and an example's gradient passes only through the block of its
- * group g (block g mod B: class on mnist, subtask on parity, most important active feature on
- * the toy task, input character on charlm), via x ← m⊙x + (1−m)⊙stopgrad(x) on the hidden
- * pre-activations. So the weights into a block are updated only by its groups' examples, while
- * the representation stays shared and every unit is used at evaluation (where labels are
- * never used). Routed: every hidden layer of the MLP, the bottleneck of the toy model, the
- * FFN hidden layer of each transformer block; the head, the attention and the embeddings
- * update from every example. The mask must act per example, before the batch sum, so it is
- * applied in forward(), not through Model.gradientMask (which sees the summed gradient).
+ * forward), but in training each hidden layer's units are split in two: the first half is
+ * shared (every example updates it) and the other half is cut into B = min(8, groups, units)
+ * contiguous blocks, of which an example updates only block g mod B of its group g (class on
+ * mnist, subtask on parity, most important active feature on the toy task, input character
+ * on charlm). It is done with x ← m⊙x + (1−m)⊙stopgrad(x) on the hidden pre-activations, so
+ * the weights into a block learn only from its groups while the representation stays shared
+ * and every unit is used at evaluation (where labels are never used). Routed: every hidden
+ * layer of the MLP, the bottleneck of the toy model, the FFN hidden layer of each transformer
+ * block; the head, attention and embeddings learn from every example. Why half shared: with
+ * every unit routed, a unit never learns to stay quiet on other groups' examples, and mnist
+ * reached 36% (dense 92%) after 200 steps; with half shared, 88%. The mask must act per
+ * example, before the batch sum, so it is applied in forward(), not through
+ * Model.gradientMask (which sees the summed gradient).
  */
 import * as tf from '@tensorflow/tfjs';
 import { type BuildContext, defineArchitecture, type ForwardContext, type Model, nn, type SizeSpec, type TaskSpec } from 'middlepath';
 
 const MAX_BLOCKS = 8;
+const SHARED_SHARE = 0.5;
 
 function router(ctx: BuildContext, task: TaskSpec, width: number) {
-  const blocks = Math.min(MAX_BLOCKS, task.groups.count, width);
-  const masks = nn.blockMasks(ctx, width, blocks);
+  const shared = Math.min(width - 1, Math.floor(width * SHARED_SHARE));
+  const blocks = Math.min(MAX_BLOCKS, task.groups.count, width - shared);
+  const masks = nn.blockMasks(ctx, width, blocks, shared);
   /** route the gradient of pre-activations z [N, width] by the batch's groups (training only) */
   const route = (z: tf.Tensor, fctx: ForwardContext) =>
     fctx.training && fctx.groups ? nn.routeGradient(z, masks.masks(fctx.groups.reshape([-1])).reshape(z.shape)) : z;
-  return { blocks, route };
+  return { blocks, shared, route };
 }
 
 function mlp(task: TaskSpec, size: SizeSpec, ctx: BuildContext): Model {
@@ -37,7 +42,7 @@ function mlp(task: TaskSpec, size: SizeSpec, ctx: BuildContext): Model {
     inDim = size.width;
   }
   const head = nn.linear(ctx, 'out', inDim, outDim);
-  const { blocks, route } = router(ctx, task, size.width);
+  const { blocks, shared, route } = router(ctx, task, size.width);
   return {
     variables: ctx.variables(),
     forward(x, fctx) {
@@ -55,6 +60,7 @@ function mlp(task: TaskSpec, size: SizeSpec, ctx: BuildContext): Model {
       kind: reconstruction ? 'bottleneck' : 'mlp',
       width: size.width,
       depth: size.depth,
+      sharedUnits: shared,
       blocks,
       mapping: 'group mod blocks',
     },
@@ -77,7 +83,7 @@ function transformer(task: TaskSpec, size: SizeSpec, ctx: BuildContext): Model {
   }));
   const finalNorm = nn.layerNorm(ctx, 'norm', d);
   const head = nn.linear(ctx, 'head', d, task.output.vocab);
-  const { blocks: unitBlocks, route } = router(ctx, task, 4 * d);
+  const { blocks: unitBlocks, shared, route } = router(ctx, task, 4 * d);
   return {
     variables: ctx.variables(),
     forward(x, fctx) {
@@ -98,6 +104,7 @@ function transformer(task: TaskSpec, size: SizeSpec, ctx: BuildContext): Model {
       depth: size.depth,
       heads: size.heads,
       ffn: 4 * d,
+      sharedUnits: shared,
       blocks: unitBlocks,
       mapping: 'input character mod blocks',
     },

@@ -24,27 +24,36 @@ export function routeGradient(x: tf.Tensor, mask: tf.Tensor): tf.Tensor {
 }
 
 export interface BlockMasks {
-  /** number of unit blocks */
+  /** number of routed blocks */
   blocks: number;
+  /** units every example updates (the first `shared` units) */
+  shared: number;
   /** which block group g updates: g mod blocks */
   blockOf(group: number): number;
-  /** int32 group labels [...] → float32 0/1 masks [..., width] keeping each label's block */
+  /** int32 group labels [...] → float32 0/1 masks [..., width]: the shared units and the label's block */
   masks(groups: tf.Tensor): tf.Tensor;
 }
 
 /**
- * Split `width` units into `blocks` contiguous blocks (sizes differ by at most one) and map
- * group g to block g mod blocks. The table is a model constant.
+ * The first `shared` of `width` units are updated by every example; the rest are split into
+ * `blocks` contiguous blocks (sizes differ by at most one) and group g updates block g mod
+ * blocks. The table is a model constant.
  */
-export function blockMasks(ctx: BuildContext, width: number, blocks: number): BlockMasks {
-  if (!Number.isInteger(blocks) || blocks < 1 || blocks > width) {
-    throw new RangeError(`blockMasks: blocks must be an integer in [1, ${width}], got ${blocks}`);
+export function blockMasks(ctx: BuildContext, width: number, blocks: number, shared = 0): BlockMasks {
+  if (!Number.isInteger(shared) || shared < 0 || shared >= width) {
+    throw new RangeError(`blockMasks: shared must be an integer in [0, ${width - 1}], got ${shared}`);
+  }
+  const routed = width - shared;
+  if (!Number.isInteger(blocks) || blocks < 1 || blocks > routed) {
+    throw new RangeError(`blockMasks: blocks must be an integer in [1, ${routed}] (the ${routed} routed units), got ${blocks}`);
   }
   const table = new Float32Array(blocks * width);
-  for (let u = 0; u < width; u++) table[Math.floor((u * blocks) / width) * width + u] = 1;
+  for (let b = 0; b < blocks; b++) for (let u = 0; u < shared; u++) table[b * width + u] = 1;
+  for (let u = 0; u < routed; u++) table[Math.floor((u * blocks) / routed) * width + shared + u] = 1;
   const masks = ctx.constant(tf.tensor2d(table, [blocks, width]));
   return {
     blocks,
+    shared,
     blockOf: (g) => g % blocks,
     masks: (groups) => tf.tidy(() => tf.gather(masks, tf.mod(groups.toInt(), tf.scalar(blocks, 'int32')))),
   };

@@ -296,37 +296,65 @@ function chooseTopK(scores: ArrayLike<number>, rows: number, experts: number, k:
 }
 
 /**
- * gather(x, ids) over rows, with the segment sum as its whole gradient. tfjs's own gather
- * gradient adds an identity transpose, and the segment sum's gradient a negative-id mask
- * (LogicalAnd + Select over [slots, dim]); dispatch ids are never negative, and at T = 1024,
- * d = 256 those extras cost more on wasm than the gather itself.
+ * Which dispatched slot holds each row's j-th routed copy. Both directions of dispatch are
+ * then gathers: rows → slots is gather(x, row); slots → rows is Σ_j gather(slots ⊕ 0, column_j),
+ * where a row with no j-th copy (dropped, masked, or fewer picks under expert choice) points
+ * at the appended zero row. No segment sum anywhere: tfjs's cpu UnsortedSegmentSum costs
+ * O(segments × slots × dim) (19 s for one T = 1024 layer step), its gather gradient adds an
+ * identity transpose and its segment-sum gradient a negative-id mask over [slots, dim].
  */
-function gatherRows(x: tf.Tensor2D, ids: tf.Tensor1D): tf.Tensor2D {
-  const rows = x.shape[0];
-  // `save` keeps ids alive for the backward pass: the tape disposes the forward's other tensors.
+interface Slots {
+  /** row of each dispatched slot [S] */
+  row: tf.Tensor1D;
+  /** per choice column j, the slot of each row's j-th copy [N], or S for none */
+  columns: tf.Tensor1D[];
+}
+
+/** Σ_j values[columns_j[r]] per row r, with index S reading zeros. */
+function sumColumns(values: tf.Tensor, columns: tf.Tensor1D[]): tf.Tensor2D {
+  const padded = tf.concat([values, tf.zeros([1, values.shape[1] as number])], 0);
+  const parts = columns.map((c) => tf.gather(padded, c));
+  return (parts.length === 1 ? parts[0] : tf.addN(parts)) as tf.Tensor2D;
+}
+
+/** rows [N, d] → slots [S, d]; the gradient sums each row's copies back (gathers only). */
+function dispatchRows(x: tf.Tensor2D, slots: Slots): tf.Tensor2D {
   const op = tf.customGrad((input, save) => {
-    (save as tf.GradSaveFunc)([ids]);
+    (save as tf.GradSaveFunc)(slots.columns); // the tape frees the forward's other tensors before the backward pass
     return {
-      value: tf.gather(input as tf.Tensor, ids),
-      gradFunc: (dy, saved) => tf.unsortedSegmentSum(dy as tf.Tensor, saved[0] as tf.Tensor1D, rows),
+      value: tf.gather(input as tf.Tensor, slots.row),
+      gradFunc: (dy, saved) => sumColumns(dy as tf.Tensor, saved as tf.Tensor1D[]),
     };
   });
   return op(x) as tf.Tensor2D;
 }
 
-/** out[r] = Σ_{i: ids[i] = r} ys[i], with a plain gather as its gradient (see gatherRows). */
-function scatterAddRows(ys: tf.Tensor2D, ids: tf.Tensor1D, rows: number): tf.Tensor2D {
+/** slots [S, d] → rows [N, d], summing each row's copies; the gradient is one gather. */
+function combineRows(ys: tf.Tensor2D, slots: Slots): tf.Tensor2D {
   const op = tf.customGrad((input, save) => {
-    (save as tf.GradSaveFunc)([ids]);
+    (save as tf.GradSaveFunc)([slots.row]);
     return {
-      value: tf.unsortedSegmentSum(input as tf.Tensor, ids, rows),
+      value: sumColumns(input as tf.Tensor, slots.columns),
       gradFunc: (dy, saved) => tf.gather(dy as tf.Tensor, saved[0] as tf.Tensor1D),
     };
   });
   return op(ys) as tf.Tensor2D;
 }
 
-/** Slots grouped by expert (counting sort); slot i of `slots` reads row `row[i]` with gate index `gate[i]`. */
+/**
+ * The gate of each dispatched slot, gate[i] = flat[d.gate[i]], differentiably: each gate entry
+ * feeds at most one slot, so the gradient is again a gather (by the inverse index).
+ */
+function gatesInSlotOrder(flat: tf.Tensor, d: Dispatch, entries: number): tf.Tensor1D {
+  const inverse = new Int32Array(entries).fill(d.gate.length);
+  d.gate.forEach((g, i) => {
+    inverse[g] = i;
+  });
+  const slots: Slots = { row: tf.tensor1d(d.gate, 'int32'), columns: [tf.tensor1d(inverse, 'int32')] };
+  return dispatchRows(flat.reshape([entries, 1]) as tf.Tensor2D, slots).reshape([-1]) as tf.Tensor1D;
+}
+
+/** Slots grouped by expert (counting sort). */
 interface Dispatch {
   /** row of each dispatched slot, grouped by expert */
   row: Int32Array;
@@ -334,12 +362,15 @@ interface Dispatch {
   gate: Int32Array;
   /** dispatched slots per expert */
   counts: number[];
+  /** per choice column, the slot of each row's copy, or row.length for none (see Slots) */
+  columns: Int32Array[];
 }
 
 /**
  * Counting sort of (row, choice) slots by expert. Slots are visited choice-major (all first
- * choices, then all second ones) so capacity keeps first choices first. `keep(e, slot)`
- * decides drops; dropped slots are marked −1 in `assignment`.
+ * choices, then all second ones) so capacity keeps first choices first. Slots over capacity
+ * are dropped and marked −1 in `traceAssignment`; a masked expert's slots are left out but
+ * keep their expert in the trace.
  */
 function sortByExpert(
   choice: Int32Array,
@@ -375,7 +406,9 @@ function sortByExpert(
   const total = offsets[experts - 1]! + counts[experts - 1]!;
   const row = new Int32Array(total);
   const gate = new Int32Array(total);
+  const columns = Array.from({ length: k }, () => new Int32Array(rows).fill(total));
   for (let j = 0; j < k; j++) {
+    const column = columns[j] as Int32Array;
     for (let t = 0; t < rows; t++) {
       const slot = t * k + j;
       if (!kept[slot]) continue;
@@ -384,9 +417,10 @@ function sortByExpert(
       offsets[e] = at + 1;
       row[at] = t;
       gate[at] = slot;
+      column[t] = at;
     }
   }
-  return { row, gate, counts, load, dropped };
+  return { row, gate, counts, columns, load, dropped };
 }
 
 /** Build a MoE FFN layer. Validates `options` first (see resolveMoeOptions). */
@@ -412,8 +446,8 @@ export function moe(ctx: BuildContext, name: string, dim: number, options: MoeOp
     let output: tf.Tensor2D = tf.zeros([rows, outDim]);
     let hidden: tf.Tensor | undefined;
     if (d.row.length > 0) {
-      const rowIds = tf.tensor1d(d.row, 'int32');
-      const xs = gatherRows(x, rowIds);
+      const slots: Slots = { row: tf.tensor1d(d.row, 'int32'), columns: d.columns.map((c) => tf.tensor1d(c, 'int32')) };
+      const xs = dispatchRows(x, slots);
       const active = d.counts.map((c, e) => [c, e] as const).filter(([c]) => c > 0);
       const pieces =
         active.length === 1
@@ -431,7 +465,7 @@ export function moe(ctx: BuildContext, name: string, dim: number, options: MoeOp
       });
       let ys: tf.Tensor2D = outs.length === 1 ? (outs[0] as tf.Tensor2D) : tf.concat(outs, 0);
       if (gatesSorted) ys = tf.mul(ys, gatesSorted.expandDims(1));
-      output = scatterAddRows(ys, rowIds, rows);
+      output = combineRows(ys, slots);
       if (!training) hidden = hiddens.length === 1 ? hiddens[0] : tf.concat(hiddens, 0);
     }
     const idle = d.counts.flatMap((c, e) => (c === 0 ? [e] : []));
@@ -474,7 +508,7 @@ export function moe(ctx: BuildContext, name: string, dim: number, options: MoeOp
     const choiceT = tf.tensor2d(choice, [rows, k], 'int32');
     let gates = tf.sum(tf.mul(tf.oneHot(choiceT, E), scores.expandDims(1)), -1) as tf.Tensor2D;
     if (k > 1) gates = tf.div(gates, tf.sum(gates, -1, true));
-    const gatesSorted = d.row.length > 0 ? (tf.gather(gates.reshape([-1]), tf.tensor1d(d.gate, 'int32')) as tf.Tensor1D) : null;
+    const gatesSorted = d.row.length > 0 ? gatesInSlotOrder(gates, d, rows * k) : null;
     const { output, hidden } = expertsAndCombine(x, d, gatesSorted, ctx.training);
     // Probabilities for the trace and the balance loss: sigmoid affinities normalised per row.
     const probs = r.affinity === 'softmax' ? scores : (tf.div(scores, tf.sum(scores, -1, true)) as tf.Tensor2D);
@@ -505,6 +539,7 @@ export function moe(ctx: BuildContext, name: string, dim: number, options: MoeOp
     const perExpert = Math.min(rows, Math.max(1, Math.round((rows * c) / E)));
     const order = Array.from({ length: rows }, (_, t) => t);
     const picked: number[][] = Array.from({ length: rows }, () => []);
+    const copies: number[][] = Array.from({ length: rows }, () => []); // each row's dispatched slots
     const row: number[] = [];
     const gate: number[] = [];
     const counts = new Array<number>(E).fill(0);
@@ -514,11 +549,15 @@ export function moe(ctx: BuildContext, name: string, dim: number, options: MoeOp
         const t = order[i] as number;
         (picked[t] as number[]).push(e);
         if (e === ctx.maskedExpert) continue;
+        (copies[t] as number[]).push(row.length);
         row.push(t);
         gate.push(t * E + e);
         counts[e] = (counts[e] as number) + 1;
       }
     }
+    // As many columns as the most-picked row has copies; the others point at the zero row.
+    const width = Math.max(1, ...copies.map((c) => c.length));
+    const columns = Array.from({ length: width }, (_, j) => Int32Array.from(copies, (c) => c[j] ?? row.length));
     // Trace: the experts that took each row, best gate first, padded with −1 (rows no expert took).
     const traceAssignment = new Int32Array(rows * E).fill(-1);
     picked.forEach((es, t) => {
@@ -527,8 +566,8 @@ export function moe(ctx: BuildContext, name: string, dim: number, options: MoeOp
         traceAssignment[t * E + j] = e;
       });
     });
-    const d: Dispatch = { row: Int32Array.from(row), gate: Int32Array.from(gate), counts };
-    const gatesSorted = row.length > 0 ? (tf.gather(probs.reshape([-1]), tf.tensor1d(d.gate, 'int32')) as tf.Tensor1D) : null;
+    const d: Dispatch = { row: Int32Array.from(row), gate: Int32Array.from(gate), counts, columns };
+    const gatesSorted = row.length > 0 ? gatesInSlotOrder(probs, d, rows * E) : null;
     const { output, hidden } = expertsAndCombine(x, d, gatesSorted, ctx.training);
     const load = new Array<number>(E).fill(perExpert);
     return {
