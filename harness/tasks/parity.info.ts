@@ -43,7 +43,7 @@ export const parityInfo: TaskInfo = {
   },
   tiers: {
     smoke: { size: size(128, 2), batchSize: 128, budgetFlops: 4e10, evalPoints: 4, learningRate: 3e-3, timeLimitSeconds: 120, seeds: 1 },
-    cpu: { size: size(256, 2), batchSize: 128, budgetFlops: 4e11, evalPoints: 10, learningRate: 3e-3, timeLimitSeconds: 600, seeds: 3 },
+    cpu: { size: size(256, 2), batchSize: 128, budgetFlops: 8e11, evalPoints: 10, learningRate: 3e-3, timeLimitSeconds: 600, seeds: 3 },
     gpu: { size: size(1024, 2), batchSize: 512, budgetFlops: 2e13, evalPoints: 20, learningRate: 1e-3, timeLimitSeconds: 1800, seeds: 5 },
   },
 };
