@@ -14,6 +14,7 @@ import { createBuildContext } from '../harness/build-context.ts';
 import { loadArchitecture } from '../harness/load-architecture.ts';
 import { paramCounts } from '../harness/measure/model-flops.ts';
 import { runSuite, type SuiteOptions } from '../harness/suite.ts';
+import { checkParamCaps } from '../harness/train.ts';
 import { findTask, TASKS } from '../harness/tasks/index.ts';
 
 const ROUTED = ['switch-top1', 'topk', 'expert-choice', 'hash', 'shared-routed', 'gradient-routed'];
@@ -67,17 +68,30 @@ describe('routed and hybrid baselines in the suite (wasm)', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it('dense-total trains once its active cap is lifted (its active parameters are its total)', async () => {
+  it('dense-total, a declared matched-total control, trains past the active cap (its active parameters are its total)', async () => {
     for (const id of ['parity', 'charlm']) {
       const task = findTask(id);
-      const size = { ...task.tiers.smoke.size, maxActiveParams: task.tiers.smoke.size.maxParams };
       const { records } = await suite({
         archs: ['dense-total'],
         tasks: [id],
-        settings: { budgetFlops: id === 'charlm' ? 6e9 : 4e8, evalPoints: 2, timeLimitSeconds: 60, size },
+        settings: { budgetFlops: id === 'charlm' ? 6e9 : 4e8, evalPoints: 2, timeLimitSeconds: 60 },
       });
       expect(records[0]?.status, `${id}: ${records[0]?.failure?.message}`).toBe('completed');
+      expect(records[0]?.params.active).toBeGreaterThan(task.tiers.smoke.size.maxActiveParams);
     }
+  });
+
+  it('the active cap binds any other architecture, and the total cap binds the control too', async () => {
+    const control = await loadArchitecture('dense-total');
+    const dense = await loadArchitecture('dense');
+    const size = findTask('parity').tiers.cpu.size;
+    const overActive = { total: size.maxActiveParams + 1, active: size.maxActiveParams + 1 };
+    expect(() => checkParamCaps(overActive, size, 'cpu', 'parity', dense)).toThrow(/allows \d+ \(\d+ active\) on 'parity' — make it smaller/);
+    expect(() => checkParamCaps(overActive, size, 'cpu', 'parity', control)).not.toThrow();
+    // the same module loaded by path is not a baseline: no exemption
+    expect(() => checkParamCaps(overActive, size, 'cpu', 'parity', { ...control, origin: './dense-total.ts' })).toThrow(/make it smaller/);
+    const overTotal = { total: size.maxParams + 1, active: size.maxParams + 1 };
+    expect(() => checkParamCaps(overTotal, size, 'cpu', 'parity', control)).toThrow(/make it smaller/);
   });
 });
 

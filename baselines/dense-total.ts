@@ -6,7 +6,8 @@
  * transformer on charlm), with each MoE block replaced by one dense FFN holding all of
  * switch-top1's experts side by side: E × the dense FFN's width, E as switch-top1 chooses it
  * for the tier (8 where the caps allow). Every parameter is active, so it costs E× the FLOPs
- * of `dense` per example: it answers "what would the same parameters buy without routing?".
+ * of `dense` per example: it answers "what would the same parameters buy without routing?". It is declared a
+ * matched-total control, so the harness lets it past the tier's active-parameter cap.
  */
 import { defineArchitecture, nn } from 'middlepath';
 
@@ -23,6 +24,7 @@ const switchOptions = (role: nn.BlockRole, experts: number): nn.MoeBlockOptions 
 export default defineArchitecture({
   name: 'dense-total',
   family: 'dense',
+  control: 'matched-total',
   description:
     "A dense model with switch-top1's total parameters: each FFN is as wide as all of its experts together, so every parameter is active.",
   reference: 'Fedus, Zoph & Shazeer 2021, "Switch Transformers", arXiv 2101.03961 (FLOP- vs parameter-matched baselines)',

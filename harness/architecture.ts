@@ -158,6 +158,13 @@ export interface ArchitectureDefinition {
    * or undefined to accept it.
    */
   refuse?(task: TaskSpec): string | undefined;
+  /**
+   * Baselines only: 'matched-total' marks a dense control sized to a MoE's *total* parameters,
+   * which may exceed the tier's active-parameter cap (never the total cap). The FLOP budget
+   * still binds it: it pays for every parameter on every example. A module outside baselines/
+   * that sets it is refused.
+   */
+  control?: 'matched-total';
   build(task: TaskSpec, size: SizeSpec, ctx: BuildContext): Model;
 }
 
@@ -172,6 +179,7 @@ const definitionShape = z.object({
   family: z.enum(['dense', 'moe', 'hybrid', 'other']),
   description: z.string().min(1, 'description must not be empty').max(500),
   reference: z.string().max(300).optional(),
+  control: z.literal('matched-total').optional(),
   refuse: z.custom<unknown>((v) => typeof v === 'function', 'refuse must be a function').optional(),
   build: z.custom<unknown>((v) => typeof v === 'function', 'build must be a function (task, size, ctx) => Model'),
 });

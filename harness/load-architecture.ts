@@ -61,5 +61,10 @@ export async function loadArchitecture(nameOrPath: string): Promise<LoadedArchit
   if (isBaseline && mod.default.name !== nameOrPath) {
     throw new ArchitectureError(`baselines/${nameOrPath}.ts declares name '${mod.default.name}'; a baseline's name must equal its file name`);
   }
+  if (!isBaseline && mod.default.control !== undefined) {
+    throw new ArchitectureError(
+      `${nameOrPath} declares control: '${mod.default.control}', which only the harness's own baselines may (it lifts the active-parameter cap) — remove it`,
+    );
+  }
   return { architecture: mod.default, origin: isBaseline ? 'baseline' : nameOrPath, path, sourceHash: sha256(source) };
 }

@@ -73,7 +73,7 @@ describe('training loop', () => {
       ['too-big', 'failed', /parameters .* allows .* make it smaller/],
     ];
     const { records, loadErrors } = await suite({
-      archs: [...cases.map(([name]) => fixture(`broken/${name}.ts`)), fixture('broken/no-default.ts'), fixture('broken/wrong-export.ts'), fixture('broken/syntax-error.ts'), fixture('broken/bad-definition.ts'), 'dense'],
+      archs: [...cases.map(([name]) => fixture(`broken/${name}.ts`)), fixture('broken/no-default.ts'), fixture('broken/wrong-export.ts'), fixture('broken/syntax-error.ts'), fixture('broken/bad-definition.ts'), fixture('broken/claims-control.ts'), 'dense'],
       outDir: out,
       force: true,
     });
@@ -87,6 +87,7 @@ describe('training loop', () => {
       expect.stringMatching(/wrong-export\.ts: the default export is not an architecture/),
       expect.stringMatching(/syntax-error\.ts failed to load/),
       expect.stringMatching(/bad-definition\.ts failed to load: defineArchitecture: name: name must be lower-case.*build/),
+      expect.stringMatching(/claims-control\.ts declares control: 'matched-total', which only the harness's own baselines may/),
     ]);
     expect(records.at(-1)?.architecture.name).toBe('dense'); // the suite went on
     expect(records.at(-1)?.status).toBe('completed');

@@ -127,13 +127,23 @@ export function buildModel(arch: LoadedArchitecture, spec: TaskSpec, size: SizeS
   return model;
 }
 
-/** Refuse a model over the tier's parameter caps before it trains. */
-export function checkParamCaps(params: { total: number; active: number }, size: SizeSpec, tier: TierName, taskId: string): void {
+/**
+ * Refuse a model over the tier's parameter caps before it trains. A baseline declared as a
+ * matched-total control is held to the total cap only (see ArchitectureDefinition.control).
+ */
+export function checkParamCaps(
+  params: { total: number; active: number },
+  size: SizeSpec,
+  tier: TierName,
+  taskId: string,
+  arch?: Pick<LoadedArchitecture, 'architecture' | 'origin'>,
+): void {
   const { maxParams, maxActiveParams } = size;
-  if (params.total > maxParams || params.active > maxActiveParams) {
+  const activeCap = arch?.origin === 'baseline' && arch.architecture.control === 'matched-total' ? maxParams : maxActiveParams;
+  if (params.total > maxParams || params.active > activeCap) {
     throw new RunFailure(
       'build',
-      `the model has ${params.total} parameters (${params.active} active); the ${tier} tier allows ${maxParams} (${maxActiveParams} active) on '${taskId}' — make it smaller`,
+      `the model has ${params.total} parameters (${params.active} active); the ${tier} tier allows ${maxParams} (${activeCap} active) on '${taskId}' — make it smaller`,
     );
   }
 }
@@ -156,12 +166,17 @@ export function trainingStep(
   let gradientShare = 0;
   try {
     tf.tidy(() => {
-      const { grads } = tf.variableGrads(() => {
+      const { grads: reached } = tf.variableGrads(() => {
         const result = checkedForward(model, spec, batch, true);
         const loss = data.loss(result.output, batch);
         taskLoss = tf.keep(loss);
         return result.auxLoss ? (tf.add(loss, result.auxLoss) as tf.Scalar) : loss;
       }, model.variables);
+      // tfjs's Adam pairs its moment slots with gradients by position, not by name: a variable
+      // this step did not reach (an idle expert) must still get a (zero) gradient, in its place.
+      // So: every variable, always in the model's order.
+      const grads: tf.NamedTensorMap = {};
+      for (const v of model.variables) grads[v.name] = reached[v.name] ?? tf.zerosLike(v);
       const masks = model.gradientMask?.({ x: batch.x, groups: batch.groups });
       if (masks) {
         for (const v of model.variables) {
@@ -290,7 +305,7 @@ export async function trainRun(opts: TrainOptions): Promise<UnhashedRecord> {
     const model = buildModel(arch, task.spec, settings.size, ctx);
     params = paramCounts(model, ctx);
     hyperparameters = { ...model.hyperparameters };
-    checkParamCaps(params, settings.size, tier, task.spec.id);
+    checkParamCaps(params, settings.size, tier, task.spec.id, arch);
     perStepModelFlops = modelFlopsPerStep(task.spec, settings.batchSize, params.active, model.cost);
 
     optimizer = new ScheduledAdam(settings.learningRate, 0.9, 0.999, 1e-8);

@@ -95,7 +95,7 @@ async function validateTask(
     const params = paramCounts(model, ctx);
     begin('param-cap', id);
     try {
-      checkParamCaps(params, settings.size, tier, id);
+      checkParamCaps(params, settings.size, tier, id, loaded);
     } catch (e) {
       fail('param-cap', id, firstLine(e), FIX.paramCap);
       return;
