@@ -14,8 +14,8 @@ import { createBuildContext } from '../harness/build-context.ts';
 import { loadArchitecture } from '../harness/load-architecture.ts';
 import { paramCounts } from '../harness/measure/model-flops.ts';
 import { runSuite, type SuiteOptions } from '../harness/suite.ts';
-import { checkParamCaps } from '../harness/train.ts';
 import { findTask, TASKS } from '../harness/tasks/index.ts';
+import { checkParamCaps } from '../harness/train.ts';
 
 const ROUTED = ['switch-top1', 'topk', 'expert-choice', 'hash', 'shared-routed', 'gradient-routed'];
 const BIAS_VARIANT = join(import.meta.dirname, '..', 'test', 'fixtures', 'shared-routed-bias.ts');
@@ -86,7 +86,9 @@ describe('routed and hybrid baselines in the suite (wasm)', () => {
     const dense = await loadArchitecture('dense');
     const size = findTask('parity').tiers.cpu.size;
     const overActive = { total: size.maxActiveParams + 1, active: size.maxActiveParams + 1 };
-    expect(() => checkParamCaps(overActive, size, 'cpu', 'parity', dense)).toThrow(/allows \d+ \(\d+ active\) on 'parity' — make it smaller/);
+    expect(() => checkParamCaps(overActive, size, 'cpu', 'parity', dense)).toThrow(
+      /allows \d+ \(\d+ active\) on 'parity' — make it smaller/,
+    );
     expect(() => checkParamCaps(overActive, size, 'cpu', 'parity', control)).not.toThrow();
     // the same module loaded by path is not a baseline: no exemption
     expect(() => checkParamCaps(overActive, size, 'cpu', 'parity', { ...control, origin: './dense-total.ts' })).toThrow(/make it smaller/);

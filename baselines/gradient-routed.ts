@@ -56,6 +56,8 @@ function mlp(task: TaskSpec, size: SizeSpec, ctx: BuildContext): Model {
       const out = head.apply(h);
       return { output: reconstruction ? tf.relu(out) : out, activations };
     },
+    // the toy model's W: row i embeds feature i in the bottleneck
+    ...(reconstruction ? { featureEmbedding: () => (layers[0] as nn.Linear).weight } : {}),
     hyperparameters: {
       kind: reconstruction ? 'bottleneck' : 'mlp',
       width: size.width,

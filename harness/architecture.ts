@@ -9,9 +9,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { z } from 'zod';
 
 /** What goes into a model. */
-export type InputSpec =
-  | { kind: 'vector'; dim: number }
-  | { kind: 'tokens'; length: number; vocab: number };
+export type InputSpec = { kind: 'vector'; dim: number } | { kind: 'tokens'; length: number; vocab: number };
 
 /** What a model must return as `output`, and how the harness scores it. */
 export type OutputSpec =
@@ -68,7 +66,10 @@ export interface RoutingTrace {
 export interface ForwardContext {
   /** true during training steps, false during evaluation */
   training: boolean;
-  /** int32 [batch]: the group label of each example (see TaskSpec.groups), for gradient routing */
+  /**
+   * int32 [batch] (or [batch, length]): the group label of each example (see TaskSpec.groups),
+   * for gradient routing. Training steps only: an evaluation never gets labels.
+   */
   groups?: tf.Tensor;
   /**
    * Expert ablation (evaluation only): in the routed layer whose RoutingTrace.layer is
@@ -107,8 +108,16 @@ export interface Model {
   /**
    * Optional segmented updates: a 0/1 (or soft) mask per variable, multiplied into its
    * gradient before the optimizer sees it. Variables absent from the map update freely.
+   * The gradient it masks is already summed over the batch; to confine each example's
+   * update to its own block, mask inside forward() instead (see baselines/gradient-routed).
    */
   gradientMask?(batch: { x: tf.Tensor; groups: tf.Tensor }): Map<tf.Variable, tf.Tensor>;
+  /**
+   * Reconstruction (superposition) tasks: the [features, hidden] matrix that embeds each input
+   * feature in the bottleneck, read for the dimensions-per-feature metrics. Without it they
+   * are recorded as not measured.
+   */
+  featureEmbedding?(): tf.Tensor;
   /** analytic cost; see ModelCost */
   cost?: ModelCost;
   /** the hyper-parameters that define this instance, recorded with every run */
@@ -173,9 +182,7 @@ export interface Architecture extends ArchitectureDefinition {
 }
 
 const definitionShape = z.object({
-  name: z
-    .string()
-    .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'name must be lower-case letters, digits and dashes (at most 63)'),
+  name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'name must be lower-case letters, digits and dashes (at most 63)'),
   family: z.enum(['dense', 'moe', 'hybrid', 'other']),
   description: z.string().min(1, 'description must not be empty').max(500),
   reference: z.string().max(300).optional(),

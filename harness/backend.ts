@@ -29,7 +29,10 @@ export interface ActiveBackend {
   kernels: string[];
 }
 
-const firstLine = (e: unknown) => String((e as Error)?.message ?? e).split('\n')[0]?.slice(0, 200) ?? 'unknown error';
+const firstLine = (e: unknown) =>
+  String((e as Error)?.message ?? e)
+    .split('\n')[0]
+    ?.slice(0, 200) ?? 'unknown error';
 
 async function packageVersion(name: string): Promise<string | null> {
   try {
@@ -42,7 +45,15 @@ async function packageVersion(name: string): Promise<string | null> {
 
 function hasVulkanLoader(): boolean {
   if (process.platform !== 'linux') return true; // let Dawn decide elsewhere
-  const dirs = [...(process.env.LD_LIBRARY_PATH ?? '').split(':'), '/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib', '/lib/x86_64-linux-gnu', '/usr/local/lib'];
+  const dirs = [
+    ...(process.env.LD_LIBRARY_PATH ?? '').split(':'),
+    '/usr/lib/x86_64-linux-gnu',
+    '/usr/lib/aarch64-linux-gnu',
+    '/usr/lib64',
+    '/usr/lib',
+    '/lib/x86_64-linux-gnu',
+    '/usr/local/lib',
+  ];
   return dirs.some((d) => d && existsSync(join(d, 'libvulkan.so.1')));
 }
 

@@ -43,7 +43,8 @@ export function createBuildContext(seed: number, scope: string): OwnedBuildConte
     random,
     variable(name, shape, init) {
       if (names.has(name)) throw new Error(`variable name '${name}' is used twice; names must be unique within a model`);
-      if (!shape.every((d) => Number.isInteger(d) && d > 0)) throw new Error(`variable '${name}' has an invalid shape [${shape.join(', ')}]`);
+      if (!shape.every((d) => Number.isInteger(d) && d > 0))
+        throw new Error(`variable '${name}' has an invalid shape [${shape.join(', ')}]`);
       names.add(name);
       // Seeded by (seed, name) alone, so adding a layer does not reshuffle the others.
       const value = initialValue(shape, init, seedOf('init', seed, name));

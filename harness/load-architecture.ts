@@ -48,7 +48,9 @@ export async function loadArchitecture(nameOrPath: string): Promise<LoadedArchit
   try {
     mod = (await import(pathToFileURL(path).href)) as { default?: unknown };
   } catch (e) {
-    throw new ArchitectureError(`${nameOrPath} failed to load: ${(e as Error).message.split('\n')[0]} — fix the module so that it imports cleanly`);
+    throw new ArchitectureError(
+      `${nameOrPath} failed to load: ${(e as Error).message.split('\n')[0]} — fix the module so that it imports cleanly`,
+    );
   }
   if (mod.default === undefined) {
     throw new ArchitectureError(`${nameOrPath} has no default export — end it with \`export default defineArchitecture({ ... })\``);
@@ -59,7 +61,9 @@ export async function loadArchitecture(nameOrPath: string): Promise<LoadedArchit
     );
   }
   if (isBaseline && mod.default.name !== nameOrPath) {
-    throw new ArchitectureError(`baselines/${nameOrPath}.ts declares name '${mod.default.name}'; a baseline's name must equal its file name`);
+    throw new ArchitectureError(
+      `baselines/${nameOrPath}.ts declares name '${mod.default.name}'; a baseline's name must equal its file name`,
+    );
   }
   if (!isBaseline && mod.default.control !== undefined) {
     throw new ArchitectureError(

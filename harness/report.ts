@@ -19,7 +19,9 @@ const pct = (n: number) => `${(100 * n).toFixed(0)}%`;
 export function formatQuality(r: RunRecord): string {
   if (!r.final) return '—';
   const q = r.final.quality;
-  return r.task.metric.name === 'accuracy' ? `${(100 * q).toFixed(2)}%` : `${q.toPrecision(4)}${r.task.metric.unit ? ` ${r.task.metric.unit}` : ''}`;
+  return r.task.metric.name === 'accuracy'
+    ? `${(100 * q).toFixed(2)}%`
+    : `${q.toPrecision(4)}${r.task.metric.unit ? ` ${r.task.metric.unit}` : ''}`;
 }
 
 export function formatEnergy(r: RunRecord): string {
@@ -72,7 +74,11 @@ export function createReporter({ json }: { json: boolean }): Reporter {
           const label = `[${e.index + 1}/${e.total}] ${e.run.task.spec.id} · ${e.run.arch.architecture.name} · seed ${e.run.seed}`;
           if (tty) {
             bar = new cliProgress.SingleBar(
-              { format: `${label} {bar} {percentage}% | step {step} | {flops}/{budget} FLOPs | loss {loss} | ETA {eta_formatted}`, hideCursor: true, stream: process.stderr },
+              {
+                format: `${label} {bar} {percentage}% | step {step} | {flops}/{budget} FLOPs | loss {loss} | ETA {eta_formatted}`,
+                hideCursor: true,
+                stream: process.stderr,
+              },
               cliProgress.Presets.shades_classic,
             );
             bar.start(e.budgetFlops, 0, { step: 0, flops: '0', budget: sci(e.budgetFlops), loss: '—' });
@@ -94,7 +100,8 @@ export function createReporter({ json }: { json: boolean }): Reporter {
           bar = undefined;
           const r = e.record;
           if (!r.energy.measured) energyNote = r.energy.reason;
-          const outcome = r.status === 'completed' ? `${r.task.metric.name} ${formatQuality(r)}` : `${r.status.toUpperCase()}: ${r.failure?.message}`;
+          const outcome =
+            r.status === 'completed' ? `${r.task.metric.name} ${formatQuality(r)}` : `${r.status.toUpperCase()}: ${r.failure?.message}`;
           log(`  → ${outcome}; ${sci(r.flops.executed)} FLOPs in ${r.training.wallSeconds.toFixed(1)} s; ${e.path}`);
           break;
         }
@@ -109,13 +116,17 @@ export function createReporter({ json }: { json: boolean }): Reporter {
     },
     summary(result) {
       if (json) {
-        process.stdout.write(`${JSON.stringify({ records: result.records, skipped: result.skipped, loadErrors: result.loadErrors, interrupted: result.interrupted }, null, 2)}\n`);
+        process.stdout.write(
+          `${JSON.stringify({ records: result.records, skipped: result.skipped, loadErrors: result.loadErrors, interrupted: result.interrupted }, null, 2)}\n`,
+        );
         return;
       }
       if (result.records.length) console.log(summaryTable(result.records));
       if (energyNote) console.log(`energy: not measured — ${energyNote}`);
       const failed = result.records.filter((r) => r.status !== 'completed').length;
-      console.log(`${result.records.length} run(s) recorded, ${failed} not completed, ${result.skipped} skipped${result.loadErrors.length ? `, ${result.loadErrors.length} module(s) failed to load` : ''}`);
+      console.log(
+        `${result.records.length} run(s) recorded, ${failed} not completed, ${result.skipped} skipped${result.loadErrors.length ? `, ${result.loadErrors.length} module(s) failed to load` : ''}`,
+      );
     },
     stop() {
       bar?.stop();

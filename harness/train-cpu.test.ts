@@ -7,7 +7,15 @@ import { runSuite } from './suite.ts';
 
 it('gives the same loss curve for the same seed on the cpu backend', async () => {
   const out = mkdtempSync(join(tmpdir(), 'mp-cpu-'));
-  const opts = { tier: 'smoke', backend: 'cpu', outDir: out, seeds: 1, tasks: ['superposition'], archs: ['dense'], settings: { budgetFlops: 2e8, evalPoints: 3 } } as const;
+  const opts = {
+    tier: 'smoke',
+    backend: 'cpu',
+    outDir: out,
+    seeds: 1,
+    tasks: ['superposition'],
+    archs: ['dense'],
+    settings: { budgetFlops: 2e8, evalPoints: 3 },
+  } as const;
   const a = await runSuite(opts);
   const b = await runSuite({ ...opts, force: true });
   const curve = (r: (typeof a.records)[number] | undefined) => r?.curve.map((p) => [p.trainLoss, p.quality]);

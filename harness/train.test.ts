@@ -73,7 +73,15 @@ describe('training loop', () => {
       ['too-big', 'failed', /parameters .* allows .* make it smaller/],
     ];
     const { records, loadErrors } = await suite({
-      archs: [...cases.map(([name]) => fixture(`broken/${name}.ts`)), fixture('broken/no-default.ts'), fixture('broken/wrong-export.ts'), fixture('broken/syntax-error.ts'), fixture('broken/bad-definition.ts'), fixture('broken/claims-control.ts'), 'dense'],
+      archs: [
+        ...cases.map(([name]) => fixture(`broken/${name}.ts`)),
+        fixture('broken/no-default.ts'),
+        fixture('broken/wrong-export.ts'),
+        fixture('broken/syntax-error.ts'),
+        fixture('broken/bad-definition.ts'),
+        fixture('broken/claims-control.ts'),
+        'dense',
+      ],
       outDir: out,
       force: true,
     });

@@ -6,17 +6,27 @@
  */
 import { randomBytes } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs';
-import type { ForwardResult, Model, SizeSpec, TaskSpec } from './architecture.ts';
+import type { Model, SizeSpec, TaskSpec } from './architecture.ts';
 import type { ActiveBackend } from './backend.ts';
 import { createBuildContext, type OwnedBuildContext } from './build-context.ts';
 import { ArchitectureError } from './errors.ts';
+import { ablateExperts, evaluate } from './evaluate.ts';
+import { checkedForward, RunFailure } from './forward.ts';
 import type { LoadedArchitecture } from './load-architecture.ts';
 import { createEnergyMeter, type EnergyMeter } from './measure/energy.ts';
 import type { FlopCounter } from './measure/flops.ts';
 import { createMemoryTracker } from './measure/memory.ts';
 import { modelFlopsPerStep, paramCounts } from './measure/model-flops.ts';
-import { activationSparsity, densityOfChange, emptyLegibility } from './metrics/index.ts';
-import { type CurvePoint, type Fingerprint, type Legibility, RECORD_SCHEMA_VERSION, type RunStatus, type TierName, type UnhashedRecord } from './results/record.ts';
+import { densityOfChange } from './metrics/index.ts';
+import {
+  type CurvePoint,
+  type Fingerprint,
+  type Legibility,
+  RECORD_SCHEMA_VERSION,
+  type RunStatus,
+  type TierName,
+  type UnhashedRecord,
+} from './results/record.ts';
 import { runKey } from './run-key.ts';
 import type { Batch, Task, TaskData, TierSettings } from './tasks/types.ts';
 import { HARNESS_VERSION } from './version.ts';
@@ -51,26 +61,10 @@ export interface Progress {
   lastQuality: number | null;
 }
 
+export { checkedForward, expectedOutputShape, RunFailure } from './forward.ts';
+
 export class Interrupted extends Error {
   override name = 'Interrupted';
-}
-
-/** A failure with the phase it happened in, for the record. */
-export class RunFailure extends Error {
-  constructor(
-    readonly phase: 'build' | 'train' | 'eval',
-    message: string,
-    readonly status: RunStatus = 'failed',
-  ) {
-    super(message);
-  }
-}
-
-export function expectedOutputShape(spec: TaskSpec, batch: number): number[] {
-  const { input, output } = spec;
-  if (output.kind === 'classes') return [batch, output.count];
-  if (output.kind === 'reconstruction') return [batch, output.dim];
-  return [batch, input.kind === 'tokens' ? input.length : 1, output.vocab];
 }
 
 /** Adam whose learning rate the harness's schedule sets before every step. */
@@ -91,23 +85,6 @@ export function learningRateAt(fraction: number, peak: number): number {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const disposeBatch = (b: Batch) => tf.dispose([b.x, b.y, b.groups]);
-
-/** Forward and check what came back; a wrong shape or a non-finite output is the architecture's fault. */
-export function checkedForward(model: Model, spec: TaskSpec, batch: Batch, training: boolean): ForwardResult {
-  const result = model.forward(batch.x, { training, groups: batch.groups });
-  if (!result || !(result.output instanceof tf.Tensor)) {
-    throw new RunFailure(training ? 'train' : 'eval', 'forward() must return { output: tf.Tensor, ... }');
-  }
-  const want = expectedOutputShape(spec, batch.x.shape[0] as number);
-  const got = result.output.shape;
-  if (got.length !== want.length || got.some((d, i) => d !== want[i])) {
-    throw new RunFailure(
-      training ? 'train' : 'eval',
-      `forward() returned output of shape [${got.join(', ')}]; the task '${spec.id}' needs [${want.join(', ')}] (${spec.output.kind})`,
-    );
-  }
-  return result;
-}
 
 /**
  * Build the architecture's model for a task and check that it is a Model (its size is
@@ -194,36 +171,6 @@ export function trainingStep(
     throw new RunFailure('train', `forward/backward threw at step ${step}: ${(e as Error).message}`);
   }
   return { taskLoss, gradientShare };
-}
-
-interface Evaluation {
-  quality: number;
-  evalLoss: number;
-  subQualities: Record<string, number>;
-  legibility: Legibility;
-}
-
-function evaluate(model: Model, task: Task, data: TaskData): Evaluation {
-  const scorer = data.scorer();
-  const sparsity = { zeros: 0, total: 0 };
-  for (const batch of data.evalBatches) {
-    tf.tidy(() => {
-      const result = checkedForward(model, task.spec, batch, false);
-      scorer.add(result.output, batch);
-      for (const a of result.activations ?? []) {
-        const s = activationSparsity(a);
-        sparsity.zeros += s.zeros;
-        sparsity.total += s.total;
-      }
-    });
-  }
-  const { quality, evalLoss, subQualities } = scorer.result();
-  if (!Number.isFinite(quality) || !Number.isFinite(evalLoss)) {
-    throw new RunFailure('eval', `held-out ${task.metric.name} is ${quality} (loss ${evalLoss}): the model's output is not finite`, 'diverged');
-  }
-  const legibility = emptyLegibility();
-  legibility.activationSparsity = sparsity.total > 0 ? sparsity.zeros / sparsity.total : null;
-  return { quality, evalLoss, subQualities, legibility };
 }
 
 export async function trainRun(opts: TrainOptions): Promise<UnhashedRecord> {
@@ -322,7 +269,11 @@ export async function trainRun(opts: TrainOptions): Promise<UnhashedRecord> {
     while (counter.totals.total < budget) {
       if (opts.signal?.aborted) throw new Interrupted('interrupted');
       if (trainSeconds > settings.timeLimitSeconds) {
-        throw new RunFailure('train', `stopped after ${trainSeconds.toFixed(0)} s (the ${tier} tier's limit is ${settings.timeLimitSeconds} s) at ${((100 * counter.totals.total) / budget).toFixed(0)}% of the FLOP budget`, 'timeout');
+        throw new RunFailure(
+          'train',
+          `stopped after ${trainSeconds.toFixed(0)} s (the ${tier} tier's limit is ${settings.timeLimitSeconds} s) at ${((100 * counter.totals.total) / budget).toFixed(0)}% of the FLOP budget`,
+          'timeout',
+        );
       }
       const batch = data.nextTrainBatch(settings.batchSize);
       optimizer.setLearningRate(learningRateAt(counter.totals.total / budget, settings.learningRate));
@@ -351,7 +302,11 @@ export async function trainRun(opts: TrainOptions): Promise<UnhashedRecord> {
       steps++;
       modelFlops += perStepModelFlops;
       if (!Number.isFinite(loss)) {
-        throw new RunFailure('train', `the training loss became ${loss} at step ${steps} (${counter.totals.total.toExponential(2)} FLOPs)`, 'diverged');
+        throw new RunFailure(
+          'train',
+          `the training loss became ${loss} at step ${steps} (${counter.totals.total.toExponential(2)} FLOPs)`,
+          'diverged',
+        );
       }
       lossSum += loss;
       lossCount++;
@@ -363,7 +318,10 @@ export async function trainRun(opts: TrainOptions): Promise<UnhashedRecord> {
       else if (steps > 2 && tensors > leakBaseline) {
         leakStrikes++;
         if (leakStrikes >= 3) {
-          throw new RunFailure('train', `the model leaks tensors: ${tensors - leakBaseline} more alive after step ${steps} than after step 2 — dispose what forward() creates outside tf.tidy, or create variables in build(), not forward()`);
+          throw new RunFailure(
+            'train',
+            `the model leaks tensors: ${tensors - leakBaseline} more alive after step ${steps} than after step 2 — dispose what forward() creates outside tf.tidy, or create variables in build(), not forward()`,
+          );
         }
       }
 
@@ -377,6 +335,10 @@ export async function trainRun(opts: TrainOptions): Promise<UnhashedRecord> {
     }
     executedBudgetFlops = budget;
     const last = await runEval(model, data);
+    const t0 = performance.now();
+    // Modularity, once at the end: the same held-out set with one expert masked at a time.
+    last.legibility.ablation = ablateExperts(model, task, data, last);
+    evalSeconds += (performance.now() - t0) / 1000;
     final = { quality: last.quality, evalLoss: last.evalLoss, subQualities: last.subQualities, legibility: last.legibility };
   } catch (e) {
     if (e instanceof Interrupted) throw e;
@@ -439,7 +401,9 @@ export async function trainRun(opts: TrainOptions): Promise<UnhashedRecord> {
       byKind: { ...counter.totals.byKind },
       perStep: steps > 0 ? counter.totals.total / steps : 0,
     },
-    energy: energy.measured ? { ...energy, grossJoules: joules ?? 0, netJoules: (joules ?? 0) - energy.idleWatts * trainSeconds, windowSeconds: trainSeconds } : energy,
+    energy: energy.measured
+      ? { ...energy, grossJoules: joules ?? 0, netJoules: (joules ?? 0) - energy.idleWatts * trainSeconds, windowSeconds: trainSeconds }
+      : energy,
     powerTrace,
     memory: memory.result(),
     curve,

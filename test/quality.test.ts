@@ -14,9 +14,16 @@ import { noSuperpositionLoss } from '../harness/tasks/superposition.info.ts';
 describe('dense baseline at the cpu tier', () => {
   const byTask = new Map<string, RunRecord>();
   beforeAll(async () => {
-    const { records } = await runSuite({ tier: 'cpu', backend: 'wasm', archs: ['dense'], seeds: 1, outDir: mkdtempSync(join(tmpdir(), 'mp-quality-')) });
+    const { records } = await runSuite({
+      tier: 'cpu',
+      backend: 'wasm',
+      archs: ['dense'],
+      seeds: 1,
+      outDir: mkdtempSync(join(tmpdir(), 'mp-quality-')),
+    });
     for (const r of records) byTask.set(r.task.id, r);
-    for (const r of records) console.log(`${r.task.id}: ${r.status} ${r.final?.quality} in ${r.training.wallSeconds.toFixed(0)} s (${r.training.steps} steps)`);
+    for (const r of records)
+      console.log(`${r.task.id}: ${r.status} ${r.final?.quality} in ${r.training.wallSeconds.toFixed(0)} s (${r.training.steps} steps)`);
   }, 1_500_000);
 
   const final = (task: string) => {

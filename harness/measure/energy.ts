@@ -14,14 +14,7 @@
  * TDP estimate anywhere here.
  */
 import { type EnergyReading, energyReading } from '../results/record.ts';
-import {
-  type NvmlDeviceCapabilities,
-  type NvmlOptions,
-  type NvmlSession,
-  nvmlDevices,
-  openNvml,
-  probeNvml,
-} from './nvml.ts';
+import { type NvmlDeviceCapabilities, type NvmlOptions, type NvmlSession, nvmlDevices, openNvml, probeNvml } from './nvml.ts';
 import { createRaplCounter, createRaplReader, DEFAULT_POWERCAP_ROOT, raplAvailability, raplDevices } from './rapl.ts';
 import {
   createPowerSampler,

@@ -82,8 +82,6 @@ describe('hardwareClass', () => {
     ];
     const gpuFp: Fingerprint = { ...base, backend: 'tensorflow', device: 'NVIDIA H200', gpus };
     expect(hardwareClass(gpuFp)).toBe('NVIDIA H200 ×2 · tensorflow');
-    expect(hardwareClass({ ...gpuFp, gpus: [...gpus].reverse().map((g) => ({ ...g, memoryMB: 1 })) })).toBe(
-      'NVIDIA H200 ×2 · tensorflow',
-    );
+    expect(hardwareClass({ ...gpuFp, gpus: [...gpus].reverse().map((g) => ({ ...g, memoryMB: 1 })) })).toBe('NVIDIA H200 ×2 · tensorflow');
   });
 });

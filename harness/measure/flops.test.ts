@@ -11,7 +11,8 @@ import { type FlopCounter, installFlopCounter } from './flops.ts';
 function chinchillaTrainingFlops(p: { seq: number; vocab: number; d: number; layers: number; heads: number; ffn: number }): number {
   const { seq: S, vocab: V, d, layers, heads: H, ffn } = p;
   const k = d / H;
-  const perLayer = 2 * 3 * S * d * k * H + 2 * S * S * k * H + 3 * H * S * S + 2 * S * S * k * H + 2 * S * k * H * d + 2 * S * (2 * d * ffn);
+  const perLayer =
+    2 * 3 * S * d * k * H + 2 * S * S * k * H + 3 * H * S * S + 2 * S * S * k * H + 2 * S * k * H * d + 2 * S * (2 * d * ffn);
   return 3 * (layers * perLayer + 2 * S * d * V);
 }
 
@@ -28,7 +29,10 @@ describe.each(['cpu', 'wasm'] as const)('executed FLOP counter on %s', (backendN
     const w1 = tf.variable(tf.randomNormal([I, H], 0, 0.1, 'float32', 1));
     const w2 = tf.variable(tf.randomNormal([H, O], 0, 0.1, 'float32', 2));
     const x = tf.randomNormal([B, I], 0, 1, 'float32', 3);
-    const y = tf.tensor1d(Array.from({ length: B }, (_, i) => i % O), 'int32');
+    const y = tf.tensor1d(
+      Array.from({ length: B }, (_, i) => i % O),
+      'int32',
+    );
     counter.reset();
     counter.active = true;
     tf.tidy(() => {
@@ -73,12 +77,22 @@ describe.each(['cpu', 'wasm'] as const)('executed FLOP counter on %s', (backendN
     counter.active = false;
     if (charlm.spec.input.kind !== 'tokens') throw new Error('charlm takes tokens');
     const formula =
-      4 * chinchillaTrainingFlops({ seq: charlm.spec.input.length, vocab: charlm.spec.input.vocab, d: size.width, layers: size.depth, heads: size.heads, ffn: 4 * size.width });
+      4 *
+      chinchillaTrainingFlops({
+        seq: charlm.spec.input.length,
+        vocab: charlm.spec.input.vocab,
+        d: size.width,
+        layers: size.depth,
+        heads: size.heads,
+        ffn: 4 * size.width,
+      });
     // The formula counts matrix products and the softmax; layer norms, GELU and the loss are
     // the executed remainder, reported apart.
     const counted = counter.totals.byKind.matmul + counter.totals.byKind.softmax;
     expect(Math.abs(counted - formula) / formula).toBeLessThan(0.02);
-    console.log(`charlm smoke step (batch 4): executed ${counter.totals.total.toExponential(3)} (matmul+softmax ${counted.toExponential(3)}), Chinchilla ${formula.toExponential(3)}`);
+    console.log(
+      `charlm smoke step (batch 4): executed ${counter.totals.total.toExponential(3)} (matmul+softmax ${counted.toExponential(3)}), Chinchilla ${formula.toExponential(3)}`,
+    );
     tf.dispose([batch.x, batch.y]);
     data.dispose();
     ctx.dispose();

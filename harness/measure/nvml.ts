@@ -110,9 +110,7 @@ export function bindNvmlLibrary(path: string = NVML_LIBRARY): NvmlLibrary {
     nvmlDeviceGetCount_v2: f('int nvmlDeviceGetCount_v2(_Out_ unsigned int *deviceCount)'),
     nvmlDeviceGetHandleByIndex_v2: f('int nvmlDeviceGetHandleByIndex_v2(unsigned int index, _Out_ nvmlDevice_t *device)'),
     nvmlDeviceGetName: f('int nvmlDeviceGetName(nvmlDevice_t device, _Out_ uint8_t *name, unsigned int length)'),
-    nvmlDeviceGetTotalEnergyConsumption: f(
-      'int nvmlDeviceGetTotalEnergyConsumption(nvmlDevice_t device, _Out_ uint64_t *energy)',
-    ),
+    nvmlDeviceGetTotalEnergyConsumption: f('int nvmlDeviceGetTotalEnergyConsumption(nvmlDevice_t device, _Out_ uint64_t *energy)'),
     nvmlDeviceGetPowerUsage: f('int nvmlDeviceGetPowerUsage(nvmlDevice_t device, _Out_ unsigned int *power)'),
   };
   try {

@@ -77,13 +77,7 @@ export interface Attention {
 }
 
 /** Multi-head causal self-attention (GPT-2 style, one fused QKV projection). */
-export function causalSelfAttention(
-  ctx: BuildContext,
-  name: string,
-  dim: number,
-  heads: number,
-  length: number,
-): Attention {
+export function causalSelfAttention(ctx: BuildContext, name: string, dim: number, heads: number, length: number): Attention {
   if (dim % heads !== 0) throw new Error(`${name}: dim ${dim} is not divisible by heads ${heads}`);
   const headDim = dim / heads;
   const qkv = linear(ctx, `${name}.qkv`, dim, 3 * dim);

@@ -201,6 +201,7 @@ export function buildNetwork(
   });
 
   let forward: Model['forward'];
+  let featureEmbedding: Model['featureEmbedding'];
   let attention: { layers: number; context: number; dim: number } | undefined;
   const blocks = plan.blocks.map((role) => ({ role, block: makeBlock(role) }));
 
@@ -236,7 +237,10 @@ export function buildNetwork(
     };
   } else if (plan.kind === 'bottleneck') {
     const outBias = ctx.variable('out.b', [plan.blocks[0]?.outDim ?? 0], 'zeros');
-    const only = blocks[0] as { role: BlockRole; block: Block };
+    const only = blocks[0] as { role: BlockRole; block: Block & { ffn?: Ffn } };
+    // A dense bottleneck has one W to measure; a routed one has a W per expert and none overall.
+    const ffnUp = only.block.ffn?.up;
+    if (ffnUp) featureEmbedding = () => ffnUp.weight;
     forward = (x, fctx) => {
       const r = only.block.apply(x as tf.Tensor2D, blockCtx(only.role, fctx, x, fctx.groups));
       return collect([r], tf.relu(tf.add(r.output, outBias)), []);
@@ -268,6 +272,7 @@ export function buildNetwork(
   return {
     variables: ctx.variables(),
     forward,
+    ...(featureEmbedding ? { featureEmbedding } : {}),
     cost: { activeParams: params.active, ...(attention ? { attention } : {}) },
     hyperparameters: {
       scaffold: plan.kind,

@@ -12,7 +12,11 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) => {
     if (v && typeof v === 'object' && !Array.isArray(v)) {
       const obj = v as Record<string, unknown>;
-      return Object.fromEntries(Object.keys(obj).sort().map((k) => [k, obj[k]]));
+      return Object.fromEntries(
+        Object.keys(obj)
+          .sort()
+          .map((k) => [k, obj[k]]),
+      );
     }
     return v;
   });
@@ -71,7 +75,10 @@ export function parseRecordFile(path: string): ParsedRecordFile {
   }
   const expected = contentHashOf(parsed.data);
   if (parsed.data.contentHash !== expected) {
-    return { path, error: `contentHash ${parsed.data.contentHash.slice(0, 12)}… does not match the content (${expected.slice(0, 12)}…): the file was edited after it was written` };
+    return {
+      path,
+      error: `contentHash ${parsed.data.contentHash.slice(0, 12)}… does not match the content (${expected.slice(0, 12)}…): the file was edited after it was written`,
+    };
   }
   return { path, record: parsed.data };
 }
