@@ -231,13 +231,20 @@ describe('the leaderboard', () => {
 describe('run and architecture pages', () => {
   test('a run page draws one curve point per evaluation point of its record, and serves the record', async () => {
     const runs = await store.runs();
-    const summary = runs.find((r) => r.status === 'completed' && r.family === 'moe') ?? runs.find((r) => r.status === 'completed');
+    // a routed run on a task with labels: it has routing figures and an ablation matrix
+    const summary = runs.find((r) => r.status === 'completed' && r.family === 'moe' && r.task === 'parity');
     expect(summary).toBeDefined();
     const record = (await store.run(summary?.id ?? '')) as RunRecord;
     const page = await open(`/runs/${encodeURIComponent(record.id)}`);
     expect(await page.$$('svg .curve-flops circle')).toHaveLength(record.curve.length);
     expect(await page.$$('svg .curve-seconds circle')).toHaveLength(record.curve.length);
-    if (record.final?.legibility.routing.length) expect(await page.$$('.routing svg')).not.toHaveLength(0);
+    const [layer] = record.final?.legibility.routing ?? [];
+    expect(await page.$$('.routing svg .routing-cell rect')).toHaveLength((layer?.experts ?? 0) * (layer?.counts.length ?? 0));
+    const ablation = record.final?.legibility.ablation;
+    expect(ablation?.matrix.length).toBeGreaterThan(1);
+    expect(await page.$$('.ablation svg .ablation-cell rect')).toHaveLength(
+      (ablation?.matrix.length ?? 0) * (ablation?.matrix[0]?.length ?? 0),
+    );
     const res = await fetch(`${site.url}/runs/${encodeURIComponent(record.id)}/record.json`);
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual(JSON.parse(JSON.stringify(record)));

@@ -1,6 +1,9 @@
 /** The charts of one run, each a server-rendered Plot SVG. */
 import * as Plot from '@observablehq/plot';
-import type { RoutingLayerStats, RunRecord } from '../../harness/results/record.ts';
+import type { Legibility, RoutingLayerStats, RunRecord } from '../../harness/results/record.ts';
+
+type Ablation = NonNullable<Legibility['ablation']>;
+
 import { flops, seconds, sig } from '../lib/format.ts';
 import { plotToReact } from '../lib/plot-ssr.tsx';
 import { metricLabel } from '../lib/view.ts';
@@ -71,34 +74,59 @@ export function RoutingLoadChart({ layer }: { layer: RoutingLayerStats }) {
   });
 }
 
-/** counts[group][expert] of top-1 choices, shaded by the share of each group's examples. */
-export function ExpertLabelHeatmap({ layer }: { layer: RoutingLayerStats }) {
-  const cells: { group: string; expert: string; count: number; share: number }[] = [];
-  layer.counts.forEach((row, g) => {
-    const total = row.reduce((a, b) => a + b, 0) || 1;
-    row.forEach((count, e) => {
-      cells.push({ group: String(g), expert: String(e), count, share: count / total });
-    });
-  });
-  const groups = layer.counts.length;
+interface Cell {
+  row: string;
+  expert: string;
+  fill: number;
+  title: string;
+}
+
+/** Experts across, labels (groups) down: one shaded cell each. */
+function expertGrid(cells: Cell[], rows: number, scheme: 'blues' | 'oranges', className: string) {
   return plotToReact({
     ...base,
-    height: Math.min(520, 60 + groups * 22),
+    height: Math.min(520, 60 + rows * 22),
     marginLeft: 50,
     x: { label: 'expert', type: 'band' },
     y: { label: 'label', type: 'band' },
-    color: { scheme: 'blues', legend: false },
-    marks: [
-      Plot.cell(cells, {
-        x: 'expert',
-        y: 'group',
-        fill: 'share',
-        inset: 0.5,
-        title: (d: { group: string; expert: string; count: number; share: number }) =>
-          `label ${d.group} → expert ${d.expert}: ${d.count} (${(d.share * 100).toFixed(1)}% of the label)`,
-      }),
-    ],
+    color: { scheme, legend: false },
+    marks: [Plot.cell(cells, { x: 'expert', y: 'row', fill: 'fill', inset: 0.5, title: 'title', className })],
   });
+}
+
+/** counts[group][expert] of top-1 choices, shaded by the share of each group's examples. */
+export function ExpertLabelHeatmap({ layer }: { layer: RoutingLayerStats }) {
+  const cells: Cell[] = [];
+  layer.counts.forEach((row, g) => {
+    const total = row.reduce((a, b) => a + b, 0) || 1;
+    row.forEach((count, e) => {
+      const share = count / total;
+      cells.push({
+        row: String(g),
+        expert: String(e),
+        fill: share,
+        title: `label ${g} → expert ${e}: ${count} (${(share * 100).toFixed(1)}% of the label)`,
+      });
+    });
+  });
+  return expertGrid(cells, layer.counts.length, 'blues', 'routing-cell');
+}
+
+/** matrix[expert][group]: how much masking the expert costs each group, in the task's metric. */
+export function AblationHeatmap({ ablation }: { ablation: Ablation }) {
+  const cells: Cell[] = [];
+  const groups = ablation.matrix[0]?.length ?? 0;
+  ablation.matrix.forEach((row, e) => {
+    row.forEach((drop, g) => {
+      cells.push({
+        row: String(g),
+        expert: String(e),
+        fill: Math.max(0, drop),
+        title: `mask expert ${e}: label ${g} loses ${sig(drop, 3)}`,
+      });
+    });
+  });
+  return expertGrid(cells, groups, 'oranges', 'ablation-cell');
 }
 
 /** Update density (and activation sparsity) at each evaluation point. */

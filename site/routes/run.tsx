@@ -3,7 +3,7 @@ import Link from 'next/link';
 import { notFound } from 'next/navigation';
 import type { RunRecord } from '../../harness/results/record.ts';
 import { EmptyStore } from '../components/EmptyStore.tsx';
-import { CurveChart, DensityChart, ExpertLabelHeatmap, PowerChart, RoutingLoadChart } from '../components/RunCharts.tsx';
+import { AblationHeatmap, CurveChart, DensityChart, ExpertLabelHeatmap, PowerChart, RoutingLoadChart } from '../components/RunCharts.tsx';
 import { FAMILY_LABEL } from '../lib/family.ts';
 import { count, date, flops, joules, percent, seconds, si, sig } from '../lib/format.ts';
 import { live } from '../lib/live.ts';
@@ -137,6 +137,7 @@ export default async function RunPage({ params }: { params: Promise<Params> }) {
   if (!r) notFound();
   const routing = r.final?.legibility.routing ?? r.curve.at(-1)?.legibility?.routing ?? [];
   const sup = r.final?.legibility.superposition ?? null;
+  const ablation = r.final?.legibility.ablation ?? null;
   const sub = r.final ? Object.entries(r.final.subQualities) : [];
   return (
     <article className="run" data-run={r.id} data-curve-points={r.curve.length}>
@@ -205,6 +206,17 @@ export default async function RunPage({ params }: { params: Promise<Params> }) {
             <ExpertLabelHeatmap layer={layer} />
           </section>
         ))}
+        {ablation && (
+          <section className="panel ablation">
+            <h2>Expert ablation: {ablation.layer}</h2>
+            <AblationHeatmap ablation={ablation} />
+            <p className="muted small">
+              At the end of training, the held-out set again with one expert masked at a time: each cell is what that label loses (in the
+              task's metric; darker is a larger loss). Diagonal dominance {sig(ablation.diagonalDominance)}: 1 when each expert matters to
+              one label only, 0 when masking it hurts every label alike.
+            </p>
+          </section>
+        )}
         {(sup || sub.length > 0) && (
           <section className="panel">
             <h2>More figures</h2>
