@@ -28,6 +28,13 @@ function positiveInt(value: string): number {
   return n;
 }
 
+/** Commander collects a variadic option's values through this, one at a time. */
+function seedValues(value: string, previous: number[] = []): number[] {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('each seed must be a non-negative integer');
+  return [...previous, n];
+}
+
 function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command()
     .name('middlepath')
@@ -42,7 +49,8 @@ function buildProgram(setExit: (code: number) => void): Command {
     .addOption(new Option('--tier <tier>', 'budget and size tier').choices(TIERS).default('smoke'))
     .option('--task <id...>', `tasks to run (default all: ${TASKS.map((t) => t.spec.id).join(', ')})`)
     .option('--arch <name-or-path...>', 'baseline names or paths to architecture modules (default every baseline)')
-    .option('--seeds <n>', "seeds per task and architecture (default: the tier's)", positiveInt)
+    .option('--seeds <n>', "seeds per task and architecture, 0..n−1 (default: the tier's)", positiveInt)
+    .option('--seed <n...>', 'exactly these seeds (e.g. --seed 2 adds a third seed; not with --seeds)', seedValues)
     .addOption(new Option('--backend <backend>', 'tfjs backend').choices(['auto', ...BACKENDS]).default('auto'))
     .option('--out <dir>', 'where records go (DIR/runs/*.json)', 'results')
     .option('--force', 're-run even when a record with the same key exists', false)
@@ -55,6 +63,7 @@ function buildProgram(setExit: (code: number) => void): Command {
         task?: string[];
         arch?: string[];
         seeds?: number;
+        seed?: number[];
         backend: BackendChoice;
         out: string;
         force: boolean;
@@ -79,6 +88,7 @@ function buildProgram(setExit: (code: number) => void): Command {
             tasks: o.task,
             archs: o.arch,
             seeds: o.seeds,
+            seedList: o.seed,
             backend: o.backend,
             outDir: o.out,
             force: o.force,

@@ -22,8 +22,10 @@ export interface SuiteOptions {
   tasks?: readonly string[];
   /** baseline names or module paths; default every baseline */
   archs?: readonly string[];
-  /** seeds per (task, architecture); default the tier's */
+  /** seeds per (task, architecture): 0..seeds−1; default the tier's */
   seeds?: number;
+  /** exactly these seeds instead (to add one seed to a suite, or redo one); not with `seeds` */
+  seedList?: readonly number[];
   backend: BackendChoice;
   outDir: string;
   force?: boolean;
@@ -91,6 +93,12 @@ export async function runSuite(opts: SuiteOptions): Promise<SuiteResult> {
   if (opts.seeds !== undefined && (!Number.isInteger(opts.seeds) || opts.seeds < 1)) {
     throw new UsageError(`--seeds must be a positive integer, got ${opts.seeds}`);
   }
+  if (opts.seedList !== undefined) {
+    if (opts.seeds !== undefined) throw new UsageError('give --seeds (a count) or --seed (a list), not both');
+    if (opts.seedList.length === 0 || opts.seedList.some((s) => !Number.isInteger(s) || s < 0)) {
+      throw new UsageError(`--seed takes non-negative integers, got ${opts.seedList.join(' ')}`);
+    }
+  }
   const archNames = opts.archs?.length ? opts.archs : baselineNames();
   const variantSeed = opts.variantSeed ?? null;
   const emit = opts.onEvent ?? (() => {});
@@ -117,8 +125,8 @@ export async function runSuite(opts: SuiteOptions): Promise<SuiteResult> {
   let skipped = 0;
   for (const task of tasks) {
     for (const arch of archs) {
-      const seeds = opts.seeds ?? task.tiers[opts.tier].seeds;
-      for (let seed = 0; seed < seeds; seed++) {
+      const seeds = opts.seedList ?? Array.from({ length: opts.seeds ?? task.tiers[opts.tier].seeds }, (_, i) => i);
+      for (const seed of new Set(seeds)) {
         const key = runKey({ task: task.spec.id, tier: opts.tier, seed, variantSeed, sourceHash: arch.sourceHash });
         const run = { task, arch, seed, key };
         const path = existing.get(key);
