@@ -59,6 +59,16 @@ describe('training loop', () => {
     expect(again.skipped).toBe(1);
   });
 
+  it('runs exactly the seeds listed, skipping those recorded, and refuses a list with a count', async () => {
+    const out = tmp();
+    const first = await suite({ archs: ['dense'], outDir: out, seeds: undefined, seedList: [2] });
+    expect(first.records.map((r) => r.task.seed)).toEqual([2]);
+    const again = await suite({ archs: ['dense'], outDir: out, seeds: undefined, seedList: [1, 2] });
+    expect(again.records.map((r) => r.task.seed)).toEqual([1]);
+    expect(again.skipped).toBe(1);
+    await expect(suite({ archs: ['dense'], outDir: out, seeds: 2, seedList: [0] })).rejects.toThrow(/--seeds .* or --seed .*, not both/);
+  });
+
   it('records each broken architecture with a specific reason and goes on', async () => {
     const out = tmp();
     const ok = await suite({ archs: ['dense'], outDir: out });

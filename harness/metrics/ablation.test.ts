@@ -1,22 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { legibility } from '../results/record.ts';
+import { rng } from '../tasks/random.ts';
 import { type AblationStats, ablationMatrix, diagonalDominance, expertAblation } from './ablation.ts';
 
 const E = 4;
 const G = 4;
 const BASE = 0.9;
-
-/** A small seeded uniform [0, 1) stream (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Per-group accuracy of a model where masking expert e removes `effect(e, g)` from group g. */
 const evaluator = (effect: (e: number, g: number) => number) => (masked: number | null) =>

@@ -1,23 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { routingLayerStats } from '../results/record.ts';
+import { rng } from '../tasks/random.ts';
 import { createRoutingAccumulator, entropy, loadBalance, normalizedMutualInformation } from './routing.ts';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
-
-/** A small seeded uniform [0, 1) stream (mulberry32), so the random cases are reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Feed one batch: `choose(group, row)` gives the row's experts, best first. */
 function feed(

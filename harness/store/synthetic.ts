@@ -19,6 +19,7 @@ import type {
   TierName,
   UnhashedRecord,
 } from '../results/record.ts';
+import { rng } from '../tasks/random.ts';
 import type { Family } from './types.ts';
 
 export const SYNTHETIC_HARNESS_VERSION = 'synthetic';
@@ -205,18 +206,6 @@ const SLICES: readonly { tier: TierName; hw: SynthHardware }[] = [
 const SEEDS_PER_ROUND = 3;
 const CURVE_POINTS = 10;
 const BASE_TIME = Date.parse('2025-01-06T09:00:00.000Z');
-
-/** mulberry32: small, fast, good enough for synthetic noise */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function gaussian(rand: () => number): number {
   const u = Math.max(rand(), 1e-12);
