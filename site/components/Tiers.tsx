@@ -61,7 +61,8 @@ export function TierTable() {
         </tbody>
       </table>
       <p className="note">
-        Tasks: {TASK_INFOS.map((t) => `${t.spec.id} — ${t.metric.name} (${t.metric.higherIsBetter ? 'higher' : 'lower'} is better)`).join('; ')}.
+        Tasks:{' '}
+        {TASK_INFOS.map((t) => `${t.spec.id} — ${t.metric.name} (${t.metric.higherIsBetter ? 'higher' : 'lower'} is better)`).join('; ')}.
       </p>
     </>
   );

@@ -33,7 +33,10 @@ export function storeLocation(): { url?: string; sqlitePath?: string; where: str
   const url = process.env.DATABASE_URL;
   if (url) return { url, where: 'Postgres (DATABASE_URL)' };
   // the store lives outside the build: nothing here is for the bundler to trace
-  const sqlitePath = resolve(/* turbopackIgnore: true */ process.env.MIDDLEPATH_SQLITE ?? join(/* turbopackIgnore: true */ repoRoot(), '.middlepath', 'store.sqlite'));
+  const sqlitePath = resolve(
+    /* turbopackIgnore: true */ process.env.MIDDLEPATH_SQLITE ??
+      join(/* turbopackIgnore: true */ repoRoot(), '.middlepath', 'store.sqlite'),
+  );
   return { sqlitePath, where: sqlitePath };
 }
 
