@@ -23,6 +23,9 @@ export default function RootLayout({ children }: { children: ReactNode }) {
             <Link href="/compare" prefetch={false}>
               Compare
             </Link>
+            <Link href="/submissions" prefetch={false}>
+              Submissions
+            </Link>
             <Link href="/methods" prefetch={false}>
               Methods
             </Link>
