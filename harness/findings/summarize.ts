@@ -170,7 +170,7 @@ export function summarizeFindings(input: FindingsInput): string {
   const present = found.filter((t): t is TaskFindings => t !== null);
   const parts = [
     header(slice, input.hardwareClass, present, invalidFiles),
-    'Quality is at the FLOP budget, mean ± half-width of the 95% t-interval over seeds. Multipliers: dense’s executed FLOPs (or seconds) to reach its own final quality ÷ the architecture’s, mean [95% interval]. Legibility figures are means over completed seeds at the end of training, read on the last routed layer; — where a figure does not apply or was not measured.',
+    'Quality is at the FLOP budget, mean ± half-width of the 95% t-interval over seeds. Multipliers: dense’s executed FLOPs (or seconds) to reach its own final quality ÷ the architecture’s, mean [95% interval]; the cost to reach a quality is read off the evaluation points (every 10% of the budget), so a run already past dense’s final quality at its first point reads at most dense’s cost ÷ a tenth of the budget — such a multiplier is a lower bound. Legibility figures are means over completed seeds at the end of training, read on the last routed layer; — where a figure does not apply or was not measured.',
     ...order.map((task, i) => taskSection(task, found[i] ?? null, input.recordHrefs ?? {})),
     `### Against the literature\n\n${renderLiterature(present)}`,
   ];
