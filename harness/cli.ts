@@ -163,8 +163,9 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--host <host>', 'address to bind (0.0.0.0 to publish on the network)', '127.0.0.1')
     .option('--sqlite <path>', `SQLite store (default ${DEFAULT_SQLITE_PATH}; DATABASE_URL selects Postgres)`)
     .option('--export <dir>', 'write a static site built from the record files in --records instead of serving')
-    .option('--records <dir>', 'with --export: the records to publish', 'results')
-    .action(async (o: { port: number; host: string; sqlite?: string; export?: string; records: string }) => {
+    .option('--records <dir>', 'the record files to publish (--export) or to index into the store before serving', 'results')
+    .option('--no-ingest', 'serve the store as it is, without indexing --records first')
+    .action(async (o: { port: number; host: string; sqlite?: string; export?: string; records: string; ingest: boolean }) => {
       // Loaded only here: the harness does not depend on the site for anything else.
       const { exportSite, serveSite } = await import('../site/serve.ts');
       if (o.export) {
@@ -179,6 +180,15 @@ function buildProgram(setExit: (code: number) => void): Command {
         return;
       }
       const sqlitePath = process.env.DATABASE_URL ? undefined : resolve(o.sqlite ?? DEFAULT_SQLITE_PATH);
+      if (o.ingest) {
+        // The committed records (e.g. the published cpu suite) belong on the board too; re-indexing is a no-op.
+        const store = await openStore(sqlitePath ? { sqlitePath } : {});
+        const summary = await ingestDir(store, o.records).finally(() => store.close());
+        const bad = summary.files.filter((f) => f.outcome === 'error').length;
+        console.error(
+          `indexed ${summary.files.length - bad} record file(s) from ${o.records}${bad ? `; ${bad} skipped (\`middlepath ingest ${o.records}\` says why)` : ''}`,
+        );
+      }
       console.error('building the site if needed (first time: a minute or so)…');
       const server = await serveSite({ port: o.port, hostname: o.host, sqlitePath, stdio: 'pipe' });
       console.log(`middlepath leaderboard: ${server.url}  (Ctrl-C to stop)`);
