@@ -21,7 +21,6 @@ import { densityOfChange } from './metrics/index.ts';
 import {
   type CurvePoint,
   type Fingerprint,
-  type Legibility,
   RECORD_SCHEMA_VERSION,
   type RunStatus,
   type TierName,
@@ -60,8 +59,6 @@ export interface Progress {
   seconds: number;
   lastQuality: number | null;
 }
-
-export { checkedForward, expectedOutputShape, RunFailure } from './forward.ts';
 
 export class Interrupted extends Error {
   override name = 'Interrupted';
@@ -113,10 +110,10 @@ export function checkParamCaps(
   size: SizeSpec,
   tier: TierName,
   taskId: string,
-  arch?: Pick<LoadedArchitecture, 'architecture' | 'origin'>,
+  arch: Pick<LoadedArchitecture, 'architecture' | 'origin'>,
 ): void {
   const { maxParams, maxActiveParams } = size;
-  const activeCap = arch?.origin === 'baseline' && arch.architecture.control === 'matched-total' ? maxParams : maxActiveParams;
+  const activeCap = arch.origin === 'baseline' && arch.architecture.control === 'matched-total' ? maxParams : maxActiveParams;
   if (params.total > maxParams || params.active > activeCap) {
     throw new RunFailure(
       'build',

@@ -13,13 +13,14 @@ import * as tf from '@tensorflow/tfjs';
 import { type BackendChoice, selectBackend } from '../backend.ts';
 import { createBuildContext } from '../build-context.ts';
 import { ArchitectureError } from '../errors.ts';
+import { checkedForward, RunFailure } from '../forward.ts';
 import { type LoadedArchitecture, loadArchitecture } from '../load-architecture.ts';
 import { installFlopCounter } from '../measure/flops.ts';
 import { paramCounts } from '../measure/model-flops.ts';
 import { tierName } from '../results/record.ts';
 import { TASKS } from '../tasks/index.ts';
 import type { Task } from '../tasks/types.ts';
-import { buildModel, checkedForward, checkParamCaps, RunFailure, ScheduledAdam, trainingStep } from '../train.ts';
+import { buildModel, checkParamCaps, ScheduledAdam, trainingStep } from '../train.ts';
 import { type CheckName, type ChildMessage, REPORT_FD } from './protocol.ts';
 
 /** Steps per task: step 1 creates the optimizer's slots, step 2 sets the tensor baseline, 3–5 must not exceed it. */
