@@ -14,6 +14,8 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const RUN_TS = join(ROOT, 'bin', 'run-ts.js');
 export const MIDDLEPATH_BIN = join(ROOT, 'bin', 'middlepath.js');
+/** Growth in resident memory that counts as progress for the stall limit. */
+const RSS_PROGRESS_MB = 64;
 
 export interface SuperviseOptions {
   /** arguments after `node --max-old-space-size=N` */
@@ -112,11 +114,17 @@ export function supervise(opts: SuperviseOptions): Promise<SupervisedExit> {
     });
   }
 
+  let rssAtProgress = 0;
   const timer = setInterval(() => {
     const now = performance.now();
     const pid = child.pid;
     const rss = pid === undefined ? null : rssMB(pid);
     if (rss !== null) peak = Math.max(peak ?? 0, rss);
+    // Resident memory still climbing is allocation, not a stall: leave that child to the memory limit.
+    if (rss !== null && rss - rssAtProgress >= RSS_PROGRESS_MB) {
+      rssAtProgress = rss;
+      lastReport = now;
+    }
     if (rss !== null && rss > opts.rssLimitMB) {
       kill({ reason: 'memory', detail: `resident memory reached ${rss.toFixed(0)} MB (limit ${opts.rssLimitMB} MB)` });
     } else if ((now - started) / 1000 > opts.timeLimitSeconds) {
