@@ -9,6 +9,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { leaderboardCsv } from '../harness/store/export.ts';
 import { openStore } from '../harness/store/index.ts';
 import type { Facets, Store } from '../harness/store/types.ts';
+import { inlineScriptHashes } from './export-headers.ts';
 import { hwSlug, resolveView } from './lib/view.ts';
 import { exportSite } from './serve.ts';
 import { fillStore, records } from './test/fixture.ts';
@@ -53,4 +54,22 @@ test('the export holds the leaderboard, every run with its record, every archite
   expect(csv).toBe(leaderboardCsv(await store.leaderboard({ task: home.task, tier: home.tier, hardwareClass: home.hw })));
   expect(existsSync(join(out, 'methods.html'))).toBe(true);
   expect(existsSync(join(out, '404.html'))).toBe(true);
+});
+
+test('the export carries its security headers in _headers, with the hash of every inline script it serves', () => {
+  const headers = readFileSync(join(out, '_headers'), 'utf8');
+  expect(headers.startsWith('/*\n')).toBe(true);
+  const csp = /Content-Security-Policy: (.*)/.exec(headers)?.[1] ?? '';
+  expect(csp).toContain("frame-ancestors 'none'");
+  expect(csp).not.toMatch(/script-src[^;]*'unsafe-inline'/);
+  expect(headers).toContain('X-Content-Type-Options: nosniff');
+  const pages = ['index.html', 'methods.html', '404.html'];
+  let scripts = 0;
+  for (const page of pages) {
+    for (const h of inlineScriptHashes(readFileSync(join(out, page), 'utf8'))) {
+      scripts++;
+      expect(csp, `${page}: sha256-${h}`).toContain(`'sha256-${h}'`);
+    }
+  }
+  expect(scripts).toBeGreaterThan(0);
 });

@@ -8,6 +8,7 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statS
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeExportHeaders } from './export-headers.ts';
 
 export const SITE_DIR = dirname(fileURLToPath(import.meta.url));
 const REPO_ROOT = resolve(SITE_DIR, '..');
@@ -208,7 +209,8 @@ export async function serveSite(opts: StoreOptions & RunOptions & { port: number
 /**
  * A static copy of the site from the store (by default the one `middlepath ingest results`
  * fills): every leaderboard view, run, architecture and pair, with the CSV/JSON downloads
- * and each run's record.json. Returns the folder.
+ * and each run's record.json, and a `_headers` file with the security headers its host
+ * should send (export-headers.ts). Returns the folder.
  */
 export async function exportSite(outDir: string, opts: StoreOptions & RunOptions = {}): Promise<string> {
   const dist = 'out';
@@ -222,6 +224,7 @@ export async function exportSite(outDir: string, opts: StoreOptions & RunOptions
     rmSync(target, { recursive: true, force: true });
     mkdirSync(dirname(target), { recursive: true });
     cpSync(built, target, { recursive: true });
+    writeExportHeaders(target);
     return target;
   });
 }

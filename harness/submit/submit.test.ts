@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readRecordDir } from '../results/files.ts';
+import type { UnhashedRecord } from '../results/record.ts';
 import { openStore } from '../store/index.ts';
 import { checkBundle, makeManifest, readBundleDir, writeBundleDir } from './bundle.ts';
 import { openSubmissionDb } from './db.ts';
@@ -206,6 +207,69 @@ describe('middlepath submit, verify and tokens', () => {
       /✗ rejected: superposition seed 0: re-run weighted MSE \S+ is outside \[\S+, \S+\] \(claimed mean \S+ over 1 seed\(s\); one seed: ±5% of the value\)/,
     );
     expect(snapshot(sqlitePath)).toEqual(before); // not uploaded: nothing to record, nothing ingested
+  });
+
+  /** The honest bundle's parts, and a folder with a re-sealed edit of them. */
+  function editedBundle(
+    name: string,
+    edit: { own?: (u: UnhashedRecord) => UnhashedRecord; base?: (u: UnhashedRecord) => UnhashedRecord },
+  ): void {
+    const checked = checkBundle(readBundleDir(join(out, 'submissions', 'tiny-mlp')));
+    if (!checked.ok) throw new Error(checked.reason);
+    const { manifest, records, source } = checked.bundle;
+    const own = records.filter((_, i) => manifest.records[i]?.role === 'submission').map((r) => (edit.own ? reseal(r, edit.own) : r));
+    const base = records.filter((_, i) => manifest.records[i]?.role === 'baseline').map((r) => (edit.base ? reseal(r, edit.base) : r));
+    const folder = join(dir, name);
+    writeBundleDir(folder, {
+      manifest: makeManifest({
+        source,
+        originalName: 'tiny-mlp.ts',
+        tier: 'smoke',
+        seeds: 1,
+        tasks: manifest.tasks,
+        own,
+        baselines: base,
+        validation: manifest.validation,
+      }),
+      source,
+      records: [...own, ...base],
+    });
+    expect(checkBundle(readBundleDir(folder)).ok).toBe(true);
+  }
+
+  it('rejects a bundle whose cost and size were edited (quality left true, every hash consistent), naming each', async () => {
+    editedBundle('cheaper', {
+      own: (u) => ({
+        ...u,
+        params: { total: Math.floor(u.params.total / 8), active: Math.floor(u.params.active / 8) },
+        // with the budget cut too, or the record contradicts itself and never gets this far
+        flops: { ...u.flops, executed: u.flops.executed / 10 },
+        training: { ...u.training, budgetFlops: u.training.budgetFlops / 10 },
+      }),
+    });
+    const before = snapshot(sqlitePath);
+    const r = await cli(['verify', join(dir, 'cheaper'), ...store], { cwd: dir });
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/superposition seed 0: the bundle's record does not match its re-run: parameters \d+ total/);
+    expect(r.stderr).toMatch(/executed FLOPs \S+ claimed, \S+ re-run/);
+    expect(snapshot(sqlitePath)).toEqual(before);
+  });
+
+  it('stores only its own re-runs when verified: baseline records a bundle carries never replace the real ones', async () => {
+    editedBundle('bad-baseline', {
+      base: (u) => ({ ...u, final: u.final ? { ...u.final, quality: u.final.quality * 7 } : null }),
+    });
+    const s0 = await openStore({ sqlitePath, readonly: true });
+    const denseBefore = (await s0.runs({ architecture: 'dense' })).map((x) => [x.id, x.quality]);
+    const ownBefore = (await s0.runs({ architecture: 'tiny-mlp' })).length;
+    await s0.close();
+    const r = await cli(['verify', join(dir, 'bad-baseline'), ...store], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0); // the submission's own figures are true
+    expect(r.stderr).toMatch(/its 1 re-run record\(s\) are now in the store/);
+    const s1 = await openStore({ sqlitePath, readonly: true });
+    expect((await s1.runs({ architecture: 'dense' })).map((x) => [x.id, x.quality])).toEqual(denseBefore);
+    expect((await s1.runs({ architecture: 'tiny-mlp' })).length).toBe(ownBefore + 1);
+    await s1.close();
   });
 
   // Each broken module: refused by validation with the check and task named, no bundle, the store as it was.

@@ -2,7 +2,9 @@
  * `middlepath verify SUBMISSION` (maintainer): re-run a submission's module on the same
  * tier, tasks and seeds — in a child process (`middlepath run`) under a wall-clock limit,
  * a V8 heap cap and a resident-memory cap — and compare each re-run's final quality with
- * the claim.
+ * the claim, and its parameters, executed FLOPs, steps and time per step with the bundle's
+ * record of the same seed (VERIFY_TOLERANCES). A verified submission's re-runs, never the
+ * bundle's records, are what enters the store.
  *
  * The acceptance interval for a task (documented in the README):
  * - n ≥ 2 claimed seeds: the claim's 95% Student-t interval of the mean, widened to at
@@ -31,6 +33,47 @@ import { type Bundle, type CheckResult, checkBundle, readBundleDir } from './bun
 import { MIDDLEPATH_BIN, supervise } from './child.ts';
 import { openSubmissionDb, type SubmissionDb, type Verification } from './db.ts';
 import { limitsFor } from './validate.ts';
+
+/**
+ * How far a re-run may differ from the bundle's record of the same seed, in one place.
+ * Quality is compared against the claim's interval (below); cost and size against the
+ * record the submitter sent, so an edited bundle (re-hashed or not) cannot claim less
+ * compute, fewer parameters or faster steps than its module really takes.
+ */
+export const VERIFY_TOLERANCES = {
+  /** parameters are counted by the harness from the model's variables: exact */
+  params: 0,
+  /** executed FLOPs and steps: the budget stops a run within one step of the same total */
+  executedFlopsRelative: 0.02,
+  stepsRelative: 0.02,
+  /**
+   * seconds per step after the first (which holds set-up), only on the same hardware class:
+   * load on a shared machine slows a re-run, but a claim 3× faster than it is not load
+   */
+  secondsPerStepFactor: 3,
+} as const;
+
+/** Where a re-run's cost or size contradicts the bundle's record of the same seed (empty: none). */
+export function costMismatches(claimed: RunRecord, rerun: RunRecord): string[] {
+  const out: string[] = [];
+  const rel = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(b), 1e-12);
+  if (claimed.params.total !== rerun.params.total || claimed.params.active !== rerun.params.active)
+    out.push(
+      `parameters ${claimed.params.total} total / ${claimed.params.active} active claimed, ${rerun.params.total} / ${rerun.params.active} re-run`,
+    );
+  if (rel(claimed.flops.executed, rerun.flops.executed) > VERIFY_TOLERANCES.executedFlopsRelative)
+    out.push(`executed FLOPs ${claimed.flops.executed.toExponential(4)} claimed, ${rerun.flops.executed.toExponential(4)} re-run`);
+  if (rel(claimed.training.steps, rerun.training.steps) > VERIFY_TOLERANCES.stepsRelative)
+    out.push(`${claimed.training.steps} steps claimed, ${rerun.training.steps} re-run`);
+  if (claimed.hardwareClass === rerun.hardwareClass && claimed.training.steps > 1 && rerun.training.steps > 1) {
+    const perStep = (x: RunRecord) => (x.training.wallSeconds - x.training.firstStepSeconds) / (x.training.steps - 1);
+    const c = perStep(claimed);
+    const r = perStep(rerun);
+    if (r > c * VERIFY_TOLERANCES.secondsPerStepFactor)
+      out.push(`${(c * 1000).toPrecision(3)} ms a step claimed, ${(r * 1000).toPrecision(3)} ms re-run on the same hardware class`);
+  }
+  return out;
+}
 
 export const MIN_RELATIVE_HALF_WIDTH = 0.01;
 export const SINGLE_SEED_RELATIVE_HALF_WIDTH = 0.05;
@@ -99,6 +142,11 @@ function compare(
         continue;
       }
       const q = r.status === 'completed' ? (r.final?.quality ?? null) : null;
+      const claimed = own.find((x) => x.task.id === claim.task && x.task.seed === seed);
+      // on a variant the data differ, so only the size is the submitter's to match
+      const mismatches = claimed && r.status === 'completed' ? costMismatches(claimed, r) : [];
+      for (const m of variant ? mismatches.filter((x) => x.startsWith('parameters')) : mismatches)
+        reasons.push(`${claim.task} seed ${seed}: the bundle's record does not match its re-run: ${m}`);
       // on a variant only worse counts: doing better on fresh data is not a sign of tuning to the public data
       const worse = q !== null && accept !== null && (claim.metric.higherIsBetter ? q < accept.lo : q > accept.hi);
       const within = q !== null && accept !== null && (variant ? !worse : q >= accept.lo && q <= accept.hi);
@@ -200,14 +248,18 @@ export async function verify(o: VerifyOptions): Promise<VerifyResult> {
             `every re-run lies within the claim (${verification.tasks.map((t) => `${t.task}: ${t.reruns.map((r) => r.quality?.toPrecision(4)).join(', ')}`).join('; ')})${o.variantSeed !== null ? ' on a held-out variant' : ''}`,
             verification,
           );
-      if (result.status === 'verified' && o.ingest) {
+      // Only what this verify measured goes into the store: never the bundle's own records
+      // (they are the submitter's word), never the baseline records it carries, and not
+      // re-runs on a held-out variant (other data than the leaderboard's).
+      if (result.status === 'verified' && o.ingest && o.variantSeed === null) {
+        const own = reruns.filter((r) => r.status === 'completed');
         const store = await openStore(storeOptions);
         try {
-          for (const r of bundle.records) await store.ingest(r);
+          for (const r of own) await store.ingest(r);
         } finally {
           await store.close();
         }
-        o.log(`its ${bundle.records.length} record(s) are now in the store (${store.kind})`);
+        o.log(`its ${own.length} re-run record(s) are now in the store (${store.kind})`);
       }
       return result;
     } finally {

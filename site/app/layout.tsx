@@ -1,6 +1,8 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
+import { connection } from 'next/server';
 import type { ReactNode } from 'react';
+import { isExport } from '../lib/mode.ts';
 import './globals.css';
 
 export const metadata: Metadata = {
@@ -8,7 +10,10 @@ export const metadata: Metadata = {
   description: 'Efficient training, measured: dense vs mixture-of-experts vs hybrid in FLOPs, seconds and joules.',
 };
 
-export default function RootLayout({ children }: { children: ReactNode }) {
+export default async function RootLayout({ children }: { children: ReactNode }) {
+  // Live pages render per request so each carries the proxy's script nonce; a page
+  // prerendered at build time could not, and the CSP would block its scripts.
+  if (!isExport) await connection();
   return (
     <html lang="en">
       <body>
