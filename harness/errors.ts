@@ -7,3 +7,19 @@ export class UsageError extends Error {
 export class ArchitectureError extends Error {
   override name = 'ArchitectureError';
 }
+
+/**
+ * What a module threw, as text: an Error's message, else what the value was — `throw null`
+ * or `throw 42` from a submission must still produce a message that says what happened.
+ */
+export function thrownMessage(e: unknown): string {
+  if (e instanceof Error) return e.message;
+  if (e === null || e === undefined) return `it threw ${e} (not an Error: throw new Error('why') instead)`;
+  let shown: string;
+  try {
+    shown = typeof e === 'string' ? JSON.stringify(e) : String(e);
+  } catch {
+    shown = Object.prototype.toString.call(e);
+  }
+  return `it threw ${typeof e} ${shown.slice(0, 200)} (not an Error: throw new Error('why') instead)`;
+}

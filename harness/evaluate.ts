@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ForwardContext, Model } from './architecture.ts';
+import { thrownMessage } from './errors.ts';
 import { checkedForward, RunFailure } from './forward.ts';
 import {
   type AblationStats,
@@ -32,7 +33,7 @@ function metric<T>(what: string, fn: () => T): T {
     return fn();
   } catch (e) {
     if (e instanceof RunFailure) throw e;
-    throw new RunFailure('eval', `${what}: ${(e as Error).message} — fix what forward() reports there (see RoutingTrace in the README)`);
+    throw new RunFailure('eval', `${what}: ${thrownMessage(e)} — fix what forward() reports there (see RoutingTrace in the README)`);
   }
 }
 

@@ -40,6 +40,12 @@ export function checkedForward(
   if (!result || !(result.output instanceof tf.Tensor)) {
     throw new RunFailure(training ? 'train' : 'eval', 'forward() must return { output: tf.Tensor, ... }');
   }
+  if (result.output.dtype !== 'float32') {
+    throw new RunFailure(
+      training ? 'train' : 'eval',
+      `forward() returned output of dtype ${result.output.dtype}; the task '${spec.id}' needs float32 (logits or values, not rounded or cast)`,
+    );
+  }
   const want = expectedOutputShape(spec, batch.x.shape[0] as number);
   const got = result.output.shape;
   if (got.length !== want.length || got.some((d, i) => d !== want[i])) {

@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Model, SizeSpec, TaskSpec } from './architecture.ts';
 import type { ActiveBackend } from './backend.ts';
 import { createBuildContext, type OwnedBuildContext } from './build-context.ts';
-import { ArchitectureError } from './errors.ts';
+import { ArchitectureError, thrownMessage } from './errors.ts';
 import { ablateExperts, evaluate } from './evaluate.ts';
 import { checkedForward, RunFailure } from './forward.ts';
 import type { LoadedArchitecture } from './load-architecture.ts';
@@ -92,7 +92,7 @@ export function buildModel(arch: LoadedArchitecture, spec: TaskSpec, size: SizeS
   try {
     model = arch.architecture.build(spec, size, ctx);
   } catch (e) {
-    throw new RunFailure('build', `build() threw: ${(e as Error).message}`);
+    throw new RunFailure('build', `build() threw: ${thrownMessage(e)}`);
   }
   if (!model || !Array.isArray(model.variables) || typeof model.forward !== 'function') {
     throw new RunFailure('build', 'build() must return a Model: { variables: tf.Variable[], forward(x, ctx) }');
@@ -165,7 +165,7 @@ export function trainingStep(
   } catch (e) {
     taskLoss?.dispose();
     if (e instanceof RunFailure) throw e;
-    throw new RunFailure('train', `forward/backward threw at step ${step}: ${(e as Error).message}`);
+    throw new RunFailure('train', `forward/backward threw at step ${step}: ${thrownMessage(e)}`);
   }
   return { taskLoss, gradientShare };
 }

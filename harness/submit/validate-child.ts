@@ -12,7 +12,7 @@ import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { type BackendChoice, selectBackend } from '../backend.ts';
 import { createBuildContext } from '../build-context.ts';
-import { ArchitectureError } from '../errors.ts';
+import { ArchitectureError, thrownMessage } from '../errors.ts';
 import { checkedForward, RunFailure } from '../forward.ts';
 import { type LoadedArchitecture, loadArchitecture } from '../load-architecture.ts';
 import { installFlopCounter } from '../measure/flops.ts';
@@ -33,7 +33,7 @@ const send = (m: ChildMessage) => writeSync(REPORT_FD, `${JSON.stringify(m)}\n`)
 const begin = (check: CheckName, task: string | null, step?: number) => send({ type: 'begin', check, task, ...(step ? { step } : {}) });
 const fail = (check: CheckName, task: string | null, message: string, fix: string) =>
   send({ type: 'fail', failure: { check, task, message, fix } });
-const firstLine = (e: unknown) => String((e as Error)?.message ?? e).split('\n')[0] ?? '';
+const firstLine = (e: unknown) => thrownMessage(e).split('\n')[0] ?? '';
 
 const FIX = {
   import: 'make the module import cleanly on its own: `npx middlepath run --arch <module> --task superposition` shows the full error',
@@ -46,6 +46,8 @@ const FIX = {
   outputShape:
     'return `output` with the shape TaskSpec.output asks for: classes → [batch, count], reconstruction → [batch, dim], next-token → [batch, length, vocab]',
   evalForward: 'make forward(x, { training: false }) free of exceptions for this task: the harness evaluates in this mode from step 0',
+  finiteEval:
+    'keep the outputs finite in evaluation mode too (training: false): scoring reads every value, and NaN or Infinity scores as a failed run',
   trainStep: 'make forward(x, { training: true }) and its auxLoss differentiable and free of exceptions for this task',
   finiteLoss:
     "keep the loss finite from the first steps at the harness's learning rate: look for division by zero, log of 0, sqrt of a negative, or an initialisation that explodes",
@@ -106,9 +108,15 @@ async function validateTask(
     const evalBatch = data.evalBatches[0];
     if (evalBatch) {
       try {
-        tf.tidy(() => {
-          checkedForward(model, task.spec, evalBatch, false);
+        // evaluation reads the outputs: a non-finite one is refused here as a run would fail on it
+        const bad = tf.tidy(() => {
+          const out = checkedForward(model, task.spec, evalBatch, false).output;
+          return out.isFinite().logicalNot().sum().dataSync()[0] ?? 0;
         });
+        if (bad > 0) {
+          fail('eval-forward', id, `forward(x, { training: false }) returned ${bad} NaN or infinite output value(s)`, FIX.finiteEval);
+          return;
+        }
       } catch (e) {
         if (e instanceof RunFailure) fail('output-shape', id, `in evaluation (training: false): ${e.message}`, FIX.outputShape);
         else fail('eval-forward', id, `forward(x, { training: false }) threw: ${firstLine(e)}`, FIX.evalForward);
