@@ -27,6 +27,8 @@ let browser: Browser;
 let store: Store;
 let facets: Facets;
 let home: View;
+let sqlitePath: string;
+let baseRecords: RunRecord[];
 const consoleErrors: string[] = [];
 const dialogs: string[] = [];
 
@@ -109,7 +111,8 @@ beforeAll(async () => {
   const base = await suiteRecords();
   const dense = base.find((r) => r.architecture.family === 'dense' && r.status === 'completed')?.architecture.name;
   if (!dense) throw new Error('the fixture has no completed dense run');
-  const sqlitePath = await fillStore([...base, ...payloadRecords(base, dense)]);
+  baseRecords = base;
+  sqlitePath = await fillStore([...base, ...payloadRecords(base, dense)]);
   const emptyPath = await fillStore([]);
   const [p1, p2, p3] = [await freePort(), await freePort(), await freePort()];
   [site, missingSite, emptySite] = await Promise.all([
@@ -301,6 +304,35 @@ describe('an empty store', () => {
     const text = await page.textContent('#empty-store');
     expect(text).toContain('No runs yet');
     expect(text).toContain('npx middlepath run');
+    await page.close();
+  });
+});
+
+describe('provenance', () => {
+  test('local runs are marked as such, published ones are not, and the board can show the published suite alone', async () => {
+    // the fixture's dense runs become the published baselines; everything else stays local
+    const writable = await openStore({ sqlitePath });
+    try {
+      for (const r of baseRecords.filter((x) => x.architecture.family === 'dense')) await writable.ingest(r, { provenance: 'baseline' });
+    } finally {
+      await writable.close();
+    }
+    const dense = baseRecords.find((x) => x.architecture.family === 'dense' && x.status === 'completed');
+    if (!dense) throw new Error('no dense run in the fixture');
+    const q = new URLSearchParams({ task: dense.task.id, tier: dense.task.tier, hw: dense.hardwareClass });
+    const page = await open(`/?${q}`);
+    const marks = await page.$$eval('table.board tbody tr', (trs) =>
+      trs.map((tr) => [
+        (tr as HTMLElement).dataset.arch ?? '',
+        Array.from(tr.querySelectorAll('[data-provenance]')).map((m) => (m as HTMLElement).dataset.provenance),
+      ]),
+    );
+    for (const [arch, m] of marks) expect(m, String(arch)).toEqual(arch === dense.architecture.name ? [] : ['local']);
+    await Promise.all([page.waitForURL(/prov=published/), page.click('[data-group="prov"] [data-choice="published"]')]);
+    const shown = await page.$$eval('table.board tbody tr', (trs) => trs.map((tr) => (tr as HTMLElement).dataset.arch));
+    expect(shown).toEqual([dense.architecture.name]);
+    await page.goto(`${site.url}/runs/${encodeURIComponent(dense.id)}`);
+    expect(await page.textContent('#run-provenance')).toContain('a harness baseline in the published suite');
     await page.close();
   });
 });

@@ -24,6 +24,7 @@ const facets: Facets = {
     { task: 'mnist', tier: 'cpu', hardwareClass: 'cpu ×1 · wasm', runs: 3 },
     { task: 'mnist', tier: 'smoke', hardwareClass: 'NVIDIA H200 ×1 · tensorflow-gpu', runs: 4 },
   ],
+  provenances: ['baseline', 'local'],
 };
 
 describe('plotToReact', () => {
@@ -68,7 +69,12 @@ describe('view state', () => {
     expect(v?.view.task).toBe('all');
     expect(v?.view.cap).toBe('multiplier');
     expect(v?.view.cost).toBe('executedFlops');
-    expect(v?.notes.length).toBe(2);
+    // the task, and the cost axis: a bad query value is named like a bad task or tier
+    expect(v?.notes).toEqual(['no runs in tier gpu', 'no runs of task “nope” in this tier and hardware class', 'unknown cost axis “bogus”']);
+    expect(resolveView(facets, { cap: 'qq', prov: 'forged' })?.notes).toEqual(['unknown capability axis “qq”', 'unknown provenance “forged”']);
+    expect(resolveView(facets, { prov: 'verified' })?.notes).toEqual(['no verified runs in this store']);
+    const pub = resolveView(facets, { prov: 'published' });
+    expect([pub?.view.prov, pub?.notes]).toEqual(['published', []]);
     expect(resolveView({ ...facets, slices: [] }, {})).toBeNull();
   });
 

@@ -1,5 +1,6 @@
 /**
  * The store's commands, added to the main `middlepath` program:
+ *   middlepath publish [DIR]  list DIR/runs/*.json in DIR/published.json (the published suite)
  *   middlepath ingest [DIR]   load DIR/runs/*.json (default results/) into the store
  */
 import { existsSync } from 'node:fs';
@@ -23,6 +24,22 @@ export function registerStoreCommands(program: Command, options: StoreCommandOpt
     });
   const log = options.log ?? ((line: string) => console.log(line));
   const error = options.error ?? ((line: string) => console.error(line));
+
+  program
+    .command('publish')
+    .description(
+      'list every record file under DIR in DIR/published.json: the published suite (baselines, verified runs); commit it with the records',
+    )
+    .argument('[dir]', 'records directory', 'results')
+    .action(async (dir: string) => {
+      const { writePublishedManifest } = await import('../results/published.ts');
+      const r = writePublishedManifest(dir);
+      for (const s of r.skipped) error(`not listed: ${s}`);
+      log(
+        `${dir}/published.json lists ${r.listed} record file(s)${r.skipped.length ? `; ${r.skipped.length} invalid file(s) left out` : ''}`,
+      );
+      setExit(r.skipped.length ? 1 : 0);
+    });
 
   program
     .command('ingest')

@@ -19,6 +19,7 @@ import { drizzle as drizzlePg, type NodePgDatabase } from 'drizzle-orm/node-post
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import pgLib from 'pg';
 import { contentHashOf } from '../results/files.ts';
+import { PROVENANCE, type Provenance } from '../results/provenance.ts';
 import { type QualityMetric, type RunRecord, runRecord, type TierName } from '../results/record.ts';
 import { aggregateAll, aggregateTask, type SliceRun } from './leaderboard.ts';
 import { type NewRunRow, pg as pgSchema, type RunRow, sqlite as sqliteSchema } from './schema/index.ts';
@@ -28,9 +29,11 @@ import type {
   ArchitectureSummary,
   CompareRow,
   Facets,
+  IngestOptions,
   IngestOutcome,
   LeaderboardFilter,
   LeaderboardRow,
+  RunFilter,
   RunSummary,
   Store,
 } from './types.ts';
@@ -154,6 +157,7 @@ function summaryOf(
     | 'hardwareClass'
     | 'startedAt'
     | 'harnessVersion'
+    | 'provenance'
   >,
 ): RunSummary {
   return {
@@ -171,6 +175,7 @@ function summaryOf(
     hardwareClass: r.hardwareClass,
     startedAt: r.startedAt,
     harnessVersion: r.harnessVersion,
+    provenance: r.provenance,
   };
 }
 
@@ -206,7 +211,7 @@ class DrizzleStore implements Store {
     private readonly closeFn: () => Promise<void>,
   ) {}
 
-  async ingest(input: RunRecord): Promise<IngestOutcome> {
+  async ingest(input: RunRecord, opts: IngestOptions = {}): Promise<IngestOutcome> {
     if (this.readonly) throw new ReadonlyStoreError();
     // zod at the boundary: the caller's object may have been built or mutated by hand
     const record = runRecord.parse(input);
@@ -215,10 +220,17 @@ class DrizzleStore implements Store {
       throw new Error(`record ${record.id}: contentHash does not match its content (expected ${hash.slice(0, 12)}…)`);
     }
     const { t, db } = this;
-    const same = await db.select({ id: t.id }).from(t).where(eq(t.contentHash, hash)).limit(1);
-    if (same.length > 0) return 'unchanged';
+    const provenance = opts.provenance ?? 'local';
+    const same = await db.select({ id: t.id, provenance: t.provenance }).from(t).where(eq(t.contentHash, hash)).limit(1);
+    if (same[0]) {
+      if (same[0].provenance === provenance) return 'unchanged';
+      // the same record, now listed (or no longer listed) as published: the row follows
+      this.cache.version = '';
+      await db.update(t).set({ provenance, ingestedAt: new Date().toISOString() }).where(eq(t.id, same[0].id));
+      return 'replaced';
+    }
     const previous = await db.select({ id: t.id }).from(t).where(eq(t.id, record.id)).limit(1);
-    const row = rowOf(record);
+    const row = { ...rowOf(record), provenance };
     const { id: _id, ...update } = row;
     const text = JSON.stringify(record);
     this.cache.version = ''; // this process's own writes invalidate at once
@@ -267,6 +279,7 @@ class DrizzleStore implements Store {
     const metrics: Record<string, QualityMetric> = {};
     // ascending by recency, so where a task's metric changed, the latest wins
     for (const m of metricRows) metrics[m.task] = { name: m.name, unit: m.unit, higherIsBetter: m.higherIsBetter };
+    const present = new Set((await db.selectDistinct({ p: t.provenance }).from(t)).map((r) => r.p));
     const tierOrder: TierName[] = ['smoke', 'cpu', 'gpu'];
     const uniq = <T>(xs: T[]) => [...new Set(xs)];
     return {
@@ -275,6 +288,7 @@ class DrizzleStore implements Store {
       hardwareClasses: uniq(slices.map((s) => s.hardwareClass)).sort(),
       metrics,
       slices,
+      provenances: PROVENANCE.filter((p) => present.has(p)),
     };
   }
 
@@ -322,7 +336,7 @@ class DrizzleStore implements Store {
 
   async leaderboard(filter: LeaderboardFilter): Promise<LeaderboardRow[]> {
     const cache = await this.fresh();
-    const key = JSON.stringify([filter.task, filter.tier, filter.hardwareClass]);
+    const key = JSON.stringify([filter.task, filter.tier, filter.hardwareClass, filter.provenance ?? null]);
     let rows = cache.leaderboards.get(key);
     if (!rows) {
       rows = await this.computeLeaderboard(filter);
@@ -333,10 +347,21 @@ class DrizzleStore implements Store {
   }
 
   private async computeLeaderboard(filter: LeaderboardFilter): Promise<LeaderboardRow[]> {
-    const { t } = this;
-    const base = and(eq(t.tier, filter.tier), eq(t.hardwareClass, filter.hardwareClass));
-    if (filter.task !== 'all') return aggregateTask(await this.sliceRuns(and(base, eq(t.task, filter.task))));
-    return aggregateAll(await this.sliceRuns(base));
+    const { t, db } = this;
+    const base = and(
+      eq(t.tier, filter.tier),
+      eq(t.hardwareClass, filter.hardwareClass),
+      filter.provenance ? inArray(t.provenance, [...filter.provenance]) : undefined,
+    );
+    const where = filter.task !== 'all' ? and(base, eq(t.task, filter.task)) : base;
+    const runs = await this.sliceRuns(where);
+    const rows = filter.task !== 'all' ? aggregateTask(runs) : aggregateAll(runs);
+    const of = new Map((await db.select({ id: t.id, provenance: t.provenance }).from(t).where(where)).map((r) => [r.id, r.provenance]));
+    for (const row of rows) {
+      const present = new Set(row.runIds.map((id) => of.get(id) ?? 'local'));
+      row.provenance = PROVENANCE.filter((p) => present.has(p));
+    }
+    return rows;
   }
 
   async run(id: string): Promise<RunRecord | null> {
@@ -345,6 +370,12 @@ class DrizzleStore implements Store {
     const row = rows[0];
     // validated on the way out too: the row could have been written by an older harness
     return row ? runRecord.parse(JSON.parse(row.record)) : null;
+  }
+
+  async provenance(id: string): Promise<Provenance | null> {
+    const { t, db } = this;
+    const rows = await db.select({ p: t.provenance }).from(t).where(eq(t.id, id)).limit(1);
+    return rows[0]?.p ?? null;
   }
 
   private summaryColumns() {
@@ -364,16 +395,18 @@ class DrizzleStore implements Store {
       hardwareClass: t.hardwareClass,
       startedAt: t.startedAt,
       harnessVersion: t.harnessVersion,
+      provenance: t.provenance,
     };
   }
 
-  async runs(filter: { architecture?: string; task?: string; tier?: TierName; hardwareClass?: string } = {}): Promise<RunSummary[]> {
+  async runs(filter: RunFilter = {}): Promise<RunSummary[]> {
     const { t, db } = this;
     const conds = [
       filter.architecture !== undefined ? eq(t.architecture, filter.architecture) : undefined,
       filter.task !== undefined ? eq(t.task, filter.task) : undefined,
       filter.tier !== undefined ? eq(t.tier, filter.tier) : undefined,
       filter.hardwareClass !== undefined ? eq(t.hardwareClass, filter.hardwareClass) : undefined,
+      filter.provenance !== undefined ? inArray(t.provenance, [...filter.provenance]) : undefined,
     ];
     const rows = await db
       .select(this.summaryColumns())

@@ -167,6 +167,7 @@ export function aggregateTask(runs: readonly SliceRun[]): LeaderboardRow[] {
       description: latest.description,
       seeds: completed.length,
       runIds: completed.map((r) => r.id),
+      provenance: [], // the store fills it from its rows
       failedRuns: failed,
       tasks: [task],
       quality: meanInterval(completed.map((r) => r.quality as number)),
@@ -257,6 +258,7 @@ export function aggregateAll(runs: readonly SliceRun[]): LeaderboardRow[] {
       description: latest?.description ?? (its[0] as LeaderboardRow).description,
       seeds: Math.min(...its.map((r) => r.seeds)),
       runIds: its.flatMap((r) => r.runIds),
+      provenance: [],
       failedRuns: its.reduce((a, r) => a + r.failedRuns, 0),
       tasks: [...m.keys()].sort(),
       quality: null,

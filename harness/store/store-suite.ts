@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { sealRecord, writeRecord } from '../results/files.ts';
+import { writePublishedManifest } from '../results/published.ts';
+import type { RunRecord } from '../results/record.ts';
 import { ingestDir } from './ingest.ts';
 import { syntheticRecords } from './synthetic.ts';
 import { ACCURACY, type Backend, BPC, HW, makeRun } from './test-support.ts';
@@ -39,7 +41,7 @@ export function defineStoreSuite(makeBackend: () => Backend): void {
   });
 
   it('applies its migrations to an empty database, and re-opening is a no-op', async () => {
-    expect(await store.facets()).toEqual({ tasks: [], tiers: [], hardwareClasses: [], metrics: {}, slices: [] });
+    expect(await store.facets()).toEqual({ tasks: [], tiers: [], hardwareClasses: [], metrics: {}, slices: [], provenances: [] });
     expect(await store.runs()).toEqual([]);
     const again = await backend.open();
     expect(await again.architectures()).toEqual([]);
@@ -109,6 +111,56 @@ export function defineStoreSuite(makeBackend: () => Backend): void {
 
       const second = await ingestDir(store, dir);
       expect([second.inserted, second.unchanged, second.errors]).toEqual([0, 3, 3]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('stores where each record came from: the published manifest makes baselines and verified runs, anything else is local', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'middlepath-provenance-'));
+    try {
+      const withOrigin = (r: RunRecord, origin: string) => {
+        const { contentHash: _h, ...rest } = r;
+        return sealRecord({ ...rest, architecture: { ...rest.architecture, origin } });
+      };
+      const base = [0.9, 0.91].map((q, seed) => withOrigin(makeRun({ arch: 'dense', seed, curve: [[1e9, q]] }), 'baseline'));
+      const submitted = withOrigin(makeRun({ arch: 'mine', family: 'moe', curve: [[1e9, 0.95]] }), 'mine.ts');
+      for (const r of [...base, submitted]) writeRecord(dir, r);
+      writePublishedManifest(dir);
+      // dropped in after publishing, as a forged file or a local run would be
+      const forged = makeRun({ arch: 'mine', family: 'moe', seed: 1, curve: [[1e9, 0.999]] });
+      writeRecord(dir, forged);
+
+      expect((await ingestDir(store, dir)).inserted).toBe(4);
+      const prov = Object.fromEntries((await store.runs()).map((r) => [r.id, r.provenance]));
+      expect(prov).toEqual({
+        [base[0]?.id ?? '']: 'baseline',
+        [base[1]?.id ?? '']: 'baseline',
+        [submitted.id]: 'verified',
+        [forged.id]: 'local',
+      });
+      expect(await store.provenance(forged.id)).toBe('local');
+      expect(await store.provenance('no.such.run')).toBeNull();
+      expect((await store.facets()).provenances).toEqual(['baseline', 'verified', 'local']);
+
+      const filter = { task: base[0]?.task.id ?? '', tier: base[0]?.task.tier ?? 'smoke', hardwareClass: HW };
+      expect(row(await store.leaderboard(filter), 'mine').provenance).toEqual(['verified', 'local']);
+      const published = await store.leaderboard({ ...filter, provenance: ['baseline', 'verified'] });
+      expect(row(published, 'mine').runIds).toEqual([submitted.id]);
+      expect(row(published, 'dense').provenance).toEqual(['baseline']);
+      expect((await store.runs({ provenance: ['local'] })).map((r) => r.id)).toEqual([forged.id]);
+
+      // listed later: the same content, now published; a broken manifest publishes nothing and says so
+      writePublishedManifest(dir);
+      const again = await ingestDir(store, dir);
+      expect([again.replaced, again.unchanged]).toEqual([1, 3]);
+      expect(await store.provenance(forged.id)).toBe('verified');
+      writeFileSync(join(dir, 'published.json'), '{"records": 3}');
+      const broken = await ingestDir(store, dir);
+      expect(broken.files.find((f) => f.outcome === 'error')).toMatchObject({
+        reason: expect.stringMatching(/published\.json is not a valid published-suite manifest/),
+      });
+      expect(await store.provenance(base[0]?.id ?? '')).toBe('local');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

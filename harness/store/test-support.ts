@@ -159,9 +159,11 @@ function firstMigrationOnly(dialect: 'sqlite' | 'pg'): string {
 /** The 0000 runs row of a record: today's indexed columns plus the record inline. */
 function legacyRow(r: RunRecord): { columns: string[]; values: unknown[] } {
   const row = rowOf(r) as Record<string, unknown>;
-  const cols = getTableColumns(pgSchema.runs);
-  const columns = Object.values(cols).map((c) => c.name);
-  const values = Object.keys(cols).map((k) => row[k] ?? null);
+  // the first migration's columns: today's, less those later migrations added
+  const added = new Set(['provenance']); // 0004
+  const cols = Object.entries(getTableColumns(pgSchema.runs)).filter(([, c]) => !added.has(c.name));
+  const columns = cols.map(([, c]) => c.name);
+  const values = cols.map(([k]) => row[k] ?? null);
   return { columns: [...columns, 'record'], values: [...values, JSON.stringify(r)] };
 }
 

@@ -2,6 +2,7 @@
  * The store's public shape: what the CLI writes through and what the site reads.
  * The site imports only these types and the read functions, never tfjs.
  */
+import type { Provenance } from '../results/provenance.ts';
 import type { QualityMetric, RunRecord, RunStatus, TierName } from '../results/record.ts';
 
 export type Family = 'dense' | 'moe' | 'hybrid' | 'other';
@@ -23,6 +24,8 @@ export interface LeaderboardFilter {
   task: string | 'all';
   tier: TierName;
   hardwareClass: string;
+  /** only runs of these provenances; default every one */
+  provenance?: readonly Provenance[];
 }
 
 export interface LeaderboardRow {
@@ -33,6 +36,8 @@ export interface LeaderboardRow {
   seeds: number;
   /** completed runs behind the figures */
   runIds: string[];
+  /** the provenances of those runs (one, unless the row mixes, e.g. published and local seeds) */
+  provenance: Provenance[];
   /** runs of this architecture in the same slice that did not complete (not counted in any mean) */
   failedRuns: number;
   /** the task(s) this row aggregates: one, or every task it ran for 'all' */
@@ -90,6 +95,7 @@ export interface RunSummary {
   hardwareClass: string;
   startedAt: string;
   harnessVersion: string;
+  provenance: Provenance;
 }
 
 export interface Facets {
@@ -100,6 +106,8 @@ export interface Facets {
   metrics: Record<string, QualityMetric>;
   /** the (task, tier, hardware class) slices that hold at least one run */
   slices: { task: string; tier: TierName; hardwareClass: string; runs: number }[];
+  /** the provenances present, in PROVENANCE order */
+  provenances: Provenance[];
 }
 
 export interface ArchitectureSummary {
@@ -132,20 +140,35 @@ export interface CompareRow {
 }
 
 /**
- * inserted: a new run; unchanged: this content hash is already stored; replaced: a run
- * with this id was stored with different content (the record file was rewritten), and the
- * row now follows the file
+ * inserted: a new run; unchanged: this content hash is already stored (with this
+ * provenance); replaced: a run with this id was stored with different content (the record
+ * file was rewritten) or provenance, and the row now follows the file
  */
 export type IngestOutcome = 'inserted' | 'unchanged' | 'replaced';
+
+export interface IngestOptions {
+  /** default 'local': only the published manifest, verify and submit say otherwise */
+  provenance?: Provenance;
+}
+
+export interface RunFilter {
+  architecture?: string;
+  task?: string;
+  tier?: TierName;
+  hardwareClass?: string;
+  provenance?: readonly Provenance[];
+}
 
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
   /** idempotent: the same content hash is the same row */
-  ingest(record: RunRecord): Promise<IngestOutcome>;
+  ingest(record: RunRecord, opts?: IngestOptions): Promise<IngestOutcome>;
   facets(): Promise<Facets>;
   leaderboard(filter: LeaderboardFilter): Promise<LeaderboardRow[]>;
   run(id: string): Promise<RunRecord | null>;
-  runs(filter?: { architecture?: string; task?: string; tier?: TierName; hardwareClass?: string }): Promise<RunSummary[]>;
+  /** where the run's record came from; null for an unknown id */
+  provenance(id: string): Promise<Provenance | null>;
+  runs(filter?: RunFilter): Promise<RunSummary[]>;
   architectures(): Promise<ArchitectureSummary[]>;
   /** null for an unknown name */
   architecture(name: string): Promise<ArchitectureDetail | null>;

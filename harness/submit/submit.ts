@@ -178,7 +178,11 @@ export async function submit(o: SubmitOptions): Promise<SubmitResult> {
   const reporter = createReporter({ json: o.json });
   const onRecord = store
     ? async (record: RunRecord) => {
-        await store?.ingest(record).catch((e: Error) => o.log(`warning: ${record.id} not indexed in the store: ${e.message}`));
+        // the module's runs are its submitter's word until verify re-runs them; dense run here is a local run
+        const provenance = record.architecture.origin === 'baseline' ? 'local' : 'submitted';
+        await store
+          ?.ingest(record, { provenance })
+          .catch((e: Error) => o.log(`warning: ${record.id} not indexed in the store: ${e.message}`));
       }
     : undefined;
   try {

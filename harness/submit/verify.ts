@@ -255,7 +255,7 @@ export async function verify(o: VerifyOptions): Promise<VerifyResult> {
         const own = reruns.filter((r) => r.status === 'completed');
         const store = await openStore(storeOptions);
         try {
-          for (const r of own) await store.ingest(r);
+          for (const r of own) await store.ingest(r, { provenance: 'verified' });
         } finally {
           await store.close();
         }

@@ -4,7 +4,7 @@ import { live } from '../lib/live.ts';
 import { isExport } from '../lib/mode.ts';
 import type { SearchParams } from '../lib/params.ts';
 import { getStore } from '../lib/store.ts';
-import { resolveView } from '../lib/view.ts';
+import { provenanceFilter, resolveView } from '../lib/view.ts';
 
 export default async function Home({ searchParams }: { searchParams: SearchParams }) {
   await live();
@@ -16,7 +16,12 @@ export default async function Home({ searchParams }: { searchParams: SearchParam
   const resolved = resolveView(facets, raw);
   if (!resolved) return <EmptyStore where={st.where} />;
   const { view, notes } = resolved;
-  const rows = await st.store.leaderboard({ task: view.task, tier: view.tier, hardwareClass: view.hw });
+  const rows = await st.store.leaderboard({
+    task: view.task,
+    tier: view.tier,
+    hardwareClass: view.hw,
+    provenance: provenanceFilter(view.prov),
+  });
   return (
     <>
       <h1>Capability per unit of training cost</h1>

@@ -10,6 +10,7 @@ import type { Interval, LeaderboardRow } from '../../harness/store/types.ts';
 import { FAMILY_COLOR, FAMILY_LABEL, FAMILY_SHORT } from '../lib/family.ts';
 import { count, flopCount, interval, intervalParts, joules, multiplier, percent, seconds, sig } from '../lib/format.ts';
 import { archHref, metricLabel, type SortDir, type SortKey, type View } from '../lib/view.ts';
+import { ProvenanceMarks } from './Provenance.tsx';
 import { TableSorter } from './TableSorter.tsx';
 
 interface Column {
@@ -48,9 +49,12 @@ export function columnsFor(task: string, metric: QualityMetric | undefined): Col
       dir: 'asc',
       value: (r) => r.architecture,
       cell: (r) => (
-        <Link href={archHref(r.architecture)} prefetch={false} title={r.description}>
-          {r.architecture}
-        </Link>
+        <>
+          <Link href={archHref(r.architecture)} prefetch={false} title={r.description}>
+            {r.architecture}
+          </Link>
+          <ProvenanceMarks provenance={r.provenance} />
+        </>
       ),
     },
     {

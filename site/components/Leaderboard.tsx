@@ -2,15 +2,19 @@
  * The leaderboard for one view: the choices, the scatter and the table. Shared by `/`
  * (live, query parameters) and /board/… (static export, path segments).
  */
+
+import { PROVENANCE_TEXT } from '../../harness/results/provenance.ts';
 import type { Facets, LeaderboardRow } from '../../harness/store/types.ts';
 import { COST_AXES } from '../../harness/store/types.ts';
 import { boardFor } from '../lib/board.ts';
+import { isExport } from '../lib/mode.ts';
 import {
   CAP_AXES,
   COST_LABEL,
   downloadHref,
   hardwareIn,
   metricLabel,
+  provChoices,
   tasksIn,
   tiersWithRuns,
   type View,
@@ -61,6 +65,16 @@ export function Leaderboard(props: { facets: Facets; view: View; rows: Leaderboa
     current: view.cap === c,
   }));
 
+  // a static export has one view per path, and is built from the published records anyway
+  const provOptions = isExport ? [] : provChoices(facets);
+  const provChoiceList: Choice[] = provOptions.map((p) => ({
+    id: p,
+    label: p === 'all' ? 'all runs' : p,
+    title: p === 'all' ? 'every run in the store' : p === 'published' ? 'baselines and verified submissions only' : PROVENANCE_TEXT[p],
+    href: href({ prov: p }),
+    current: view.prov === p,
+  }));
+
   const board = boardFor(rows, view.task, view.cost, view.cap, metric);
   const caption =
     view.task === 'all'
@@ -76,6 +90,7 @@ export function Leaderboard(props: { facets: Facets; view: View; rows: Leaderboa
         <ChoiceGroup name="hw" legend="hardware" choices={hwChoices} />
         <ChoiceGroup name="cost" legend="cost axis" choices={costChoices} />
         <ChoiceGroup name="cap" legend="capability axis" choices={capChoices} />
+        {provChoiceList.length > 1 && <ChoiceGroup name="prov" legend="provenance" choices={provChoiceList} />}
       </section>
       {props.notes.length > 0 && <p className="note">Showing the nearest available view: {props.notes.join('; ')}.</p>}
       {rows.length === 0 ? (

@@ -3,6 +3,7 @@ import Link from 'next/link';
 import type { RunSummary } from '../../harness/store/types.ts';
 import { date, flops, joules, seconds, sig } from '../lib/format.ts';
 import { runHref } from '../lib/view.ts';
+import { ProvenanceMark } from './Provenance.tsx';
 
 export function RunsTable({ runs }: { runs: readonly RunSummary[] }) {
   return (
@@ -18,6 +19,7 @@ export function RunsTable({ runs }: { runs: readonly RunSummary[] }) {
               seed
             </th>
             <th scope="col">status</th>
+            <th scope="col">provenance</th>
             <th scope="col" className="num">
               quality
             </th>
@@ -47,6 +49,9 @@ export function RunsTable({ runs }: { runs: readonly RunSummary[] }) {
               <td className="num">{r.seed}</td>
               <td>
                 <span className={`status ${r.status}`}>{r.status}</span>
+              </td>
+              <td>
+                <ProvenanceMark provenance={r.provenance} />
               </td>
               <td className="num">{r.quality === null ? '—' : sig(r.quality, 4)}</td>
               <td className="num">{flops(r.executedFlops)}</td>

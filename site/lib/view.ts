@@ -3,6 +3,7 @@
  * URL and turned back into links. Live: query parameters on `/`. Static export: path
  * segments under /board/, one prerendered page per state. Pure.
  */
+import { PROVENANCE, type Provenance } from '../../harness/results/provenance.ts';
 import type { QualityMetric, TierName } from '../../harness/results/record.ts';
 import { COST_AXES, type CostAxis, type Facets } from '../../harness/store/types.ts';
 import { isExport } from './mode.ts';
@@ -39,6 +40,23 @@ export interface View {
   /** null: the default order (best capability first) */
   sort: SortKey | null;
   dir: SortDir;
+  /** which runs count: every one, the published suite (baselines and verified), or one provenance */
+  prov: ProvView;
+}
+
+export type ProvView = 'all' | 'published' | Provenance;
+
+/** The provenances a provenance choice admits; undefined: every one. */
+export function provenanceFilter(prov: ProvView): readonly Provenance[] | undefined {
+  if (prov === 'all') return undefined;
+  return prov === 'published' ? ['baseline', 'verified'] : [prov];
+}
+
+/** The provenance choices that select something in this store. */
+export function provChoices(facets: Facets): ProvView[] {
+  const present = facets.provenances;
+  const published = present.some((p) => p === 'baseline' || p === 'verified');
+  return ['all', ...(published && present.length > 1 ? (['published'] as const) : []), ...(present.length > 1 ? present : [])];
 }
 
 export const COST_LABEL: Record<CostAxis, string> = {
@@ -159,7 +177,18 @@ export function resolveView(facets: Facets, raw: RawParams): { view: View; notes
   const sortRaw = first(raw.sort);
   const sort = SORT_KEYS.find((k) => k === sortRaw) ?? null;
   const dir: SortDir = first(raw.dir) === 'asc' ? 'asc' : 'desc';
-  return { view: { task, tier, hw, cost, cap, sort, dir }, notes };
+  const costRawBad = costRaw !== undefined && !COST_AXES.some((c) => c === costRaw);
+  if (costRawBad) notes.push(`unknown cost axis “${costRaw}”`);
+  if (capRaw !== undefined && !CAP_AXES.some((c) => c === capRaw)) notes.push(`unknown capability axis “${capRaw}”`);
+  const provRaw = first(raw.prov);
+  const known: readonly string[] = ['all', 'published', ...PROVENANCE];
+  let prov: ProvView = 'all';
+  if (provRaw !== undefined) {
+    if (!known.includes(provRaw)) notes.push(`unknown provenance “${provRaw}”`);
+    else if (!provChoices(facets).includes(provRaw as ProvView)) notes.push(`no ${provRaw} runs in this store`);
+    else prov = provRaw as ProvView;
+  }
+  return { view: { task, tier, hw, cost, cap, sort, dir, prov }, notes };
 }
 
 /** Change some of a view's fields and keep the rest valid (e.g. a task missing from a new tier). */
@@ -189,6 +218,7 @@ export function viewHref(facets: Facets, v: View): string {
     return `/board/${encodeURIComponent(v.task)}/${v.tier}/${hwSlug(facets, v.hw)}/${v.cost}/${v.cap}`;
   }
   const q = new URLSearchParams({ task: v.task, tier: v.tier, hw: v.hw, cost: v.cost, cap: v.cap });
+  if (v.prov !== 'all') q.set('prov', v.prov);
   if (v.sort) {
     q.set('sort', v.sort);
     q.set('dir', v.dir);

@@ -1,8 +1,10 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { notFound } from 'next/navigation';
+import { PROVENANCE_TEXT } from '../../harness/results/provenance.ts';
 import type { RunRecord } from '../../harness/results/record.ts';
 import { EmptyStore } from '../components/EmptyStore.tsx';
+import { ProvenanceMark } from '../components/Provenance.tsx';
 import { AblationHeatmap, CurveChart, DensityChart, ExpertLabelHeatmap, PowerChart, RoutingLoadChart } from '../components/RunCharts.tsx';
 import { FAMILY_LABEL } from '../lib/family.ts';
 import { count, date, flops, joules, percent, seconds, si, sig } from '../lib/format.ts';
@@ -135,6 +137,7 @@ export default async function RunPage({ params }: { params: Promise<Params> }) {
   if (!st.ok) return <EmptyStore where={st.where} reason={st.reason} kind={st.kind} />;
   const r = await st.store.run(id);
   if (!r) notFound();
+  const provenance = (await st.store.provenance(id)) ?? 'local';
   const routing = r.final?.legibility.routing ?? r.curve.at(-1)?.legibility?.routing ?? [];
   const sup = r.final?.legibility.superposition ?? null;
   const ablation = r.final?.legibility.ablation ?? null;
@@ -147,6 +150,9 @@ export default async function RunPage({ params }: { params: Promise<Params> }) {
       <h1>
         {r.id} <span className={`status ${r.status}`}>{r.status}</span>
       </h1>
+      <p id="run-provenance">
+        Provenance: <ProvenanceMark provenance={provenance} /> <span className="muted small">{PROVENANCE_TEXT[provenance]}.</span>
+      </p>
       {r.failure && (
         <p className="note">
           {r.status} during {r.failure.phase}: {r.failure.message}

@@ -4,6 +4,7 @@
  * the connection's search_path (tests use a fresh schema per file).
  */
 import { bigint, boolean, doublePrecision, index, integer, pgTable, text, uniqueIndex } from 'drizzle-orm/pg-core';
+import { PROVENANCE } from '../../results/provenance.ts';
 
 const STATUS = ['completed', 'diverged', 'timeout', 'failed'] as const;
 const TIER = ['smoke', 'cpu', 'gpu'] as const;
@@ -42,6 +43,8 @@ export const runs = pgTable(
     curve: text('curve').notNull(),
     startedAt: text('started_at').notNull(),
     harnessVersion: text('harness_version').notNull(),
+    /** where the record came from (results/provenance.ts); the published manifest decides baseline vs local */
+    provenance: text('provenance', { enum: PROVENANCE }).notNull().default('local'),
     ingestedAt: text('ingested_at').notNull(),
   },
   (t) => [

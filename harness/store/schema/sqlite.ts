@@ -10,6 +10,7 @@
  * overflow pages and made the leaderboard's index scan several times slower.
  */
 import { index, integer, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { PROVENANCE } from '../../results/provenance.ts';
 
 const STATUS = ['completed', 'diverged', 'timeout', 'failed'] as const;
 const TIER = ['smoke', 'cpu', 'gpu'] as const;
@@ -51,6 +52,8 @@ export const runs = sqliteTable(
     curve: text('curve').notNull(),
     startedAt: text('started_at').notNull(),
     harnessVersion: text('harness_version').notNull(),
+    /** where the record came from (results/provenance.ts); the published manifest decides baseline vs local */
+    provenance: text('provenance', { enum: PROVENANCE }).notNull().default('local'),
     ingestedAt: text('ingested_at').notNull(),
   },
   (t) => [

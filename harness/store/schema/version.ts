@@ -6,6 +6,6 @@
  * generated and this is not updated.
  */
 export const NEWEST_MIGRATION = {
-  sqlite: { tag: '0003_submissions', when: 1795895601766 },
-  pg: { tag: '0003_submissions', when: 1795895602568 },
+  sqlite: { tag: '0004_provenance', when: 1796148407567 },
+  pg: { tag: '0004_provenance', when: 1796148409555 },
 } as const;

@@ -1,0 +1,1 @@
+ALTER TABLE "runs" ADD COLUMN "provenance" text DEFAULT 'local' NOT NULL;

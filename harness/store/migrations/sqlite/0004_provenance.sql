@@ -1,0 +1,1 @@
+ALTER TABLE `runs` ADD `provenance` text DEFAULT 'local' NOT NULL;
