@@ -45,7 +45,7 @@ export interface WasmMatMulOptions {
  * methods; dataIdMap and wasm.tfjs are internal, needed to make and drop views into a
  * tensor's memory (batched products) without the backend freeing the memory they point to.
  */
-interface WasmBackendInternals {
+export interface WasmBackendInternals {
   disposeData(dataId: object, force?: boolean): boolean;
   makeOutput(shape: number[], dtype: 'float32', memoryOffset?: number): tf.TensorInfo;
   dataIdMap: {
@@ -55,7 +55,7 @@ interface WasmBackendInternals {
   wasm: { HEAPF32: Float32Array; tfjs: { disposeData(id: number): void } };
 }
 
-function isWasmBackend(b: unknown): b is WasmBackendInternals {
+export function isWasmBackend(b: unknown): b is WasmBackendInternals {
   if (typeof b !== 'object' || b === null) return false;
   const o = b as Partial<Record<keyof WasmBackendInternals, unknown>>;
   const wasm = o.wasm as { tfjs?: { disposeData?: unknown } } | undefined;
@@ -79,7 +79,7 @@ interface State {
 
 let state: State | null = null;
 
-function single(out: tf.TensorInfo | tf.TensorInfo[], who: string): tf.TensorInfo {
+export function single(out: tf.TensorInfo | tf.TensorInfo[], who: string): tf.TensorInfo {
   if (Array.isArray(out)) {
     if (out.length !== 1 || out[0] === undefined) throw new Error(`${who}: expected one output, got ${out.length}`);
     return out[0];
@@ -87,14 +87,14 @@ function single(out: tf.TensorInfo | tf.TensorInfo[], who: string): tf.TensorInf
   return out;
 }
 
-function size(shape: readonly number[]): number {
+export function size(shape: readonly number[]): number {
   let n = 1;
   for (const d of shape) n *= d;
   return n;
 }
 
 /** numpy-style broadcast of two batch shapes; throws like tfjs on a mismatch. */
-function broadcastShapes(a: readonly number[], b: readonly number[]): number[] {
+export function broadcastShapes(a: readonly number[], b: readonly number[]): number[] {
   const r = Math.max(a.length, b.length);
   const out: number[] = [];
   for (let i = 0; i < r; i++) {
@@ -107,7 +107,7 @@ function broadcastShapes(a: readonly number[], b: readonly number[]): number[] {
 }
 
 /** Flat index into `shape` (right-aligned, broadcast) of the output batch position `idx`. */
-function broadcastIndex(idx: readonly number[], shape: readonly number[]): number {
+export function broadcastIndex(idx: readonly number[], shape: readonly number[]): number {
   let flat = 0;
   const off = idx.length - shape.length;
   for (let i = 0; i < shape.length; i++) {

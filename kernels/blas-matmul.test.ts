@@ -1,0 +1,297 @@
+/**
+ * The BLAS kernels (wasm+blas) against the wasm kernels, on the same inputs in one process:
+ * matmuls in every transpose combination, batched and broadcast, fused bias + each activation,
+ * their gradients, the grouped expert matmuls, and the losses of a few training steps.
+ * Needs a system BLAS (Debian: libopenblas0, which .ci/run installs); without one the suite is
+ * skipped with the reason — except under CI, where its absence fails the run.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { groupedKernelsAvailable, groupedLinear } from '../harness/nn/grouped-matmul.ts';
+import { type Blas, blasThreadsWanted, describeBlas, loadBlas } from './blas.ts';
+import { blasInUse, blasMatMulKernelsRegistered } from './blas-matmul.ts';
+import { registerKernels } from './index.ts';
+import { useWasmBackend } from './wasm-setup.ts';
+
+const REL_TOL = 2e-5;
+
+let blas: Blas | null = null;
+let why = '';
+try {
+  blas = await loadBlas();
+} catch (e) {
+  why = (e as Error).message;
+}
+if (blas === null && process.env.CI) throw new Error(`CI must test the BLAS path, but: ${why}`);
+
+/** Deterministic uniform(-1, 1) data (mulberry32). */
+function randomData(n: number, seed: number): Float32Array {
+  let s = seed >>> 0;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    out[i] = ((t ^ (t >>> 14)) >>> 0) / 2147483648 - 1;
+  }
+  return out;
+}
+
+const rand = (shape: number[], seed: number) =>
+  tf.tensor(
+    randomData(
+      shape.reduce((p, d) => p * d, 1),
+      seed,
+    ),
+    shape,
+  );
+
+/** Runs fn with the BLAS kernels registered or not, returning its outputs as arrays. */
+function on(withBlas: boolean, fn: () => tf.Tensor[]): Float32Array[] {
+  registerKernels('wasm', withBlas && blas ? { blas } : {});
+  expect(blasMatMulKernelsRegistered()).toBe(withBlas);
+  const outs = tf.tidy(fn);
+  const data = outs.map((t) => new Float32Array(t.dataSync()));
+  tf.dispose(outs);
+  return data;
+}
+
+function relErr(got: Float32Array, want: Float32Array): number {
+  expect(got.length).toBe(want.length);
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < want.length; i++) {
+    diff = Math.max(diff, Math.abs((got[i] ?? Number.NaN) - (want[i] ?? Number.NaN)));
+    scale = Math.max(scale, Math.abs(want[i] ?? 0));
+  }
+  expect(scale).toBeGreaterThan(0);
+  return diff / scale;
+}
+
+function expectAgree(fn: () => tf.Tensor[]): void {
+  const want = on(false, fn);
+  const got = on(true, fn);
+  expect(got.length).toBe(want.length);
+  want.forEach((w, i) => {
+    const e = relErr(got[i] as Float32Array, w);
+    expect(Number.isFinite(e)).toBe(true);
+    expect(e).toBeLessThanOrEqual(REL_TOL);
+  });
+}
+
+const COMBOS: [boolean, boolean][] = [
+  [false, false],
+  [true, false],
+  [false, true],
+  [true, true],
+];
+
+interface Case {
+  name: string;
+  batchA: number[];
+  batchB: number[];
+  m: number;
+  k: number;
+  n: number;
+}
+const CASES: Case[] = [
+  { name: '2-D', batchA: [], batchB: [], m: 17, k: 23, n: 19 },
+  { name: '2-D mid-size', batchA: [], batchB: [], m: 64, k: 96, n: 80 },
+  { name: 'vector-like', batchA: [], batchB: [], m: 1, k: 33, n: 8 },
+  { name: '3-D batched', batchA: [3], batchB: [3], m: 9, k: 100, n: 11 },
+  { name: '3-D, B batch 1 (folded)', batchA: [4], batchB: [1], m: 6, k: 50, n: 7 },
+  { name: '3-D, A batch 1 (broadcast)', batchA: [1], batchB: [4], m: 6, k: 50, n: 7 },
+  { name: '4-D batched', batchA: [2, 3], batchB: [2, 3], m: 5, k: 7, n: 6 },
+];
+const BROADCAST: Case[] = [
+  { name: '3-D x 2-D', batchA: [4], batchB: [], m: 6, k: 20, n: 7 },
+  { name: '4-D x 4-D, both broadcast', batchA: [2, 1], batchB: [1, 3], m: 5, k: 9, n: 4 },
+];
+const ACTIVATIONS = ['linear', 'relu', 'relu6', 'elu', 'leakyrelu', 'sigmoid', 'prelu'] as const;
+
+function shapes(c: Case, tA: boolean, tB: boolean) {
+  return { a: [...c.batchA, ...(tA ? [c.k, c.m] : [c.m, c.k])], b: [...c.batchB, ...(tB ? [c.n, c.k] : [c.k, c.n])] };
+}
+
+beforeAll(async () => {
+  await useWasmBackend();
+});
+afterAll(() => {
+  registerKernels('wasm'); // leave the process on the plain wasm kernels
+});
+
+describe('MIDDLEPATH_BLAS_THREADS', () => {
+  it('is read, and rejected with a clear message when malformed', () => {
+    const env = (v?: string) => ({ ...process.env, MIDDLEPATH_BLAS_THREADS: v });
+    expect(blasThreadsWanted(env('1'))).toBe(1);
+    expect(blasThreadsWanted(env(undefined))).toBeGreaterThanOrEqual(1);
+    expect(() => blasThreadsWanted(env('two'))).toThrow(/integer ≥ 1, got 'two'/);
+  });
+});
+
+describe.skipIf(blas === null)(`BLAS kernels vs wasm kernels (${blas ? describeBlas(blas.info) : `skipped: ${why}`})`, () => {
+  it('registers over wasm with a BLAS and comes off without one', () => {
+    if (!blas) return;
+    const names = registerKernels('wasm', { blas });
+    expect(names).toEqual(expect.arrayContaining(['BatchMatMul', '_FusedMatMul', 'GroupedMatMul', 'GroupedMatMulGrad']));
+    expect(blasInUse()).toEqual(blas.info);
+    expect(groupedKernelsAvailable()).toBe(true);
+    registerKernels('wasm');
+    expect(blasInUse()).toBeNull();
+    expect(groupedKernelsAvailable()).toBe(false);
+  });
+
+  describe.each([...CASES, ...BROADCAST])('$name', (c) => {
+    it.each(COMBOS)('matMul(transposeA=%s, transposeB=%s) and its gradients', (tA, tB) => {
+      const { a, b } = shapes(c, tA, tB);
+      expectAgree(() => {
+        const x = rand(a, 1);
+        const y = rand(b, 2);
+        const out = tf.matMul(x, y, tA, tB);
+        // tfjs's own matmul gradient cannot reduce over broadcast batch dims: forward only there
+        if (String(c.batchA) !== String(c.batchB)) return [out];
+        const w = rand(out.shape, 3); // weights the loss so every output entry has its own gradient
+        const grads = tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.sum(tf.mul(tf.matMul(p, q, tA, tB), w)))([x, y]);
+        return [out, ...grads];
+      });
+    });
+  });
+
+  describe.each(CASES)('fused $name', (c) => {
+    it.each(ACTIVATIONS)('bias + %s, every transpose, with gradients', (activation) => {
+      for (const [tA, tB] of COMBOS) {
+        const { a, b } = shapes(c, tA, tB);
+        expectAgree(() => {
+          const x = rand(a, 4);
+          const y = rand(b, 5);
+          const bias = rand([c.n], 6);
+          const prelu = activation === 'prelu' ? tf.abs(rand([c.n], 7)) : undefined;
+          const f = (p: tf.Tensor, q: tf.Tensor, r: tf.Tensor) =>
+            tf.fused.matMul({
+              a: p,
+              b: q,
+              transposeA: tA,
+              transposeB: tB,
+              bias: r,
+              activation,
+              preluActivationWeights: prelu,
+              leakyreluAlpha: 0.3,
+            });
+          const out = f(x, y, bias);
+          if (String(c.batchA) !== String(c.batchB)) return [out];
+          const w = rand(out.shape, 8);
+          return [out, ...tf.grads((p: tf.Tensor, q: tf.Tensor, r: tf.Tensor) => tf.sum(tf.mul(f(p, q, r), w)))([x, y, bias])];
+        });
+      }
+    });
+  });
+
+  it('a scalar bias (against the cpu backend: the wasm kernels read a [1] bias as [n])', async () => {
+    const fn = () => [tf.fused.matMul({ a: rand([3, 8, 12], 9), b: rand([3, 12, 5], 10), bias: rand([1], 11), activation: 'relu' })];
+    const got = on(true, fn)[0] as Float32Array;
+    await tf.setBackend('cpu');
+    const want = new Float32Array(tf.tidy(() => (fn()[0] as tf.Tensor).dataSync()));
+    await useWasmBackend();
+    expect(relErr(got, want)).toBeLessThanOrEqual(REL_TOL);
+  });
+
+  it('grouped expert matmuls (with an empty group) match per-expert matmuls, forward and gradients', () => {
+    const counts = [5, 0, 9, 3];
+    const rows = counts.reduce((s, c) => s + c, 0);
+    const fn = () => {
+      const x = rand([rows, 12], 20);
+      const ws = counts.map((_, e) => rand([12, 7], 21 + e));
+      const bs = counts.map((_, e) => rand([7], 31 + e));
+      const w = rand([rows, 7], 40);
+      // the empty group (expert 1) is held fixed: the per-expert path gives it no gradient at all
+      const at1 = (list: tf.Tensor[]) => [list[0], ws[1], list[1], list[2]] as tf.Tensor[];
+      const loss = (xx: tf.Tensor, w0: tf.Tensor, w2: tf.Tensor, w3: tf.Tensor, b0: tf.Tensor, b2: tf.Tensor, b3: tf.Tensor) =>
+        tf.sum(tf.mul(tf.relu(groupedLinear(xx as tf.Tensor2D, at1([w0, w2, w3]), [b0, bs[1], b2, b3] as tf.Tensor[], counts)), w));
+      const params = [x, ws[0], ws[2], ws[3], bs[0], bs[2], bs[3]] as tf.Tensor[];
+      const out = groupedLinear(x as tf.Tensor2D, ws, bs, counts);
+      const grads = tf.grads(loss as (...a: tf.Tensor[]) => tf.Tensor)(params);
+      return [out, ...grads];
+    };
+    expectAgree(fn);
+    // the empty group's weights got an exact zero gradient on the grouped path
+    registerKernels('wasm', blas ? { blas } : {});
+    const zero = tf.tidy(() => {
+      const w1 = tf.variable(rand([12, 7], 22));
+      const g = tf.variableGrads(
+        () =>
+          tf.sum(
+            groupedLinear(rand([rows, 12], 20) as tf.Tensor2D, [rand([12, 7], 21), w1, rand([12, 7], 23), rand([12, 7], 24)], null, counts),
+          ) as tf.Scalar,
+        [w1],
+      ).grads;
+      const out = tf
+        .abs(g[w1.name] as tf.Tensor)
+        .max()
+        .dataSync()[0];
+      w1.dispose();
+      return out;
+    });
+    expect(zero).toBe(0);
+  });
+
+  it('a training step gives the same losses (MLP 32→64→10, Adam, 5 steps)', () => {
+    const losses = (withBlas: boolean) =>
+      on(withBlas, () => {
+        const w1 = tf.variable(tf.mul(rand([32, 64], 50), 0.3));
+        const b1 = tf.variable(tf.zeros([64]));
+        const w2 = tf.variable(tf.mul(rand([64, 10], 51), 0.3));
+        const x = rand([48, 32], 52);
+        const y = tf.oneHot(
+          tf.tensor1d(
+            Array.from({ length: 48 }, (_, i) => (i * 7) % 10),
+            'int32',
+          ),
+          10,
+        );
+        const opt = tf.train.adam(0.01);
+        const out: tf.Tensor[] = [];
+        for (let s = 0; s < 5; s++) {
+          const l = opt.minimize(
+            () =>
+              tf.losses.softmaxCrossEntropy(
+                y,
+                tf.matMul(tf.fused.matMul({ a: x as tf.Tensor2D, b: w1, bias: b1, activation: 'relu' }), w2),
+              ) as tf.Scalar,
+            true,
+          );
+          out.push(l as tf.Scalar);
+        }
+        opt.dispose();
+        const result = [tf.stack(out)];
+        tf.dispose([w1, b1, w2]);
+        return result;
+      })[0] as Float32Array;
+    const plain = losses(false);
+    const withBlas = losses(true);
+    expect(plain[4]).toBeLessThan(plain[0] as number); // it trains
+    for (let i = 0; i < 5; i++)
+      expect(Math.abs((withBlas[i] as number) - (plain[i] as number))).toBeLessThan(1e-4 * Math.abs(plain[i] as number));
+  });
+
+  it('leaks no tensors and no backend buffers', () => {
+    registerKernels('wasm', blas ? { blas } : {});
+    const run = () => {
+      for (const [tA, tB] of COMBOS) {
+        const { a, b } = shapes(CASES[3] as Case, tA, tB);
+        tf.matMul(rand(a, 1), rand(b, 2), tA, tB).dataSync();
+        tf.fused
+          .matMul({ a: rand(a, 1), b: rand(b, 2), transposeA: tA, transposeB: tB, bias: tf.ones([11]), activation: 'relu' })
+          .dataSync();
+      }
+      groupedLinear(rand([6, 4], 1) as tf.Tensor2D, [rand([4, 3], 2), rand([4, 3], 3)], null, [2, 4]).dataSync();
+    };
+    tf.tidy(run);
+    const backend = tf.engine().backend;
+    const tensors = tf.memory().numTensors;
+    const buffers = backend.numDataIds();
+    tf.tidy(run);
+    expect(tf.memory().numTensors).toBe(tensors);
+    expect(backend.numDataIds()).toBe(buffers);
+  });
+});
