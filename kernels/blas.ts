@@ -53,6 +53,8 @@ export interface BlasInfo {
 export interface Blas {
   info: BlasInfo;
   sgemm: Sgemm;
+  /** changes the library's thread count (info.threads follows); null where it cannot be told (Accelerate) */
+  setThreads: ((n: number) => void) | null;
 }
 
 interface Candidate {
@@ -101,29 +103,29 @@ function open(koffi: Koffi, c: Candidate, threads: number): Blas {
   ) as Sgemm;
   let version: string | null = null;
   let kernel: string | null = null;
-  let set: number | null = null;
+  let setter: ((...args: unknown[]) => unknown) | null = null;
   if (c.library === 'openblas') {
     // 'OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH NO_AFFINITY SkylakeX MAX_THREADS=64'
     const config = String(optionalFunc(lib, 'const char *openblas_get_config(void)')?.() ?? '');
     version = /OpenBLAS\s+(\S+)/.exec(config)?.[1] ?? null;
     kernel = (optionalFunc(lib, 'const char *openblas_get_corename(void)')?.() as string | undefined) ?? null;
-    const setThreads = optionalFunc(lib, 'void openblas_set_num_threads(int n)');
-    if (setThreads) {
-      setThreads(threads);
-      set = threads;
-    }
+    setter = optionalFunc(lib, 'void openblas_set_num_threads(int n)');
   } else if (c.library === 'blis') {
     const v = optionalFunc(lib, 'const char *bli_info_get_version_str(void)')?.();
     version = typeof v === 'string' ? v : null;
-    const setThreads = optionalFunc(lib, 'void bli_thread_set_num_threads(int64_t n)');
-    if (setThreads) {
-      setThreads(threads);
-      set = threads;
-    }
+    setter = optionalFunc(lib, 'void bli_thread_set_num_threads(int64_t n)');
   }
   // Accelerate takes its thread count from the system (VECLIB_MAXIMUM_THREADS), not from us.
   const coretype = c.library === 'openblas' ? (process.env.OPENBLAS_CORETYPE ?? null) : null;
-  return { info: { library: c.library, path: c.path, version, kernel, threads: set, coretype }, sgemm };
+  const info: BlasInfo = { library: c.library, path: c.path, version, kernel, threads: null, coretype };
+  const setThreads = setter
+    ? (n: number) => {
+        (setter as (n: number) => void)(n);
+        info.threads = n;
+      }
+    : null;
+  setThreads?.(threads);
+  return { info, sgemm, setThreads };
 }
 
 let loaded: Promise<Blas> | null = null;

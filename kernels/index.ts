@@ -10,7 +10,7 @@ import { registerWasmRowKernels, unregisterWasmRowKernels } from './wasm-rows.ts
 import { registerWasmSegmentSum } from './wasm-segment-sum.ts';
 
 export type { Blas, BlasInfo, BlasLibrary } from './blas.ts';
-export { blasThreadsWanted, describeBlas, loadBlas } from './blas.ts';
+export { blasThreadsWanted, CBLAS_NO_TRANS, CBLAS_ROW_MAJOR, CBLAS_TRANS, describeBlas, loadBlas } from './blas.ts';
 export { BLAS_MATMUL_KERNELS, blasInUse, blasMatMulKernelsRegistered } from './blas-matmul.ts';
 export type { TransposePlan, WasmMatMulKernelName, WasmMatMulOptions } from './wasm-matmul.ts';
 export {
