@@ -12,7 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { type Blas, type BlasInfo, CBLAS_NO_TRANS, CBLAS_ROW_MAJOR, CBLAS_TRANS } from './blas.ts';
-import { broadcastIndex, broadcastShapes, isWasmBackend, size, type WasmBackendInternals } from './wasm-matmul.ts';
+import { broadcastIndex, broadcastShapes, ordinaryOperands, size, type WasmBackendInternals } from './wasm-matmul.ts';
 
 export const BLAS_MATMUL_KERNELS = ['BatchMatMul', '_FusedMatMul'] as const;
 type Name = (typeof BLAS_MATMUL_KERNELS)[number];
@@ -128,24 +128,13 @@ export function activateInPlace(heap: Float32Array, off: number, count: number, 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
 
 function blasMatMul(blas: Blas, fallback: tf.KernelFunc, args: KernelArgs): tf.TensorInfo | tf.TensorInfo[] {
-  const { backend } = args;
-  const { a, b, bias, preluActivationWeights: prelu } = args.inputs;
+  const { bias, preluActivationWeights: prelu } = args.inputs;
   const attrs = args.attrs ?? {};
-  if (
-    a === undefined ||
-    b === undefined ||
-    a.dtype !== 'float32' ||
-    b.dtype !== 'float32' ||
-    a.shape.length < 2 ||
-    b.shape.length < 2 ||
-    size(a.shape) === 0 ||
-    size(b.shape) === 0 ||
-    (bias !== undefined && bias.dtype !== 'float32') ||
-    (prelu !== undefined && prelu.dtype !== 'float32') ||
-    !isWasmBackend(backend)
-  ) {
+  const operands = ordinaryOperands(args);
+  if (operands === null || (bias !== undefined && bias.dtype !== 'float32') || (prelu !== undefined && prelu.dtype !== 'float32')) {
     return fallback(args);
   }
+  const { a, b, backend } = operands;
   const tA = attrs.transposeA === true;
   const tB = attrs.transposeB === true;
   const ra = a.shape.length;

@@ -71,6 +71,27 @@ export function isWasmBackend(b: unknown): b is WasmBackendInternals {
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
 
+/**
+ * The products the replacement kernels take on: float32 operands of rank ≥ 2, neither empty,
+ * on the wasm backend. Anything else goes to the kernel underneath, which rejects it with
+ * tfjs's own message.
+ */
+export function ordinaryOperands(args: KernelArgs): { a: tf.TensorInfo; b: tf.TensorInfo; backend: WasmBackendInternals } | null {
+  const { a, b } = args.inputs;
+  const { backend } = args;
+  const ok =
+    a !== undefined &&
+    b !== undefined &&
+    a.dtype === 'float32' &&
+    b.dtype === 'float32' &&
+    a.shape.length >= 2 &&
+    b.shape.length >= 2 &&
+    size(a.shape) > 0 &&
+    size(b.shape) > 0 &&
+    isWasmBackend(backend);
+  return ok ? { a, b, backend } : null;
+}
+
 interface State {
   stock: Map<WasmMatMulKernelName, tf.KernelConfig>;
   transpose: tf.KernelFunc;
@@ -322,23 +343,12 @@ function matMulKernel(
   swapAllowed: boolean,
   loopIsSafe: boolean,
 ): tf.TensorInfo | tf.TensorInfo[] {
-  const { inputs, backend } = args;
   const attrs = args.attrs ?? {};
-  const { a, b, ...extra } = inputs;
+  const { a: _a, b: _b, ...extra } = args.inputs;
   // Anything unusual goes to the stock kernel, which rejects it with its own message.
-  if (
-    a === undefined ||
-    b === undefined ||
-    a.dtype !== 'float32' ||
-    b.dtype !== 'float32' ||
-    a.shape.length < 2 ||
-    b.shape.length < 2 ||
-    size(a.shape) === 0 ||
-    size(b.shape) === 0 ||
-    !isWasmBackend(backend)
-  ) {
-    return stockFunc(args);
-  }
+  const operands = ordinaryOperands(args);
+  if (operands === null) return stockFunc(args);
+  const { a, b, backend } = operands;
   const tA = attrs.transposeA === true;
   const tB = attrs.transposeB === true;
   if (loopIsSafe && wasmMatMulRoute(a.shape, b.shape, tA, tB) === 'loop') return stockFunc(args);
