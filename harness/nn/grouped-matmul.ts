@@ -41,15 +41,18 @@ export function groupedLinear(x: tf.Tensor2D, weights: tf.Tensor[], biases: tf.T
         inputs[`b${e}`] = b;
       });
     }
-    save([input, ...ws]);
+    // save() clones what it keeps (an Identity per tensor): variables outlive the step, so only
+    // x and any non-variable weights are saved; the rest are read from the closure.
+    const transient = ws.map((w) => !(w instanceof tf.Variable));
+    save([input, ...ws.filter((_, e) => transient[e])]);
     const value = tf.engine().runKernel('GroupedMatMul', inputs, { counts, transposeB: false, bias }) as tf.Tensor2D;
     return {
       value,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [xs, ...wsSaved] = saved as [tf.Tensor2D, ...tf.Tensor[]];
+        const [xs, ...kept] = saved as [tf.Tensor2D, ...tf.Tensor[]];
         const dxInputs: tf.NamedTensorMap = { x: dy };
-        wsSaved.forEach((w, e) => {
-          dxInputs[`w${e}`] = w;
+        ws.forEach((w, e) => {
+          dxInputs[`w${e}`] = transient[e] ? (kept.shift() as tf.Tensor) : w;
         });
         const dx = tf.engine().runKernel('GroupedMatMul', dxInputs, { counts, transposeB: true, bias: false }) as tf.Tensor;
         const dparams = tf.engine().runKernel('GroupedMatMulGrad', { x: xs, dy }, { counts, bias }) as tf.Tensor[];
