@@ -9,6 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBuildContext } from '../harness/build-context.ts';
+import { installFlopCounter } from '../harness/measure/flops.ts';
 import { groupedKernelsAvailable, groupedLinear } from '../harness/nn/grouped-matmul.ts';
 import { moe } from '../harness/nn/moe.ts';
 import { type Blas, blasThreadsWanted, describeBlas, loadBlas } from './blas.ts';
@@ -207,6 +208,34 @@ describe.skipIf(blas === null)(`BLAS kernels vs wasm kernels (${blas ? describeB
       return out;
     };
     expectAgree(run);
+  });
+
+  it('the FLOP ledger counts a MoE step the same with grouped kernels (real rows only, no padding)', async () => {
+    const flopsOf = async (withBlas: boolean) => {
+      registerKernels('wasm', withBlas && blas ? { blas } : {});
+      const ctx = createBuildContext(8, `blas-moe-flops-${withBlas}`);
+      const layer = moe(ctx, 'moe', 16, { experts: 4, hidden: 32, router: { kind: 'hash' } });
+      // x a variable: its gradient is requested, as below any other layer (the grouped backward always computes dx)
+      const x = tf.variable(rand([24, 16], 70));
+      const assignment = tf.tensor1d(
+        Array.from({ length: 24 }, (_, i) => [0, 1, 1, 2, 3, 3, 3, 0][i % 8] as number),
+        'int32',
+      );
+      const counter = installFlopCounter('wasm');
+      counter.active = true;
+      tf.tidy(() => {
+        tf.variableGrads(() => tf.sum(layer.apply(x, { training: true, assignment }).output) as tf.Scalar, [...ctx.variables(), x]);
+      });
+      counter.uninstall();
+      ctx.dispose();
+      tf.dispose([x, assignment]);
+      return counter.totals;
+    };
+    const plain = await flopsOf(false);
+    const grouped = await flopsOf(true);
+    expect(grouped.total).toBeGreaterThan(0);
+    // bias adds move from 'elementwise' (per-expert Add) to 'matmul' (inside GroupedMatMul); the total is the same
+    expect(grouped.total).toBe(plain.total);
   });
 
   it('a training step gives the same losses (MLP 32→64→10, Adam, 5 steps)', () => {

@@ -6,7 +6,9 @@
  * expert and a concat — the same arithmetic, more dispatches.
  *
  * The grouped path gives every expert's weights an exact gradient (zeros for an expert that got
- * no rows); the fallback gives none to such an expert (see `exactIdleGradients`).
+ * no rows); the fallback gives none to such an expert. Its backward always computes dx (a
+ * custom gradient cannot tell whether x needs one): 2·S·k·n FLOPs more than the fallback only
+ * where nothing below the layer trains, e.g. a MoE layer applied to raw input.
  */
 import * as tf from '@tensorflow/tfjs';
 

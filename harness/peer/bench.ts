@@ -208,7 +208,7 @@ async function main(): Promise<void> {
       }
     }
     useBlas(true);
-    const prof = /MLP|MoE layer T=1024/.test(w.name) ? await profile(inst.step) : [];
+    const prof = /MLP|MoE layer T=1024|T=128, d=256, 16/.test(w.name) ? await profile(inst.step) : [];
     inst.dispose();
     results.push({ w, flops, ms, profile: prof });
     process.stderr.write(`  done: ${w.name}\n`);
