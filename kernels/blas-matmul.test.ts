@@ -9,9 +9,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBuildContext } from '../harness/build-context.ts';
+import { collectFingerprint, hardwareClass } from '../harness/measure/fingerprint.ts';
 import { installFlopCounter } from '../harness/measure/flops.ts';
 import { groupedKernelsAvailable, groupedLinear } from '../harness/nn/grouped-matmul.ts';
 import { moe } from '../harness/nn/moe.ts';
+import { fingerprint } from '../harness/results/record.ts';
 import { type Blas, blasThreadsWanted, describeBlas, loadBlas } from './blas.ts';
 import { blasInUse, blasMatMulKernelsRegistered } from './blas-matmul.ts';
 import { registerKernels } from './index.ts';
@@ -90,6 +92,24 @@ describe.skipIf(blas === null)(`BLAS kernels vs wasm kernels (${blas ? describeB
     registerKernels('wasm');
     expect(blasInUse()).toBeNull();
     expect(groupedKernelsAvailable()).toBe(false);
+  });
+
+  it('the fingerprint names the BLAS, and the record schema takes it', async () => {
+    if (!blas) return;
+    registerKernels('wasm', { blas });
+    const fp = await collectFingerprint({ backend: 'wasm+blas', backendVersion: '4.22.0', device: 'cpu' });
+    expect(fp.backend).toBe(`wasm+${describeBlas(blas.info)}`);
+    expect(fp.backend).toMatch(/^wasm\+(openblas|blis|accelerate)/);
+    expect(fingerprint.parse(fp).blas).toEqual({
+      library: blas.info.library,
+      version: blas.info.version,
+      kernel: blas.info.kernel,
+      threads: blas.info.threads,
+    });
+    expect(hardwareClass(fp)).toContain(`· wasm+${blas.info.library}`);
+    registerKernels('wasm');
+    const plain = await collectFingerprint({ backend: 'wasm', backendVersion: '4.22.0', device: 'cpu' });
+    expect([plain.backend, plain.blas]).toEqual(['wasm', undefined]);
   });
 
   describe.each([...CASES, ...BROADCAST_CASES])('$name', (c) => {
