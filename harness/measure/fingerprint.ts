@@ -116,7 +116,7 @@ const NOT_ACCELERATORS = /aspeed|matrox|cirrus|bochs|virtio|vmware svga|red hat|
 export function hardwareClass(fp: Fingerprint): string {
   const b = fp.blas;
   const backend = b
-    ? `wasm+${b.library}${b.kernel ? ` ${b.kernel}` : ''} ×${b.threads === null ? 'system' : b.threads} threads`
+    ? `wasm+${b.library}${b.kernel ? ` ${b.kernel}` : ''} ${b.threads === null ? 'system threads' : `×${b.threads} thread${b.threads === 1 ? '' : 's'}`}`
     : fp.backend.trim();
   if (fp.device.trim().toLowerCase() === 'cpu') return `${cleanModel(fp.cpu)} ×${fp.cpuCores} cores · ${backend}`;
 
