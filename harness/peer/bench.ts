@@ -241,7 +241,14 @@ async function main(): Promise<void> {
   console.log('');
   const speedup = (r: Result) => ratio(r.ms.wasm, r.ms.blas);
   const vsTorch = (r: Result) => (r.ms.torch.length ? ratio(r.ms.blas, r.ms.torch) : Number.NaN);
-  target(`MLP step, wasm ÷ wasm+BLAS (${THREADS} thread)`, find('MLP'), speedup, (v) => v >= 2, '≥ 2');
+  // the speed-up target is set for one BLAS thread (the wasm side always has one)
+  target(
+    `MLP step, wasm ÷ wasm+BLAS (${THREADS} thread${THREADS === 1 ? '' : 's'})`,
+    find('MLP'),
+    speedup,
+    (v) => v >= 2,
+    THREADS === 1 ? '≥ 2' : '≥ 2 at 1 thread',
+  );
   target('charlm dense step, wasm ÷ wasm+BLAS', find('charlm'), speedup, (v) => v >= 1.5, '≥ 1.5');
   target('MLP step, wasm+BLAS ÷ PyTorch', find('MLP'), vsTorch, (v) => v <= 2, '≤ 2');
   target('MoE layer T=1024, wasm+BLAS ÷ PyTorch', find('MoE layer T=1024'), vsTorch, (v) => v <= 2, '≤ 2');
