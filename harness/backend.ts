@@ -1,17 +1,18 @@
 /**
  * Backend choice. `auto` takes the first that loads of tensorflow-gpu > tensorflow > webgpu >
- * wasm > cpu. The optional native backends cannot install on machines without their
+ * wasm+blas > wasm > cpu. `wasm+blas` is the wasm backend with its matmuls on the system BLAS
+ * (kernels/blas.ts); `wasm` forces the plain wasm kernels. The optional native backends cannot install on machines without their
  * download hosts or a GPU, so each is loaded by dynamic import and its failure kept as the
  * reason it was passed over — the run record says which backend ran and why.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { registerKernels } from '../kernels/index.ts';
+import { type BlasInfo, describeBlas, loadBlas, registerKernels } from '../kernels/index.ts';
 import { useWasmBackend } from '../kernels/wasm-setup.ts';
 import { UsageError } from './errors.ts';
 
-export const BACKENDS = ['tensorflow-gpu', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
+export const BACKENDS = ['tensorflow-gpu', 'tensorflow', 'webgpu', 'wasm+blas', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKENDS)[number];
 export type BackendChoice = BackendName | 'auto';
 
@@ -27,6 +28,8 @@ export interface ActiveBackend {
   version: string | null;
   /** custom kernels registered over the stock ones */
   kernels: string[];
+  /** wasm+blas: the system BLAS the matmuls run on; null otherwise */
+  blas: BlasInfo | null;
 }
 
 const firstLine = (e: unknown) =>
@@ -57,8 +60,10 @@ function hasVulkanLoader(): boolean {
   return dirs.some((d) => d && existsSync(join(d, 'libvulkan.so.1')));
 }
 
+type Loaded = Omit<ActiveBackend, 'reason' | 'kernels' | 'blas'> & { blas?: Awaited<ReturnType<typeof loadBlas>> };
+
 /** Load one backend; throws with the reason it cannot run here. */
-async function load(name: BackendName): Promise<Omit<ActiveBackend, 'reason' | 'kernels'>> {
+async function load(name: BackendName): Promise<Loaded> {
   switch (name) {
     case 'tensorflow-gpu': {
       await import('@tensorflow/tfjs-node-gpu' as string);
@@ -85,6 +90,11 @@ async function load(name: BackendName): Promise<Omit<ActiveBackend, 'reason' | '
       if (!(await tf.setBackend('webgpu'))) throw new Error('the webgpu backend did not initialise');
       return { name, tfjsName: 'webgpu', device: 'gpu (webgpu)', version: await packageVersion('@tensorflow/tfjs-backend-webgpu') };
     }
+    case 'wasm+blas': {
+      const blas = await loadBlas();
+      await useWasmBackend();
+      return { name, tfjsName: 'wasm', device: 'cpu', version: await packageVersion('@tensorflow/tfjs-backend-wasm'), blas };
+    }
     case 'wasm':
       await useWasmBackend();
       return { name, tfjsName: 'wasm', device: 'cpu', version: await packageVersion('@tensorflow/tfjs-backend-wasm') };
@@ -103,14 +113,14 @@ export async function selectBackend(choice: BackendChoice): Promise<ActiveBacken
   const passedOver: string[] = [];
   for (const name of candidates) {
     try {
-      const loaded = await load(name);
+      const { blas, ...loaded } = await load(name);
       await tf.ready();
-      const kernels = registerKernels(loaded.tfjsName);
+      const kernels = registerKernels(loaded.tfjsName, { blas });
       const reason =
         choice === 'auto'
           ? `auto: first available${passedOver.length ? ` (passed over: ${passedOver.join('; ')})` : ''}`
           : 'requested with --backend';
-      return { ...loaded, reason, kernels };
+      return { ...loaded, reason, kernels, blas: blas?.info ?? null };
     } catch (e) {
       passedOver.push(`${name}: ${firstLine(e)}`);
     }
@@ -124,7 +134,8 @@ export async function probeBackends(): Promise<Array<{ name: BackendName; ok: bo
   for (const name of BACKENDS) {
     try {
       const loaded = await load(name);
-      out.push({ name, ok: true, detail: `device ${loaded.device}, version ${loaded.version ?? 'unknown'}` });
+      const blas = loaded.blas ? `, ${describeBlas(loaded.blas.info)} (${loaded.blas.info.path})` : '';
+      out.push({ name, ok: true, detail: `device ${loaded.device}, version ${loaded.version ?? 'unknown'}${blas}` });
     } catch (e) {
       out.push({ name, ok: false, detail: firstLine(e) });
     }

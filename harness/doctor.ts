@@ -1,5 +1,7 @@
 /** `middlepath doctor`: what this machine can run and measure, and why not where it can't. */
+import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
+import { describeBlas, loadBlas } from '../kernels/index.ts';
 import { probeBackends, selectBackend } from './backend.ts';
 import { describeEnergy } from './measure/energy.ts';
 import { collectFingerprint, hardwareClass } from './measure/fingerprint.ts';
@@ -9,6 +11,7 @@ export async function doctor(): Promise<void> {
   console.log(`middlepath ${HARNESS_VERSION} · node ${process.version} · tfjs ${tf.version.tfjs}`);
   console.log('\nbackends (in auto order):');
   for (const b of await probeBackends()) console.log(`  ${b.ok ? '✓' : '✗'} ${b.name.padEnd(15)} ${b.detail}`);
+  console.log(`\nblas: ${await describeBlasHere()}`);
   const active = await selectBackend('auto');
   console.log(`\nauto picks: ${active.name} — ${active.reason}`);
   console.log(`custom kernels: ${active.kernels.length ? active.kernels.join(', ') : 'none'}`);
@@ -20,4 +23,36 @@ export async function doctor(): Promise<void> {
   const energy = describeEnergy();
   console.log(`\nenergy: ${energy.message}`);
   for (const c of energy.checks) console.log(`  ${JSON.stringify(c)}`);
+}
+
+/** Which system BLAS the wasm+blas backend would use and with which kernel, or why none. */
+async function describeBlasHere(): Promise<string> {
+  try {
+    const { info } = await loadBlas();
+    const lines = [`${describeBlas(info)} (${info.path})`];
+    if (info.library === 'openblas') {
+      lines.push(
+        info.coretype
+          ? `OPENBLAS_CORETYPE=${info.coretype} (set by you; OpenBLAS uses that kernel)`
+          : 'OPENBLAS_CORETYPE not set: OpenBLAS chose the kernel from the CPU it recognised',
+      );
+      if (!info.coretype && /^(haswell|zen)$/i.test(info.kernel ?? '') && cpuHasAvx512()) {
+        lines.push(
+          `this CPU has AVX-512 but OpenBLAS picked its ${info.kernel} (AVX2) kernel, as OpenBLAS 0.3.21 does on CPUs newer than it; OPENBLAS_CORETYPE=SkylakeX selects the AVX-512 one (~2× on Zen 5)`,
+        );
+      }
+    }
+    lines.push('threads: MIDDLEPATH_BLAS_THREADS, else all cores; --backend wasm runs without it');
+    return lines.join('\n  ');
+  } catch (e) {
+    return `none — ${(e as Error).message}; matmuls run on the wasm kernels`;
+  }
+}
+
+function cpuHasAvx512(): boolean {
+  try {
+    return /\bavx512f\b/.test(readFileSync('/proc/cpuinfo', 'utf8'));
+  } catch {
+    return false;
+  }
 }

@@ -2,10 +2,16 @@
  * Entry point for the harness: registers the custom kernels that apply to a backend.
  * Each kernel family lives in its own module with its own register/unregister pair.
  */
+import type { Blas } from './blas.ts';
+import { registerBlasGroupedKernels, unregisterBlasGroupedKernels } from './blas-grouped.ts';
+import { registerBlasMatMulKernels, unregisterBlasMatMulKernels } from './blas-matmul.ts';
 import { registerWasmMatMulKernels, unregisterWasmMatMulKernels } from './wasm-matmul.ts';
 import { registerWasmRowKernels, unregisterWasmRowKernels } from './wasm-rows.ts';
 import { registerWasmSegmentSum } from './wasm-segment-sum.ts';
 
+export type { Blas, BlasInfo, BlasLibrary } from './blas.ts';
+export { blasThreadsWanted, CBLAS_NO_TRANS, CBLAS_ROW_MAJOR, CBLAS_TRANS, describeBlas, loadBlas } from './blas.ts';
+export { BLAS_MATMUL_KERNELS, blasInUse, blasMatMulKernelsRegistered } from './blas-matmul.ts';
 export type { TransposePlan, WasmMatMulKernelName, WasmMatMulOptions } from './wasm-matmul.ts';
 export {
   registerWasmMatMulKernels,
@@ -16,15 +22,28 @@ export {
 export { registerWasmRowKernels, unregisterWasmRowKernels, WASM_ROW_KERNELS, wasmRowKernelsRegistered } from './wasm-rows.ts';
 export { useWasmBackend, wasmDistDir } from './wasm-setup.ts';
 
+export interface KernelOptions {
+  /** wasm only: run matmuls (and MoE's grouped matmuls) on this system BLAS; absent: the wasm kernels */
+  blas?: Blas;
+}
+
 /**
  * Registers every custom kernel for `backendName` and returns the kernel names registered
- * (on wasm: BatchMatMul, _FusedMatMul, UnsortedSegmentSum, GatherV2, SplitV) so the run record can list them.
- * Unknown or unaffected backends get none (empty list). Idempotent.
+ * (on wasm: BatchMatMul, _FusedMatMul, UnsortedSegmentSum, GatherV2, SplitV; with a BLAS, also
+ * GroupedMatMul and GroupedMatMulGrad) so the run record can list them. Unknown or
+ * unaffected backends get none (empty list). Idempotent; on wasm without `blas` it removes
+ * BLAS kernels an earlier call registered, so the choice is always the last call's.
  */
-export function registerKernels(backendName: string): string[] {
+export function registerKernels(backendName: string, options: KernelOptions = {}): string[] {
   const names: string[] = [];
   if (backendName === 'wasm') {
+    unregisterBlasGroupedKernels();
+    unregisterBlasMatMulKernels(); // the wasm ones must be underneath (they are the BLAS kernels' fallback)
     names.push(...registerWasmMatMulKernels(), ...registerWasmSegmentSum(), ...registerWasmRowKernels());
+    if (options.blas) {
+      registerBlasMatMulKernels(options.blas);
+      names.push(...registerBlasGroupedKernels(options.blas));
+    }
   }
   return names;
 }
@@ -32,6 +51,8 @@ export function registerKernels(backendName: string): string[] {
 /** Undoes registerKernels(backendName), restoring the stock kernels. Idempotent. */
 export function unregisterKernels(backendName: string): void {
   if (backendName === 'wasm') {
+    unregisterBlasGroupedKernels();
+    unregisterBlasMatMulKernels();
     unregisterWasmMatMulKernels();
     unregisterWasmRowKernels();
   }

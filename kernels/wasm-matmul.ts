@@ -45,7 +45,7 @@ export interface WasmMatMulOptions {
  * methods; dataIdMap and wasm.tfjs are internal, needed to make and drop views into a
  * tensor's memory (batched products) without the backend freeing the memory they point to.
  */
-interface WasmBackendInternals {
+export interface WasmBackendInternals {
   disposeData(dataId: object, force?: boolean): boolean;
   makeOutput(shape: number[], dtype: 'float32', memoryOffset?: number): tf.TensorInfo;
   dataIdMap: {
@@ -55,7 +55,7 @@ interface WasmBackendInternals {
   wasm: { HEAPF32: Float32Array; tfjs: { disposeData(id: number): void } };
 }
 
-function isWasmBackend(b: unknown): b is WasmBackendInternals {
+export function isWasmBackend(b: unknown): b is WasmBackendInternals {
   if (typeof b !== 'object' || b === null) return false;
   const o = b as Partial<Record<keyof WasmBackendInternals, unknown>>;
   const wasm = o.wasm as { tfjs?: { disposeData?: unknown } } | undefined;
@@ -71,6 +71,27 @@ function isWasmBackend(b: unknown): b is WasmBackendInternals {
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
 
+/**
+ * The products the replacement kernels take on: float32 operands of rank ≥ 2, neither empty,
+ * on the wasm backend. Anything else goes to the kernel underneath, which rejects it with
+ * tfjs's own message.
+ */
+export function ordinaryOperands(args: KernelArgs): { a: tf.TensorInfo; b: tf.TensorInfo; backend: WasmBackendInternals } | null {
+  const { a, b } = args.inputs;
+  const { backend } = args;
+  const ok =
+    a !== undefined &&
+    b !== undefined &&
+    a.dtype === 'float32' &&
+    b.dtype === 'float32' &&
+    a.shape.length >= 2 &&
+    b.shape.length >= 2 &&
+    size(a.shape) > 0 &&
+    size(b.shape) > 0 &&
+    isWasmBackend(backend);
+  return ok ? { a, b, backend } : null;
+}
+
 interface State {
   stock: Map<WasmMatMulKernelName, tf.KernelConfig>;
   transpose: tf.KernelFunc;
@@ -79,7 +100,7 @@ interface State {
 
 let state: State | null = null;
 
-function single(out: tf.TensorInfo | tf.TensorInfo[], who: string): tf.TensorInfo {
+export function single(out: tf.TensorInfo | tf.TensorInfo[], who: string): tf.TensorInfo {
   if (Array.isArray(out)) {
     if (out.length !== 1 || out[0] === undefined) throw new Error(`${who}: expected one output, got ${out.length}`);
     return out[0];
@@ -87,14 +108,14 @@ function single(out: tf.TensorInfo | tf.TensorInfo[], who: string): tf.TensorInf
   return out;
 }
 
-function size(shape: readonly number[]): number {
+export function size(shape: readonly number[]): number {
   let n = 1;
   for (const d of shape) n *= d;
   return n;
 }
 
 /** numpy-style broadcast of two batch shapes; throws like tfjs on a mismatch. */
-function broadcastShapes(a: readonly number[], b: readonly number[]): number[] {
+export function broadcastShapes(a: readonly number[], b: readonly number[]): number[] {
   const r = Math.max(a.length, b.length);
   const out: number[] = [];
   for (let i = 0; i < r; i++) {
@@ -107,7 +128,7 @@ function broadcastShapes(a: readonly number[], b: readonly number[]): number[] {
 }
 
 /** Flat index into `shape` (right-aligned, broadcast) of the output batch position `idx`. */
-function broadcastIndex(idx: readonly number[], shape: readonly number[]): number {
+export function broadcastIndex(idx: readonly number[], shape: readonly number[]): number {
   let flat = 0;
   const off = idx.length - shape.length;
   for (let i = 0; i < shape.length; i++) {
@@ -322,23 +343,12 @@ function matMulKernel(
   swapAllowed: boolean,
   loopIsSafe: boolean,
 ): tf.TensorInfo | tf.TensorInfo[] {
-  const { inputs, backend } = args;
   const attrs = args.attrs ?? {};
-  const { a, b, ...extra } = inputs;
+  const { a: _a, b: _b, ...extra } = args.inputs;
   // Anything unusual goes to the stock kernel, which rejects it with its own message.
-  if (
-    a === undefined ||
-    b === undefined ||
-    a.dtype !== 'float32' ||
-    b.dtype !== 'float32' ||
-    a.shape.length < 2 ||
-    b.shape.length < 2 ||
-    size(a.shape) === 0 ||
-    size(b.shape) === 0 ||
-    !isWasmBackend(backend)
-  ) {
-    return stockFunc(args);
-  }
+  const operands = ordinaryOperands(args);
+  if (operands === null) return stockFunc(args);
+  const { a, b, backend } = operands;
   const tA = attrs.transposeA === true;
   const tB = attrs.transposeB === true;
   if (loopIsSafe && wasmMatMulRoute(a.shape, b.shape, tA, tB) === 'loop') return stockFunc(args);

@@ -55,6 +55,24 @@ describe('hardwareClass', () => {
     expect(hardwareClass({ ...base, cpu: 'Intel Xeon® Processor' })).toBe('Intel Xeon Processor ×2 cores · wasm');
   });
 
+  it('labels a wasm+blas run by its BLAS, kernel and threads, not its version', () => {
+    const fp: Fingerprint = {
+      ...base,
+      backend: 'wasm+openblas 0.3.21, kernel SkylakeX, 2 threads',
+      blas: { library: 'openblas', version: '0.3.21', kernel: 'SkylakeX', threads: 2 },
+    };
+    expect(hardwareClass(fp)).toBe('AMD EPYC 9B14 ×2 cores · wasm+openblas SkylakeX ×2 threads');
+    expect(hardwareClass({ ...fp, blas: { library: 'openblas', version: '0.3.30', kernel: 'SkylakeX', threads: 2 } })).toBe(
+      hardwareClass(fp),
+    );
+    expect(hardwareClass({ ...fp, blas: { library: 'openblas', version: '0.3.21', kernel: 'Haswell', threads: 2 } })).not.toBe(
+      hardwareClass(fp),
+    );
+    expect(hardwareClass({ ...fp, blas: { library: 'openblas', version: '0.3.21', kernel: 'SkylakeX', threads: 1 } })).not.toBe(
+      hardwareClass(fp),
+    );
+  });
+
   it('labels a GPU run by GPU model and count, ignoring the BMC display and memory sizes', () => {
     const fp: Fingerprint = {
       ...base,

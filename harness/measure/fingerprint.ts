@@ -7,10 +7,11 @@ import { availableParallelism } from 'node:os';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import si from 'systeminformation';
+import { blasInUse, describeBlas } from '../../kernels/index.ts';
 import type { Fingerprint } from '../results/record.ts';
 
 export interface FingerprintOptions {
-  /** tfjs backend name, e.g. 'wasm', 'cpu', 'tensorflow', 'webgpu' */
+  /** harness backend name, e.g. 'wasm+blas', 'wasm', 'cpu', 'tensorflow', 'webgpu' */
   backend: string;
   /** the backend's own version, e.g. '4.22.0' */
   backendVersion: string | null;
@@ -71,6 +72,8 @@ export async function collectFingerprint(options: FingerprintOptions): Promise<F
   hardware ??= readHardware();
   const gitDir = options.gitDir ?? dirname(fileURLToPath(import.meta.url));
   const [hw, git, tf] = await Promise.all([hardware, gitState(gitDir), import('@tensorflow/tfjs')]);
+  // wasm+blas is recorded by the BLAS its kernels are registered on: 'wasm+openblas 0.3.21, kernel SkylakeX, 2 threads'
+  const blas = options.backend === 'wasm+blas' ? blasInUse() : null;
   return {
     cpu: hw.cpu,
     cpuCores: hw.cpuCores,
@@ -79,9 +82,10 @@ export async function collectFingerprint(options: FingerprintOptions): Promise<F
     os: hw.os,
     node: process.version,
     tfjs: tf.version.tfjs,
-    backend: options.backend,
+    backend: blas ? `wasm+${describeBlas(blas)}` : options.backend,
     backendVersion: options.backendVersion,
     device: options.device,
+    ...(blas ? { blas: { library: blas.library, version: blas.version, kernel: blas.kernel, threads: blas.threads } } : {}),
     gitCommit: git.gitCommit,
     gitDirty: git.gitDirty,
   };
@@ -103,12 +107,17 @@ const NOT_ACCELERATORS = /aspeed|matrox|cirrus|bochs|virtio|vmware svga|red hat|
 
 /**
  * '<device> ×<count> · <backend>': 'NVIDIA H200 ×1 · tensorflow' on a GPU backend,
- * 'AMD EPYC 9B14 ×2 cores · wasm' on a CPU backend. No versions, no memory sizes, so it stays
- * the same across driver updates and runs. The GPU count is how many of that model the machine
- * has, not how many the backend used.
+ * 'AMD EPYC 9B14 ×2 cores · wasm' on a CPU backend, 'AMD EPYC 9B14 ×2 cores · wasm+openblas
+ * SkylakeX ×2 threads' with a system BLAS (its kernel and threads change the speed 2–5×, its
+ * version does not enter). No versions, no memory sizes, so it stays the same across driver
+ * updates and runs. The GPU count is how many of that model the machine has, not how many the
+ * backend used.
  */
 export function hardwareClass(fp: Fingerprint): string {
-  const backend = fp.backend.trim();
+  const b = fp.blas;
+  const backend = b
+    ? `wasm+${b.library}${b.kernel ? ` ${b.kernel}` : ''} ${b.threads === null ? 'system threads' : `×${b.threads} thread${b.threads === 1 ? '' : 's'}`}`
+    : fp.backend.trim();
   if (fp.device.trim().toLowerCase() === 'cpu') return `${cleanModel(fp.cpu)} ×${fp.cpuCores} cores · ${backend}`;
 
   const device = fp.device.trim().toLowerCase();

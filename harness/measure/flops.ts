@@ -154,6 +154,16 @@ export function costOf(kernelName: string, call: CallInfo): { kind: FlopKind; fl
     case 'Softmax':
       // exp, sum and divide per element (as Chinchilla's 3·H·S² counts it)
       return { kind: 'softmax', flops: 3 * size(call.outputs[0]) };
+    case 'GroupedMatMul': {
+      // kernels/blas-grouped.ts: x [S, k] → [S, n], one product per expert's rows; real rows only (no padding exists)
+      const out = size(call.outputs[0]);
+      return { kind: 'matmul', flops: 2 * out * last(call.inputs[0], 1) + (call.attrs.bias === true ? out : 0) };
+    }
+    case 'GroupedMatMulGrad': {
+      // dW_e = x_eᵀ·dy_e over every expert's real rows, plus the bias gradients' row sums
+      const dy = size(call.inputs[1]);
+      return { kind: 'matmul', flops: 2 * dy * last(call.inputs[0], 1) + (call.attrs.bias === true ? dy : 0) };
+    }
     case 'AddN':
       return { kind: 'elementwise', flops: Math.max(0, call.inputs.length - 1) * size(call.outputs[0]) };
   }

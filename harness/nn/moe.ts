@@ -23,6 +23,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BuildContext, RoutingTrace, TaskSpec } from '../architecture.ts';
+import { groupedKernelsAvailable, groupedLinear } from './grouped-matmul.ts';
 import { gelu, type Linear, linear } from './layers.ts';
 
 export type Activation = 'relu' | 'gelu' | 'linear';
@@ -440,36 +441,64 @@ export function moe(ctx: BuildContext, name: string, dim: number, options: MoeOp
   // Aux-loss-free balancing state: used only to choose experts, which happens in JS.
   const bias = o.router.kind === 'top-k' && o.router.biasBalancing > 0 ? new Float32Array(E) : null;
 
+  /** All experts in one grouped call per FFN layer (harness/nn/grouped-matmul.ts). */
+  function groupedExperts(xs: tf.Tensor2D, counts: number[]): { output: tf.Tensor2D; hidden: tf.Tensor2D } {
+    const bias = o.bias;
+    const up = groupedLinear(
+      xs,
+      expertFfns.map((f) => f.up.weight),
+      bias ? expertFfns.map((f) => f.up.bias as tf.Variable) : null,
+      counts,
+    );
+    const hidden = activate(up, o.activation) as tf.Tensor2D;
+    const output = groupedLinear(
+      hidden,
+      expertFfns.map((f) => f.down.weight),
+      bias ? expertFfns.map((f) => f.down.bias as tf.Variable) : null,
+      counts,
+    );
+    return { output, hidden };
+  }
+
+  /** Each non-empty expert on its own slice (backends without the grouped kernels). */
+  function perExpert(xs: tf.Tensor2D, counts: number[], training: boolean): { output: tf.Tensor2D; hidden: tf.Tensor | undefined } {
+    const active = counts.map((c, e) => [c, e] as const).filter(([c]) => c > 0);
+    const pieces =
+      active.length === 1
+        ? [xs]
+        : tf.split(
+            xs,
+            active.map(([c]) => c),
+          );
+    const outs: tf.Tensor2D[] = [];
+    const hiddens: tf.Tensor2D[] = [];
+    active.forEach(([, e], i) => {
+      const r = (expertFfns[e] as Ffn).apply(pieces[i] as tf.Tensor2D);
+      outs.push(r.output);
+      if (!training) hiddens.push(r.hidden);
+    });
+    const output: tf.Tensor2D = outs.length === 1 ? (outs[0] as tf.Tensor2D) : tf.concat(outs, 0);
+    const hidden = training ? undefined : hiddens.length === 1 ? hiddens[0] : tf.concat(hiddens, 0);
+    return { output, hidden };
+  }
+
   /** Run each expert on its slice of `xs` (grouped by expert), scale by the gates, add back into N rows. */
   function expertsAndCombine(x: tf.Tensor2D, d: Dispatch, gatesSorted: tf.Tensor1D | null, training: boolean) {
     const rows = x.shape[0];
+    const grouped = groupedKernelsAvailable();
     let output: tf.Tensor2D = tf.zeros([rows, outDim]);
     let hidden: tf.Tensor | undefined;
     if (d.row.length > 0) {
       const slots: Slots = { row: tf.tensor1d(d.row, 'int32'), columns: d.columns.map((c) => tf.tensor1d(c, 'int32')) };
       const xs = dispatchRows(x, slots);
-      const active = d.counts.map((c, e) => [c, e] as const).filter(([c]) => c > 0);
-      const pieces =
-        active.length === 1
-          ? [xs]
-          : tf.split(
-              xs,
-              active.map(([c]) => c),
-            );
-      const outs: tf.Tensor2D[] = [];
-      const hiddens: tf.Tensor2D[] = [];
-      active.forEach(([, e], i) => {
-        const r = (expertFfns[e] as Ffn).apply(pieces[i] as tf.Tensor2D);
-        outs.push(r.output);
-        if (!training) hiddens.push(r.hidden);
-      });
-      let ys: tf.Tensor2D = outs.length === 1 ? (outs[0] as tf.Tensor2D) : tf.concat(outs, 0);
-      if (gatesSorted) ys = tf.mul(ys, gatesSorted.expandDims(1));
-      output = combineRows(ys, slots);
-      if (!training) hidden = hiddens.length === 1 ? hiddens[0] : tf.concat(hiddens, 0);
+      const ran = grouped ? groupedExperts(xs, d.counts) : perExpert(xs, d.counts, training);
+      const ys = gatesSorted ? tf.mul(ran.output, gatesSorted.expandDims(1)) : ran.output;
+      output = combineRows(ys as tf.Tensor2D, slots);
+      if (!training) hidden = ran.hidden;
     }
     const idle = d.counts.flatMap((c, e) => (c === 0 ? [e] : []));
-    if (training && idle.length > 0) {
+    // (the grouped kernels already give idle experts exact zero gradients)
+    if (training && idle.length > 0 && !(grouped && d.row.length > 0)) {
       // tfjs's optimizers pair their moment slots with gradients by position in the list they
       // are given, and variableGrads leaves out variables without a gradient: an expert that
       // got no rows would shift every slot after it. A zero-weighted use of each idle expert

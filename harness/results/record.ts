@@ -117,6 +117,16 @@ export const fingerprint = z.object({
   backendVersion: z.string().nullable(),
   /** 'cpu' or the accelerator that ran */
   device: z.string(),
+  /** wasm+blas: the system BLAS the matmuls ran on (absent in records from before it existed) */
+  blas: z
+    .object({
+      library: z.string(),
+      version: z.string().nullable(),
+      kernel: z.string().nullable(),
+      threads: z.number().int().positive().nullable(),
+    })
+    .nullable()
+    .optional(),
   gitCommit: z.string().nullable(),
   gitDirty: z.boolean().nullable(),
 });
