@@ -5,7 +5,7 @@ import { selectBackend } from '../backend.ts';
 import { createBuildContext } from '../build-context.ts';
 import { charlm } from '../tasks/charlm.ts';
 import { crossEntropy } from '../tasks/scoring.ts';
-import { type FlopCounter, installFlopCounter } from './flops.ts';
+import { costOf, type FlopCounter, installFlopCounter, MOVEMENT, UnpricedKernelError } from './flops.ts';
 
 /** Chinchilla appendix F, training = 3 × forward, without the embedding lookup (a gather executes no multiplies). */
 function chinchillaTrainingFlops(p: { seq: number; vocab: number; d: number; layers: number; heads: number; ffn: number }): number {
@@ -55,6 +55,41 @@ describe.each(['cpu', 'wasm'] as const)('executed FLOP counter on %s', (backendN
     expect(counter.totals.byKind.elementwise).toBe(63);
     expect(counter.totals.byKind.reduction).toBe(63);
     a.dispose();
+  });
+
+  it('refuses a kernel with no FLOP price in training, naming it; data movement costs zero by name', () => {
+    const x = tf.ones([2, 4, 4, 1]) as tf.Tensor4D;
+    counter.reset();
+    counter.active = true;
+    try {
+      expect(() => tf.tidy(() => tf.maxPool(x, 2, 2, 'valid'))).toThrow(UnpricedKernelError);
+      expect(() => tf.tidy(() => tf.maxPool(x, 2, 2, 'valid'))).toThrow(/kernel MaxPool has no FLOP price/);
+      const before = counter.totals.total;
+      tf.tidy(() => tf.transpose(tf.reshape(x, [2, 16])));
+      expect(counter.totals.total).toBe(before);
+    } finally {
+      counter.active = false;
+      x.dispose();
+    }
+    // outside training nothing is counted, so nothing is refused
+    tf.tidy(() => tf.maxPool(tf.ones([1, 2, 2, 1]) as tf.Tensor4D, 2, 2, 'valid'));
+  });
+
+  it('prices every kernel the backend registers, or lists it as movement, or refuses it: no silent zero', () => {
+    const names = tf.getKernelsForBackend(backendName === 'wasm' ? 'wasm' : 'cpu').map((k) => k.kernelName);
+    const call = {
+      inputs: [
+        [4, 4],
+        [4, 4],
+      ],
+      outputs: [[4, 4]],
+      attrs: {},
+    };
+    for (const name of names) {
+      const cost = costOf(name, call);
+      if (cost?.kind === 'movement') expect(MOVEMENT.has(name), name).toBe(true);
+      if (cost && cost.kind !== 'movement') expect(cost.flops, name).toBeGreaterThan(0);
+    }
   });
 
   it('counts nothing while inactive', () => {

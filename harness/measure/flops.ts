@@ -132,8 +132,59 @@ const REDUCTIONS = new Set([
   'EuclideanNorm',
 ]);
 
-/** What one kernel call costs and of which kind; `movement` kernels (reshape, gather, concat…) cost 0. */
-export function costOf(kernelName: string, call: CallInfo): { kind: FlopKind; flops: number } {
+/**
+ * Kernels that only move, copy, index, cast or fill data: priced at zero, by name. A kernel
+ * in no list here has no price, and the counter refuses it in training (below): compute
+ * the budget never saw would otherwise buy quality for free.
+ */
+export const MOVEMENT = new Set([
+  'BatchToSpaceND',
+  'BroadcastArgs',
+  'Cast',
+  'Concat',
+  'DepthToSpace',
+  'ExpandDims',
+  'Fill',
+  'FlipLeftRight',
+  'GatherNd',
+  'GatherV2',
+  'Identity',
+  'LinSpace',
+  'MirrorPad',
+  'OneHot',
+  'OnesLike',
+  'Pack',
+  'PadV2',
+  'Range',
+  'Reshape',
+  'Reverse',
+  'ScatterNd',
+  'Slice',
+  'SpaceToBatchND',
+  'SplitV',
+  'StridedSlice',
+  'TensorScatterUpdate',
+  'Tile',
+  'Transpose',
+  'Unpack',
+  'ZerosLike',
+]);
+
+/** A kernel with no FLOP price was dispatched in training. */
+export class UnpricedKernelError extends Error {
+  override name = 'UnpricedKernelError';
+  constructor(readonly kernelName: string) {
+    super(
+      `kernel ${kernelName} has no FLOP price, so its compute would go uncounted: build the model from kernels the harness prices (matmuls, convolutions, elementwise ops, reductions, softmax, data movement; harness/measure/flops.ts lists them), or propose a price for ${kernelName} there`,
+    );
+  }
+}
+
+/**
+ * What one kernel call costs and of which kind; `movement` kernels (reshape, gather,
+ * concat…) cost 0; null for a kernel with no price.
+ */
+export function costOf(kernelName: string, call: CallInfo): { kind: FlopKind; flops: number } | null {
   switch (kernelName) {
     case 'BatchMatMul':
       return { kind: 'matmul', flops: matmulFlops(call) };
@@ -166,10 +217,17 @@ export function costOf(kernelName: string, call: CallInfo): { kind: FlopKind; fl
     }
     case 'AddN':
       return { kind: 'elementwise', flops: Math.max(0, call.inputs.length - 1) * size(call.outputs[0]) };
+    case 'TopK':
+      // one comparison per input element (routers pick their experts with it)
+      return { kind: 'reduction', flops: size(call.inputs[0]) };
+    case 'FusedBatchNorm':
+      // subtract the mean, divide by the deviation, scale, shift
+      return { kind: 'elementwise', flops: 4 * size(call.outputs[0]) };
   }
   if (ELEMENTWISE.has(kernelName)) return { kind: 'elementwise', flops: size(call.outputs[0]) };
   if (REDUCTIONS.has(kernelName)) return { kind: 'reduction', flops: size(call.inputs[0]) };
-  return { kind: 'movement', flops: 0 };
+  if (MOVEMENT.has(kernelName)) return { kind: 'movement', flops: 0 };
+  return null;
 }
 
 export interface FlopTotals {
@@ -228,6 +286,7 @@ export function installFlopCounter(backendName: string): FlopCounter {
           .filter((t): t is NonNullable<typeof t> => t != null)
           .map((t) => (t as TensorLike).shape);
         const cost = costOf(kernelName, { inputs, outputs: shapesOf(result), attrs: (args.attrs ?? {}) as Record<string, unknown> });
+        if (!cost) throw new UnpricedKernelError(kernelName);
         totals.total += cost.flops;
         totals.byKind[cost.kind] += cost.flops;
         totals.calls++;

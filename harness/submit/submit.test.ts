@@ -282,6 +282,7 @@ describe('middlepath submit, verify and tokens', () => {
     ['throws-forward', 'eval-forward', 'mnist', /router weights not initialised/],
     ['throws-null', 'build', 'superposition', /build\(\) threw: it threw null \(not an Error/],
     ['nan-at-eval', 'eval-forward', 'superposition', /returned \d+ NaN or infinite output value/],
+    ['unpriced-kernel', 'train-step', 'superposition', /kernel MaxPool has no FLOP price/],
     ['int-output', 'output-shape', 'superposition', /returned output of dtype int32; the task 'superposition' needs float32/],
     ['wrong-shape', 'output-shape', 'mnist', /\[500, 9\].*needs \[500, 10\]/],
     ['nan-output', 'finite-loss', 'parity', /the training loss is NaN at step 1/],

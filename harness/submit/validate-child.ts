@@ -132,6 +132,8 @@ async function validateTask(
       begin('train-step', id, step);
       const batch = data.nextTrainBatch(settings.batchSize);
       let loss: number;
+      // counted as in a run: a kernel with no FLOP price is refused here, not first in the suite
+      counter.active = true;
       try {
         const { taskLoss } = trainingStep(model, task.spec, data, batch, optimizer, false, step);
         loss = taskLoss ? ((await taskLoss.data())[0] as number) : Number.NaN; // device sync, as in training
@@ -143,6 +145,7 @@ async function validateTask(
         else fail('output-shape', id, `in training (training: true): ${message}`, FIX.outputShape);
         return;
       } finally {
+        counter.active = false;
         tf.dispose([batch.x, batch.y, batch.groups]);
       }
       if (!Number.isFinite(loss)) {
