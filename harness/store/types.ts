@@ -145,6 +145,8 @@ export interface Store {
   facets(): Promise<Facets>;
   leaderboard(filter: LeaderboardFilter): Promise<LeaderboardRow[]>;
   run(id: string): Promise<RunRecord | null>;
+  /** of these run keys, those with a settled run (any status but failed): key → the first such run's id */
+  settledKeys(keys: readonly string[]): Promise<Map<string, string>>;
   runs(filter?: { architecture?: string; task?: string; tier?: TierName; hardwareClass?: string }): Promise<RunSummary[]>;
   architectures(): Promise<ArchitectureSummary[]>;
   /** null for an unknown name */

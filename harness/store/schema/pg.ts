@@ -5,7 +5,7 @@
  */
 import { bigint, boolean, doublePrecision, index, integer, pgTable, text, uniqueIndex } from 'drizzle-orm/pg-core';
 
-const STATUS = ['completed', 'diverged', 'timeout', 'failed'] as const;
+const STATUS = ['completed', 'diverged', 'timeout', 'failed', 'refused'] as const;
 const TIER = ['smoke', 'cpu', 'gpu'] as const;
 const FAMILY = ['dense', 'moe', 'hybrid', 'other'] as const;
 
