@@ -46,8 +46,8 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
   const log = o.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const store: Store = await openStore({ url: o.url });
   const pool: pg.Pool = openPool(o.url);
-  const progressTable = await ensureProgressTable(pool);
   const boss: PgBoss = await openBoss(o.url, { supervise: true, maintenanceSeconds: o.maintenanceSeconds });
+  const progressTable = await ensureProgressTable(pool); // in pg-boss's schema, which openBoss creates
   const release = new AbortController();
   const host = hostname();
 
@@ -88,18 +88,28 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
     log(`start ${jobLabel(run)} (job ${job.id}${job.retryCount ? `, attempt ${job.retryCount + 1}` : ''})`);
     await setProgress(job.id, { step: 0, fraction: 0, seconds: 0 });
     let lastWrite = 0;
+    // pg-boss gives up on a handler when its job expires and hands the job to the next
+    // worker: stop the run then too, or two runs of one job would go on at once.
+    const expired = new AbortController();
+    const expiry = setTimeout(() => expired.abort(), Math.max(1, job.expireInSeconds - 1) * 1000);
     try {
       const outcome = await runInChild(run, {
         backend: o.backend,
         processes: o.concurrency,
-        signal: release.signal,
+        signal: AbortSignal.any([release.signal, expired.signal]),
         onProgress: (p) => {
           if (Date.now() - lastWrite < 2000) return;
           lastWrite = Date.now();
           void setProgress(job.id, { step: p.step, fraction: Math.min(1, p.flops / p.budgetFlops), seconds: p.seconds });
         },
       });
-      if (outcome.kind === 'interrupted') throw new Error(`released: the worker on ${host} stopped before the run finished`);
+      if (outcome.kind === 'interrupted') {
+        throw new Error(
+          expired.signal.aborted
+            ? `expired: the run took longer than the job's ${job.expireInSeconds} s on ${host}`
+            : `released: the worker on ${host} stopped before the run finished`,
+        );
+      }
       if (outcome.kind !== 'record') throw new Error(`${outcome.message} (worker ${host})`);
       const record = outcome.record;
       const commit = await persist('recording', () => commitRecord(record, { pool, store, outDir: o.outDir }));
@@ -110,6 +120,7 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
       log(`done ${jobLabel(run)}: ${record.status}; ${commit.path}`);
       return { recorded: record.id, status: record.status };
     } finally {
+      clearTimeout(expiry);
       await setProgress(job.id, null);
     }
   };
