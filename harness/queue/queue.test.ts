@@ -57,10 +57,7 @@ async function enqueue(f: QueueFixture, o: EnqueueOptions) {
 }
 
 async function storedRuns(f: QueueFixture, key: string) {
-  return f.query<{ id: string; status: string }>(
-    `select id, status from ${new URL(f.url).searchParams.get('options')?.split('=')[1]}.runs where key = $1`,
-    [key],
-  );
+  return f.query<{ id: string; status: string }>(`select id, status from ${f.storeSchema}.runs where key = $1`, [key]);
 }
 
 const recordsIn = (...dirs: string[]): RunRecord[] =>

@@ -15,6 +15,8 @@ export const BIN = join(root, 'bin', 'middlepath.js');
 export interface QueueFixture {
   /** DATABASE_URL for the store (search_path = its schema) and the queue */
   url: string;
+  /** the store's tables are here (\`${storeSchema}.runs\`) */
+  storeSchema: string;
   queueSchema: string;
   /** the environment a CLI process needs: the URL, the queue schema, none of the test runner's variables */
   env: NodeJS.ProcessEnv;
@@ -35,6 +37,7 @@ export async function queueFixture(baseUrl: string): Promise<QueueFixture> {
   for (const k of Object.keys(env)) if (k === 'NODE_OPTIONS' || k.startsWith('VITEST')) delete env[k];
   return {
     url: u.toString(),
+    storeSchema,
     queueSchema,
     env,
     query: async <T extends pg.QueryResultRow>(sql: string, values: unknown[] = []) => (await admin.query<T>(sql, values)).rows,
