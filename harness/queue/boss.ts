@@ -7,19 +7,12 @@ import { createHash } from 'node:crypto';
 import pg from 'pg';
 import PgBoss from 'pg-boss';
 import { UsageError } from '../errors.ts';
+import { DEAD_LETTER, QUEUE, queueSchema } from './names.ts';
 
-export const QUEUE = 'middlepath-runs';
-export const DEAD_LETTER = 'middlepath-runs-dead';
+export { DEAD_LETTER, QUEUE, queueSchema };
+
 /** attempts after the first before a job goes to the dead-letter queue */
 export const DEFAULT_RETRIES = 2;
-
-/** pg-boss's tables live in their own schema (several independent queues can share a database). */
-export function queueSchema(): string {
-  const schema = process.env.MIDDLEPATH_QUEUE_SCHEMA ?? 'middlepath_queue';
-  if (!/^[a-z_][a-z0-9_]*$/.test(schema))
-    throw new UsageError(`MIDDLEPATH_QUEUE_SCHEMA must be a plain lower-case SQL name, got '${schema}'`);
-  return schema;
-}
 
 export function databaseUrl(): string {
   const url = process.env.DATABASE_URL;

@@ -5,7 +5,7 @@
  * tfjs, so the site can show it too.
  */
 import pg from 'pg';
-import { QUEUE, queueSchema } from './boss.ts';
+import { QUEUE, queueSchema } from './names.ts';
 
 export interface QueueJob {
   id: string;

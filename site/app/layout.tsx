@@ -1,6 +1,7 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import type { ReactNode } from 'react';
+import { isExport } from '../lib/mode.ts';
 import './globals.css';
 
 export const metadata: Metadata = {
@@ -26,6 +27,11 @@ export default function RootLayout({ children }: { children: ReactNode }) {
             <Link href="/submissions" prefetch={false}>
               Submissions
             </Link>
+            {!isExport && (
+              <Link href="/queue" prefetch={false}>
+                Queue
+              </Link>
+            )}
             <Link href="/methods" prefetch={false}>
               Methods
             </Link>
