@@ -39,12 +39,18 @@ describe.skipIf(!TEST_DATABASE_URL)('the /queue page', () => {
   it('lists running jobs with host and progress, and failed ones with the reason', async () => {
     f = await queueFixture(TEST_DATABASE_URL as string);
     process.env.MIDDLEPATH_QUEUE_SCHEMA = f.queueSchema; // the site's server inherits it
+    // the site first (it may need building): the run below must still be going when the page is read
+    const [p1, p2] = await Promise.all([freePort(), freePort()]);
+    const live = await serveSite({ port: p1, storeUrl: f.url });
+    sites.push(live);
+    const sqlite = await serveSite({ port: p2, sqlitePath: tempSqlitePath('middlepath-queue-page-') });
+    sites.push(sqlite);
     const dir = mkdtempSync(join(tmpdir(), 'mp-qpage-'));
     const module = join(dir, 'gone.ts');
     copyFileSync(join(import.meta.dirname, '..', 'test', 'fixtures', 'tiny-mlp.ts'), module);
     const store = await openStore({ url: f.url });
     const boss = await openBoss(f.url);
-    await enqueueSuite(boss, store, { tier: 'smoke', tasks: ['mnist'], archs: ['dense'], settings: { budgetFlops: 3e11, evalPoints: 2 } });
+    await enqueueSuite(boss, store, { tier: 'smoke', tasks: ['mnist'], archs: ['dense'], settings: { budgetFlops: 1e13, evalPoints: 2, timeLimitSeconds: 900 } });
     await enqueueSuite(boss, store, { tier: 'smoke', tasks: ['superposition'], archs: [module], retries: 0 });
     await boss.stop({ graceful: false });
     await store.close();
@@ -66,18 +72,12 @@ describe.skipIf(!TEST_DATABASE_URL)('the /queue page', () => {
       await pool.end();
     }
 
-    const [p1, p2] = await Promise.all([freePort(), freePort()]);
-    const [live, sqlite] = await Promise.all([
-      serveSite({ port: p1, storeUrl: f.url }),
-      serveSite({ port: p2, sqlitePath: tempSqlitePath('middlepath-queue-page-') }),
-    ]);
-    sites.push(live, sqlite);
     const html = await (await fetch(`${live.url}/queue`)).text();
-    expect(html).toMatch(/data-state="running"/);
-    expect(html).toContain(hostname());
-    expect(html).toMatch(/<progress[^>]*value="0\.\d+"/);
-    expect(html).toMatch(/data-state="failed"/);
-    expect(html).toMatch(/gone\.ts not found/);
+    const row = (state: string) => new RegExp(`<tr data-job="[^"]+" data-state="${state}">(.*?)</tr>`).exec(html)?.[1] ?? '';
+    expect(row('running')).toContain(`${hostname()} · `);
+    expect(row('running')).toMatch(/<progress[^>]*value="0\.\d+"/);
+    expect(row('running')).toContain('mnist · dense · seed 0');
+    expect(row('failed')).toMatch(/gone\.ts not found/);
     const none = await (await fetch(`${sqlite.url}/queue`)).text();
     expect(none).toMatch(/the queue lives in PostgreSQL and this site reads SQLite/);
   }, 900_000);
