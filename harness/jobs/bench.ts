@@ -34,7 +34,10 @@ const { values } = parseArgs({
 });
 const env: NodeJS.ProcessEnv = { ...process.env };
 delete env.MIDDLEPATH_BLAS_THREADS;
-const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
 
 async function timedRun(jobs: number): Promise<{ seconds: number; runs: number; code: number }> {
   const out = mkdtempSync(join(tmpdir(), `mp-bench-j${jobs}-`));
@@ -69,7 +72,8 @@ async function suiteBench(): Promise<void> {
     );
   }
   const [one, two] = [results[1], results[2]];
-  if (one && two) console.log(`  speed-up --jobs 2 vs --jobs 1: ×${(one.seconds / two.seconds).toFixed(2)} (target ≥ 1.8 on 2 otherwise idle cores)`);
+  if (one && two)
+    console.log(`  speed-up --jobs 2 vs --jobs 1: ×${(one.seconds / two.seconds).toFixed(2)} (target ≥ 1.8 on 2 otherwise idle cores)`);
 }
 
 async function queueBench(url: string): Promise<void> {
@@ -83,21 +87,41 @@ async function queueBench(url: string): Promise<void> {
   u.searchParams.set('options', `-c search_path=${storeSchema}`);
   process.env.MIDDLEPATH_QUEUE_SCHEMA = queueSchema;
   const workerEnv = { ...env, DATABASE_URL: u.toString(), MIDDLEPATH_QUEUE_SCHEMA: queueSchema };
-  const [{ openBoss }, { enqueueSuite }, { openStore }] = await Promise.all([import('../queue/boss.ts'), import('../queue/add.ts'), import('../store/index.ts')]);
+  const [{ openBoss }, { enqueueSuite }, { openStore }] = await Promise.all([
+    import('../queue/boss.ts'),
+    import('../queue/add.ts'),
+    import('../store/index.ts'),
+  ]);
   const store = await openStore({ url: u.toString() });
   const boss = await openBoss(u.toString());
   const { spawn } = await import('node:child_process');
-  const worker = spawn(process.execPath, [bin, 'worker', '--out', mkdtempSync(join(tmpdir(), 'mp-bench-q-'))], { cwd: root, env: workerEnv, stdio: 'ignore' });
+  const worker = spawn(process.execPath, [bin, 'worker', '--out', mkdtempSync(join(tmpdir(), 'mp-bench-q-'))], {
+    cwd: root,
+    env: workerEnv,
+    stdio: 'ignore',
+  });
   const taken: number[] = [];
   const processStart: number[] = [];
   const recorded: number[] = [];
   try {
     await new Promise((r) => setTimeout(r, 5000)); // the worker is up and idle
     for (let seed = 0; seed < n; seed++) {
-      await enqueueSuite(boss, store, { tier: 'smoke', tasks: ['superposition'], archs: ['dense'], seedList: [seed], settings: { budgetFlops: 1e8, evalPoints: 1 } });
+      await enqueueSuite(boss, store, {
+        tier: 'smoke',
+        tasks: ['superposition'],
+        archs: ['dense'],
+        seedList: [seed],
+        settings: { budgetFlops: 1e8, evalPoints: 1 },
+      });
       const deadline = Date.now() + 300_000;
       for (;;) {
-        const { rows } = await admin.query<{ created_on: Date; started_on: Date | null; completed_on: Date | null; state: string; output: { recorded?: string } | null }>(
+        const { rows } = await admin.query<{
+          created_on: Date;
+          started_on: Date | null;
+          completed_on: Date | null;
+          state: string;
+          output: { recorded?: string } | null;
+        }>(
           `select created_on, started_on, completed_on, state, output from ${queueSchema}.job where name = 'middlepath-runs' and (data->>'seed')::int = $1`,
           [seed],
         );
@@ -134,5 +158,8 @@ if (!values['skip-suite']) await suiteBench();
 if (!values['skip-queue']) {
   const url = process.env.DATABASE_URL ?? process.env.TEST_DATABASE_URL;
   if (url) await queueBench(url);
-  else console.log('queue overhead: not measured — set DATABASE_URL (or TEST_DATABASE_URL) to a PostgreSQL database the bench may create schemas in');
+  else
+    console.log(
+      'queue overhead: not measured — set DATABASE_URL (or TEST_DATABASE_URL) to a PostgreSQL database the bench may create schemas in',
+    );
 }
