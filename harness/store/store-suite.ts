@@ -79,6 +79,18 @@ export function defineStoreSuite(makeBackend: () => Backend): void {
     expect((await store.runs()).length).toBe(1);
   });
 
+  it('says which run keys are settled (any status but failed), with the first such run', async () => {
+    const done = makeRun({ arch: 'dense', seed: 1, curve: [[1e9, 0.9]], startedAt: '2026-01-01T00:00:00.000Z' });
+    const failed = makeRun({ arch: 'moe', seed: 2, curve: [[1e9, 0.1]], status: 'failed' });
+    const refused = makeRun({ arch: 'hash', seed: 3, curve: [[1e9, 0.1]], status: 'refused' });
+    for (const r of [done, failed, refused]) await store.ingest(r);
+    const { contentHash: _h, ...rest } = makeRun({ arch: 'dense', seed: 1, curve: [[1e9, 0.8]], startedAt: '2026-02-01T00:00:00.000Z' });
+    await store.ingest(sealRecord({ ...rest, id: `${done.id}-again`, key: done.key }));
+    const settled = await store.settledKeys([done.key, failed.key, refused.key, '0123456789abcdef']);
+    expect(Object.fromEntries(settled)).toEqual({ [done.key]: done.id, [refused.key]: refused.id });
+    expect((await store.settledKeys([])).size).toBe(0);
+  });
+
   it('refuses a record whose hash does not match its content', async () => {
     const r = makeRun({ arch: 'dense', curve: [[1e9, 0.9]] });
     const tampered = { ...r, id: `${r.id}x`, params: { total: 5, active: 5 } };
