@@ -68,14 +68,16 @@ function formatEta(s: number | null): string {
       : `${(s / 3600).toFixed(1)}h`;
 }
 
-/** The bar's line, fitted to the terminal: the label is shortened before the figures. */
+/** The bar's line, fitted to the terminal: the label is shortened first, then FLOPs and loss dropped. */
 export function barFormat(label: string, columns: number): { format: string; barsize: number } {
-  // after the bar: " 100% | 1.23e+10/3.00e+10 | loss 1.2345 | ETA 12m30s" is at most 54 columns
-  const figures = ' {percentage}% | {flops}/{budget} | loss {loss} | ETA {eta}';
-  const width = Math.max(40, columns - 1);
-  const barsize = Math.max(10, Math.min(30, width - 54 - Math.min(label.length, 30) - 1));
-  const room = Math.max(8, width - 54 - barsize - 1);
-  const shown = label.length > room ? `${label.slice(0, room - 1)}…` : label;
+  const width = Math.max(30, columns - 1);
+  // at their widest: " 100% | 1.23e+10/3.00e+10 | loss 12.3456 | ETA 59m59s" is 54 columns, " 100% | ETA 59m59s" 18
+  const full = width >= 54 + 10 + 12;
+  const figures = full ? ' {percentage}% | {flops}/{budget} | loss {loss} | ETA {eta}' : ' {percentage}% | ETA {eta}';
+  const figuresWidth = full ? 54 : 18;
+  const barsize = Math.max(10, Math.min(30, width - figuresWidth - Math.min(label.length, 30) - 1));
+  const room = Math.max(1, width - figuresWidth - barsize - 1);
+  const shown = label.length > room ? `${label.slice(0, Math.max(0, room - 1))}…` : label;
   return { format: `${shown} {bar}${figures}`, barsize };
 }
 
@@ -104,7 +106,7 @@ export function createReporter({ json, concurrent = false }: { json: boolean; co
           const label = `[${e.index + 1}/${e.total}] ${e.run.task.spec.id} · ${e.run.arch.architecture.name} · seed ${e.run.seed}`;
           if (tty) {
             bar = new cliProgress.SingleBar(
-              { ...barFormat(label, process.stderr.columns ?? 80), hideCursor: true, stream: process.stderr, etaBuffer: 1 },
+              { ...barFormat(label, process.stderr.columns ?? 80), hideCursor: true, stream: process.stderr },
               cliProgress.Presets.shades_classic,
             );
             bar.start(e.budgetFlops, 0, { flops: '0', budget: sci(e.budgetFlops), loss: '—', eta: formatEta(null) });
