@@ -16,22 +16,22 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs, promisify } from 'node:util';
+import { promisify } from 'node:util';
+import { Command } from 'commander';
 import pg from 'pg';
 import { median } from 'simple-statistics';
 import { sha256 } from '../results/files.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 const bin = join(root, 'bin', 'middlepath.js');
-const { values } = parseArgs({
-  options: {
-    task: { type: 'string', multiple: true },
-    arch: { type: 'string', multiple: true },
-    jobs: { type: 'string', default: '5' },
-    'skip-suite': { type: 'boolean', default: false },
-    'skip-queue': { type: 'boolean', default: false },
-  },
-});
+const values = new Command()
+  .option('--task <id...>', 'tasks (default every task)')
+  .option('--arch <name...>', 'architectures (default every baseline)')
+  .option('--jobs <n>', 'queued jobs to time', '5')
+  .option('--skip-suite', 'do not time the suite')
+  .option('--skip-queue', 'do not time the queue')
+  .parse()
+  .opts<{ task?: string[]; arch?: string[]; jobs: string; skipSuite?: boolean; skipQueue?: boolean }>();
 const env: NodeJS.ProcessEnv = { ...process.env };
 delete env.MIDDLEPATH_BLAS_THREADS;
 const load = () =>
@@ -154,8 +154,8 @@ async function queueBench(url: string): Promise<void> {
   }
 }
 
-if (!values['skip-suite']) await suiteBench();
-if (!values['skip-queue']) {
+if (!values.skipSuite) await suiteBench();
+if (!values.skipQueue) {
   const url = process.env.DATABASE_URL ?? process.env.TEST_DATABASE_URL;
   if (url) await queueBench(url);
   else

@@ -24,7 +24,7 @@ export interface WorkerOptions {
   backend: BackendChoice;
   /** how often this worker looks for expired jobs, seconds */
   maintenanceSeconds?: number;
-  /** how often an idle worker asks for a job, seconds */
+  /** how often an idle worker asks for a job, seconds (default 0.5, pg-boss's least: one indexed query per slot) */
   pollSeconds?: number;
   log?: (line: string) => void;
 }
@@ -127,7 +127,7 @@ export async function startWorker(o: WorkerOptions): Promise<Worker> {
 
   // One pg-boss worker per slot, each taking one job at a time.
   for (let i = 0; i < o.concurrency; i++) {
-    await boss.work<unknown>(QUEUE, { batchSize: 1, includeMetadata: true, pollingIntervalSeconds: o.pollSeconds ?? 2 }, async ([job]) =>
+    await boss.work<unknown>(QUEUE, { batchSize: 1, includeMetadata: true, pollingIntervalSeconds: o.pollSeconds ?? 0.5 }, async ([job]) =>
       job ? handle(job) : undefined,
     );
   }
