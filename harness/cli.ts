@@ -6,9 +6,9 @@
  * (tfjs, the store, the site), so `--version`, `--help` and `list tasks` answer at once.
  * Command groups living elsewhere register themselves the same way (store, submit, queue).
  */
-import { availableParallelism } from 'node:os';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { BACKENDS, type BackendChoice } from './backend-names.ts';
+import { positiveInt, processCount } from './cli-options.ts';
 import { UsageError } from './errors.ts';
 import { parseShard, type Shard } from './jobs/shard.ts';
 import { registerQueueCommands } from './queue/cli.ts';
@@ -20,17 +20,6 @@ import { TASK_INFOS } from './tiers.ts';
 import { HARNESS_VERSION } from './version.ts';
 
 const TIERS = ['smoke', 'cpu', 'gpu'] as const;
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
-  return n;
-}
-
-/** `--jobs N` or `--jobs auto` (one per core). */
-function jobsCount(value: string): number {
-  return value === 'auto' ? availableParallelism() : positiveInt(value);
-}
 
 /** Commander collects a variadic option's values through this, one at a time. */
 function seedValues(value: string, previous: number[] = []): number[] {
@@ -61,7 +50,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--variant-seed <n>', "regenerate the tasks' data from this seed (held-out variants)", positiveInt)
     .option('--json', 'print the records as JSON instead of a table', false)
     .option('--no-store', 'write record files only, not the store (SQLite, or Postgres via DATABASE_URL)')
-    .option('--jobs <n>', "runs at once, each in its own process ('auto': one per core)", jobsCount, 1)
+    .option('--jobs <n>', "runs at once, each in its own process ('auto': one per core)", processCount, 1)
     .option('--shard <i/N>', 'only slice i of N of the suite, balanced by expected run time (SLURM/Kubernetes array jobs)', parseShard)
     .action(
       async (o: {

@@ -5,27 +5,15 @@
  *   middlepath worker [--concurrency N] [--out DIR]
  * Each action imports what it runs, so registering them costs nothing.
  */
-import { availableParallelism } from 'node:os';
-import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { BACKENDS, type BackendChoice } from '../backend-names.ts';
+import { nonNegativeInt, positiveInt, processCount } from '../cli-options.ts';
 import { parseShard, type Shard } from '../jobs/shard.ts';
 import type { TierName } from '../results/record.ts';
 import { TIER_NAMES } from '../tiers.ts';
 
 export interface QueueCommandOptions {
   setExit?: (code: number) => void;
-}
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
-  return n;
-}
-
-function nonNegativeInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a non-negative integer');
-  return n;
 }
 
 const pct = (x: number | null) => (x === null ? '—' : `${(100 * x).toFixed(0)}%`);
@@ -134,12 +122,7 @@ export function registerQueueCommands(program: Command, options: QueueCommandOpt
     .description(
       'take runs from the queue (DATABASE_URL) until stopped; each run in its own process. SIGTERM: finish the runs in progress (or release them after --grace), then exit',
     )
-    .option(
-      '--concurrency <n>',
-      "runs at once on this machine ('auto': one per core)",
-      (v) => (v === 'auto' ? availableParallelism() : positiveInt(v)),
-      1,
-    )
+    .option('--concurrency <n>', "runs at once on this machine ('auto': one per core)", processCount, 1)
     .option('--out <dir>', 'where this worker writes record files (DIR/runs/*.json)', 'results')
     .addOption(new Option('--backend <backend>', 'tfjs backend').choices(['auto', ...BACKENDS]).default('auto'))
     .option(

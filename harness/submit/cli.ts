@@ -9,6 +9,7 @@
  */
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { BACKENDS, type BackendChoice } from '../backend-names.ts';
+import { positiveInt } from '../cli-options.ts';
 import type { TierName } from '../results/record.ts';
 import { TIER_NAMES } from '../tiers.ts';
 import type { openSubmissionDb } from './db.ts';
@@ -17,12 +18,6 @@ export interface SubmitCommandOptions {
   setExit?: (code: number) => void;
   log?: (line: string) => void;
   error?: (line: string) => void;
-}
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
-  return n;
 }
 
 function positiveNumber(value: string): number {
