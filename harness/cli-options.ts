@@ -16,5 +16,8 @@ export function nonNegativeInt(value: string): number {
 
 /** A count of processes: N, or 'auto' for one per core. */
 export function processCount(value: string): number {
-  return value === 'auto' ? availableParallelism() : positiveInt(value);
+  if (value === 'auto') return availableParallelism();
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("must be a positive integer, or 'auto' for one per core");
+  return n;
 }
