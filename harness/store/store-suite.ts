@@ -160,6 +160,7 @@ export function defineStoreSuite(makeBackend: () => Backend): void {
           ],
         }),
         makeRun({ arch: 'moe-a', seed: 7, curve: [[1e8, 0.6]], status: 'diverged' }),
+        makeRun({ arch: 'moe-a', seed: 8, curve: [[0, 0.1]], status: 'refused' }), // declined, not failed
       ];
       const cheap = makeRun({
         arch: 'cheap',
@@ -175,7 +176,7 @@ export function defineStoreSuite(makeBackend: () => Backend): void {
       for (const r of [...dense, ...moe, cheap, elsewhere]) await store.ingest(r);
     }
 
-    it('means and 95% intervals over seeds equal the hand-computed ones; failed runs do not count', async () => {
+    it('means and 95% intervals over seeds equal the hand-computed ones; failed runs do not count, refusals are not failures', async () => {
       await seedMnist();
       const rows = await store.leaderboard({ task: 'mnist', tier: 'smoke', hardwareClass: HW });
       expect(rows.map((r) => r.architecture)).toEqual(['moe-a', 'dense', 'cheap']); // best quality first
