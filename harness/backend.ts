@@ -10,11 +10,10 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { type BlasInfo, describeBlas, loadBlas, registerKernels } from '../kernels/index.ts';
 import { useWasmBackend } from '../kernels/wasm-setup.ts';
+import { BACKENDS, type BackendChoice, type BackendName } from './backend-names.ts';
 import { UsageError } from './errors.ts';
 
-export const BACKENDS = ['tensorflow-gpu', 'tensorflow', 'webgpu', 'wasm+blas', 'wasm', 'cpu'] as const;
-export type BackendName = (typeof BACKENDS)[number];
-export type BackendChoice = BackendName | 'auto';
+export { BACKENDS, type BackendChoice, type BackendName };
 
 export interface ActiveBackend {
   name: BackendName;

@@ -1,32 +1,25 @@
 /**
- * The `middlepath` command. Exit codes: 0 every run completed, 1 some run failed (still
- * recorded) or a module could not be loaded, 2 bad usage.
+ * The `middlepath` command. Exit codes: 0 every run completed (or was refused by its
+ * architecture), 1 some run failed (still recorded) or a module could not be loaded, 2 bad usage.
+ *
+ * Only commander and constants are imported up front: each action imports what it uses
+ * (tfjs, the store, the site), so `--version`, `--help` and `list tasks` answer at once.
+ * Command groups living elsewhere register themselves the same way (store, submit, queue).
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { BACKENDS, type BackendChoice } from './backend.ts';
+import { BACKENDS, type BackendChoice } from './backend-names.ts';
+import { positiveInt, processCount } from './cli-options.ts';
 import { UsageError } from './errors.ts';
-import { baselineNames, loadArchitecture } from './load-architecture.ts';
-import { createReporter } from './report.ts';
-import { readRecordDir } from './results/files.ts';
+import { parseShard, type Shard } from './jobs/shard.ts';
+import { registerQueueCommands } from './queue/cli.ts';
 import { registerStoreCommands } from './store/cli.ts';
-import { DEFAULT_SQLITE_PATH, openStore } from './store/index.ts';
-import { ingestDir } from './store/ingest.ts';
+import { DEFAULT_SQLITE_PATH } from './store/defaults.ts';
 import type { Store } from './store/types.ts';
 import { registerSubmitCommands } from './submit/cli.ts';
-import { runSuite } from './suite.ts';
-import { TASKS } from './tasks/index.ts';
+import { TASK_INFOS } from './tiers.ts';
 import { HARNESS_VERSION } from './version.ts';
 
 const TIERS = ['smoke', 'cpu', 'gpu'] as const;
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
-  return n;
-}
 
 /** Commander collects a variadic option's values through this, one at a time. */
 function seedValues(value: string, previous: number[] = []): number[] {
@@ -47,7 +40,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .command('run')
     .description('run the standard suite (or a slice of it) and write a record per run')
     .addOption(new Option('--tier <tier>', 'budget and size tier').choices(TIERS).default('smoke'))
-    .option('--task <id...>', `tasks to run (default all: ${TASKS.map((t) => t.spec.id).join(', ')})`)
+    .option('--task <id...>', `tasks to run (default all: ${TASK_INFOS.map((t) => t.spec.id).join(', ')})`)
     .option('--arch <name-or-path...>', 'baseline names or paths to architecture modules (default every baseline)')
     .option('--seeds <n>', "seeds per task and architecture, 0..n−1 (default: the tier's)", positiveInt)
     .option('--seed <n...>', 'exactly these seeds (e.g. --seed 2 adds a third seed; not with --seeds)', seedValues)
@@ -57,6 +50,8 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--variant-seed <n>', "regenerate the tasks' data from this seed (held-out variants)", positiveInt)
     .option('--json', 'print the records as JSON instead of a table', false)
     .option('--no-store', 'write record files only, not the store (SQLite, or Postgres via DATABASE_URL)')
+    .option('--jobs <n>', "runs at once, each in its own process ('auto': one per core)", processCount, 1)
+    .option('--shard <i/N>', 'only slice i of N of the suite, balanced by expected run time (SLURM/Kubernetes array jobs)', parseShard)
     .action(
       async (o: {
         tier: (typeof TIERS)[number];
@@ -70,7 +65,10 @@ function buildProgram(setExit: (code: number) => void): Command {
         variantSeed?: number;
         json: boolean;
         store: boolean;
+        jobs: number;
+        shard?: Shard;
       }) => {
+        const [{ runSuite }, { createReporter }] = await Promise.all([import('./suite.ts'), import('./report.ts')]);
         const controller = new AbortController();
         let interrupts = 0;
         const onSigint = () => {
@@ -80,7 +78,7 @@ function buildProgram(setExit: (code: number) => void): Command {
           controller.abort();
         };
         process.on('SIGINT', onSigint);
-        const reporter = createReporter({ json: o.json });
+        const reporter = createReporter({ json: o.json, concurrent: o.jobs > 1 });
         const store = o.store ? await openStoreForRun() : undefined;
         try {
           const result = await runSuite({
@@ -94,6 +92,8 @@ function buildProgram(setExit: (code: number) => void): Command {
             force: o.force,
             variantSeed: o.variantSeed ?? null,
             signal: controller.signal,
+            jobs: o.jobs,
+            shard: o.shard,
             onEvent: reporter.event,
             onRecord: store
               ? async (record) => {
@@ -105,7 +105,11 @@ function buildProgram(setExit: (code: number) => void): Command {
               : undefined,
           });
           reporter.summary(result);
-          const failed = result.records.some((r) => r.status !== 'completed') || result.loadErrors.length > 0;
+          // A refusal is the architecture declining the task: recorded, and not a failure.
+          const failed =
+            result.records.some((r) => r.status !== 'completed' && r.status !== 'refused') ||
+            result.loadErrors.length > 0 ||
+            (result.crashed ?? 0) > 0;
           setExit(result.interrupted ? 130 : failed ? 1 : 0);
         } finally {
           reporter.stop();
@@ -120,7 +124,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .command('tasks')
     .description('the standard tasks with their metric and budgets')
     .action(() => {
-      for (const t of TASKS) {
+      for (const t of TASK_INFOS) {
         const budgets = TIERS.map((tier) => `${tier} ${t.tiers[tier].budgetFlops.toExponential(0)}`).join(', ');
         console.log(
           `${t.spec.id.padEnd(14)} ${t.metric.name} (${t.metric.higherIsBetter ? 'higher' : 'lower'} is better); FLOP budgets: ${budgets}`,
@@ -131,6 +135,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .command('archs')
     .description('the baselines')
     .action(async () => {
+      const { baselineNames, loadArchitecture } = await import('./load-architecture.ts');
       for (const name of baselineNames()) {
         const { architecture } = await loadArchitecture(name);
         console.log(`${name.padEnd(16)} ${architecture.family.padEnd(7)} ${architecture.description}`);
@@ -140,7 +145,8 @@ function buildProgram(setExit: (code: number) => void): Command {
     .command('runs')
     .description('recorded runs in DIR/runs')
     .option('--out <dir>', 'records directory', 'results')
-    .action((o: { out: string }) => {
+    .action(async (o: { out: string }) => {
+      const { readRecordDir } = await import('./results/files.ts');
       for (const parsed of readRecordDir(o.out)) {
         if ('error' in parsed) console.log(`${parsed.path}: ${parsed.error}`);
         else {
@@ -155,6 +161,7 @@ function buildProgram(setExit: (code: number) => void): Command {
 
   registerStoreCommands(program, { setExit });
   registerSubmitCommands(program, { setExit });
+  registerQueueCommands(program, { setExit });
 
   program
     .command('site')
@@ -167,7 +174,14 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--no-ingest', 'serve the store as it is, without indexing --records first')
     .action(async (o: { port: number; host: string; sqlite?: string; export?: string; records: string; ingest: boolean }) => {
       // Loaded only here: the harness does not depend on the site for anything else.
-      const { exportSite, serveSite } = await import('../site/serve.ts');
+      const [{ exportSite, serveSite }, { openStore }, { ingestDir }, { mkdtempSync }, { tmpdir }, { join, resolve }] = await Promise.all([
+        import('../site/serve.ts'),
+        import('./store/index.ts'),
+        import('./store/ingest.ts'),
+        import('node:fs'),
+        import('node:os'),
+        import('node:path'),
+      ]);
       if (o.export) {
         // Publish exactly the committed records: index them into a scratch store first.
         const sqlitePath = join(mkdtempSync(join(tmpdir(), 'middlepath-export-')), 'store.sqlite');
@@ -212,6 +226,7 @@ function buildProgram(setExit: (code: number) => void): Command {
 /** The store each record is indexed in as it lands; a store that cannot open is a warning. */
 async function openStoreForRun(): Promise<Store | undefined> {
   try {
+    const { openStore } = await import('./store/index.ts');
     return await openStore();
   } catch (e) {
     process.stderr.write(

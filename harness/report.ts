@@ -50,11 +50,43 @@ export function summaryTable(records: RunRecord[]): string {
   return table.toString();
 }
 
-export function createReporter({ json }: { json: boolean }): Reporter {
-  const tty = Boolean(process.stderr.isTTY) && !json;
+/**
+ * Seconds left of a run, from the FLOPs still to spend at the rate measured so far; null
+ * for the first few steps (the first step sets up graphs and kernels and is no guide).
+ */
+export function etaSeconds(p: { step: number; flops: number; budgetFlops: number; seconds: number }): number | null {
+  if (p.step < 5 || p.flops <= 0 || p.seconds <= 0) return null;
+  return (Math.max(0, p.budgetFlops - p.flops) * p.seconds) / p.flops;
+}
+
+function formatEta(s: number | null): string {
+  if (s === null) return '…';
+  return s < 60
+    ? `${Math.ceil(s)}s`
+    : s < 3600
+      ? `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s`
+      : `${(s / 3600).toFixed(1)}h`;
+}
+
+/** The bar's line, fitted to the terminal: the label is shortened first, then FLOPs and loss dropped. */
+export function barFormat(label: string, columns: number): { format: string; barsize: number } {
+  const width = Math.max(30, columns - 1);
+  // at their widest: " 100% | 1.23e+10/3.00e+10 | loss 12.3456 | ETA 59m59s" is 54 columns, " 100% | ETA 59m59s" 18
+  const full = width >= 54 + 10 + 12;
+  const figures = full ? ' {percentage}% | {flops}/{budget} | loss {loss} | ETA {eta}' : ' {percentage}% | ETA {eta}';
+  const figuresWidth = full ? 54 : 18;
+  const barsize = Math.max(10, Math.min(30, width - figuresWidth - Math.min(label.length, 30) - 1));
+  const room = Math.max(1, width - figuresWidth - barsize - 1);
+  const shown = label.length > room ? `${label.slice(0, Math.max(0, room - 1))}…` : label;
+  return { format: `${shown} {bar}${figures}`, barsize };
+}
+
+export function createReporter({ json, concurrent = false }: { json: boolean; concurrent?: boolean }): Reporter {
+  // several runs at once share the terminal: they report in lines, not bars
+  const tty = Boolean(process.stderr.isTTY) && !json && !concurrent;
   const log = (line: string) => process.stderr.write(`${line}\n`);
   let bar: cliProgress.SingleBar | undefined;
-  let lastLogged = 0;
+  const lastLogged = new Map<string, number>();
   let energyNote: string | null = null;
 
   return {
@@ -74,27 +106,32 @@ export function createReporter({ json }: { json: boolean }): Reporter {
           const label = `[${e.index + 1}/${e.total}] ${e.run.task.spec.id} · ${e.run.arch.architecture.name} · seed ${e.run.seed}`;
           if (tty) {
             bar = new cliProgress.SingleBar(
-              {
-                format: `${label} {bar} {percentage}% | step {step} | {flops}/{budget} FLOPs | loss {loss} | ETA {eta_formatted}`,
-                hideCursor: true,
-                stream: process.stderr,
-              },
+              { ...barFormat(label, process.stderr.columns ?? 80), hideCursor: true, stream: process.stderr },
               cliProgress.Presets.shades_classic,
             );
-            bar.start(e.budgetFlops, 0, { step: 0, flops: '0', budget: sci(e.budgetFlops), loss: '—' });
+            bar.start(e.budgetFlops, 0, { flops: '0', budget: sci(e.budgetFlops), loss: '—', eta: formatEta(null) });
           } else log(`${label}: training to ${sci(e.budgetFlops)} executed FLOPs`);
-          lastLogged = 0;
+          lastLogged.set(e.run.key, 0);
           break;
         }
         case 'progress': {
           const p = e.progress;
-          if (bar) bar.update(Math.min(p.flops, p.budgetFlops), { step: p.step, flops: sci(p.flops), loss: p.loss?.toFixed(4) ?? '—' });
-          else if (!json && p.flops - lastLogged >= p.budgetFlops / 4) {
-            lastLogged = p.flops;
-            log(`  step ${p.step}: ${pct(p.flops / p.budgetFlops)} of budget, loss ${p.loss?.toFixed(4)}, ${p.seconds.toFixed(1)} s`);
+          if (bar) {
+            bar.update(Math.min(p.flops, p.budgetFlops), {
+              flops: sci(p.flops),
+              loss: p.loss?.toFixed(4) ?? '—',
+              eta: formatEta(etaSeconds(p)),
+            });
+          } else if (!json && p.flops - (lastLogged.get(e.run.key) ?? 0) >= p.budgetFlops / 4) {
+            lastLogged.set(e.run.key, p.flops);
+            const who = concurrent ? `  ${e.run.task.spec.id} · ${e.run.arch.architecture.name} · seed ${e.run.seed}` : ' ';
+            log(`${who} step ${p.step}: ${pct(p.flops / p.budgetFlops)} of budget, loss ${p.loss?.toFixed(4)}, ${p.seconds.toFixed(1)} s`);
           }
           break;
         }
+        case 'crash':
+          log(`✗ ${e.run.task.spec.id} · ${e.run.arch.architecture.name} · seed ${e.run.seed}: ${e.message}; nothing was recorded`);
+          break;
         case 'done': {
           bar?.stop();
           bar = undefined;
@@ -102,7 +139,8 @@ export function createReporter({ json }: { json: boolean }): Reporter {
           if (!r.energy.measured) energyNote = r.energy.reason;
           const outcome =
             r.status === 'completed' ? `${r.task.metric.name} ${formatQuality(r)}` : `${r.status.toUpperCase()}: ${r.failure?.message}`;
-          log(`  → ${outcome}; ${sci(r.flops.executed)} FLOPs in ${r.training.wallSeconds.toFixed(1)} s; ${e.path}`);
+          const who = concurrent ? ` ${r.task.id} · ${r.architecture.name} · seed ${r.task.seed}` : '';
+          log(`  →${who} ${outcome}; ${sci(r.flops.executed)} FLOPs in ${r.training.wallSeconds.toFixed(1)} s; ${e.path}`);
           break;
         }
         case 'skip':
@@ -123,9 +161,10 @@ export function createReporter({ json }: { json: boolean }): Reporter {
       }
       if (result.records.length) console.log(summaryTable(result.records));
       if (energyNote) console.log(`energy: not measured — ${energyNote}`);
-      const failed = result.records.filter((r) => r.status !== 'completed').length;
+      const refused = result.records.filter((r) => r.status === 'refused').length;
+      const failed = result.records.filter((r) => r.status !== 'completed' && r.status !== 'refused').length;
       console.log(
-        `${result.records.length} run(s) recorded, ${failed} not completed, ${result.skipped} skipped${result.loadErrors.length ? `, ${result.loadErrors.length} module(s) failed to load` : ''}`,
+        `${result.records.length} run(s) recorded, ${failed} not completed${refused ? `, ${refused} refused by their architecture` : ''}, ${result.skipped} skipped${result.loadErrors.length ? `, ${result.loadErrors.length} module(s) failed to load` : ''}${result.crashed ? `, ${result.crashed} run process(es) ended without a record` : ''}`,
       );
     },
     stop() {

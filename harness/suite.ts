@@ -1,11 +1,13 @@
 /**
  * The standard suite: every task × every architecture × the tier's seeds, run one after
- * another on one backend. A run whose record already exists (same key) is skipped unless
+ * another on one backend, or N at a time in child processes (--jobs). A run whose record already exists (same key) is skipped unless
  * forced or the recorded run failed; a failed run is recorded and the suite goes on; Ctrl-C stops between steps and
  * writes nothing partial.
  */
 import { type ActiveBackend, type BackendChoice, selectBackend } from './backend.ts';
 import { ArchitectureError, UsageError } from './errors.ts';
+import type { RunJob } from './jobs/job.ts';
+import { type Shard, shardOf } from './jobs/shard.ts';
 import { baselineNames, type LoadedArchitecture, loadArchitecture } from './load-architecture.ts';
 import { collectFingerprint, hardwareClass } from './measure/fingerprint.ts';
 import { type FlopCounter, installFlopCounter } from './measure/flops.ts';
@@ -37,11 +39,17 @@ export interface SuiteOptions {
   /** called with each record once it is on disk, e.g. to index it in the store */
   onRecord?: (record: RunRecord, path: string) => Promise<void> | void;
   onEvent?: (event: SuiteEvent) => void;
+  /** a static slice of the suite (array jobs): shard i of N, balanced by expected run time */
+  shard?: Shard;
+  /** child processes running at once, one run each (default 1: in this process) */
+  jobs?: number;
 }
 
 export interface PlannedRun {
   task: Task;
   arch: LoadedArchitecture;
+  /** the architecture as the user named it (baseline name or module path) */
+  archSpec: string;
   seed: number;
   key: string;
 }
@@ -54,6 +62,8 @@ export type SuiteEvent =
   | { type: 'progress'; run: PlannedRun; progress: Progress }
   | { type: 'done'; run: PlannedRun; record: RunRecord; path: string }
   | { type: 'load-error'; arch: string; message: string }
+  /** a child process ended without a record (killed, out of memory): nothing was written for the run */
+  | { type: 'crash'; run: PlannedRun; message: string }
   | { type: 'interrupted' };
 
 export interface SuiteResult {
@@ -62,6 +72,8 @@ export interface SuiteResult {
   /** architecture modules that could not be loaded, with the reason */
   loadErrors: Array<{ arch: string; message: string }>;
   interrupted: boolean;
+  /** runs whose child process ended without a record (--jobs > 1 only) */
+  crashed?: number;
 }
 
 interface Engine {
@@ -88,7 +100,19 @@ async function startEngine(choice: BackendChoice): Promise<Engine> {
   return engine;
 }
 
-export async function runSuite(opts: SuiteOptions): Promise<SuiteResult> {
+/** What a suite will do: the runs to make, those already recorded, the modules that failed to load. */
+export interface SuitePlan {
+  planned: PlannedRun[];
+  skipped: Array<{ run: PlannedRun; existing: string }>;
+  loadErrors: SuiteResult['loadErrors'];
+}
+
+/**
+ * Plan a suite: every task × architecture × seed, sliced to the shard if one is given
+ * (before anything recorded is skipped, so every shard sees the same partition), then
+ * without the runs whose key already has a settled record in `outDir` (unless forced).
+ */
+export async function planSuite(opts: SuiteOptions): Promise<SuitePlan> {
   const tasks = opts.tasks?.length ? opts.tasks.map(findTask) : [...TASKS];
   if (opts.seeds !== undefined && (!Number.isInteger(opts.seeds) || opts.seeds < 1)) {
     throw new UsageError(`--seeds must be a positive integer, got ${opts.seeds}`);
@@ -101,81 +125,173 @@ export async function runSuite(opts: SuiteOptions): Promise<SuiteResult> {
   }
   const archNames = opts.archs?.length ? opts.archs : baselineNames();
   const variantSeed = opts.variantSeed ?? null;
-  const emit = opts.onEvent ?? (() => {});
 
   const loadErrors: SuiteResult['loadErrors'] = [];
-  const archs: LoadedArchitecture[] = [];
+  const archs: Array<LoadedArchitecture & { given: string }> = [];
   for (const name of archNames) {
     try {
-      archs.push(await loadArchitecture(name));
+      archs.push({ ...(await loadArchitecture(name)), given: name });
     } catch (e) {
       if (!(e instanceof ArchitectureError)) throw e; // usage errors (unknown name, missing file) stop everything
       loadErrors.push({ arch: name, message: e.message });
-      emit({ type: 'load-error', arch: name, message: e.message });
     }
   }
 
-  const existing = new Map<string, string>();
-  // A failed run is retried (its cause may be fixed); completed, diverged and timed-out runs are settled.
-  for (const parsed of readRecordDir(opts.outDir)) {
-    if ('record' in parsed && parsed.record.status !== 'failed') existing.set(parsed.record.key, parsed.path);
-  }
-
-  const planned: PlannedRun[] = [];
-  let skipped = 0;
+  let all: PlannedRun[] = [];
   for (const task of tasks) {
     for (const arch of archs) {
       const seeds = opts.seedList ?? Array.from({ length: opts.seeds ?? task.tiers[opts.tier].seeds }, (_, i) => i);
       for (const seed of new Set(seeds)) {
         const key = runKey({ task: task.spec.id, tier: opts.tier, seed, variantSeed, sourceHash: arch.sourceHash });
-        const run = { task, arch, seed, key };
-        const path = existing.get(key);
-        if (path && !opts.force) {
-          skipped++;
-          emit({ type: 'skip', run, existing: path });
-        } else planned.push(run);
+        all.push({ task, arch, archSpec: arch.given, seed, key });
       }
     }
   }
-  emit({ type: 'plan', runs: planned.length, skipped });
-  if (planned.length === 0) return { records: [], skipped, loadErrors, interrupted: false };
+  if (opts.shard) {
+    // Expected run time ∝ the tier's FLOP budget: every run trains to it; how fast an architecture goes is not known before it runs.
+    all = shardOf(
+      all,
+      opts.shard,
+      (r) => ({ ...r.task.tiers[opts.tier], ...opts.settings }).budgetFlops,
+      (r) => r.key,
+    );
+  }
 
+  const existing = new Map<string, string>();
+  // A failed run is retried (its cause may be fixed); completed, diverged, timed-out and refused runs are settled.
+  for (const parsed of readRecordDir(opts.outDir)) {
+    if ('record' in parsed && parsed.record.status !== 'failed') existing.set(parsed.record.key, parsed.path);
+  }
+  const planned: PlannedRun[] = [];
+  const skipped: SuitePlan['skipped'] = [];
+  for (const run of all) {
+    const path = existing.get(run.key);
+    if (path && !opts.force) skipped.push({ run, existing: path });
+    else planned.push(run);
+  }
+  return { planned, skipped, loadErrors };
+}
+
+/** The job a planned run is, for a child process or the queue. */
+export function jobOf(run: PlannedRun, opts: Pick<SuiteOptions, 'tier' | 'variantSeed' | 'settings'>): RunJob {
+  return {
+    task: run.task.spec.id,
+    tier: opts.tier,
+    seed: run.seed,
+    variantSeed: opts.variantSeed ?? null,
+    arch: run.archSpec,
+    key: run.key,
+    ...(opts.settings ? { settings: opts.settings } : {}),
+  };
+}
+
+export interface RunOptions {
+  backend: BackendChoice;
+  settings?: Partial<TierSettings>;
+  idleSeconds?: number;
+  signal?: AbortSignal;
+  onBackend?: (backend: ActiveBackend, hardwareClass: string) => void;
+  onProgress?: (progress: Progress) => void;
+}
+
+/** Train one planned run in this process and seal its record (Interrupted propagates). */
+export async function executeRun(run: PlannedRun, tier: TierName, variantSeed: number | null, opts: RunOptions): Promise<RunRecord> {
   const { backend, counter, fingerprint, hardwareClass } = await startEngine(opts.backend);
-  emit({ type: 'backend', backend, hardwareClass });
+  opts.onBackend?.(backend, hardwareClass);
+  const unsealed = await trainRun({
+    task: run.task,
+    tier,
+    seed: run.seed,
+    variantSeed,
+    arch: run.arch,
+    backend,
+    counter,
+    fingerprint,
+    hardwareClass,
+    settings: opts.settings,
+    idleSeconds: opts.idleSeconds,
+    signal: opts.signal,
+    onProgress: opts.onProgress,
+  });
+  return sealRecord(unsealed);
+}
 
-  const records: RunRecord[] = [];
+export async function runSuite(opts: SuiteOptions): Promise<SuiteResult> {
+  const emit = opts.onEvent ?? (() => {});
+  const { planned, skipped, loadErrors } = await planSuite(opts);
+  for (const e of loadErrors) emit({ type: 'load-error', ...e });
+  for (const s of skipped) emit({ type: 'skip', ...s });
+  emit({ type: 'plan', runs: planned.length, skipped: skipped.length });
+  const result: SuiteResult = { records: [], skipped: skipped.length, loadErrors, interrupted: false };
+  if (planned.length === 0) return result;
+
+  const variantSeed = opts.variantSeed ?? null;
+  const settle = async (run: PlannedRun, record: RunRecord) => {
+    const path = writeRecord(opts.outDir, record);
+    result.records.push(record);
+    emit({ type: 'done', run, record, path });
+    await opts.onRecord?.(record, path);
+  };
+
+  if ((opts.jobs ?? 1) > 1) {
+    // One run per child process, `jobs` at a time: the same path as a queue worker's.
+    const { runInChildren } = await import('./jobs/pool.ts');
+    let announced = false;
+    const outcome = await runInChildren(
+      planned.map((run) => ({ run, job: jobOf(run, opts) })),
+      {
+        concurrency: opts.jobs ?? 1,
+        backend: opts.backend,
+        idleSeconds: opts.idleSeconds,
+        signal: opts.signal,
+        onBackend: (backend, hardwareClass) => {
+          if (!announced) emit({ type: 'backend', backend, hardwareClass });
+          announced = true;
+        },
+        onStart: (item, index) =>
+          emit({
+            type: 'start',
+            run: item.run,
+            index,
+            total: planned.length,
+            budgetFlops: { ...item.run.task.tiers[opts.tier], ...opts.settings }.budgetFlops,
+          }),
+        onProgress: (item, progress) => emit({ type: 'progress', run: item.run, progress }),
+        onRecord: (item, record) => settle(item.run, record),
+        onCrash: (item, message) => emit({ type: 'crash', run: item.run, message }),
+      },
+    );
+    result.crashed = outcome.crashed;
+    if (outcome.interrupted) {
+      emit({ type: 'interrupted' });
+      result.interrupted = true;
+    }
+    return result;
+  }
+
   for (const [index, run] of planned.entries()) {
     const settings = { ...run.task.tiers[opts.tier], ...opts.settings };
     emit({ type: 'start', run, index, total: planned.length, budgetFlops: settings.budgetFlops });
-    let unsealed: Awaited<ReturnType<typeof trainRun>>;
+    let record: RunRecord;
     try {
-      unsealed = await trainRun({
-        task: run.task,
-        tier: opts.tier,
-        seed: run.seed,
-        variantSeed,
-        arch: run.arch,
-        backend,
-        counter,
-        fingerprint,
-        hardwareClass,
+      record = await executeRun(run, opts.tier, variantSeed, {
+        backend: opts.backend,
         settings: opts.settings,
         idleSeconds: opts.idleSeconds,
         signal: opts.signal,
+        onBackend: (backend, hardwareClass) => {
+          if (index === 0) emit({ type: 'backend', backend, hardwareClass });
+        },
         onProgress: (progress) => emit({ type: 'progress', run, progress }),
       });
     } catch (e) {
       if (e instanceof Interrupted) {
         emit({ type: 'interrupted' });
-        return { records, skipped, loadErrors, interrupted: true };
+        return { ...result, interrupted: true };
       }
       throw e;
     }
-    const record = sealRecord(unsealed);
-    const path = writeRecord(opts.outDir, record);
-    records.push(record);
-    emit({ type: 'done', run, record, path });
-    await opts.onRecord?.(record, path);
+    await settle(run, record);
   }
-  return { records, skipped, loadErrors, interrupted: false };
+  return result;
 }

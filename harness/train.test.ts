@@ -118,9 +118,9 @@ describe('training loop', () => {
     expect(records[0]?.failure?.message).toMatch(/limit is 0.5 s/);
   });
 
-  it('refuses an architecture that refuses the task, before training', async () => {
+  it('records an architecture that refuses the task as refused (not failed), before training', async () => {
     const { records } = await suite({ archs: [fixture('tiny-mlp.ts')], tasks: ['charlm'] });
-    expect(records[0]?.status).toBe('failed');
+    expect(records[0]?.status).toBe('refused');
     expect(records[0]?.failure).toEqual({ phase: 'build', message: expect.stringContaining('tiny-mlp only takes vector inputs') });
     expect(records[0]?.training.steps).toBe(0);
   });

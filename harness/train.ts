@@ -243,7 +243,7 @@ export async function trainRun(opts: TrainOptions): Promise<UnhashedRecord> {
     await meter.measureIdle(opts.idleSeconds ?? 0);
     data = task.load({ runSeed: seed, dataSeed });
     const refusal = arch.architecture.refuse?.(task.spec);
-    if (refusal) throw new RunFailure('build', `${arch.architecture.name} refuses task '${task.spec.id}': ${refusal}`);
+    if (refusal) throw new RunFailure('build', `${arch.architecture.name} refuses task '${task.spec.id}': ${refusal}`, 'refused');
 
     ctx = createBuildContext(seed, id);
     const model = buildModel(arch, task.spec, settings.size, ctx);

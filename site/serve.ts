@@ -24,6 +24,7 @@ const SOURCES = [
   join(SITE_DIR, 'next.config.ts'),
   join(REPO_ROOT, 'harness', 'store'),
   join(REPO_ROOT, 'harness', 'results'),
+  join(REPO_ROOT, 'harness', 'queue'),
   join(REPO_ROOT, 'package-lock.json'),
 ];
 

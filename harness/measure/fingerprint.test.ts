@@ -1,10 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type Fingerprint, fingerprint } from '../results/record.ts';
-import { collectFingerprint, gitState, hardwareClass } from './fingerprint.ts';
+import { collectFingerprint, GIT_DIRTY_ARGS, gitState, hardwareClass } from './fingerprint.ts';
 
 const repoRoot = join(import.meta.dirname, '..', '..');
 
@@ -20,8 +20,30 @@ describe('collectFingerprint', () => {
     expect([fp.backend, fp.backendVersion, fp.device]).toEqual(['wasm', '4.22.0', 'cpu']);
     const head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: repoRoot, encoding: 'utf8' }).trim();
     expect(fp.gitCommit).toBe(head);
-    const dirty = execFileSync('git', ['status', '--porcelain'], { cwd: repoRoot, encoding: 'utf8' }).trim() !== '';
+    const dirty = execFileSync('git', GIT_DIRTY_ARGS, { cwd: repoRoot, encoding: 'utf8' }).trim() !== '';
     expect(fp.gitDirty).toBe(dirty);
+  });
+
+  it('counts changes to tracked source files as dirty, not untracked files or records', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mp-git-'));
+    const git = (...args: string[]) => execFileSync('git', ['-c', 'user.email=t@t', '-c', 'user.name=t', ...args], { cwd: dir });
+    try {
+      git('init', '-q');
+      mkdirSync(join(dir, 'results', 'runs'), { recursive: true });
+      mkdirSync(join(dir, 'harness'));
+      writeFileSync(join(dir, 'harness', 'train.ts'), 'export {};\n');
+      writeFileSync(join(dir, 'results', 'runs', 'old.json'), '{}\n');
+      git('add', '.');
+      git('commit', '-qm', 'start');
+      writeFileSync(join(dir, 'results', 'runs', 'new.json'), '{}\n'); // a new record
+      writeFileSync(join(dir, 'results', 'runs', 'old.json'), '{"x":1}\n'); // a record rewritten
+      writeFileSync(join(dir, 'notes.txt'), 'untracked\n');
+      expect((await gitState(join(dir, 'harness'))).gitDirty).toBe(false);
+      writeFileSync(join(dir, 'harness', 'train.ts'), 'export const changed = 1;\n');
+      expect((await gitState(join(dir, 'harness'))).gitDirty).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('gives nulls outside a git checkout', async () => {

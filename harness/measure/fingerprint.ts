@@ -59,12 +59,18 @@ function run(cmd: string, args: string[], cwd: string, timeoutMs: number): Promi
   });
 }
 
+/**
+ * Dirty means a tracked file outside results/ differs from the commit: the code that ran is
+ * not the commit's. Untracked files (new records, notes) and record files do not count.
+ */
+export const GIT_DIRTY_ARGS = ['status', '--porcelain', '--untracked-files=no', '--', ':(top)', ':(top,exclude)results'];
+
 /** git commit and dirty flag of `dir`'s checkout; nulls when it is not one (or git is missing). */
 export async function gitState(dir: string): Promise<{ gitCommit: string | null; gitDirty: boolean | null }> {
   const head = await run('git', ['rev-parse', 'HEAD'], dir, 3000);
   const commit = head?.trim() ?? '';
   if (!/^[0-9a-f]{40,64}$/.test(commit)) return { gitCommit: null, gitDirty: null };
-  const status = await run('git', ['status', '--porcelain'], dir, 5000);
+  const status = await run('git', GIT_DIRTY_ARGS, dir, 5000);
   return { gitCommit: commit, gitDirty: status === null ? null : status.trim().length > 0 };
 }
 

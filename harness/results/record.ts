@@ -6,7 +6,8 @@ import { z } from 'zod';
 
 export const RECORD_SCHEMA_VERSION = 1;
 
-export const runStatus = z.enum(['completed', 'diverged', 'timeout', 'failed']);
+/** refused: the architecture declined the task (e.g. non-causal routing on a causal task); not a failure */
+export const runStatus = z.enum(['completed', 'diverged', 'timeout', 'failed', 'refused']);
 export type RunStatus = z.infer<typeof runStatus>;
 
 export const tierName = z.enum(['smoke', 'cpu', 'gpu']);

@@ -5,8 +5,6 @@
  */
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
-import { openStore } from './index.ts';
-import { ingestDir } from './ingest.ts';
 
 export interface StoreCommandOptions {
   /** how a command reports its exit status; default process.exitCode */
@@ -53,6 +51,7 @@ export function registerStoreCommands(program: Command, options: StoreCommandOpt
         setExit(1);
         return;
       }
+      const [{ openStore }, { ingestDir }] = await Promise.all([import('./index.ts'), import('./ingest.ts')]); // loaded only when used
       const store = await openStore(o.sqlite !== undefined ? { sqlitePath: o.sqlite } : {});
       try {
         const s = await ingestDir(store, dir);

@@ -12,7 +12,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { and, asc, count, desc, eq, inArray, max, min, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, inArray, max, min, ne, type SQL } from 'drizzle-orm';
 import { drizzle as drizzleSqlite } from 'drizzle-orm/better-sqlite3';
 import { migrate as migrateSqlite } from 'drizzle-orm/better-sqlite3/migrator';
 import { drizzle as drizzlePg, type NodePgDatabase } from 'drizzle-orm/node-postgres';
@@ -40,7 +40,9 @@ import type {
 
 export type { Store } from './types.ts';
 
-export const DEFAULT_SQLITE_PATH = '.middlepath/store.sqlite';
+import { DEFAULT_SQLITE_PATH } from './defaults.ts';
+
+export { DEFAULT_SQLITE_PATH };
 
 export interface OpenStoreOptions {
   /** a postgres:// URL; when absent, DATABASE_URL, unless sqlitePath is given */
@@ -378,6 +380,21 @@ class DrizzleStore implements Store {
     return rows[0]?.p ?? null;
   }
 
+  async settledKeys(keys: readonly string[]): Promise<Map<string, string>> {
+    const { t, db } = this;
+    const found = new Map<string, string>();
+    // in slices: a parameter list has limits (SQLite: 32,766)
+    for (let i = 0; i < keys.length; i += 500) {
+      const rows = await db
+        .select({ key: t.key, id: t.id })
+        .from(t)
+        .where(and(inArray(t.key, keys.slice(i, i + 500)), ne(t.status, 'failed')))
+        .orderBy(asc(t.startedAt));
+      for (const r of rows) if (!found.has(r.key)) found.set(r.key, r.id);
+    }
+    return found;
+  }
+
   private summaryColumns() {
     const { t } = this;
     return {
@@ -542,6 +559,9 @@ async function openPostgres(url: string, ro: boolean): Promise<Store> {
     connectionString = u.toString();
   }
   const pool = new pgLib.Pool({ connectionString, max: 4 });
+  // An idle connection the server dropped (a restart) is discarded and replaced by the pool;
+  // without a listener the error would end the process.
+  pool.on('error', () => {});
   try {
     const client = await pool.connect();
     try {

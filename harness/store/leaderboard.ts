@@ -7,7 +7,8 @@
  *   entry; older runs stay on its page but do not average with the new code);
  * - one run per key (task, tier, seed, source, harness version): the latest completed
  *   one, so a re-run does not count its seed twice;
- * - only completed runs enter means; keys with no completed run count as failedRuns.
+ * - only completed runs enter means; keys with no completed run count as failedRuns, unless
+ *   every run of the key was refused (the architecture declined the task: not a failure).
  */
 
 import type { RunStatus } from '../results/record.ts';
@@ -77,7 +78,7 @@ function countRuns(runs: readonly SliceRun[]): Map<string, Counted> {
     for (const group of byKey.values()) {
       const done = group.filter((r) => r.status === 'completed' && r.quality !== null);
       if (done.length > 0) completed.push(latestOf(done));
-      else failed++;
+      else if (!group.every((r) => r.status === 'refused')) failed++;
     }
     completed.sort((a, b) => (a.id < b.id ? -1 : 1));
     out.set(arch, { latest, completed, failed });

@@ -81,6 +81,18 @@ export function defineStoreSuite(makeBackend: () => Backend): void {
     expect((await store.runs()).length).toBe(1);
   });
 
+  it('says which run keys are settled (any status but failed), with the first such run', async () => {
+    const done = makeRun({ arch: 'dense', seed: 1, curve: [[1e9, 0.9]], startedAt: '2026-01-01T00:00:00.000Z' });
+    const failed = makeRun({ arch: 'moe', seed: 2, curve: [[1e9, 0.1]], status: 'failed' });
+    const refused = makeRun({ arch: 'hash', seed: 3, curve: [[1e9, 0.1]], status: 'refused' });
+    for (const r of [done, failed, refused]) await store.ingest(r);
+    const { contentHash: _h, ...rest } = makeRun({ arch: 'dense', seed: 1, curve: [[1e9, 0.8]], startedAt: '2026-02-01T00:00:00.000Z' });
+    await store.ingest(sealRecord({ ...rest, id: `${done.id}-again`, key: done.key }));
+    const settled = await store.settledKeys([done.key, failed.key, refused.key, '0123456789abcdef']);
+    expect(Object.fromEntries(settled)).toEqual({ [done.key]: done.id, [refused.key]: refused.id });
+    expect((await store.settledKeys([])).size).toBe(0);
+  });
+
   it('refuses a record whose hash does not match its content', async () => {
     const r = makeRun({ arch: 'dense', curve: [[1e9, 0.9]] });
     const tampered = { ...r, id: `${r.id}x`, params: { total: 5, active: 5 } };
@@ -200,6 +212,7 @@ export function defineStoreSuite(makeBackend: () => Backend): void {
           ],
         }),
         makeRun({ arch: 'moe-a', seed: 7, curve: [[1e8, 0.6]], status: 'diverged' }),
+        makeRun({ arch: 'moe-a', seed: 8, curve: [[0, 0.1]], status: 'refused' }), // declined, not failed
       ];
       const cheap = makeRun({
         arch: 'cheap',
@@ -215,7 +228,7 @@ export function defineStoreSuite(makeBackend: () => Backend): void {
       for (const r of [...dense, ...moe, cheap, elsewhere]) await store.ingest(r);
     }
 
-    it('means and 95% intervals over seeds equal the hand-computed ones; failed runs do not count', async () => {
+    it('means and 95% intervals over seeds equal the hand-computed ones; failed runs do not count, refusals are not failures', async () => {
       await seedMnist();
       const rows = await store.leaderboard({ task: 'mnist', tier: 'smoke', hardwareClass: HW });
       expect(rows.map((r) => r.architecture)).toEqual(['moe-a', 'dense', 'cheap']); // best quality first

@@ -168,6 +168,8 @@ export interface Store {
   run(id: string): Promise<RunRecord | null>;
   /** where the run's record came from; null for an unknown id */
   provenance(id: string): Promise<Provenance | null>;
+  /** of these run keys, those with a settled run (any status but failed): key → the first such run's id */
+  settledKeys(keys: readonly string[]): Promise<Map<string, string>>;
   runs(filter?: RunFilter): Promise<RunSummary[]>;
   architectures(): Promise<ArchitectureSummary[]>;
   /** null for an unknown name */

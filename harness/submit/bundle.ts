@@ -15,7 +15,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { canonicalJson, contentHashOf, sha256, writeFileAtomic } from '../results/files.ts';
-import { family, fingerprint, qualityMetric, type RunRecord, runRecord, tierName } from '../results/record.ts';
+import { family, fingerprint, qualityMetric, type RunRecord, runRecord, runStatus, tierName } from '../results/record.ts';
 import { meanInterval } from '../store/stats.ts';
 
 export const BUNDLE_VERSION = 1;
@@ -39,7 +39,7 @@ export const manifestRecord = z
     role: z.enum(['submission', 'baseline']),
     task: shortText(40),
     seed: z.number().int().min(0).max(1000),
-    status: z.enum(['completed', 'diverged', 'timeout', 'failed']),
+    status: runStatus,
   })
   .strict();
 export type ManifestRecord = z.infer<typeof manifestRecord>;

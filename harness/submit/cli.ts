@@ -5,26 +5,19 @@
  *   middlepath verify SUBMISSION [--variant-seed S]        maintainer: re-run and compare with the claim
  *   middlepath tokens create NAME | list | revoke NAME     maintainer: upload tokens
  * Exit codes as elsewhere: 0 fine, 1 the module, run or check failed, 2 bad usage.
+ * Each action imports what it runs: listing the commands loads no tfjs, store or server.
  */
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { BACKENDS, type BackendChoice } from '../backend.ts';
+import { BACKENDS, type BackendChoice } from '../backend-names.ts';
+import { positiveInt } from '../cli-options.ts';
 import type { TierName } from '../results/record.ts';
 import { TIER_NAMES } from '../tiers.ts';
-import { openSubmissionDb } from './db.ts';
-import { submit } from './submit.ts';
-import { formatReport, validateModule } from './validate.ts';
-import { verify } from './verify.ts';
+import type { openSubmissionDb } from './db.ts';
 
 export interface SubmitCommandOptions {
   setExit?: (code: number) => void;
   log?: (line: string) => void;
   error?: (line: string) => void;
-}
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
-  return n;
 }
 
 function positiveNumber(value: string): number {
@@ -55,6 +48,7 @@ export function registerSubmitCommands(program: Command, options: SubmitCommandO
     .option('--time-limit <s>', 'wall-clock limit for the whole validation', positiveNumber)
     .option('--json', 'print the report as JSON', false)
     .action(async (modulePath: string, o: { tier: TierName; backend: BackendChoice; timeLimit?: number; json: boolean }) => {
+      const { formatReport, validateModule } = await import('./validate.ts');
       const report = await validateModule(modulePath, {
         tier: o.tier,
         backend: o.backend,
@@ -113,6 +107,7 @@ export function registerSubmitCommands(program: Command, options: SubmitCommandO
         };
         process.on('SIGINT', onSigint);
         try {
+          const { submit } = await import('./submit.ts');
           const r = await submit({
             modulePath,
             tier: o.tier,
@@ -181,6 +176,7 @@ export function registerSubmitCommands(program: Command, options: SubmitCommandO
             return;
           }
         }
+        const { verify } = await import('./verify.ts');
         const r = await verify({
           target,
           variantSeed,
@@ -201,6 +197,7 @@ export function registerSubmitCommands(program: Command, options: SubmitCommandO
   const sqliteOption = () =>
     new Option('--sqlite <path>', 'SQLite store (default .middlepath/store.sqlite; DATABASE_URL selects Postgres)');
   const withDb = async <T>(sqlite: string | undefined, f: (db: Awaited<ReturnType<typeof openSubmissionDb>>) => Promise<T>): Promise<T> => {
+    const { openSubmissionDb } = await import('./db.ts');
     const db = await openSubmissionDb(sqlite !== undefined ? { sqlitePath: sqlite } : {});
     try {
       return await f(db);

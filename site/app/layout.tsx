@@ -31,6 +31,11 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
             <Link href="/submissions" prefetch={false}>
               Submissions
             </Link>
+            {!isExport && (
+              <Link href="/queue" prefetch={false}>
+                Queue
+              </Link>
+            )}
             <Link href="/methods" prefetch={false}>
               Methods
             </Link>

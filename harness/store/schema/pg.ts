@@ -6,7 +6,7 @@
 import { bigint, boolean, doublePrecision, index, integer, pgTable, text, uniqueIndex } from 'drizzle-orm/pg-core';
 import { PROVENANCE } from '../../results/provenance.ts';
 
-const STATUS = ['completed', 'diverged', 'timeout', 'failed'] as const;
+const STATUS = ['completed', 'diverged', 'timeout', 'failed', 'refused'] as const;
 const TIER = ['smoke', 'cpu', 'gpu'] as const;
 const FAMILY = ['dense', 'moe', 'hybrid', 'other'] as const;
 

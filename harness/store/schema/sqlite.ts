@@ -12,7 +12,7 @@
 import { index, integer, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 import { PROVENANCE } from '../../results/provenance.ts';
 
-const STATUS = ['completed', 'diverged', 'timeout', 'failed'] as const;
+const STATUS = ['completed', 'diverged', 'timeout', 'failed', 'refused'] as const;
 const TIER = ['smoke', 'cpu', 'gpu'] as const;
 const FAMILY = ['dense', 'moe', 'hybrid', 'other'] as const;
 
