@@ -80,6 +80,21 @@ export function learningRateAt(fraction: number, peak: number): number {
   return peak * (0.1 + 0.45 * (1 + Math.cos(Math.PI * progress)));
 }
 
+/** The first evaluation after step 0 comes at this share of the budget. */
+export const FIRST_EVAL_FRACTION = 0.01;
+
+/**
+ * Fractions of the budget at which the loop evaluates: `points` values spaced evenly in
+ * log-FLOPs from FIRST_EVAL_FRACTION to 1 (the final evaluation), so the early part of
+ * every curve, where cost-to-target is decided, is sampled densely (~1.27× apart at 20
+ * points) and the grid, not the model, does not set where a target is first met.
+ */
+export function evaluationGrid(points: number): number[] {
+  if (!Number.isInteger(points) || points < 1) throw new RangeError(`evalPoints must be a positive integer, got ${points}`);
+  if (points === 1) return [1];
+  return Array.from({ length: points }, (_, i) => FIRST_EVAL_FRACTION ** ((points - 1 - i) / (points - 1)));
+}
+
 const iso = (ms: number) => new Date(ms).toISOString();
 const disposeBatch = (b: Batch) => tf.dispose([b.x, b.y, b.groups]);
 
@@ -254,7 +269,7 @@ export async function trainRun(opts: TrainOptions): Promise<UnhashedRecord> {
 
     optimizer = new ScheduledAdam(settings.learningRate, 0.9, 0.999, 1e-8);
     const budget = settings.budgetFlops;
-    const evalAt = Array.from({ length: settings.evalPoints }, (_, i) => (budget * (i + 1)) / settings.evalPoints);
+    const evalAt = evaluationGrid(settings.evalPoints).map((f) => budget * f);
     let nextEval = 0;
     let leakBaseline = -1;
     let leakStrikes = 0;
@@ -322,11 +337,14 @@ export async function trainRun(opts: TrainOptions): Promise<UnhashedRecord> {
         }
       }
 
+      // One evaluation per step however many grid points it passed (early points can be
+      // closer together than a step); the final evaluation follows the loop.
+      let passed = false;
       while (nextEval < evalAt.length && counter.totals.total >= (evalAt[nextEval] as number)) {
         nextEval++;
-        if (nextEval === evalAt.length) break; // the final evaluation follows the loop
-        await runEval(model, data);
+        passed = true;
       }
+      if (passed && nextEval < evalAt.length) await runEval(model, data);
       opts.onProgress?.({ step: steps, flops: counter.totals.total, budgetFlops: budget, loss, seconds: trainSeconds, lastQuality });
       await new Promise((r) => setImmediate(r)); // let signals (Ctrl-C) and the power sampler's timer run
     }

@@ -19,7 +19,7 @@ export interface TierSettings {
   batchSize: number;
   /** executed training FLOPs at which training stops */
   budgetFlops: number;
-  /** evaluations at evenly spaced fractions of the budget */
+  /** evaluations after step 0, log-spaced from 1% of the budget to the end (see evaluationGrid in train.ts) */
   evalPoints: number;
   /** peak learning rate of the harness's Adam; warm-up then cosine decay over the budget */
   learningRate: number;
