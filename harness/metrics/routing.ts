@@ -3,12 +3,17 @@
  * evaluation point (see research/metrics.md): expert load and its balance, router entropy,
  * and how much expert choice says about the task's group label.
  *
+ * Agreement with the label is recorded twice: `nmi` (the first-order-corrected,
+ * min-normalised figure of older records, kept for them) and `ami` (Vinh et al. 2010) with
+ * its permutation null; read `ami` against `amiNull.p95`.
+ *
  * Everything is counted on the CPU in float64 from `dataSync` reads; no tensor is created,
  * so `add` is safe inside or outside `tf.tidy` and disposes nothing.
  */
 import type * as tf from '@tensorflow/tfjs';
 import type { RoutingTrace } from '../architecture.ts';
 import type { RoutingLayerStats } from '../results/record.ts';
+import { amiWithNull } from './agreement.ts';
 
 export interface RoutingAccumulator {
   readonly layer: string;
@@ -102,6 +107,18 @@ export function normalizedMutualInformation(counts: readonly (readonly number[])
   return Math.min(1, Math.max(0, (mi - bias) / denominator));
 }
 
+/** Label permutations of the AMI null: enough for a stable 95th percentile, cheap (E[MI] is computed once). */
+export const AMI_PERMUTATIONS = 100;
+
+/** AMI of group and top-1 expert, with its permutation null (seeded by the layer's name: reproducible). */
+function agreementWithNull(layer: string, groups: number[], experts: number[]): Pick<RoutingLayerStats, 'ami' | 'amiNull'> {
+  const { ami, null: amiNull } = amiWithNull(Int32Array.from(groups), Int32Array.from(experts), {
+    permutations: AMI_PERMUTATIONS,
+    seed: `routing-ami-null:${layer}`,
+  });
+  return { ami, amiNull: { ...amiNull, method: 'group labels permuted over the held-out rows' } };
+}
+
 /** Rows of `size` elements along the last axis of a tensor of `total` elements (a rank-1 tensor is one column). */
 function rowWidth(t: tf.Tensor): number {
   return t.rank <= 1 ? 1 : (t.shape[t.rank - 1] as number);
@@ -119,6 +136,9 @@ export function createRoutingAccumulator(layer: string, experts: number, groupCo
   if (!Number.isInteger(groupCount) || groupCount < 1)
     throw new RangeError(`routing metrics (${layer}): groupCount must be a positive integer, got ${groupCount}`);
   const slots = new Float64Array(experts);
+  // top-1 (group, expert) pairs in held-out order, for AMI's permutation null
+  const pairGroups: number[] = [];
+  const pairExperts: number[] = [];
   const counts = Array.from({ length: groupCount }, () => new Array<number>(experts).fill(0));
   let entropySum = 0;
   let entropyRows = 0;
@@ -152,7 +172,11 @@ export function createRoutingAccumulator(layer: string, experts: number, groupCo
           if (!Number.isInteger(e) || e >= experts)
             throw new RangeError(`routing metrics (${layer}): expert index ${e} is outside [0, ${experts})`);
           slots[e] = (slots[e] as number) + 1;
-          if (j === 0) (counts[group] as number[])[e] = ((counts[group] as number[])[e] as number) + 1;
+          if (j === 0) {
+            (counts[group] as number[])[e] = ((counts[group] as number[])[e] as number) + 1;
+            pairGroups.push(group);
+            pairExperts.push(e);
+          }
         }
       }
 
@@ -188,6 +212,7 @@ export function createRoutingAccumulator(layer: string, experts: number, groupCo
         // Averaged over the rows that came with probabilities; null when none did.
         routingEntropy: entropyRows > 0 ? Math.min(1, Math.max(0, entropySum / entropyRows)) : null,
         nmi: normalizedMutualInformation(counts),
+        ...agreementWithNull(layer, pairGroups, pairExperts),
         counts: counts.map((row) => [...row]),
       };
     },

@@ -58,6 +58,10 @@ export const routingLayerStats = z.object({
   nmi: z.number().min(0).max(1),
   /** counts[group][expert] of top-1 choices */
   counts: z.array(z.array(z.number().int().nonnegative())),
+  /** adjusted mutual information (Vinh et al. 2010) of group and top-1 expert: 1 identical partitions, ≈ 0 independent; absent in older records */
+  ami: z.number().max(1).optional(),
+  /** AMI with the group labels permuted: what label-blind routing scores on this table's marginals */
+  amiNull: z.object({ method: z.string(), permutations: z.number().int().nonnegative(), mean: z.number(), p95: z.number() }).optional(),
 });
 export type RoutingLayerStats = z.infer<typeof routingLayerStats>;
 
@@ -78,7 +82,15 @@ export const legibility = z.object({
     .default(null),
   /** quality drop per group when one expert is masked: matrix[expert][group] */
   ablation: z
-    .object({ layer: z.string(), matrix: z.array(z.array(z.number())), diagonalDominance: z.number() })
+    .object({
+      layer: z.string(),
+      matrix: z.array(z.array(z.number())),
+      diagonalDominance: z.number(),
+      /** the same dominance with the held-out group labels permuted (label-blind groups); absent in older records */
+      dominanceNull: z
+        .object({ method: z.string(), permutations: z.number().int().nonnegative(), mean: z.number(), p95: z.number() })
+        .optional(),
+    })
     .nullable()
     .default(null),
 });

@@ -33,6 +33,11 @@ export interface Scorer {
   /** add one held-out batch's model output */
   add(output: tf.Tensor, batch: Batch): void;
   result(): { quality: number; evalLoss: number; subQualities: Record<string, number> };
+  /**
+   * Per held-out example, in evaluation order: its group and its score (1/0 correct for
+   * classification). Optional: null tests over examples (the ablation null) need it.
+   */
+  examples?(): { groups: Int32Array; scores: Float64Array };
 }
 
 export interface TaskData {
