@@ -18,6 +18,7 @@ import type { Store } from './store/types.ts';
 import { registerSubmitCommands } from './submit/cli.ts';
 import { runSuite } from './suite.ts';
 import { TASKS } from './tasks/index.ts';
+import { registerTuneCommands } from './tune/cli.ts';
 import { HARNESS_VERSION } from './version.ts';
 
 const TIERS = ['smoke', 'cpu', 'gpu'] as const;
@@ -155,6 +156,7 @@ function buildProgram(setExit: (code: number) => void): Command {
 
   registerStoreCommands(program, { setExit });
   registerSubmitCommands(program, { setExit });
+  registerTuneCommands(program, { setExit });
 
   program
     .command('site')

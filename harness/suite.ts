@@ -10,11 +10,12 @@ import { baselineNames, type LoadedArchitecture, loadArchitecture } from './load
 import { collectFingerprint, hardwareClass } from './measure/fingerprint.ts';
 import { type FlopCounter, installFlopCounter } from './measure/flops.ts';
 import { readRecordDir, sealRecord, writeRecord } from './results/files.ts';
-import type { Fingerprint, RunRecord, TierName } from './results/record.ts';
+import type { Fingerprint, RunRecord, TierName, TuningRecord } from './results/record.ts';
 import { runKey } from './run-key.ts';
 import { findTask, TASKS } from './tasks/index.ts';
-import type { Task, TierSettings } from './tasks/types.ts';
+import type { EvalSplit, Task, TierSettings } from './tasks/types.ts';
 import { Interrupted, type Progress, trainRun } from './train.ts';
+import { tuningLookup } from './tune/file.ts';
 
 export interface SuiteOptions {
   tier: TierName;
@@ -37,6 +38,10 @@ export interface SuiteOptions {
   /** called with each record once it is on disk, e.g. to index it in the store */
   onRecord?: (record: RunRecord, path: string) => Promise<void> | void;
   onEvent?: (event: SuiteEvent) => void;
+  /** evaluate on the test split (default) or the validation split (tuning trials) */
+  split?: EvalSplit;
+  /** learning-rate tuning to apply: default results/tuning/<tier>.json where it exists; null for none */
+  tuningFile?: string | null;
 }
 
 export interface PlannedRun {
@@ -44,6 +49,7 @@ export interface PlannedRun {
   arch: LoadedArchitecture;
   seed: number;
   key: string;
+  tuning?: TuningRecord;
 }
 
 export type SuiteEvent =
@@ -121,14 +127,23 @@ export async function runSuite(opts: SuiteOptions): Promise<SuiteResult> {
     if ('record' in parsed && parsed.record.status !== 'failed') existing.set(parsed.record.key, parsed.path);
   }
 
+  const tunedFor = tuningLookup(opts.tier, opts.tuningFile);
   const planned: PlannedRun[] = [];
   let skipped = 0;
   for (const task of tasks) {
     for (const arch of archs) {
+      const tuning = tunedFor(task.spec.id, arch);
       const seeds = opts.seedList ?? Array.from({ length: opts.seeds ?? task.tiers[opts.tier].seeds }, (_, i) => i);
       for (const seed of new Set(seeds)) {
-        const key = runKey({ task: task.spec.id, tier: opts.tier, seed, variantSeed, sourceHash: arch.sourceHash });
-        const run = { task, arch, seed, key };
+        const key = runKey({
+          task: task.spec.id,
+          tier: opts.tier,
+          seed,
+          variantSeed,
+          sourceHash: arch.sourceHash,
+          ...(tuning ? { tunedLearningRate: tuning.chosen } : {}),
+        });
+        const run = { task, arch, seed, key, ...(tuning ? { tuning } : {}) };
         const path = existing.get(key);
         if (path && !opts.force) {
           skipped++;
@@ -163,6 +178,8 @@ export async function runSuite(opts: SuiteOptions): Promise<SuiteResult> {
         idleSeconds: opts.idleSeconds,
         signal: opts.signal,
         onProgress: (progress) => emit({ type: 'progress', run, progress }),
+        split: opts.split,
+        tuning: run.tuning,
       });
     } catch (e) {
       if (e instanceof Interrupted) {

@@ -24,10 +24,11 @@ import {
   RECORD_SCHEMA_VERSION,
   type RunStatus,
   type TierName,
+  type TuningRecord,
   type UnhashedRecord,
 } from './results/record.ts';
 import { runKey } from './run-key.ts';
-import type { Batch, Task, TaskData, TierSettings } from './tasks/types.ts';
+import type { Batch, EvalSplit, Task, TaskData, TierSettings } from './tasks/types.ts';
 import { HARNESS_VERSION } from './version.ts';
 
 export interface TrainOptions {
@@ -49,6 +50,10 @@ export interface TrainOptions {
   /** set by Ctrl-C: the run stops between steps and no record is written */
   signal?: AbortSignal;
   energyMeter?: () => EnergyMeter;
+  /** which held-out set to evaluate on: 'test' (default) or 'validation' (tuning trials) */
+  split?: EvalSplit;
+  /** the tuning whose chosen learning rate this run trains at (it overrides the tier's) */
+  tuning?: TuningRecord;
 }
 
 export interface Progress {
@@ -187,7 +192,12 @@ export function trainingStep(
 
 export async function trainRun(opts: TrainOptions): Promise<UnhashedRecord> {
   const { task, tier, seed, arch, backend, counter } = opts;
-  const settings: TierSettings = { ...task.tiers[tier], ...opts.settings };
+  const settings: TierSettings = {
+    ...task.tiers[tier],
+    ...opts.settings,
+    ...(opts.tuning ? { learningRate: opts.tuning.chosen } : {}),
+  };
+  const split = opts.split ?? 'test';
   const startedMs = Date.now();
   // UTC time to the millisecond plus a random tag: unique even for runs started together.
   const stamp = iso(startedMs).replace(/[-:.]/g, '').replace(/Z$/, 'z').toLowerCase();
@@ -256,7 +266,7 @@ export async function trainRun(opts: TrainOptions): Promise<UnhashedRecord> {
 
   try {
     await meter.measureIdle(opts.idleSeconds ?? 0);
-    data = task.load({ runSeed: seed, dataSeed });
+    data = task.load({ runSeed: seed, dataSeed, split });
     const refusal = arch.architecture.refuse?.(task.spec);
     if (refusal) throw new RunFailure('build', `${arch.architecture.name} refuses task '${task.spec.id}': ${refusal}`);
 
@@ -381,7 +391,14 @@ export async function trainRun(opts: TrainOptions): Promise<UnhashedRecord> {
   return {
     schemaVersion: RECORD_SCHEMA_VERSION,
     id,
-    key: runKey({ task: task.spec.id, tier, seed, variantSeed: opts.variantSeed, sourceHash: arch.sourceHash }),
+    key: runKey({
+      task: task.spec.id,
+      tier,
+      seed,
+      variantSeed: opts.variantSeed,
+      sourceHash: arch.sourceHash,
+      ...(opts.tuning ? { tunedLearningRate: opts.tuning.chosen } : {}),
+    }),
     status,
     failure,
     startedAt: iso(startedMs),
@@ -426,5 +443,7 @@ export async function trainRun(opts: TrainOptions): Promise<UnhashedRecord> {
     backend: { name: backend.name, reason: backend.reason },
     fingerprint: opts.fingerprint,
     hardwareClass: opts.hardwareClass,
+    evaluationSplit: split,
+    ...(opts.tuning ? { tuning: opts.tuning } : {}),
   };
 }

@@ -53,3 +53,52 @@ describe('held-out batches', () => {
     }
   });
 });
+
+describe('the validation split (tuning)', () => {
+  /** one key per example row: its values joined */
+  const rowsOf = (x: { dataSync(): ArrayLike<number>; shape: number[] }) => {
+    const width = x.shape.slice(1).reduce((a, b) => a * b, 1);
+    const v = Array.from(x.dataSync());
+    return Array.from({ length: x.shape[0] as number }, (_, i) => v.slice(i * width, (i + 1) * width).join(','));
+  };
+
+  for (const task of TASKS) {
+    it(`${task.spec.id}: never the test set`, () => {
+      const test = task.load({ runSeed: 0, dataSeed: 0 });
+      const validation = task.load({ runSeed: 0, dataSeed: 0, split: 'validation' });
+      try {
+        const testRows = new Set(test.evalBatches.flatMap((b) => rowsOf(b.x)));
+        // An all-zero toy input (0.9^20 ≈ 12% of them) is the same example wherever it is drawn.
+        const validationRows = validation.evalBatches.flatMap((b) => rowsOf(b.x)).filter((r) => /[1-9]/.test(r));
+        expect(validationRows.length).toBeGreaterThan(0);
+        const shared = validationRows.filter((r) => testRows.has(r)).length;
+        // Generated tasks draw both sets afresh, so a parity input (16 × 2^24 of them) repeats
+        // only by chance; the finite data sets (mnist, charlm) are disjoint by construction.
+        if (task.spec.id === 'parity') expect(shared / validationRows.length).toBeLessThan(0.001);
+        else expect(shared).toBe(0);
+      } finally {
+        test.dispose();
+        validation.dispose();
+      }
+    });
+  }
+
+  it('mnist: carved from the training rows, which training then never sees', () => {
+    const mnist = TASKS.find((t) => t.spec.id === 'mnist');
+    const data = mnist?.load({ runSeed: 0, dataSeed: 0, split: 'validation' });
+    if (!data) throw new Error('no mnist task');
+    try {
+      const validationRows = new Set(data.evalBatches.flatMap((b) => rowsOf(b.x)));
+      expect(validationRows.size).toBeGreaterThan(900); // an eighth of ~8,000 training digits
+      // more than one epoch of the reduced training set
+      for (let i = 0; i < 60; i++) {
+        const batch = data.nextTrainBatch(128);
+        expect(rowsOf(batch.x).filter((r) => validationRows.has(r))).toEqual([]);
+        batch.x.dispose();
+        batch.y.dispose();
+      }
+    } finally {
+      data.dispose();
+    }
+  });
+});

@@ -63,10 +63,20 @@ export interface Task {
   /**
    * Build the data. `runSeed` orders training batches; `dataSeed` fixes the task itself
    * (which bits form each parity, the held-out set); a maintainer's held-out variant
-   * changes `dataSeed`.
+   * changes `dataSeed`. `split` defaults to 'test'.
    */
-  load(opts: { runSeed: number; dataSeed: number }): TaskData;
+  load(opts: { runSeed: number; dataSeed: number; split?: EvalSplit }): TaskData;
 }
+
+/**
+ * Which held-out set `evalBatches` holds: 'test' (the task's fixed held-out split, what
+ * records report) or 'validation' (carved from the training data, for tuning: the test
+ * split is never read, and training does not see the validation examples).
+ */
+export type EvalSplit = 'test' | 'validation';
+
+/** Share of a finite training set (mnist's digits, charlm's text) held back as the validation split. */
+export const VALIDATION_SHARE = 0.125;
 
 /** Everything about a task but its data: what the site and /methods may import. */
 export type TaskInfo = Omit<Task, 'load'>;
