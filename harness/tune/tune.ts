@@ -153,7 +153,7 @@ export function choose(entry: Pick<TuningEntry, 'grid' | 'trials' | 'higherIsBet
   let best: Trial | undefined;
   for (const lr of entry.grid) {
     const t = entry.trials.find((x) => x.learningRate === lr);
-    if (!t || t.status !== 'completed' || t.quality === null || !Number.isFinite(t.quality)) continue;
+    if (t?.status !== 'completed' || t.quality === null || !Number.isFinite(t.quality)) continue;
     if (!best || (entry.higherIsBetter ? t.quality > (best.quality as number) : t.quality < (best.quality as number))) best = t;
   }
   return best ? best.learningRate : null;
