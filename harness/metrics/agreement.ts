@@ -23,7 +23,7 @@ function plogp(counts: Iterable<number>, n: number): number {
 }
 
 /** The occupied row and column sums of a count table, and its total. */
-function marginals(table: readonly (readonly number[])[]): { rows: number[]; cols: number[]; n: number } {
+export function marginals(table: readonly (readonly number[])[]): { rows: number[]; cols: number[]; n: number } {
   const colSums: number[] = [];
   const rows: number[] = [];
   for (const row of table) {

@@ -13,7 +13,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { RoutingTrace } from '../architecture.ts';
 import type { RoutingLayerStats } from '../results/record.ts';
-import { amiWithNull } from './agreement.ts';
+import { amiWithNull, marginals, mutualInformation } from './agreement.ts';
 
 export interface RoutingAccumulator {
   readonly layer: string;
@@ -80,27 +80,12 @@ export function loadBalance(load: readonly number[]): { maxVio: number; coeffici
  * so that min H ≤ b) give 0: nothing about the group can be read from the routing.
  */
 export function normalizedMutualInformation(counts: readonly (readonly number[])[]): number {
-  const rowSums: number[] = [];
-  const colSums: number[] = [];
-  const cells: number[] = [];
-  let n = 0;
-  for (const row of counts) {
-    let r = 0;
-    row.forEach((c, z) => {
-      r += c;
-      colSums[z] = (colSums[z] ?? 0) + c;
-      if (c > 0) cells.push(c);
-    });
-    rowSums.push(r);
-    n += r;
-  }
+  const { rows, cols, n } = marginals(counts);
   if (!(n > 0)) return 0;
-  const hY = entropy(rowSums);
-  const hZ = entropy(colSums);
-  const mi = Math.max(0, hY + hZ - entropy(cells));
-  const occupiedGroups = rowSums.filter((c) => c > 0).length;
-  const occupiedExperts = colSums.filter((c) => c > 0).length;
-  const bias = ((occupiedGroups - 1) * (occupiedExperts - 1)) / (2 * n);
+  const hY = entropy(rows);
+  const hZ = entropy(cols);
+  const mi = mutualInformation(counts);
+  const bias = ((rows.length - 1) * (cols.length - 1)) / (2 * n);
   const denominator = Math.min(hY, hZ) - bias;
   // Rounding: a one-to-one table gives I and min H that differ in the last bits.
   if (!(denominator > 1e-12)) return 0;

@@ -16,6 +16,18 @@ import { choose, runTune } from './tune.ts';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'mp-tune-test-'));
 const tiny = { budgetFlops: 4e8, evalPoints: 2, timeLimitSeconds: 60 };
+/** dense on the toy task, with the given tuning file (null: none) */
+const toyRun = (tuningFile: string | null) =>
+  runSuite({
+    tier: 'smoke',
+    backend: 'wasm',
+    outDir: tmp(),
+    seeds: 1,
+    tasks: ['superposition'],
+    archs: ['dense'],
+    settings: tiny,
+    tuningFile,
+  });
 
 describe('choose', () => {
   it('takes the best completed trial in the metric’s direction, ignoring failed ones', () => {
@@ -63,16 +75,7 @@ describe('middlepath tune (smoke tier, tiny budgets)', () => {
     expect(resumed.entries[0]?.chosen).toBe(entry?.chosen);
 
     // the suite trains at the chosen value and says so in the record (and in the run key)
-    const { records } = await runSuite({
-      tier: 'smoke',
-      backend: 'wasm',
-      outDir: tmp(),
-      seeds: 1,
-      tasks: ['superposition'],
-      archs: ['dense'],
-      settings: tiny,
-      tuningFile: file,
-    });
+    const { records } = await toyRun(file);
     const r = runRecord.parse(records[0]);
     expect(r.training.learningRate).toBe(entry?.chosen);
     expect(r.tuning?.grid).toEqual(entry?.grid);
@@ -84,16 +87,7 @@ describe('middlepath tune (smoke tier, tiny budgets)', () => {
       runKey({ task: 'superposition', tier: 'smoke', seed: 0, variantSeed: null, sourceHash: r.architecture.sourceHash }),
     );
     // without tuning: the tier's rate, no tuning field
-    const plain = await runSuite({
-      tier: 'smoke',
-      backend: 'wasm',
-      outDir: tmp(),
-      seeds: 1,
-      tasks: ['superposition'],
-      archs: ['dense'],
-      settings: tiny,
-      tuningFile: null,
-    });
+    const plain = await toyRun(null);
     expect(plain.records[0]?.training.learningRate).toBe(base);
     expect(plain.records[0]?.tuning).toBeUndefined();
   }, 300_000);
