@@ -6,11 +6,13 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { runRecord } from '../results/record.ts';
 import { runKey } from '../run-key.ts';
 import { runSuite } from '../suite.ts';
 import { TASKS } from '../tasks/index.ts';
+import { registerTuneCommands } from './cli.ts';
 import { tuningFile } from './file.ts';
 import { choose, runTune } from './tune.ts';
 
@@ -28,6 +30,18 @@ const toyRun = (tuningFile: string | null) =>
     settings: tiny,
     tuningFile,
   });
+
+describe('the tune command', () => {
+  it('refuses a bad grid or budget fraction with what to fix', async () => {
+    const parse = (...args: string[]) => {
+      const program = new Command().exitOverride().configureOutput({ writeErr: () => {} });
+      registerTuneCommands(program);
+      return program.parseAsync(['node', 'middlepath', 'tune', ...args]);
+    };
+    await expect(parse('--grid', '1,-2')).rejects.toThrow(/positive numbers separated by commas/);
+    await expect(parse('--budget-fraction', '1.5')).rejects.toThrow(/in \(0, 1\]/);
+  });
+});
 
 describe('choose', () => {
   it('takes the best completed trial in the metric’s direction, ignoring failed ones', () => {
