@@ -33,12 +33,12 @@ describe('routed and hybrid baselines in the suite (wasm)', () => {
   it('train to completion on the vector tasks, several steps each, leaking nothing', async () => {
     const before = tf.memory().numTensors;
     const { records, loadErrors } = await suite({
-      archs: [...ROUTED, BIAS_VARIANT],
+      archs: [...ROUTED, 'dense-block', BIAS_VARIANT],
       tasks: ['superposition', 'parity'],
       settings: { budgetFlops: 2e8, evalPoints: 2, timeLimitSeconds: 60 },
     });
     expect(loadErrors).toEqual([]);
-    expect(records).toHaveLength(2 * (ROUTED.length + 1));
+    expect(records).toHaveLength(2 * (ROUTED.length + 2));
     for (const r of records) {
       const what = `${r.architecture.name} on ${r.task.id}`;
       expect(r.status, `${what}: ${r.failure?.message}`).toBe('completed');
@@ -100,7 +100,8 @@ describe('routed and hybrid baselines in the suite (wasm)', () => {
 describe('parameters at the cpu tier', () => {
   it('are declared honestly and fit the caps (dense-total: total only), with 8 experts wherever the caps allow', async () => {
     const rows: string[] = [];
-    for (const name of ['dense', 'dense-total', ...ROUTED]) {
+    const active = new Map<string, number>();
+    for (const name of ['dense', 'dense-total', 'dense-block', ...ROUTED]) {
       const { architecture } = await loadArchitecture(name);
       for (const task of TASKS) {
         const size = task.tiers.cpu.size;
@@ -116,6 +117,7 @@ describe('parameters at the cpu tier', () => {
           `${name.padEnd(16)} ${task.spec.id.padEnd(14)} ${String(p.total).padStart(9)} ${String(p.active).padStart(8)}  experts ${hp.experts ?? '-'}`,
         );
         expect(p.total, `${name} on ${task.spec.id}`).toBeLessThanOrEqual(size.maxParams);
+        active.set(`${name} ${task.spec.id}`, p.active);
         const embeddings = ctx.created.filter((c) => c.init === 'embedding').reduce((n, c) => n + c.variable.size, 0);
         if (name === 'dense-total')
           expect(p.active).toBe(p.total - embeddings); // every parameter but the embedding tables
@@ -125,6 +127,14 @@ describe('parameters at the cpu tier', () => {
       }
     }
     console.log(`name             task               total   active\n${rows.join('\n')}`);
+    // dense-block is switch-top1 with one expert and no router: switch-top1's active parameters less its routers'
+    for (const task of TASKS) {
+      const block = active.get(`dense-block ${task.spec.id}`) ?? 0;
+      const routed = active.get(`switch-top1 ${task.spec.id}`) ?? 0;
+      expect(block, task.spec.id).toBeLessThan(routed);
+      // (on the 220-parameter toy model a router is a large share; elsewhere a small one)
+      if (task.spec.id !== 'superposition') expect(block, task.spec.id).toBeGreaterThan(0.9 * routed);
+    }
   });
 
   it('report routing traces for every routed layer and honour ForwardContext.ablate', async () => {

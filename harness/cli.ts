@@ -17,6 +17,7 @@ import { DEFAULT_SQLITE_PATH } from './store/defaults.ts';
 import type { Store } from './store/types.ts';
 import { registerSubmitCommands } from './submit/cli.ts';
 import { TASK_INFOS } from './tiers.ts';
+import { registerTuneCommands } from './tune/cli.ts';
 import { HARNESS_VERSION } from './version.ts';
 
 const TIERS = ['smoke', 'cpu', 'gpu'] as const;
@@ -162,6 +163,7 @@ function buildProgram(setExit: (code: number) => void): Command {
   registerStoreCommands(program, { setExit });
   registerSubmitCommands(program, { setExit });
   registerQueueCommands(program, { setExit });
+  registerTuneCommands(program, { setExit });
 
   program
     .command('site')

@@ -12,6 +12,7 @@ import {
   type AblationStats,
   activationSparsity,
   createRoutingAccumulator,
+  dominanceNull,
   emptyLegibility,
   expertAblation,
   type RoutingAccumulator,
@@ -25,7 +26,12 @@ export interface Evaluation {
   evalLoss: number;
   subQualities: Record<string, number>;
   legibility: Legibility;
+  /** per held-out example group and score, where the task's scorer gives them (not recorded) */
+  examples: { groups: Int32Array; scores: Float64Array } | null;
 }
+
+/** Permutations of the ablation's label-blind null (each costs no evaluation). */
+export const ABLATION_NULL_PERMUTATIONS = 100;
 
 /** Run `fn`; a metric that cannot be computed from what the model returned is the model's failure. */
 function metric<T>(what: string, fn: () => T): T {
@@ -65,6 +71,7 @@ export function evaluate(model: Model, task: Task, data: TaskData, ablate?: Forw
     });
   }
   const { quality, evalLoss, subQualities } = scorer.result();
+  const examples = scorer.examples?.() ?? null;
   if (!Number.isFinite(quality) || !Number.isFinite(evalLoss)) {
     throw new RunFailure(
       'eval',
@@ -73,7 +80,7 @@ export function evaluate(model: Model, task: Task, data: TaskData, ablate?: Forw
     );
   }
   const legibility = emptyLegibility();
-  if (ablate) return { quality, evalLoss, subQualities, legibility };
+  if (ablate) return { quality, evalLoss, subQualities, legibility, examples };
   legibility.activationSparsity = sparsity.total > 0 ? sparsity.zeros / sparsity.total : null;
   legibility.routing = [...routing.values()].map((acc) => acc.result());
   const embedding = model.featureEmbedding;
@@ -85,7 +92,7 @@ export function evaluate(model: Model, task: Task, data: TaskData, ablate?: Forw
       }),
     );
   }
-  return { quality, evalLoss, subQualities, legibility };
+  return { quality, evalLoss, subQualities, legibility, examples };
 }
 
 /**
@@ -96,10 +103,24 @@ export function evaluate(model: Model, task: Task, data: TaskData, ablate?: Forw
 export function ablateExperts(model: Model, task: Task, data: TaskData, unmasked: Evaluation): AblationStats | null {
   const layer = unmasked.legibility.routing.at(-1);
   if (!layer) return null;
-  return expertAblation(
+  const maskedExamples: Array<Float64Array | null> = [];
+  const stats = expertAblation(
     layer.layer,
     layer.experts,
-    (expert) => (expert === null ? unmasked.subQualities : evaluate(model, task, data, { layer: layer.layer, expert }).subQualities),
+    (expert) => {
+      if (expert === null) return unmasked.subQualities;
+      const masked = evaluate(model, task, data, { layer: layer.layer, expert });
+      maskedExamples.push(masked.examples?.scores ?? null);
+      return masked.subQualities;
+    },
     { higherIsBetter: task.metric.higherIsBetter },
   );
+  const scores = maskedExamples.filter((m): m is Float64Array => m !== null);
+  if (!stats || !unmasked.examples || scores.length !== layer.experts) return stats;
+  const null_ = dominanceNull(unmasked.examples.groups, unmasked.examples.scores, scores, {
+    higherIsBetter: task.metric.higherIsBetter,
+    permutations: ABLATION_NULL_PERMUTATIONS,
+    seed: `ablation-null:${layer.layer}`,
+  });
+  return { ...stats, dominanceNull: { ...null_, method: 'held-out group labels permuted (label-blind groups of the same sizes)' } };
 }

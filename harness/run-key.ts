@@ -3,8 +3,16 @@ import { HARNESS_VERSION } from './version.ts';
 
 /**
  * What makes two runs the same experiment: a re-run with the same key is skipped unless
- * forced. 16 hex digits of SHA-256.
+ * forced. 16 hex digits of SHA-256. A tuned learning rate is part of the experiment (a
+ * run at the tier's rate is not one at the tuned rate); untuned keys are as before.
  */
-export function runKey(k: { task: string; tier: string; seed: number; variantSeed: number | null; sourceHash: string }): string {
+export function runKey(k: {
+  task: string;
+  tier: string;
+  seed: number;
+  variantSeed: number | null;
+  sourceHash: string;
+  tunedLearningRate?: number;
+}): string {
   return sha256(canonicalJson({ ...k, harness: HARNESS_VERSION })).slice(0, 16);
 }

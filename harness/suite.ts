@@ -12,11 +12,12 @@ import { baselineNames, type LoadedArchitecture, loadArchitecture } from './load
 import { collectFingerprint, hardwareClass } from './measure/fingerprint.ts';
 import { type FlopCounter, installFlopCounter } from './measure/flops.ts';
 import { readRecordDir, sealRecord, writeRecord } from './results/files.ts';
-import type { Fingerprint, RunRecord, TierName } from './results/record.ts';
+import type { Fingerprint, RunRecord, TierName, TuningRecord } from './results/record.ts';
 import { runKey } from './run-key.ts';
 import { findTask, TASKS } from './tasks/index.ts';
-import type { Task, TierSettings } from './tasks/types.ts';
+import type { EvalSplit, Task, TierSettings } from './tasks/types.ts';
 import { Interrupted, type Progress, trainRun } from './train.ts';
+import { tuningLookup } from './tune/file.ts';
 
 export interface SuiteOptions {
   tier: TierName;
@@ -43,6 +44,10 @@ export interface SuiteOptions {
   shard?: Shard;
   /** child processes running at once, one run each (default 1: in this process) */
   jobs?: number;
+  /** evaluate on the test split (default) or the validation split (tuning trials) */
+  split?: EvalSplit;
+  /** learning-rate tuning to apply: default results/tuning/<tier>.json where it exists; null for none */
+  tuningFile?: string | null;
 }
 
 export interface PlannedRun {
@@ -52,6 +57,7 @@ export interface PlannedRun {
   archSpec: string;
   seed: number;
   key: string;
+  tuning?: TuningRecord;
 }
 
 export type SuiteEvent =
@@ -138,12 +144,21 @@ export async function planSuite(opts: SuiteOptions): Promise<SuitePlan> {
   }
 
   let all: PlannedRun[] = [];
+  const tunedFor = tuningLookup(opts.tier, opts.tuningFile);
   for (const task of tasks) {
     for (const arch of archs) {
+      const tuning = tunedFor(task.spec.id, arch);
       const seeds = opts.seedList ?? Array.from({ length: opts.seeds ?? task.tiers[opts.tier].seeds }, (_, i) => i);
       for (const seed of new Set(seeds)) {
-        const key = runKey({ task: task.spec.id, tier: opts.tier, seed, variantSeed, sourceHash: arch.sourceHash });
-        all.push({ task, arch, archSpec: arch.given, seed, key });
+        const key = runKey({
+          task: task.spec.id,
+          tier: opts.tier,
+          seed,
+          variantSeed,
+          sourceHash: arch.sourceHash,
+          ...(tuning ? { tunedLearningRate: tuning.chosen } : {}),
+        });
+        all.push({ task, arch, archSpec: arch.given, seed, key, ...(tuning ? { tuning } : {}) });
       }
     }
   }
@@ -173,7 +188,7 @@ export async function planSuite(opts: SuiteOptions): Promise<SuitePlan> {
 }
 
 /** The job a planned run is, for a child process or the queue. */
-export function jobOf(run: PlannedRun, opts: Pick<SuiteOptions, 'tier' | 'variantSeed' | 'settings'>): RunJob {
+export function jobOf(run: PlannedRun, opts: Pick<SuiteOptions, 'tier' | 'variantSeed' | 'settings' | 'split'>): RunJob {
   return {
     task: run.task.spec.id,
     tier: opts.tier,
@@ -182,6 +197,8 @@ export function jobOf(run: PlannedRun, opts: Pick<SuiteOptions, 'tier' | 'varian
     arch: run.archSpec,
     key: run.key,
     ...(opts.settings ? { settings: opts.settings } : {}),
+    ...(run.tuning ? { tuning: run.tuning } : {}),
+    ...(opts.split ? { split: opts.split } : {}),
   };
 }
 
@@ -192,6 +209,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   onBackend?: (backend: ActiveBackend, hardwareClass: string) => void;
   onProgress?: (progress: Progress) => void;
+  /** evaluate on the test split (default) or the validation split (tuning trials) */
+  split?: EvalSplit;
 }
 
 /** Train one planned run in this process and seal its record (Interrupted propagates). */
@@ -212,6 +231,8 @@ export async function executeRun(run: PlannedRun, tier: TierName, variantSeed: n
     idleSeconds: opts.idleSeconds,
     signal: opts.signal,
     onProgress: opts.onProgress,
+    split: opts.split,
+    tuning: run.tuning,
   });
   return sealRecord(unsealed);
 }
@@ -283,6 +304,7 @@ export async function runSuite(opts: SuiteOptions): Promise<SuiteResult> {
           if (index === 0) emit({ type: 'backend', backend, hardwareClass });
         },
         onProgress: (progress) => emit({ type: 'progress', run, progress }),
+        split: opts.split,
       });
     } catch (e) {
       if (e instanceof Interrupted) {

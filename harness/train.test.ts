@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { runSuite, type SuiteOptions } from './suite.ts';
+import { evaluationGrid, FIRST_EVAL_FRACTION } from './train.ts';
 
 const fixture = (name: string) => join(import.meta.dirname, '..', 'test', 'fixtures', name);
 const small = { budgetFlops: 4e8, evalPoints: 2, timeLimitSeconds: 60 };
@@ -17,6 +18,19 @@ const tmp = () => mkdtempSync(join(tmpdir(), 'mp-train-'));
 function suite(over: Partial<SuiteOptions>) {
   return runSuite({ tier: 'smoke', backend: 'wasm', outDir: tmp(), seeds: 1, settings: small, tasks: ['mnist'], ...over });
 }
+
+describe('evaluation grid', () => {
+  it('spaces the points evenly in log-FLOPs from 1% of the budget to the end', () => {
+    const grid = evaluationGrid(20);
+    expect(grid).toHaveLength(20);
+    expect(grid[0]).toBeCloseTo(FIRST_EVAL_FRACTION, 12);
+    expect(grid[19]).toBe(1);
+    const ratios = grid.slice(1).map((f, i) => f / (grid[i] as number));
+    for (const q of ratios) expect(q).toBeCloseTo(100 ** (1 / 19), 9);
+    expect(evaluationGrid(1)).toEqual([1]);
+    expect(() => evaluationGrid(0)).toThrow(/positive integer/);
+  });
+});
 
 describe('training loop', () => {
   it('trains to the FLOP budget and records a curve on the fixed schedule', async () => {
@@ -29,6 +43,10 @@ describe('training loop', () => {
     expect(r.flops.executed - settings.budgetFlops).toBeLessThanOrEqual(r.flops.perStep); // stops at the first step past the budget
     expect(r.curve.map((p) => p.step)[0]).toBe(0);
     expect(r.curve).toHaveLength(small.evalPoints + 1);
+    // the grid is log-spaced: the first evaluation after step 0 is the first step past 1% of the budget
+    const first = r.curve[1];
+    expect(first?.flops).toBeGreaterThanOrEqual(FIRST_EVAL_FRACTION * settings.budgetFlops);
+    expect((first?.flops ?? 0) - r.flops.perStep).toBeLessThan(FIRST_EVAL_FRACTION * settings.budgetFlops);
     expect(r.final.quality).toBeGreaterThan(0.8); // ~40 steps of mnist
     expect(r.energy).toEqual({ measured: false, reason: expect.stringContaining('energy cannot be read') });
     expect(r.backend.name).toBe('wasm');

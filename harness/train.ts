@@ -24,10 +24,11 @@ import {
   RECORD_SCHEMA_VERSION,
   type RunStatus,
   type TierName,
+  type TuningRecord,
   type UnhashedRecord,
 } from './results/record.ts';
 import { runKey } from './run-key.ts';
-import type { Batch, Task, TaskData, TierSettings } from './tasks/types.ts';
+import type { Batch, EvalSplit, Task, TaskData, TierSettings } from './tasks/types.ts';
 import { HARNESS_VERSION } from './version.ts';
 
 export interface TrainOptions {
@@ -49,6 +50,10 @@ export interface TrainOptions {
   /** set by Ctrl-C: the run stops between steps and no record is written */
   signal?: AbortSignal;
   energyMeter?: () => EnergyMeter;
+  /** which held-out set to evaluate on: 'test' (default) or 'validation' (tuning trials) */
+  split?: EvalSplit;
+  /** the tuning whose chosen learning rate this run trains at (it overrides the tier's) */
+  tuning?: TuningRecord;
 }
 
 export interface Progress {
@@ -78,6 +83,21 @@ export function learningRateAt(fraction: number, peak: number): number {
   if (f < warmup) return peak * Math.max(f / warmup, 0.02);
   const progress = (f - warmup) / (1 - warmup);
   return peak * (0.1 + 0.45 * (1 + Math.cos(Math.PI * progress)));
+}
+
+/** The first evaluation after step 0 comes at this share of the budget. */
+export const FIRST_EVAL_FRACTION = 0.01;
+
+/**
+ * Fractions of the budget at which the loop evaluates: `points` values spaced evenly in
+ * log-FLOPs from FIRST_EVAL_FRACTION to 1 (the final evaluation), so the early part of
+ * every curve, where cost-to-target is decided, is sampled densely (~1.27× apart at 20
+ * points) and the grid, not the model, does not set where a target is first met.
+ */
+export function evaluationGrid(points: number): number[] {
+  if (!Number.isInteger(points) || points < 1) throw new RangeError(`evalPoints must be a positive integer, got ${points}`);
+  if (points === 1) return [1];
+  return Array.from({ length: points }, (_, i) => FIRST_EVAL_FRACTION ** ((points - 1 - i) / (points - 1)));
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -172,7 +192,12 @@ export function trainingStep(
 
 export async function trainRun(opts: TrainOptions): Promise<UnhashedRecord> {
   const { task, tier, seed, arch, backend, counter } = opts;
-  const settings: TierSettings = { ...task.tiers[tier], ...opts.settings };
+  const settings: TierSettings = {
+    ...task.tiers[tier],
+    ...opts.settings,
+    ...(opts.tuning ? { learningRate: opts.tuning.chosen } : {}),
+  };
+  const split = opts.split ?? 'test';
   const startedMs = Date.now();
   // UTC time to the millisecond plus a random tag: unique even for runs started together.
   const stamp = iso(startedMs).replace(/[-:.]/g, '').replace(/Z$/, 'z').toLowerCase();
@@ -241,7 +266,7 @@ export async function trainRun(opts: TrainOptions): Promise<UnhashedRecord> {
 
   try {
     await meter.measureIdle(opts.idleSeconds ?? 0);
-    data = task.load({ runSeed: seed, dataSeed });
+    data = task.load({ runSeed: seed, dataSeed, split });
     const refusal = arch.architecture.refuse?.(task.spec);
     if (refusal) throw new RunFailure('build', `${arch.architecture.name} refuses task '${task.spec.id}': ${refusal}`, 'refused');
 
@@ -254,7 +279,7 @@ export async function trainRun(opts: TrainOptions): Promise<UnhashedRecord> {
 
     optimizer = new ScheduledAdam(settings.learningRate, 0.9, 0.999, 1e-8);
     const budget = settings.budgetFlops;
-    const evalAt = Array.from({ length: settings.evalPoints }, (_, i) => (budget * (i + 1)) / settings.evalPoints);
+    const evalAt = evaluationGrid(settings.evalPoints).map((f) => budget * f);
     let nextEval = 0;
     let leakBaseline = -1;
     let leakStrikes = 0;
@@ -322,11 +347,14 @@ export async function trainRun(opts: TrainOptions): Promise<UnhashedRecord> {
         }
       }
 
+      // One evaluation per step however many grid points it passed (early points can be
+      // closer together than a step); the final evaluation follows the loop.
+      let passed = false;
       while (nextEval < evalAt.length && counter.totals.total >= (evalAt[nextEval] as number)) {
         nextEval++;
-        if (nextEval === evalAt.length) break; // the final evaluation follows the loop
-        await runEval(model, data);
+        passed = true;
       }
+      if (passed && nextEval < evalAt.length) await runEval(model, data);
       opts.onProgress?.({ step: steps, flops: counter.totals.total, budgetFlops: budget, loss, seconds: trainSeconds, lastQuality });
       await new Promise((r) => setImmediate(r)); // let signals (Ctrl-C) and the power sampler's timer run
     }
@@ -363,7 +391,14 @@ export async function trainRun(opts: TrainOptions): Promise<UnhashedRecord> {
   return {
     schemaVersion: RECORD_SCHEMA_VERSION,
     id,
-    key: runKey({ task: task.spec.id, tier, seed, variantSeed: opts.variantSeed, sourceHash: arch.sourceHash }),
+    key: runKey({
+      task: task.spec.id,
+      tier,
+      seed,
+      variantSeed: opts.variantSeed,
+      sourceHash: arch.sourceHash,
+      ...(opts.tuning ? { tunedLearningRate: opts.tuning.chosen } : {}),
+    }),
     status,
     failure,
     startedAt: iso(startedMs),
@@ -408,5 +443,7 @@ export async function trainRun(opts: TrainOptions): Promise<UnhashedRecord> {
     backend: { name: backend.name, reason: backend.reason },
     fingerprint: opts.fingerprint,
     hardwareClass: opts.hardwareClass,
+    evaluationSplit: split,
+    ...(opts.tuning ? { tuning: opts.tuning } : {}),
   };
 }

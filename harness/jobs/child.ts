@@ -32,7 +32,14 @@ async function run(m: Extract<ToChild, { type: 'run' }>): Promise<void> {
     throw e;
   }
   const { runKey } = await import('../run-key.ts');
-  const key = runKey({ task: job.task, tier: job.tier, seed: job.seed, variantSeed: job.variantSeed, sourceHash: arch.sourceHash });
+  const key = runKey({
+    task: job.task,
+    tier: job.tier,
+    seed: job.seed,
+    variantSeed: job.variantSeed,
+    sourceHash: arch.sourceHash,
+    ...(job.tuning ? { tunedLearningRate: job.tuning.chosen } : {}),
+  });
   if (key !== job.key) {
     return send({
       type: 'refused-job',
@@ -40,9 +47,11 @@ async function run(m: Extract<ToChild, { type: 'run' }>): Promise<void> {
     });
   }
   try {
-    const record = await executeRun({ task, arch, archSpec: job.arch, seed: job.seed, key }, job.tier, job.variantSeed, {
+    const run = { task, arch, archSpec: job.arch, seed: job.seed, key, ...(job.tuning ? { tuning: job.tuning } : {}) };
+    const record = await executeRun(run, job.tier, job.variantSeed, {
       backend: m.backend,
       settings: jobSettings(job),
+      ...(job.split ? { split: job.split } : {}),
       idleSeconds: m.idleSeconds,
       signal: controller.signal,
       onBackend: (backend, hardwareClass) => void send({ type: 'backend', backend, hardwareClass }),

@@ -4,7 +4,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
-import { tierName } from '../results/record.ts';
+import { tierName, tuningRecord } from '../results/record.ts';
 import type { TierSettings } from '../tasks/types.ts';
 
 export const runJob = z.object({
@@ -18,6 +18,10 @@ export const runJob = z.object({
   key: z.string().regex(/^[0-9a-f]{16}$/),
   /** overrides of the tier's settings (tests use tiny budgets); absent in real suites */
   settings: z.record(z.string(), z.unknown()).optional(),
+  /** the learning-rate tuning the run applies (part of its key) */
+  tuning: tuningRecord.optional(),
+  /** the validation split for tuning trials; absent: the test split */
+  split: z.enum(['test', 'validation']).optional(),
 });
 export type RunJob = z.infer<typeof runJob>;
 

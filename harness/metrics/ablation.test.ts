@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { legibility } from '../results/record.ts';
 import { rng } from '../tasks/random.ts';
-import { type AblationStats, ablationMatrix, diagonalDominance, expertAblation } from './ablation.ts';
+import { type AblationStats, ablationMatrix, diagonalDominance, dominanceNull, expertAblation } from './ablation.ts';
 
 const E = 4;
 const G = 4;
@@ -136,5 +136,42 @@ describe('diagonalDominance', () => {
     ).toBeCloseTo(1, 12);
     expect(diagonalDominance([[0.5], [0.2]])).toBe(0);
     expect(diagonalDominance([])).toBe(0);
+  });
+});
+
+describe('dominance beside its label-blind null', () => {
+  const groups = Int32Array.from({ length: 800 }, (_, i) => i % G);
+  const unmasked = new Float64Array(800).fill(1);
+  const dominanceOf = (masked: Float64Array[]) => {
+    const means = (scores: Float64Array) =>
+      Array.from({ length: G }, (_, g) => scores.filter((_, i) => groups[i] === g).reduce((a, b) => a + b, 0) / 200);
+    return diagonalDominance(
+      ablationMatrix(
+        means(unmasked),
+        masked.map((m) => means(m)),
+        true,
+      ),
+    );
+  };
+
+  it('experts that each own a group: dominance 1, far above the null of permuted labels', () => {
+    const masked = Array.from({ length: G }, (_, e) => Float64Array.from(groups, (g) => (g === e ? 0 : 1)));
+    const observed = dominanceOf(masked);
+    const n = dominanceNull(groups, unmasked, masked, { higherIsBetter: true, permutations: 100, seed: 'test' });
+    expect(observed).toBeCloseTo(1, 12);
+    expect(n.permutations).toBe(100);
+    expect(n.p95).toBeLessThan(0.4);
+    expect(n.mean).toBeLessThan(n.p95);
+  });
+
+  it('experts that each break random examples whatever their group: dominance inside the null', () => {
+    const random = rng('ablation-null');
+    const masked = Array.from({ length: G }, () => Float64Array.from(groups, () => (random() < 0.25 ? 0 : 1)));
+    const observed = dominanceOf(masked);
+    const n = dominanceNull(groups, unmasked, masked, { higherIsBetter: true, permutations: 100, seed: 'test' });
+    // not 0: the max over noisy groups is what the null is there to show
+    expect(observed).toBeGreaterThan(0.05);
+    expect(observed).toBeLessThan(n.p95);
+    expect(dominanceNull(groups, unmasked, masked, { higherIsBetter: true, permutations: 100, seed: 'test' })).toEqual(n);
   });
 });

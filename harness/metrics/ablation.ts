@@ -4,6 +4,8 @@
  * a run: it costs E + 1 evaluations.
  */
 import type { Legibility } from '../results/record.ts';
+import { permutation, rng } from '../tasks/random.ts';
+import { type PermutationNull, summariseNull } from './agreement.ts';
 
 export type AblationStats = NonNullable<Legibility['ablation']>;
 
@@ -90,4 +92,52 @@ export function expertAblation(
   const masked = Array.from({ length: experts }, (_, e) => evaluateWithMask(e));
   const matrix = ablationMatrix(baseline, masked, opts.higherIsBetter);
   return { layer, matrix, diagonalDominance: diagonalDominance(matrix) };
+}
+
+/** Per-example scores of one evaluation (unmasked or with one expert masked), in held-out order. */
+export type ExampleScores = Float64Array;
+
+/** Mean score per group (groups 0..count−1; an empty group scores 0). */
+function groupMeans(groups: Int32Array, scores: ExampleScores, count: number): number[] {
+  const sum = new Array<number>(count).fill(0);
+  const n = new Array<number>(count).fill(0);
+  for (let i = 0; i < groups.length; i++) {
+    const g = groups[i] as number;
+    sum[g] = (sum[g] as number) + (scores[i] as number);
+    n[g] = (n[g] as number) + 1;
+  }
+  return sum.map((s, g) => ((n[g] as number) > 0 ? s / (n[g] as number) : 0));
+}
+
+/**
+ * The label-blind null of diagonal dominance: the same statistic after the held-out
+ * examples' group labels are permuted (one permutation for the unmasked and every masked
+ * evaluation, so group sizes and every expert's effect are kept), `permutations` times.
+ * It is what dominance reads when the "groups" are arbitrary sets no model could know:
+ * the floor set by noise and by experts that matter to some examples more than others.
+ * A dominance is about the labels only where it stands above the null's 95th percentile.
+ */
+export function dominanceNull(
+  groups: Int32Array,
+  unmasked: ExampleScores,
+  masked: readonly ExampleScores[],
+  opts: { higherIsBetter: boolean; permutations: number; seed: string },
+): PermutationNull {
+  for (const m of [unmasked, ...masked])
+    if (m.length !== groups.length) throw new Error(`dominance null: ${m.length} example scores for ${groups.length} examples`);
+  const count = groups.reduce((m, g) => Math.max(m, g + 1), 0);
+  const random = rng(opts.seed);
+  const scores: number[] = [];
+  for (let p = 0; p < opts.permutations; p++) {
+    const order = permutation(groups.length, random);
+    const shuffled = order.map((i) => groups[i] as number);
+    const base = groupMeans(shuffled, unmasked, count);
+    const matrix = ablationMatrix(
+      base,
+      masked.map((m) => groupMeans(shuffled, m, count)),
+      opts.higherIsBetter,
+    );
+    scores.push(diagonalDominance(matrix));
+  }
+  return summariseNull(scores);
 }

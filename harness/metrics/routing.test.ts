@@ -33,6 +33,9 @@ describe('routing accumulator', () => {
     const r = acc.result();
     expect(routingLayerStats.parse(r)).toEqual(r);
     expect(r.nmi).toBeCloseTo(1, 12);
+    expect(r.ami).toBeCloseTo(1, 9);
+    expect(r.amiNull?.permutations).toBe(100);
+    expect(r.amiNull?.p95).toBeLessThan(0.01);
     expect(r.load).toEqual([0.25, 0.25, 0.25, 0.25]);
     expect(r.effectiveExperts).toBeCloseTo(4, 12);
     expect(r.maxVio).toBeCloseTo(0, 12);
@@ -73,6 +76,7 @@ describe('routing accumulator', () => {
     feed(acc, groups, 1, () => [Math.floor(random() * 8)]);
     const r = acc.result();
     expect(r.nmi).toBeLessThan(0.02);
+    expect(r.ami).toBeLessThan(r.amiNull?.p95 ?? Number.NaN);
     expect(r.effectiveExperts).toBeGreaterThan(7.99);
   });
 

@@ -3,12 +3,17 @@
  * evaluation point (see research/metrics.md): expert load and its balance, router entropy,
  * and how much expert choice says about the task's group label.
  *
+ * Agreement with the label is recorded twice: `nmi` (the first-order-corrected,
+ * min-normalised figure of older records, kept for them) and `ami` (Vinh et al. 2010) with
+ * its permutation null; read `ami` against `amiNull.p95`.
+ *
  * Everything is counted on the CPU in float64 from `dataSync` reads; no tensor is created,
  * so `add` is safe inside or outside `tf.tidy` and disposes nothing.
  */
 import type * as tf from '@tensorflow/tfjs';
 import type { RoutingTrace } from '../architecture.ts';
 import type { RoutingLayerStats } from '../results/record.ts';
+import { amiWithNull, marginals, mutualInformation } from './agreement.ts';
 
 export interface RoutingAccumulator {
   readonly layer: string;
@@ -75,31 +80,28 @@ export function loadBalance(load: readonly number[]): { maxVio: number; coeffici
  * so that min H ≤ b) give 0: nothing about the group can be read from the routing.
  */
 export function normalizedMutualInformation(counts: readonly (readonly number[])[]): number {
-  const rowSums: number[] = [];
-  const colSums: number[] = [];
-  const cells: number[] = [];
-  let n = 0;
-  for (const row of counts) {
-    let r = 0;
-    row.forEach((c, z) => {
-      r += c;
-      colSums[z] = (colSums[z] ?? 0) + c;
-      if (c > 0) cells.push(c);
-    });
-    rowSums.push(r);
-    n += r;
-  }
+  const { rows, cols, n } = marginals(counts);
   if (!(n > 0)) return 0;
-  const hY = entropy(rowSums);
-  const hZ = entropy(colSums);
-  const mi = Math.max(0, hY + hZ - entropy(cells));
-  const occupiedGroups = rowSums.filter((c) => c > 0).length;
-  const occupiedExperts = colSums.filter((c) => c > 0).length;
-  const bias = ((occupiedGroups - 1) * (occupiedExperts - 1)) / (2 * n);
+  const hY = entropy(rows);
+  const hZ = entropy(cols);
+  const mi = mutualInformation(counts);
+  const bias = ((rows.length - 1) * (cols.length - 1)) / (2 * n);
   const denominator = Math.min(hY, hZ) - bias;
   // Rounding: a one-to-one table gives I and min H that differ in the last bits.
   if (!(denominator > 1e-12)) return 0;
   return Math.min(1, Math.max(0, (mi - bias) / denominator));
+}
+
+/** Label permutations of the AMI null: enough for a stable 95th percentile, cheap (E[MI] is computed once). */
+export const AMI_PERMUTATIONS = 100;
+
+/** AMI of group and top-1 expert, with its permutation null (seeded by the layer's name: reproducible). */
+function agreementWithNull(layer: string, groups: number[], experts: number[]): Pick<RoutingLayerStats, 'ami' | 'amiNull'> {
+  const { ami, null: amiNull } = amiWithNull(Int32Array.from(groups), Int32Array.from(experts), {
+    permutations: AMI_PERMUTATIONS,
+    seed: `routing-ami-null:${layer}`,
+  });
+  return { ami, amiNull: { ...amiNull, method: 'group labels permuted over the held-out rows' } };
 }
 
 /** Rows of `size` elements along the last axis of a tensor of `total` elements (a rank-1 tensor is one column). */
@@ -119,6 +121,9 @@ export function createRoutingAccumulator(layer: string, experts: number, groupCo
   if (!Number.isInteger(groupCount) || groupCount < 1)
     throw new RangeError(`routing metrics (${layer}): groupCount must be a positive integer, got ${groupCount}`);
   const slots = new Float64Array(experts);
+  // top-1 (group, expert) pairs in held-out order, for AMI's permutation null
+  const pairGroups: number[] = [];
+  const pairExperts: number[] = [];
   const counts = Array.from({ length: groupCount }, () => new Array<number>(experts).fill(0));
   let entropySum = 0;
   let entropyRows = 0;
@@ -152,7 +157,11 @@ export function createRoutingAccumulator(layer: string, experts: number, groupCo
           if (!Number.isInteger(e) || e >= experts)
             throw new RangeError(`routing metrics (${layer}): expert index ${e} is outside [0, ${experts})`);
           slots[e] = (slots[e] as number) + 1;
-          if (j === 0) (counts[group] as number[])[e] = ((counts[group] as number[])[e] as number) + 1;
+          if (j === 0) {
+            (counts[group] as number[])[e] = ((counts[group] as number[])[e] as number) + 1;
+            pairGroups.push(group);
+            pairExperts.push(e);
+          }
         }
       }
 
@@ -188,6 +197,7 @@ export function createRoutingAccumulator(layer: string, experts: number, groupCo
         // Averaged over the rows that came with probabilities; null when none did.
         routingEntropy: entropyRows > 0 ? Math.min(1, Math.max(0, entropySum / entropyRows)) : null,
         nmi: normalizedMutualInformation(counts),
+        ...agreementWithNull(layer, pairGroups, pairExperts),
         counts: counts.map((row) => [...row]),
       };
     },

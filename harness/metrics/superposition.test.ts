@@ -30,6 +30,20 @@ function antipodal(): number[][] {
 }
 
 describe('superpositionStats', () => {
+  it('scale-free D*: unchanged when the encoder is scaled by c (the decoder by 1/c leaves the model the same), where m/‖W‖²_F moves by 1/c²', () => {
+    for (const w of [identityLike(), antipodal()]) {
+      const a = superpositionStats(w);
+      const b = superpositionStats(w.map((row) => row.map((v) => 0.45 * v)));
+      expect(b?.dimensionsPerFeature).toBeCloseTo((a?.dimensionsPerFeature ?? 0) / 0.45 ** 2, 9);
+      expect(b?.dimensionsPerFeatureScaleFree).toBeCloseTo(a?.dimensionsPerFeatureScaleFree ?? Number.NaN, 12);
+      expect(b?.featureDimensionalitySum).toBeCloseTo(a?.featureDimensionalitySum ?? Number.NaN, 12);
+    }
+    // unit embeddings (the tied model's regime): the two D*s agree — 1 and 1/2
+    expect(superpositionStats(identityLike())?.dimensionsPerFeatureScaleFree).toBeCloseTo(1, 12);
+    expect(superpositionStats(antipodal())?.dimensionsPerFeatureScaleFree).toBeCloseTo(0.5, 12);
+    expect(superpositionStats(antipodal())?.featureDimensionalitySum).toBeCloseTo(M, 12);
+  });
+
   it('one feature per dimension: D* = 5/5 = 1, D_i = 1 for the represented features and 0 for the rest', () => {
     const s = superpositionStats(identityLike());
     expect(s).not.toBeNull();

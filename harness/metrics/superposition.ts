@@ -53,6 +53,20 @@ function projections(rows: Float64Array[]): { norm2: number[]; projected: number
 }
 
 /**
+ * Why two D*s. Elhage et al.'s D* = m / ‖W‖²_F assumes the tied toy model, where a
+ * represented feature's embedding has norm ≈ 1. An untied encoder/decoder can scale its
+ * encoder by c and its decoder by 1/c without changing the function, and D* moves by 1/c²
+ * (the dense baseline read 0.19–0.22 while ~5 features had D_i = 1). So a record also
+ * carries, on the same encoder W:
+ * - dimensionsPerFeatureScaleFree = m / PR, PR = (Σ_i ‖W_i‖²)² / Σ_i ‖W_i‖⁴, the
+ *   participation ratio of the feature norms: the effective number of represented
+ *   features. It is unchanged by W → cW, and equals D* when the represented features have
+ *   equal norms and the rest are 0 (k unit embeddings: PR = ‖W‖²_F = k).
+ * - featureDimensionalitySum = Σ_i D_i: the hidden dimensions the features occupy (≤ m;
+ *   unchanged by W → cW).
+ * Read these across architectures; `dimensionsPerFeature` is kept only so older records
+ * keep their meaning.
+ *
  * Dimensions per feature D* = m / ‖W‖²_F and per-feature dimensionality
  * D_i = ‖W_i‖² / Σ_j (Ŵ_i·W_j)² (0 for a feature the encoder ignores, W_i = 0).
  * D* is sticky at 1 (one feature per dimension) and 1/2 (antipodal pairs); D_i is 1 for a
@@ -64,9 +78,14 @@ export function superpositionStats(w: Weights, layout: WeightLayout = 'features-
   const { norm2, projected } = projections(rows);
   const frobenius2 = norm2.reduce((a, b) => a + b, 0);
   if (!(frobenius2 > 0) || !Number.isFinite(frobenius2)) return null;
+  const perFeature = norm2.map((n, i) => ((projected[i] as number) > 0 ? n / (projected[i] as number) : 0));
+  const fourth = norm2.reduce((a, n) => a + n * n, 0);
   return {
     dimensionsPerFeature: hidden / frobenius2,
-    perFeatureDimensionality: norm2.map((n, i) => ((projected[i] as number) > 0 ? n / (projected[i] as number) : 0)),
+    perFeatureDimensionality: perFeature,
+    // m over the participation ratio of the feature norms (see the comment above the schema field)
+    dimensionsPerFeatureScaleFree: (hidden * fourth) / (frobenius2 * frobenius2),
+    featureDimensionalitySum: perFeature.reduce((a, b) => a + b, 0),
   };
 }
 

@@ -59,6 +59,10 @@ export const routingLayerStats = z.object({
   nmi: z.number().min(0).max(1),
   /** counts[group][expert] of top-1 choices */
   counts: z.array(z.array(z.number().int().nonnegative())),
+  /** adjusted mutual information (Vinh et al. 2010) of group and top-1 expert: 1 identical partitions, ≈ 0 independent; absent in older records */
+  ami: z.number().max(1).optional(),
+  /** AMI with the group labels permuted: what label-blind routing scores on this table's marginals */
+  amiNull: z.object({ method: z.string(), permutations: z.number().int().nonnegative(), mean: z.number(), p95: z.number() }).optional(),
 });
 export type RoutingLayerStats = z.infer<typeof routingLayerStats>;
 
@@ -72,14 +76,27 @@ export const legibility = z.object({
   routing: z.array(routingLayerStats).default([]),
   superposition: z
     .object({
+      /** Elhage et al.'s m/‖W‖²_F on the encoder: defined for the tied toy model only (it moves when an untied encoder is rescaled) */
       dimensionsPerFeature: nonNegative,
       perFeatureDimensionality: z.array(nonNegative),
+      /** m / participation ratio of the feature norms: scale-free D*, comparable across architectures; absent in older records */
+      dimensionsPerFeatureScaleFree: nonNegative.optional(),
+      /** Σ_i D_i, the dimensions the features occupy; absent in older records */
+      featureDimensionalitySum: nonNegative.optional(),
     })
     .nullable()
     .default(null),
   /** quality drop per group when one expert is masked: matrix[expert][group] */
   ablation: z
-    .object({ layer: z.string(), matrix: z.array(z.array(z.number())), diagonalDominance: z.number() })
+    .object({
+      layer: z.string(),
+      matrix: z.array(z.array(z.number())),
+      diagonalDominance: z.number(),
+      /** the same dominance with the held-out group labels permuted (label-blind groups); absent in older records */
+      dominanceNull: z
+        .object({ method: z.string(), permutations: z.number().int().nonnegative(), mean: z.number(), p95: z.number() })
+        .optional(),
+    })
     .nullable()
     .default(null),
 });
@@ -132,6 +149,27 @@ export const fingerprint = z.object({
   gitDirty: z.boolean().nullable(),
 });
 export type Fingerprint = z.infer<typeof fingerprint>;
+
+/**
+ * The learning-rate tuning a run used (AlgoPerf's external tuning): a small grid tried at a
+ * reduced budget on a validation split carved from the training data, one seed; the run
+ * then trains at the chosen value. Absent when the run used the tier's learning rate.
+ */
+export const tuningRecord = z.object({
+  /** where the suite read it, e.g. results/tuning/cpu.json */
+  source: z.string(),
+  grid: z.array(nonNegative).min(1),
+  chosen: nonNegative,
+  /** what was compared: the task's metric on the validation split */
+  validationMetric: z.string(),
+  higherIsBetter: z.boolean(),
+  /** final validation quality per grid value, in grid order; null where the trial did not complete */
+  validationQualities: z.array(z.number().nullable()),
+  /** share of the tier's FLOP budget each trial ran */
+  budgetFraction: z.number().positive().max(1),
+  seed: z.number().int(),
+});
+export type TuningRecord = z.infer<typeof tuningRecord>;
 
 export const runRecord = z
   .object({
@@ -208,6 +246,10 @@ export const runRecord = z
     fingerprint,
     /** like is ranked only against like: '<device> ×<count> · <backend>' */
     hardwareClass: z.string(),
+    /** which held-out set the curve and final figures are on; absent in older records (the test split) */
+    evaluationSplit: z.enum(['test', 'validation']).optional(),
+    /** the learning-rate tuning this run's learning rate came from; absent when it used the tier's */
+    tuning: tuningRecord.optional(),
     /** SHA-256 of the canonical JSON of every other field */
     contentHash: z.string().regex(/^[0-9a-f]{64}$/),
   })

@@ -34,7 +34,7 @@ export const charlmInfo: TaskInfo = {
   },
   tiers: {
     smoke: { size: size(64, 1, 2), batchSize: 32, budgetFlops: 3e10, evalPoints: 4, learningRate: 3e-3, timeLimitSeconds: 120, seeds: 1 },
-    cpu: { size: size(64, 2, 4), batchSize: 16, budgetFlops: 6e11, evalPoints: 10, learningRate: 3e-3, timeLimitSeconds: 600, seeds: 3 },
+    cpu: { size: size(64, 2, 4), batchSize: 16, budgetFlops: 6e11, evalPoints: 20, learningRate: 3e-3, timeLimitSeconds: 600, seeds: 3 },
     gpu: { size: size(384, 6, 6), batchSize: 64, budgetFlops: 3e14, evalPoints: 20, learningRate: 1e-3, timeLimitSeconds: 1800, seeds: 5 },
   },
 };

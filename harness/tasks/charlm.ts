@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { CONTEXT, charlmInfo, EVAL_BATCH, EVAL_WINDOWS, HELD_OUT_EVERY, ID } from './charlm.info.ts';
 import { rng } from './random.ts';
 import { crossEntropy } from './scoring.ts';
-import type { Batch, Scorer, Task, TaskData } from './types.ts';
+import { type Batch, type Scorer, type Task, type TaskData, VALIDATION_SHARE } from './types.ts';
 
 interface Corpus {
   train: Int32Array;
@@ -47,10 +47,13 @@ function windows(source: Int32Array, starts: number[]): Batch {
 
 export const charlm: Task = {
   ...charlmInfo,
-  load({ runSeed, dataSeed }): TaskData {
-    const corpus = loadCorpus();
+  load({ runSeed, dataSeed, split = 'test' }): TaskData {
+    const full = loadCorpus();
+    // The validation split: the last eighth of the training text, which training then never sees.
+    const cut = Math.round(full.train.length * (1 - VALIDATION_SHARE));
+    const corpus: Corpus = split === 'test' ? full : { train: full.train.subarray(0, cut), heldOut: full.train.subarray(cut) };
     const trainStream = rng('charlm', 'train', dataSeed, runSeed);
-    const evalStream = rng('charlm', 'eval', dataSeed);
+    const evalStream = rng('charlm', split === 'test' ? 'eval' : 'validation', dataSeed);
     const span = (source: Int32Array, random: () => number) => Math.floor(random() * (source.length - CONTEXT - 1));
     const evalBatches: Batch[] = [];
     for (let i = 0; i < EVAL_WINDOWS; i += EVAL_BATCH) {

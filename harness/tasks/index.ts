@@ -15,4 +15,4 @@ export function findTask(id: string): Task {
   return task;
 }
 
-export type { Batch, Scorer, Task, TaskData, TierSettings } from './types.ts';
+export type { Batch, EvalSplit, Scorer, Task, TaskData, TierSettings } from './types.ts';

@@ -26,7 +26,7 @@ export const mnistInfo: TaskInfo = {
   references: { chance: { value: 0.1, meaning: 'accuracy of guessing' } },
   tiers: {
     smoke: { size: size(128, 1), batchSize: 128, budgetFlops: 3e10, evalPoints: 4, learningRate: 2e-3, timeLimitSeconds: 120, seeds: 1 },
-    cpu: { size: size(256, 2), batchSize: 128, budgetFlops: 4e11, evalPoints: 10, learningRate: 1e-3, timeLimitSeconds: 600, seeds: 3 },
+    cpu: { size: size(256, 2), batchSize: 128, budgetFlops: 4e11, evalPoints: 20, learningRate: 1e-3, timeLimitSeconds: 600, seeds: 3 },
     gpu: { size: size(1024, 2), batchSize: 256, budgetFlops: 1e13, evalPoints: 20, learningRate: 1e-3, timeLimitSeconds: 1800, seeds: 5 },
   },
 };

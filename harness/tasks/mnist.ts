@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { EVAL_BATCH, HELD_OUT_SHARE, mnistInfo, PIXELS } from './mnist.info.ts';
 import { permutation, rng } from './random.ts';
 import { classificationScorer, crossEntropy } from './scoring.ts';
-import type { Batch, Task, TaskData } from './types.ts';
+import { type Batch, type Task, type TaskData, VALIDATION_SHARE } from './types.ts';
 
 interface Digits {
   images: Float32Array;
@@ -47,12 +47,16 @@ function gatherBatch(data: Digits, rows: ArrayLike<number>): Batch {
 
 export const mnist: Task = {
   ...mnistInfo,
-  load({ runSeed, dataSeed }): TaskData {
+  load({ runSeed, dataSeed, split = 'test' }): TaskData {
     const data = loadDigits();
     const order = permutation(data.count, rng('mnist', 'split', dataSeed));
     const heldOut = Math.round(data.count * HELD_OUT_SHARE);
-    const evalRows = order.slice(0, heldOut);
-    const trainRows = order.slice(heldOut);
+    const testRows = order.slice(0, heldOut);
+    const allTrainRows = order.slice(heldOut);
+    // The validation split: the first eighth of the training rows, which training then never sees.
+    const validation = Math.round(allTrainRows.length * VALIDATION_SHARE);
+    const evalRows = split === 'test' ? testRows : allTrainRows.slice(0, validation);
+    const trainRows = split === 'test' ? allTrainRows : allTrainRows.slice(validation);
     const shuffle = rng('mnist', 'train', dataSeed, runSeed);
     let epoch = permutation(trainRows.length, shuffle);
     let cursor = 0;

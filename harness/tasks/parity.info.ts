@@ -10,6 +10,8 @@ export const DATA_BITS = 24;
 export const K = 3;
 export const ZIPF_EXPONENT = 1.4;
 export const EVAL_PER_SUBTASK = 256;
+/** held-out batch size: every batch mixes subtasks (see parity.ts) */
+export const EVAL_BATCH = 256;
 export const INPUT = SUBTASKS + DATA_BITS;
 
 /** Zipf weights ∝ (t+1)^−1.4, normalised. */
@@ -43,7 +45,7 @@ export const parityInfo: TaskInfo = {
   },
   tiers: {
     smoke: { size: size(128, 2), batchSize: 128, budgetFlops: 4e10, evalPoints: 4, learningRate: 3e-3, timeLimitSeconds: 120, seeds: 1 },
-    cpu: { size: size(256, 2), batchSize: 128, budgetFlops: 8e11, evalPoints: 10, learningRate: 3e-3, timeLimitSeconds: 600, seeds: 3 },
+    cpu: { size: size(256, 2), batchSize: 128, budgetFlops: 8e11, evalPoints: 20, learningRate: 3e-3, timeLimitSeconds: 600, seeds: 3 },
     gpu: { size: size(1024, 2), batchSize: 512, budgetFlops: 2e13, evalPoints: 20, learningRate: 1e-3, timeLimitSeconds: 1800, seeds: 5 },
   },
 };

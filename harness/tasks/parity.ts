@@ -6,7 +6,7 @@
  * features" that superposition packs.
  */
 import * as tf from '@tensorflow/tfjs';
-import { DATA_BITS, EVAL_PER_SUBTASK, INPUT, K, parityInfo, SUBTASKS, subtaskWeights } from './parity.info.ts';
+import { DATA_BITS, EVAL_BATCH, EVAL_PER_SUBTASK, INPUT, K, parityInfo, SUBTASKS, subtaskWeights } from './parity.info.ts';
 import { permutation, rng, sampleIndex } from './random.ts';
 import { classificationScorer, crossEntropy } from './scoring.ts';
 import type { Batch, Task, TaskData } from './types.ts';
@@ -37,7 +37,7 @@ function sample(subtasks: Int32Array, subsets: number[][], random: () => number)
 
 export const parity: Task = {
   ...parityInfo,
-  load({ runSeed, dataSeed }): TaskData {
+  load({ runSeed, dataSeed, split = 'test' }): TaskData {
     const subsets = paritySubsets(dataSeed);
     const cumulative = new Float64Array(SUBTASKS);
     subtaskWeights.reduce((acc, w, i) => {
@@ -45,8 +45,17 @@ export const parity: Task = {
       return acc + w;
     }, 0);
     const trainStream = rng('parity', 'train', dataSeed, runSeed);
-    const evalStream = rng('parity', 'eval', dataSeed);
-    const evalBatches = Array.from({ length: SUBTASKS }, (_, t) => sample(new Int32Array(EVAL_PER_SUBTASK).fill(t), subsets, evalStream));
+    // Generated data: the validation set is fresh examples drawn like the test set, on streams of its own.
+    const evalName = split === 'test' ? 'eval' : 'validation';
+    const evalStream = rng('parity', evalName, dataSeed);
+    // The held-out set: EVAL_PER_SUBTASK examples of every subtask, in one fixed shuffled
+    // order cut into equal mixed batches. Batches of one subtask would let routing that
+    // depends on the rest of the batch (expert choice) read the label off the batch.
+    const order = permutation(SUBTASKS * EVAL_PER_SUBTASK, rng('parity', `${evalName}-order`, dataSeed));
+    const evalSubtasks = Int32Array.from(order, (i) => Math.floor(i / EVAL_PER_SUBTASK));
+    const evalBatches = Array.from({ length: evalSubtasks.length / EVAL_BATCH }, (_, b) =>
+      sample(evalSubtasks.subarray(b * EVAL_BATCH, (b + 1) * EVAL_BATCH), subsets, evalStream),
+    );
     return {
       nextTrainBatch(batchSize) {
         const ts = new Int32Array(batchSize);

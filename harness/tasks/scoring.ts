@@ -23,6 +23,8 @@ export function classificationScorer(groupName: (g: number) => string, groupWeig
   const count = new Map<number, number>();
   let lossSum = 0;
   let n = 0;
+  const exampleGroups: number[] = [];
+  const exampleScores: number[] = [];
   return {
     add(output: tf.Tensor, batch: Batch) {
       const [pred, nll] = tf.tidy(() => {
@@ -42,6 +44,8 @@ export function classificationScorer(groupName: (g: number) => string, groupWeig
         const group = g[i] as number;
         count.set(group, (count.get(group) ?? 0) + 1);
         if (p[i] === y[i]) correct.set(group, (correct.get(group) ?? 0) + 1);
+        exampleGroups.push(group);
+        exampleScores.push(p[i] === y[i] ? 1 : 0);
         lossSum += l[i] as number;
         n++;
       }
@@ -59,5 +63,6 @@ export function classificationScorer(groupName: (g: number) => string, groupWeig
       }
       return { quality: totalWeight > 0 ? weighted / totalWeight : 0, evalLoss: n > 0 ? lossSum / n : Number.NaN, subQualities };
     },
+    examples: () => ({ groups: Int32Array.from(exampleGroups), scores: Float64Array.from(exampleScores) }),
   };
 }

@@ -53,7 +53,7 @@ export const superpositionInfo: TaskInfo = {
       size: { width: M, depth: 1, heads: 0, maxParams: 1_000, maxActiveParams: 1_000 },
       batchSize: 1024,
       budgetFlops: 1e10,
-      evalPoints: 10,
+      evalPoints: 20,
       learningRate: 1e-2,
       timeLimitSeconds: 600,
       seeds: 3,

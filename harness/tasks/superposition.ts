@@ -30,9 +30,10 @@ function weightedSquaredError(output: tf.Tensor, batch: Batch): tf.Tensor1D {
 
 export const superposition: Task = {
   ...superpositionInfo,
-  load({ runSeed, dataSeed }): TaskData {
+  load({ runSeed, dataSeed, split = 'test' }): TaskData {
     const trainStream = rng('superposition', 'train', dataSeed, runSeed);
-    const evalStream = rng('superposition', 'eval', dataSeed);
+    // Generated data: the validation set is fresh examples from the training distribution, on a stream of its own.
+    const evalStream = rng('superposition', split === 'test' ? 'eval' : 'validation', dataSeed);
     const evalBatches = Array.from({ length: EVAL_EXAMPLES / EVAL_BATCH }, () => sample(EVAL_BATCH, evalStream));
     return {
       nextTrainBatch: (batchSize) => sample(batchSize, trainStream),

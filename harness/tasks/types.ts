@@ -19,7 +19,7 @@ export interface TierSettings {
   batchSize: number;
   /** executed training FLOPs at which training stops */
   budgetFlops: number;
-  /** evaluations at evenly spaced fractions of the budget */
+  /** evaluations after step 0, log-spaced from 1% of the budget to the end (see evaluationGrid in train.ts) */
   evalPoints: number;
   /** peak learning rate of the harness's Adam; warm-up then cosine decay over the budget */
   learningRate: number;
@@ -33,6 +33,11 @@ export interface Scorer {
   /** add one held-out batch's model output */
   add(output: tf.Tensor, batch: Batch): void;
   result(): { quality: number; evalLoss: number; subQualities: Record<string, number> };
+  /**
+   * Per held-out example, in evaluation order: its group and its score (1/0 correct for
+   * classification). Optional: null tests over examples (the ablation null) need it.
+   */
+  examples?(): { groups: Int32Array; scores: Float64Array };
 }
 
 export interface TaskData {
@@ -58,10 +63,20 @@ export interface Task {
   /**
    * Build the data. `runSeed` orders training batches; `dataSeed` fixes the task itself
    * (which bits form each parity, the held-out set); a maintainer's held-out variant
-   * changes `dataSeed`.
+   * changes `dataSeed`. `split` defaults to 'test'.
    */
-  load(opts: { runSeed: number; dataSeed: number }): TaskData;
+  load(opts: { runSeed: number; dataSeed: number; split?: EvalSplit }): TaskData;
 }
+
+/**
+ * Which held-out set `evalBatches` holds: 'test' (the task's fixed held-out split, what
+ * records report) or 'validation' (carved from the training data, for tuning: the test
+ * split is never read, and training does not see the validation examples).
+ */
+export type EvalSplit = 'test' | 'validation';
+
+/** Share of a finite training set (mnist's digits, charlm's text) held back as the validation split. */
+export const VALIDATION_SHARE = 0.125;
 
 /** Everything about a task but its data: what the site and /methods may import. */
 export type TaskInfo = Omit<Task, 'load'>;

@@ -28,7 +28,7 @@ export function TierTable() {
             <th>width × depth</th>
             <th>max params (active)</th>
             <th>peak LR</th>
-            <th>eval points</th>
+            <th>eval points (log-spaced from 1% of the budget)</th>
             <th>seeds</th>
             <th>time limit</th>
           </tr>

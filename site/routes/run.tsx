@@ -78,6 +78,16 @@ function Summary({ r }: { r: RunRecord }) {
       <Figure label="training">
         {r.training.steps} steps × batch {r.training.batchSize} ({count(r.training.examples)} examples), {r.training.optimizer} at lr{' '}
         {r.training.learningRate}
+        {r.tuning ? (
+          <span className="muted small" data-tuning>
+            {' '}
+            tuned: chosen from [{r.tuning.grid.join(', ')}] by {r.tuning.validationMetric} (
+            {r.tuning.validationQualities.map((q) => (q === null ? 'not completed' : sig(q, 4))).join(', ')}) at {r.tuning.budgetFraction}×
+            the budget, seed {r.tuning.seed}
+          </span>
+        ) : (
+          <span className="muted small"> the tier's (not tuned for this architecture)</span>
+        )}
       </Figure>
       <Figure label="memory">
         peak tensors {si(r.memory.peakTensorBytes, 'B')}, peak RSS {si(r.memory.peakRssBytes, 'B')}
@@ -206,7 +216,11 @@ export default async function RunPage({ params }: { params: Promise<Params> }) {
             <p className="muted small">
               {layer.experts} experts; effective experts {sig(layer.effectiveExperts)}; MaxVio {sig(layer.maxVio)}; CV{' '}
               {sig(layer.coefficientOfVariation)}; routing entropy {layer.routingEntropy === null ? '—' : sig(layer.routingEntropy)}; NMI
-              with label {sig(layer.nmi)}. Dashed: a perfectly even load.
+              with label {sig(layer.nmi)}
+              {layer.ami !== undefined && layer.amiNull
+                ? `; AMI ${sig(layer.ami)} (labels permuted: mean ${sig(layer.amiNull.mean)}, 95th percentile ${sig(layer.amiNull.p95)})`
+                : ''}
+              . Dashed: a perfectly even load.
             </p>
             <h3>Expert × label</h3>
             <ExpertLabelHeatmap layer={layer} />
@@ -220,6 +234,9 @@ export default async function RunPage({ params }: { params: Promise<Params> }) {
               At the end of training, the held-out set again with one expert masked at a time: each cell is what that label loses (in the
               task's metric; darker is a larger loss). Diagonal dominance {sig(ablation.diagonalDominance)}: 1 when each expert matters to
               one label only, 0 when masking it hurts every label alike.
+              {ablation.dominanceNull
+                ? ` With the labels permuted (groups no router could know): mean ${sig(ablation.dominanceNull.mean)}, 95th percentile ${sig(ablation.dominanceNull.p95)}.`
+                : ' No label-blind null was recorded for this run.'}
             </p>
           </section>
         )}
@@ -227,7 +244,10 @@ export default async function RunPage({ params }: { params: Promise<Params> }) {
           <section className="panel">
             <h2>More figures</h2>
             <dl className="kv">
-              {sup && <Figure label="dimensions per feature">{sig(sup.dimensionsPerFeature)}</Figure>}
+              {sup && <Figure label="dimensions per feature (m/‖W‖², tied models only)">{sig(sup.dimensionsPerFeature)}</Figure>}
+              {sup?.dimensionsPerFeatureScaleFree !== undefined && (
+                <Figure label="dimensions per feature (scale-free)">{sig(sup.dimensionsPerFeatureScaleFree)}</Figure>
+              )}
               {sub.map(([k, v]) => (
                 <Figure key={k} label={k}>
                   {sig(v, 4)}

@@ -94,6 +94,22 @@ export default function MethodsPage() {
       <dl className="kv">
         <dt>NMI</dt>
         <dd>Normalised mutual information between the expert chosen and the task’s label (0: unrelated, 1: one expert per label).</dd>
+        <dt>AMI and its null</dt>
+        <dd>
+          Adjusted mutual information (Vinh et al. 2010) between the expert chosen and the label: 1 for the same partition up to
+          relabelling, ≈ 0 for independence, below 1 when several labels share an expert. Beside it, the same AMI with the labels permuted
+          100 times (mean and 95th percentile): routing says something about the label only above that percentile.
+        </dd>
+        <dt>ablation dominance and its null</dt>
+        <dd>
+          Masking one expert at a time: how much each expert’s loss falls on one label. Beside it, the same figure with the held-out labels
+          permuted (groups of the same sizes that no router could know).
+        </dd>
+        <dt>dimensions per feature (scale-free)</dt>
+        <dd>
+          m over the participation ratio of the feature embeddings’ norms: D* of Elhage et al. without its dependence on the encoder’s
+          scale, which an untied model can change freely.
+        </dd>
         <dt>effective experts</dt>
         <dd>exp(entropy of the load over experts); equal to the expert count when the load is even.</dd>
         <dt>activation sparsity</dt>

@@ -1,0 +1,109 @@
+/**
+ * The tuning command, added to the main `middlepath` program:
+ *   middlepath tune [--tier T] [--task ...] [--arch ...] [--grid 0.25,0.5,1,2,4] [--budget-fraction F] [--seed S] [--file PATH]
+ * Resumable: trials already in the file are skipped. Exit codes as elsewhere: 0 fine,
+ * 1 a (task, architecture) got no completed trial, 2 bad usage, 130 interrupted.
+ */
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { BACKENDS, type BackendChoice } from '../backend.ts';
+import type { TierName } from '../results/record.ts';
+import { TIER_NAMES } from '../tiers.ts';
+import { defaultTuningFile } from './file.ts';
+import { DEFAULT_BUDGET_FRACTION, DEFAULT_MULTIPLIERS, runTune, type TuneEvent } from './tune.ts';
+
+function multipliers(value: string): number[] {
+  const values = value.split(',').map((v) => Number(v.trim()));
+  if (values.length === 0 || values.some((v) => !Number.isFinite(v) || v <= 0))
+    throw new InvalidArgumentError('must be positive numbers separated by commas, e.g. 0.5,1,2');
+  return values;
+}
+
+function fraction(value: string): number {
+  const n = Number(value);
+  if (!(n > 0 && n <= 1)) throw new InvalidArgumentError('must be a number in (0, 1]');
+  return n;
+}
+
+function nonNegativeInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a non-negative integer');
+  return n;
+}
+
+function describe(event: TuneEvent): string | null {
+  switch (event.type) {
+    case 'skip':
+      return `${event.task} · ${event.arch} · lr ${event.learningRate}: already recorded, skipped`;
+    case 'stale':
+      return `${event.task} · ${event.arch}: earlier trials dropped (${event.reason})`;
+    case 'trial': {
+      const t = event.trial;
+      const result =
+        t.quality === null ? `${t.status}: ${t.failure ?? ''}` : `validation ${t.quality.toPrecision(4)} after ${t.steps} steps`;
+      return `${event.task} · ${event.arch} · lr ${t.learningRate}: ${result}`;
+    }
+    case 'chosen':
+      return `${event.entry.task} · ${event.entry.arch}: chose ${event.entry.chosen ?? 'nothing (no trial completed)'} from [${event.entry.grid.join(', ')}]`;
+    default:
+      return null;
+  }
+}
+
+export function registerTuneCommands(program: Command, options: { setExit?: (code: number) => void } = {}): void {
+  const setExit =
+    options.setExit ??
+    ((code: number) => {
+      process.exitCode = code;
+    });
+  program
+    .command('tune')
+    .description(
+      "tune each architecture's learning rate per task on a validation split carved from the training data (a small grid at a reduced budget, one seed); resumable; the suite then trains at the chosen values",
+    )
+    .addOption(new Option('--tier <tier>', 'budget and size tier').choices([...TIER_NAMES]).default('smoke'))
+    .option('--task <id...>', 'tasks to tune (default all)')
+    .option('--arch <name-or-path...>', 'baseline names or module paths (default every baseline)')
+    .option('--grid <multipliers>', `multiples of the tier's learning rate (default ${DEFAULT_MULTIPLIERS.join(',')})`, multipliers)
+    .option('--budget-fraction <f>', `share of the tier's FLOP budget per trial (default ${DEFAULT_BUDGET_FRACTION})`, fraction)
+    .option('--seed <n>', 'the one seed every trial uses (default 0)', nonNegativeInt)
+    .option('--file <path>', 'tuning file to resume and write (default results/tuning/<tier>.json, which the suite reads)')
+    .addOption(new Option('--backend <backend>', 'tfjs backend').choices(['auto', ...BACKENDS]).default('auto'))
+    .action(
+      async (o: {
+        tier: TierName;
+        task?: string[];
+        arch?: string[];
+        grid?: number[];
+        budgetFraction?: number;
+        seed?: number;
+        file?: string;
+        backend: BackendChoice;
+      }) => {
+        const controller = new AbortController();
+        const onSigint = () => controller.abort();
+        process.on('SIGINT', onSigint);
+        try {
+          const file = o.file ?? defaultTuningFile(o.tier);
+          const result = await runTune({
+            tier: o.tier,
+            tasks: o.task,
+            archs: o.arch,
+            backend: o.backend,
+            file,
+            multipliers: o.grid,
+            budgetFraction: o.budgetFraction,
+            seed: o.seed,
+            signal: controller.signal,
+            onEvent: (event) => {
+              const line = describe(event);
+              if (line) console.log(line);
+            },
+          });
+          console.log(`${result.trialsRun} trial(s) run; tuning in ${file}`);
+          setExit(result.interrupted ? 130 : result.entries.some((e) => e.chosen === null) ? 1 : 0);
+        } finally {
+          process.off('SIGINT', onSigint);
+        }
+      },
+    );
+}

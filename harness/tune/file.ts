@@ -1,0 +1,112 @@
+/**
+ * The tuning file, results/tuning/<tier>.json: per task and architecture, the learning-rate
+ * grid, every trial's validation result and the chosen value. `middlepath tune` writes it
+ * (after every trial, so it resumes); the suite reads it and trains at the chosen value.
+ */
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { UsageError } from '../errors.ts';
+import { writeFileAtomic } from '../results/files.ts';
+import { runStatus, type TierName, type TuningRecord, tierName } from '../results/record.ts';
+
+const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** Where the committed tuning of a tier lives. */
+export function defaultTuningFile(tier: TierName): string {
+  return resolve(REPO_ROOT, 'results', 'tuning', `${tier}.json`);
+}
+
+export const trial = z.object({
+  learningRate: z.number().positive(),
+  status: runStatus,
+  /** final quality on the validation split; null when the trial did not complete */
+  quality: z.number().nullable(),
+  steps: z.number().int().nonnegative(),
+  /** why a trial did not complete */
+  failure: z.string().nullable(),
+});
+export type Trial = z.infer<typeof trial>;
+
+export const tuningEntry = z.object({
+  task: z.string(),
+  arch: z.string(),
+  /** the architecture's source the trials ran; a changed source needs new trials */
+  sourceHash: z.string().regex(/^[0-9a-f]{64}$/),
+  /** the tier's learning rate, the grid's centre */
+  baseLearningRate: z.number().positive(),
+  grid: z.array(z.number().positive()).min(1),
+  budgetFraction: z.number().positive().max(1),
+  seed: z.number().int().nonnegative(),
+  validationMetric: z.string(),
+  higherIsBetter: z.boolean(),
+  trials: z.array(trial),
+  /** the grid value with the best validation quality once every trial has run; null until then or if none completed */
+  chosen: z.number().positive().nullable(),
+});
+export type TuningEntry = z.infer<typeof tuningEntry>;
+
+export const tuningFile = z.object({
+  tier: tierName,
+  method: z.string(),
+  entries: z.array(tuningEntry),
+});
+export type TuningFile = z.infer<typeof tuningFile>;
+
+export const TUNING_METHOD =
+  'AlgoPerf-style external tuning: each grid value trained once (one seed) at a fraction of the tier budget, scored on a validation split carved from the training data (never the test split); the best final validation quality is chosen';
+
+export function readTuningFile(path: string, tier: TierName): TuningFile {
+  if (!existsSync(path)) return { tier, method: TUNING_METHOD, entries: [] };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new UsageError(`${path} is not JSON (${(e as Error).message}); fix or remove it`);
+  }
+  const result = tuningFile.safeParse(parsed);
+  if (!result.success)
+    throw new UsageError(`${path} is not a tuning file: ${result.error.issues[0]?.message ?? 'invalid'}; fix or remove it`);
+  if (result.data.tier !== tier) throw new UsageError(`${path} holds the ${result.data.tier} tier's tuning, not ${tier}'s`);
+  return result.data;
+}
+
+export function writeTuningFile(path: string, file: TuningFile): void {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileAtomic(path, `${JSON.stringify(file, null, 2)}\n`);
+}
+
+/** The record form of a finished entry: what a run trained with. */
+export function tuningRecordOf(entry: TuningEntry, source: string): TuningRecord | undefined {
+  if (entry.chosen === null) return undefined;
+  return {
+    source,
+    grid: entry.grid,
+    chosen: entry.chosen,
+    validationMetric: entry.validationMetric,
+    higherIsBetter: entry.higherIsBetter,
+    validationQualities: entry.grid.map((lr) => entry.trials.find((t) => t.learningRate === lr)?.quality ?? null),
+    budgetFraction: entry.budgetFraction,
+    seed: entry.seed,
+  };
+}
+
+/**
+ * The suite's view of a tuning file: (task, architecture) → the tuning to train with, or
+ * undefined where none was chosen or the architecture's source changed since (a stale
+ * choice is not applied). `file` null: no tuning; undefined: the tier's committed file.
+ */
+export function tuningLookup(
+  tier: TierName,
+  file: string | null | undefined,
+): (task: string, arch: { architecture: { name: string }; sourceHash: string }) => TuningRecord | undefined {
+  if (file === null) return () => undefined;
+  const path = file ?? defaultTuningFile(tier);
+  const { entries } = readTuningFile(path, tier);
+  const source = relative(REPO_ROOT, path).startsWith('..') ? path : relative(REPO_ROOT, path);
+  return (task, arch) => {
+    const entry = entries.find((e) => e.task === task && e.arch === arch.architecture.name && e.sourceHash === arch.sourceHash);
+    return entry ? tuningRecordOf(entry, source) : undefined;
+  };
+}
