@@ -70,8 +70,15 @@ describe('view state', () => {
     expect(v?.view.cap).toBe('multiplier');
     expect(v?.view.cost).toBe('executedFlops');
     // the task, and the cost axis: a bad query value is named like a bad task or tier
-    expect(v?.notes).toEqual(['no runs in tier gpu', 'no runs of task “nope” in this tier and hardware class', 'unknown cost axis “bogus”']);
-    expect(resolveView(facets, { cap: 'qq', prov: 'forged' })?.notes).toEqual(['unknown capability axis “qq”', 'unknown provenance “forged”']);
+    expect(v?.notes).toEqual([
+      'no runs in tier gpu',
+      'no runs of task “nope” in this tier and hardware class',
+      'unknown cost axis “bogus”',
+    ]);
+    expect(resolveView(facets, { cap: 'qq', prov: 'forged' })?.notes).toEqual([
+      'unknown capability axis “qq”',
+      'unknown provenance “forged”',
+    ]);
     expect(resolveView(facets, { prov: 'verified' })?.notes).toEqual(['no verified runs in this store']);
     const pub = resolveView(facets, { prov: 'published' });
     expect([pub?.view.prov, pub?.notes]).toEqual(['published', []]);
