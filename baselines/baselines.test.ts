@@ -57,7 +57,7 @@ describe('routed and hybrid baselines in the suite (wasm)', () => {
     });
     for (const r of records) {
       if (r.architecture.name === 'expert-choice') {
-        expect(r.status).toBe('failed');
+        expect(r.status).toBe('refused');
         expect(r.failure).toEqual({ phase: 'build', message: expect.stringMatching(/expert-choice refuses task 'charlm': .*causal/) });
         expect(r.training.steps).toBe(0);
         continue;
