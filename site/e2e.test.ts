@@ -311,14 +311,14 @@ describe('an empty store', () => {
 describe('provenance', () => {
   test('local runs are marked as such, published ones are not, and the board can show the published suite alone', async () => {
     // the fixture's dense runs become the published baselines; everything else stays local
+    const dense = baseRecords.find((x) => x.architecture.name === 'dense' && x.status === 'completed');
+    if (!dense) throw new Error('no dense run in the fixture');
     const writable = await openStore({ sqlitePath });
     try {
-      for (const r of baseRecords.filter((x) => x.architecture.family === 'dense')) await writable.ingest(r, { provenance: 'baseline' });
+      for (const r of baseRecords.filter((x) => x.architecture.name === 'dense')) await writable.ingest(r, { provenance: 'baseline' });
     } finally {
       await writable.close();
     }
-    const dense = baseRecords.find((x) => x.architecture.family === 'dense' && x.status === 'completed');
-    if (!dense) throw new Error('no dense run in the fixture');
     const q = new URLSearchParams({ task: dense.task.id, tier: dense.task.tier, hw: dense.hardwareClass });
     const page = await open(`/?${q}`);
     const marks = await page.$$eval('table.board tbody tr', (trs) =>
