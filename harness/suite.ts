@@ -12,6 +12,7 @@ import { type FlopCounter, installFlopCounter } from './measure/flops.ts';
 import { readRecordDir, sealRecord, writeRecord } from './results/files.ts';
 import type { Fingerprint, RunRecord, TierName } from './results/record.ts';
 import { runKey } from './run-key.ts';
+import { withCostToTarget } from './stats/cost-to-target.ts';
 import { findTask, TASKS } from './tasks/index.ts';
 import type { Task, TierSettings } from './tasks/types.ts';
 import { Interrupted, type Progress, trainRun } from './train.ts';
@@ -171,7 +172,7 @@ export async function runSuite(opts: SuiteOptions): Promise<SuiteResult> {
       }
       throw e;
     }
-    const record = sealRecord(unsealed);
+    const record = sealRecord(withCostToTarget(unsealed, run.task.tiers[opts.tier].target));
     const path = writeRecord(opts.outDir, record);
     records.push(record);
     emit({ type: 'done', run, record, path });
