@@ -211,7 +211,7 @@ function figurePair(
     const b = value(q);
     return a === null || b === null ? [] : [[a, b] as const];
   });
-  if (pairs.length === 0) return fixed(label, notTestable(`${label} not recorded`));
+  if (pairs.length === 0) return fixed(`${label} ${x.name}`, notTestable(`${label} not recorded`));
   const d = pairedT(
     pairs.map(([a]) => a),
     pairs.map(([, b]) => b),
