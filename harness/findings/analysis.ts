@@ -5,7 +5,7 @@
  * seed pairs the paired tests and multipliers run on.
  */
 import type { CostReading, CostToTarget, RunRecord, TierName } from '../results/record.ts';
-import { type CostToTargetAxis, costToTargetOf } from '../stats/cost-to-target.ts';
+import { type CostToTargetAxis, costToTargetAt } from '../stats/cost-to-target.ts';
 import { type CostPair, type Multiplier, pairedMultiplier } from '../stats/multiplier.ts';
 import { oneSampleT } from '../stats/tests.ts';
 import { TASK_INFOS } from '../tiers.ts';
@@ -37,9 +37,7 @@ export function constantsOf(task: string, tier: TierName): VerdictConstants | nu
 }
 
 /** A run's cost-to-target against `target`: the record's own when it was computed for this target. */
-export function costsOf(r: RunRecord, target: number): CostToTarget {
-  return r.costToTarget?.target === target ? r.costToTarget : costToTargetOf(r, target);
-}
+export const costsOf = (r: RunRecord, target: number): CostToTarget => costToTargetAt(r, target);
 
 /** The runs that share a seed with another set, as [mine, theirs] in seed order. */
 export function bySeed<T extends { task: { seed: number } }>(a: readonly T[], b: readonly T[]): [T, T][] {

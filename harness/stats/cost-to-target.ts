@@ -90,3 +90,11 @@ export function withCostToTarget<R extends Pick<RunRecord, 'curve' | 'energy' | 
   if (record.status !== 'completed' || target.value === null) return record;
   return { ...record, costToTarget: costToTargetOf(record, target.value) };
 }
+
+/**
+ * A record's cost-to-target against `target`: its own when it was computed for this target,
+ * else computed now from its curve (records written before targets existed) — the same code.
+ */
+export function costToTargetAt(record: Pick<RunRecord, 'curve' | 'energy' | 'task' | 'costToTarget'>, target: number): CostToTarget {
+  return record.costToTarget?.target === target ? record.costToTarget : costToTargetOf(record, target);
+}

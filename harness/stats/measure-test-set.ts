@@ -72,7 +72,10 @@ async function main(): Promise<void> {
   const arch = await loadArchitecture('dense');
   for (const id of positionals) {
     const perExample = PER_EXAMPLE[id];
-    if (!perExample) throw new Error(`no per-example reading for task '${id}' (accuracy tasks use the binomial formula): one of ${Object.keys(PER_EXAMPLE).join(', ')}`);
+    if (!perExample)
+      throw new Error(
+        `no per-example reading for task '${id}' (accuracy tasks use the binomial formula): one of ${Object.keys(PER_EXAMPLE).join(', ')}`,
+      );
     const sink = { values: [] as number[] };
     const record = await trainRun({
       task: watched(findTask(id), perExample, sink),

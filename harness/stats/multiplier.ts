@@ -52,7 +52,16 @@ export type Multiplier =
   /** every pair reached the target past the first evaluation point on both sides */
   | { kind: 'estimate'; value: number; lo: number | null; hi: number | null; p: number | null; n: number; logs: Difference }
   /** some pairs censored, all the same way: the geometric mean of the pairs' bounds */
-  | { kind: 'bound'; direction: 'at least' | 'at most'; value: number; n: number; archReached: number; denseReached: number }
+  | {
+      kind: 'bound';
+      direction: 'at least' | 'at most';
+      value: number;
+      n: number;
+      archReached: number;
+      denseReached: number;
+      /** the t-test on the pairs' log bounds: read one-sidedly, in the bound's own direction, it is conservative */
+      logs: Difference;
+    }
   /** censored both ways, or a side unknown: no figure, only the counts */
   | { kind: 'censored'; n: number; archReached: number; denseReached: number }
   | { kind: 'not measured'; reason: string }
@@ -85,5 +94,6 @@ export function pairedMultiplier(pairs: readonly CostPair[]): Multiplier {
   }
   if (kinds.has('unknown') || (kinds.has('at least') && kinds.has('at most'))) return { kind: 'censored', n, archReached, denseReached };
   const direction = kinds.has('at least') ? 'at least' : 'at most';
-  return { kind: 'bound', direction, value: Math.exp(ds.reduce((a, b) => a + b, 0) / ds.length), n, archReached, denseReached };
+  const logsT = oneSampleT(ds);
+  return { kind: 'bound', direction, value: Math.exp(logsT.effect), n, archReached, denseReached, logs: logsT };
 }

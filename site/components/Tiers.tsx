@@ -67,3 +67,66 @@ export function TierTable() {
     </>
   );
 }
+
+/** A figure in a task's metric: accuracy as a percentage, anything else to 3 significant digits with its unit. */
+function inMetric(x: number, metric: { name: string; unit: string }, points = false): string {
+  if (metric.name === 'accuracy') return points ? `${(100 * x).toFixed(2)} pp` : `${Number((100 * x).toPrecision(4))}%`;
+  return `${Number(x.toPrecision(3))}${metric.unit ? ` ${metric.unit}` : ''}`;
+}
+
+/**
+ * Each task's quality target per tier, its equivalence margin and its test set's size and
+ * standard error, from the task constants the harness and the findings use.
+ */
+export function TargetTable() {
+  return (
+    <>
+      <table className="compare" id="target-table">
+        <thead>
+          <tr>
+            <th>task</th>
+            {TIER_NAMES.map((tier) => (
+              <th key={tier}>target, {tier}</th>
+            ))}
+            <th>equivalence margin</th>
+            <th>test set</th>
+            <th>test-set standard error</th>
+          </tr>
+        </thead>
+        <tbody>
+          {TASK_INFOS.map((task) => {
+            const s = task.statistics;
+            const dir = task.metric.higherIsBetter ? '≥' : '≤';
+            return (
+              <tr key={task.spec.id}>
+                <td>{task.spec.id}</td>
+                {TIER_NAMES.map((tier) => {
+                  const t = task.tiers[tier].target;
+                  return (
+                    <td key={tier} title={t.value === null ? t.reason : t.basis}>
+                      {t.value === null ? `none (${t.reason})` : `${dir} ${inMetric(t.value, task.metric)}`}
+                    </td>
+                  );
+                })}
+                <td title={s.marginBasis}>± {inMetric(s.equivalenceMargin, task.metric, true)}</td>
+                <td>
+                  {count(s.testSet.size)} {s.testSet.unit}
+                </td>
+                <td title={s.testSet.basis}>
+                  {s.testSet.standardError === null
+                    ? `not measured (${s.testSet.basis})`
+                    : inMetric(s.testSet.standardError, task.metric, true)}
+                </td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+      <p className="note">
+        How the targets were set:{' '}
+        {TASK_INFOS.map((t) => t.tiers.cpu.target).find((t) => t.value !== null && 'basis' in t)?.basis ?? 'no target is set yet.'} Margins
+        and standard errors: {TASK_INFOS.map((t) => `${t.spec.id}: ${t.statistics.marginBasis}; ${t.statistics.testSet.basis}`).join('. ')}.
+      </p>
+    </>
+  );
+}
