@@ -16,9 +16,14 @@ export function accuracyStandardError(p: number, groups: readonly { weight: numb
   return Math.sqrt(p * (1 - p) * spread);
 }
 
-/** How every cpu-tier target was set (harness/stats/targets.ts has the rule; `npm run targets` recomputes it). */
-export const CPU_TARGET_BASIS =
-  'the worst quality any of dense’s ten cpu-tier seeds (0–9) held from half the budget to the end, rounded to 3 significant digits in the easier direction. Dense’s learning rate is not tuned yet: the target is re-set from tuned dense runs when they land.';
+/** How a cpu-tier target was set (harness/stats/targets.ts has the rule; `npm run targets` recomputes it), from which dense seeds. */
+export function cpuTargetBasis(seeds: string): string {
+  return `dense’s cpu-tier seeds ${seeds}: ${TARGET_RULE}`;
+}
+
+/** The rule every target follows (harness/stats/targets.ts), in words. */
+export const TARGET_RULE =
+  'the worst quality any dense seed held from half the budget to the end, rounded to 3 significant digits in the easier direction, so every dense seed reaches it and stays there. Dense’s learning rate is not tuned yet: the targets are re-set from tuned dense runs when they land.';
 
 /** What a tier without dense runs says instead of a target. */
 export const NO_TARGET = { value: null, reason: 'no dense runs on this tier yet' } as const;

@@ -2,6 +2,7 @@
  * The tiers and budgets, per task, rendered from harness/tiers.ts — the constants the
  * harness itself runs with, so this table cannot drift from what a run is held to.
  */
+import { TARGET_RULE } from '../../harness/tasks/statistics.ts';
 import { TASK_INFOS, TIER_NAMES, TIER_PURPOSE } from '../../harness/tiers.ts';
 
 const sci = (n: number) => n.toExponential(0).replace('e+', 'e');
