@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import type { CostReading, RunRecord } from '../results/record.ts';
-import { costOnCurve, costToTargetOf } from './cost-to-target.ts';
+import { sealRecord } from '../results/files.ts';
+import { type CostReading, type RunRecord, runRecord } from '../results/record.ts';
+import { makeRun } from '../store/test-support.ts';
+import { costOnCurve, costToTargetAt, costToTargetOf, withCostToTarget } from './cost-to-target.ts';
 import { tCdf, tQuantile, tTwoSidedP } from './distributions.ts';
 import { type CostPair, pairedMultiplier } from './multiplier.ts';
+import { roundEasier, suggestTarget } from './targets.ts';
 import { holm, oneSampleT, pairedT, tost, welchT } from './tests.ts';
 
 const curve = (xs: number[], qs: number[]) => xs.map((x, i) => ({ x, quality: qs[i] as number }));
@@ -189,5 +192,55 @@ describe('differences, equivalence and Holm', () => {
     expect(holm([0.5, null, 0.9])).toEqual([1, null, 1]);
     expect(holm([0.01, 0.02])).toEqual([0.02, 0.02]);
     expect(holm([])).toEqual([]);
+  });
+});
+
+describe('targets from dense runs', () => {
+  const dense = (seed: number, qs: number[]) =>
+    makeRun({ arch: 'dense', family: 'dense', tier: 'cpu', seed, curve: qs.map((q, i) => [(i + 1) * 1e6, q] as [number, number]) });
+
+  it('rounds to 3 significant digits in the easier direction', () => {
+    expect(roundEasier(0.95566, true)).toBe(0.955);
+    expect(roundEasier(3.2801, false)).toBe(3.29);
+    expect(roundEasier(0.007139, false)).toBe(0.00714);
+    expect(roundEasier(0.947, true)).toBe(0.947);
+  });
+
+  it('is the worst quality any dense seed holds from half its budget on, so every seed reaches it for good', () => {
+    // points at 1e6…4e6: from half the budget (2e6) seed 0 dips to 0.93, seed 1 holds 0.95; the 0.5s before count not
+    const runs = [dense(0, [0.5, 0.96, 0.93, 0.95]), dense(1, [0.5, 0.96, 0.95, 0.97])];
+    const s = suggestTarget(runs);
+    expect(s).toEqual({ value: 0.93, raw: 0.93, seeds: [0, 1] });
+    for (const r of runs) expect(costToTargetOf(r, (s as { value: number }).value).executedFlops.status).toBe('reached');
+    expect(suggestTarget([])).toBeNull();
+  });
+});
+
+describe('cost-to-target on the record', () => {
+  const completed = makeRun({
+    arch: 'dense',
+    family: 'dense',
+    tier: 'cpu',
+    curve: [
+      [1e6, 0.5],
+      [1e7, 0.9],
+      [2e7, 0.95],
+    ],
+  });
+
+  it('is added for a completed run on a tier with a target, and the record stays valid', () => {
+    const { contentHash: _h, ...unsealed } = completed;
+    const sealed = sealRecord(withCostToTarget(unsealed, { value: 0.9 }));
+    expect(sealed.costToTarget?.executedFlops).toEqual({ status: 'reached', cost: 1e7 });
+    expect(runRecord.safeParse(sealed).success).toBe(true);
+    // an older record without the field is valid too, and its figure is computed from the curve
+    expect(runRecord.safeParse(completed).success).toBe(true);
+    expect(costToTargetAt(completed, 0.9)).toEqual(sealed.costToTarget);
+  });
+
+  it('is left out for a failed run and for a tier without a target', () => {
+    const failed = makeRun({ arch: 'dense', tier: 'cpu', status: 'diverged', curve: [[1e6, 0.5]] });
+    expect(withCostToTarget(failed, { value: 0.9 })).not.toHaveProperty('costToTarget');
+    expect(withCostToTarget(completed, { value: null })).not.toHaveProperty('costToTarget');
   });
 });
