@@ -7,7 +7,7 @@
 import type { CostReading, CostToTarget, RunRecord, TierName } from '../results/record.ts';
 import { type CostToTargetAxis, costToTargetAt } from '../stats/cost-to-target.ts';
 import { type CostPair, type Multiplier, pairedMultiplier } from '../stats/multiplier.ts';
-import { oneSampleT } from '../stats/tests.ts';
+import { logScaleMean } from '../stats/tests.ts';
 import { TASK_INFOS } from '../tiers.ts';
 
 /** The constants a task's verdicts are judged against, as the task's info states them. */
@@ -88,14 +88,8 @@ export function costSummary(readings: readonly CostReading[]): CostSummary {
   if (unmeasured?.status === 'not measured') return { kind: 'not measured', reason: unmeasured.reason };
   const exact = readings.flatMap((r) => (r.status === 'reached' && r.cost > 0 ? [r.cost] : []));
   if (exact.length === readings.length && exact.length > 0) {
-    const t = oneSampleT(exact.map(Math.log));
-    return {
-      kind: 'estimate',
-      value: Math.exp(t.effect),
-      lo: t.lo === null ? null : Math.exp(t.lo),
-      hi: t.hi === null ? null : Math.exp(t.hi),
-      n: exact.length,
-    };
+    const { value, lo, hi } = logScaleMean(exact.map(Math.log));
+    return { kind: 'estimate', value, lo, hi, n: exact.length };
   }
   const bounds = readings.flatMap((r) => (r.status === 'bound' ? [r.cost] : []));
   return {

@@ -7,7 +7,7 @@
  * turns the multiplier into a bound, or into "k of n reached" with no figure at all.
  */
 import type { CostReading } from '../results/record.ts';
-import { type Difference, oneSampleT } from './tests.ts';
+import { type Difference, logScaleMean, oneSampleT } from './tests.ts';
 
 /** One seed's costs on one axis: dense's and the architecture's. */
 export interface CostPair {
@@ -81,16 +81,8 @@ export function pairedMultiplier(pairs: readonly CostPair[]): Multiplier {
   const ds = logs.flatMap((l) => ('d' in l ? [l.d] : []));
   const kinds = new Set(logs.map((l) => l.kind));
   if (kinds.size === 1 && kinds.has('exact')) {
-    const t = oneSampleT(ds);
-    return {
-      kind: 'estimate',
-      value: Math.exp(t.effect),
-      lo: t.lo === null ? null : Math.exp(t.lo),
-      hi: t.hi === null ? null : Math.exp(t.hi),
-      p: t.p,
-      n,
-      logs: t,
-    };
+    const g = logScaleMean(ds);
+    return { kind: 'estimate', ...g, p: g.logs.p, n };
   }
   if (kinds.has('unknown') || (kinds.has('at least') && kinds.has('at most'))) return { kind: 'censored', n, archReached, denseReached };
   const direction = kinds.has('at least') ? 'at least' : 'at most';

@@ -46,6 +46,15 @@ export function oneSampleT(d: readonly number[], confidence = CONFIDENCE): Diffe
   return fromStatistic(effect, Math.sqrt(sampleVariance(v) / v.length), v.length - 1, v.length, confidence);
 }
 
+/** A geometric mean with its t-interval, from the logarithms of positive figures (costs, ratios): never below 0. */
+export function logScaleMean(
+  logs: readonly number[],
+  confidence = CONFIDENCE,
+): { value: number; lo: number | null; hi: number | null; logs: Difference } {
+  const t = oneSampleT(logs, confidence);
+  return { value: Math.exp(t.effect), lo: t.lo === null ? null : Math.exp(t.lo), hi: t.hi === null ? null : Math.exp(t.hi), logs: t };
+}
+
 /** Paired t-test of a − b, pair by pair (same seed on both sides, so the pair shares its noise). */
 export function pairedT(a: readonly number[], b: readonly number[], confidence = CONFIDENCE): Difference {
   if (a.length !== b.length) throw new RangeError(`paired values must come in pairs: ${a.length} against ${b.length}`);
