@@ -92,7 +92,7 @@ export function formatPairedMultiplier(m: Multiplier): string {
     case 'bound':
       return `${m.direction === 'at least' ? '≥' : '≤'} ${sig(m.value, 3)}× (bound; ${m.archReached} of ${m.n} seeds reached, dense ${m.denseReached})`;
     case 'censored':
-      return `${m.archReached} of ${m.n} seeds reached (dense ${m.denseReached}): no figure`;
+      return `${m.archReached} of ${m.n} seeds reached (dense ${m.denseReached}), censored both ways: no figure`;
     case 'not measured':
       return `not measured (${m.reason})`;
     case 'no pairs':

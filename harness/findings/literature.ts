@@ -84,7 +84,13 @@ function flopGain(t: TaskFindings): Clause[] {
     const m = multiplierOn(t, a, 'executedFlops') as Multiplier;
     const figures = `${name} ${formatPairedMultiplier(m)}`;
     const test = multiplierTest(m);
-    if (m.kind === 'censored') return fixed(figures, inconclusive(`${m.archReached} of ${m.n} seeds reached the target`));
+    if (m.kind === 'censored') {
+      const why =
+        m.archReached === m.n && m.denseReached === m.n
+          ? 'both sides only bounded by their first evaluation point: the evaluation grid decides'
+          : `${m.archReached} of ${m.n} seeds reached the target, dense’s ${m.denseReached}`;
+      return fixed(figures, inconclusive(why));
+    }
     if (!test) return fixed(figures, m.kind === 'bound' ? inconclusive('a bound on the wrong side of 1') : notTestable(m.kind));
     return {
       figures,
