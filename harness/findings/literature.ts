@@ -91,7 +91,13 @@ function flopGain(t: TaskFindings): Clause[] {
           : `${m.archReached} of ${m.n} seeds reached the target, dense’s ${m.denseReached}`;
       return fixed(figures, inconclusive(why));
     }
-    if (!test) return fixed(figures, m.kind === 'bound' ? inconclusive('a bound on the wrong side of 1') : notTestable(m.kind));
+    if (!test)
+      return fixed(
+        figures,
+        m.kind === 'bound'
+          ? inconclusive(`${m.direction === 'at least' ? 'a lower bound under' : 'an upper bound over'} 1 settles nothing`)
+          : notTestable(m.kind),
+      );
     return {
       figures,
       ps: [test.p],
