@@ -124,9 +124,8 @@ export function TargetTable() {
         </tbody>
       </table>
       <p className="note">
-        How the targets were set:{' '}
-        {TASK_INFOS.map((t) => t.tiers.cpu.target).find((t) => t.value !== null && 'basis' in t)?.basis ?? 'no target is set yet.'} Margins
-        and standard errors: {TASK_INFOS.map((t) => `${t.spec.id}: ${t.statistics.marginBasis}; ${t.statistics.testSet.basis}`).join('. ')}.
+        How a target is set (each target’s tooltip names the dense seeds behind it): {TARGET_RULE} Margins and standard errors:{' '}
+        {TASK_INFOS.map((t) => `${t.spec.id}: ${t.statistics.marginBasis}; ${t.statistics.testSet.basis}`).join('. ')}.
       </p>
     </>
   );
