@@ -368,7 +368,7 @@ describe('summarizeFindings on known answers', () => {
 
   it('has a placebo row, dense against dense on disjoint seeds, that reads 1× here', () => {
     const p = rowOf(md, 'mnist', 'placebo: dense s5–9 vs dense s0–4');
-    expect(col(p, '× dense on executed FLOPs')).toBe('1× [1, 1]');
+    expect(col(p, '× dense on executed FLOPs')).toBe('1× [1, 1], p = 1');
     expect(col(p, 'seeds')).toBe('10 / 0');
     expect(col(p, 'accuracy')).toMatch(/^Δ /);
     // three dense seeds make one pair and an odd one out: too few for a placebo

@@ -162,7 +162,11 @@ export function placeboOf(t: TaskFindings): Placebo | null {
   if (pairs.length < 2) return null;
   const seeds = (i: 0 | 1) => pairs.map((p) => p[i].task.seed);
   const range = (xs: number[]) => (xs.every((x, i) => i === 0 || x === (xs[i - 1] as number) + 1) ? `${xs[0]}–${xs.at(-1)}` : xs.join(','));
-  const on = (axis: CostToTargetAxis) => formatPairedMultiplier(pairedMultiplier(costPairs(pairs, target, axis)));
+  // the placebo's p says whether a reading off 1× is more than seed noise
+  const on = (axis: CostToTargetAxis) => {
+    const m = pairedMultiplier(costPairs(pairs, target, axis));
+    return `${formatPairedMultiplier(m)}${m.kind === 'estimate' && m.p !== null ? `, p ${formatP(m.p)}` : ''}`;
+  };
   const q = (r: (typeof pairs)[number][number]) => r.final?.quality ?? Number.NaN;
   const d = pairedT(
     pairs.map((p) => q(p[1])),
