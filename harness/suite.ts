@@ -14,6 +14,7 @@ import { type FlopCounter, installFlopCounter } from './measure/flops.ts';
 import { readRecordDir, sealRecord, writeRecord } from './results/files.ts';
 import type { Fingerprint, RunRecord, TierName, TuningRecord } from './results/record.ts';
 import { runKey } from './run-key.ts';
+import { withCostToTarget } from './stats/cost-to-target.ts';
 import { findTask, TASKS } from './tasks/index.ts';
 import type { EvalSplit, Task, TierSettings } from './tasks/types.ts';
 import { Interrupted, type Progress, trainRun } from './train.ts';
@@ -234,7 +235,7 @@ export async function executeRun(run: PlannedRun, tier: TierName, variantSeed: n
     split: opts.split,
     tuning: run.tuning,
   });
-  return sealRecord(unsealed);
+  return sealRecord(withCostToTarget(unsealed, run.task.tiers[tier].target));
 }
 
 export async function runSuite(opts: SuiteOptions): Promise<SuiteResult> {

@@ -288,6 +288,8 @@ describe('run and architecture pages', () => {
     expect(await page.$$('table.compare')).not.toHaveLength(0);
     await page.goto(`${site.url}/methods`);
     expect(await page.textContent('h1')).toBe('Methods');
+    // targets, margins and test-set errors come from the task constants
+    expect(await page.textContent('#target-table')).toMatch(/mnist.*≥ [\d.]+%.*± 0\.50 pp.*2,000 digits/s);
     await page.close();
   });
 });

@@ -6,6 +6,7 @@
 import type { Legibility, QualityMetric, RunRecord } from '../results/record.ts';
 import { meanInterval } from '../store/stats.ts';
 import type { Family, Interval, LeaderboardRow } from '../store/types.ts';
+import type { VerdictConstants } from './analysis.ts';
 
 /** Legibility at the end of training, each a 95% interval over the seeds that measured it. */
 export interface LegibilitySummary {
@@ -49,11 +50,14 @@ export interface TaskFindings {
   /** in the leaderboard's order (best quality first) */
   archs: ArchOnTask[];
   notCompleted: NotCompleted[];
+  /** the task's target, margin and test-set error on this tier; null for a task the harness does not know */
+  constants: VerdictConstants | null;
 }
 
 /** A refusal is the harness declining the task before training, not a failed attempt. */
 export function isRefusal(r: RunRecord): boolean {
-  return r.status === 'failed' && r.failure?.phase === 'build' && /refuses task/.test(r.failure.message);
+  // 'refused' since harness 0.2; older records said 'failed' at build with the refusal's reason
+  return r.status === 'refused' || (r.status === 'failed' && r.failure?.phase === 'build' && /refuses task/.test(r.failure.message));
 }
 
 function intervalOf(values: readonly (number | null | undefined)[]): Interval | null {
@@ -110,6 +114,7 @@ export function collectTask(
   records: readonly RunRecord[],
   rows: readonly LeaderboardRow[],
   groupName: string | null,
+  constants: VerdictConstants | null,
 ): TaskFindings | null {
   const own = records.filter((r) => r.task.id === task);
   const newest = [...own].sort((a, b) => a.startedAt.localeCompare(b.startedAt)).at(-1);
@@ -130,6 +135,7 @@ export function collectTask(
     // where a task's metric changed, the latest run's is the one its rows are scored in
     metric: newest.task.metric,
     groupName,
+    constants,
     archs,
     notCompleted: [...rest.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([name, rs]) => notCompleted(name, rs)),
   };

@@ -3,7 +3,9 @@
  * literature bullet that cites it always show the same digits.
  */
 import type { QualityMetric } from '../results/record.ts';
+import type { Multiplier } from '../stats/multiplier.ts';
 import type { Interval } from '../store/types.ts';
+import type { CostSummary } from './analysis.ts';
 
 /** What a cell shows where a figure does not apply or was not measured: never a guess. */
 export const DASH = '—';
@@ -36,16 +38,6 @@ export function formatQuality(iv: Interval, metric: QualityMetric): string {
   return spread ? `${four(iv.mean)} ± ${four(halfWidth(iv))}${unit}` : `${four(iv.mean)}${unit}`;
 }
 
-/** A multiplier as "1.83× [1.21, 2.45]"; one seed shows the point value only. */
-export function formatMultiplier(iv: Interval): string {
-  return iv.n >= 2 ? `${sig(iv.mean, 3)}× [${sig(iv.lo, 3)}, ${sig(iv.hi, 3)}]` : `${sig(iv.mean, 3)}×`;
-}
-
-/** A mean with its interval in brackets, for legibility figures cited in the bullets. */
-export function formatMeanInterval(iv: Interval, as: (x: number) => string): string {
-  return iv.n >= 2 ? `${as(iv.mean)} [${as(iv.lo)}, ${as(iv.hi)}]` : as(iv.mean);
-}
-
 export function percent(x: number): string {
   return `${sig(100 * x, 3)}%`;
 }
@@ -62,19 +54,6 @@ export function cell(text: string): string {
   return text.replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ');
 }
 
-/**
- * The store's multiplier notes are written for the site's tooltips; the table has room for
- * the gist only. Unknown notes are cut rather than dropped, so nothing is hidden.
- */
-export function shortNote(note: string): string {
-  const target = /dense's final quality \(([^)]+)\)/.exec(note)?.[1];
-  const partial = /^(\d+) of (\d+) seeds never reached/.exec(note);
-  if (partial) return `${partial[1]} of ${partial[2]} seeds never reached dense${target ? ` (${target})` : ''}`;
-  if (/^never reached/.test(note)) return `never reached dense's quality${target ? ` (${target})` : ''}`;
-  if (/no completed dense runs/.test(note)) return 'no dense runs to compare with';
-  return note.length > 60 ? `${note.slice(0, 59)}…` : note;
-}
-
 /** "2026-11-29" or "2026-11-29 to 2026-12-02". */
 export function dateRange(startedAt: readonly string[], finishedAt: readonly string[]): string {
   const day = (iso: string) => new Date(iso).toISOString().slice(0, 10);
@@ -82,4 +61,61 @@ export function dateRange(startedAt: readonly string[], finishedAt: readonly str
   const last = finishedAt.map(day).sort().at(-1);
   if (!first || !last) return DASH;
   return first === last ? first : `${first} to ${last}`;
+}
+
+/** A p-value with its relation: "= 0.014", "< 0.001". */
+export function formatP(p: number): string {
+  return p < 0.001 ? '< 0.001' : `= ${sig(p, 2)}`;
+}
+
+/** A cost to 2 significant digits in engineering-free exponent form: 1.2e11, 34 (seconds). */
+export function formatCost(x: number): string {
+  return x >= 1e4 ? x.toExponential(1).replace('e+', 'e') : sig(x, 2);
+}
+
+/**
+ * A difference of qualities in the metric's units, signed: accuracy in percentage points
+ * (+1.24 pp), anything else to 3 significant digits with its unit.
+ */
+export function formatDelta(x: number, metric: QualityMetric): string {
+  const sign = x > 0 ? '+' : x < 0 ? '−' : '±';
+  const abs = Math.abs(x);
+  if (metric.name === 'accuracy') return `${sign}${(100 * abs).toFixed(2)} pp`;
+  return `${sign}${sig(abs, 3)}${metric.unit ? ` ${metric.unit}` : ''}`;
+}
+
+/** A seed-paired multiplier: "1.22× [1.10, 1.34]", a bound "≥ 8.5× (bound)", or the counts when censored. */
+export function formatPairedMultiplier(m: Multiplier): string {
+  switch (m.kind) {
+    case 'estimate':
+      return m.lo === null || m.hi === null ? `${sig(m.value, 3)}×` : `${sig(m.value, 3)}× [${sig(m.lo, 3)}, ${sig(m.hi, 3)}]`;
+    case 'bound':
+      return `${m.direction === 'at least' ? '≥' : '≤'} ${sig(m.value, 3)}× (bound; ${m.archReached} of ${m.n} seeds reached, dense ${m.denseReached})`;
+    case 'censored':
+      return `${m.archReached} of ${m.n} seeds reached (dense ${m.denseReached}), censored both ways: no figure`;
+    case 'not measured':
+      return `not measured (${m.reason})`;
+    case 'no pairs':
+      return 'no seed shared with dense';
+  }
+}
+
+/** Cost-to-target over seeds: "1.2e11 [9.1e10, 1.6e11]", or how many seeds reached it. */
+export function formatCostSummary(c: CostSummary): string {
+  switch (c.kind) {
+    case 'estimate':
+      return c.lo === null || c.hi === null ? formatCost(c.value) : `${formatCost(c.value)} [${formatCost(c.lo)}, ${formatCost(c.hi)}]`;
+    case 'counts': {
+      const early = c.bounds > 0 && c.boundAtMost !== null ? `; ${c.bounds} by the first evaluation, ≤ ${formatCost(c.boundAtMost)}` : '';
+      return `${c.reached} of ${c.n} reached${early}`;
+    }
+    case 'not measured':
+      return `not measured (${c.reason})`;
+  }
+}
+
+/** A target with its direction: "≥ 95.5%", "≤ 3.28 bpc". */
+export function formatTarget(target: number, metric: QualityMetric): string {
+  const value = metric.name === 'accuracy' ? `${sig(100 * target, 4)}%` : `${sig(target, 4)}${metric.unit ? ` ${metric.unit}` : ''}`;
+  return `${metric.higherIsBetter ? '≥' : '≤'} ${value}`;
 }

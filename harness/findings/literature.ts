@@ -1,22 +1,22 @@
 /**
  * "Against the literature": the known directions of ../shared/research/moe.md, each
- * checked per task against the leaderboard's intervals. Every clause names the figures
- * it rests on, then a verdict computed from them (verdicts.ts), never a judgement by hand.
+ * checked per task by a test on seed-paired runs. Every clause names the figures it rests
+ * on and its p-values; the verdicts of the whole list form one family, corrected by Holm
+ * (statistics.md): a direction holds only where its Holm-adjusted p is below α. "Comes
+ * close" is an equivalence claim, shown by TOST against the task's stated margin; a quality
+ * difference smaller than twice the test set's standard error gets no verdict.
  */
-import type { TaskFindings } from './collect.ts';
-import { formatMeanInterval, formatMultiplier, formatQuality, percent, shortNote, sig } from './format.ts';
-import {
-  asPredicted,
-  compareQuality,
-  exactly,
-  inconclusive,
-  judge,
-  notAsPredicted,
-  notRun,
-  notTestable,
-  seedsOf,
-  type Verdict,
-} from './verdicts.ts';
+import type { QualityMetric, RunRecord } from '../results/record.ts';
+import type { CostToTargetAxis } from '../stats/cost-to-target.ts';
+import type { Multiplier } from '../stats/multiplier.ts';
+import { type Difference, holm, oneSampleT, pairedT, tost } from '../stats/tests.ts';
+import { bySeed, costsOf, multiplierOf } from './analysis.ts';
+import type { ArchOnTask, TaskFindings } from './collect.ts';
+import { formatDelta, formatP, formatPairedMultiplier, percent, sig } from './format.ts';
+import { asPredicted, inconclusive, notAsPredicted, notRun, notTestable, type Verdict } from './verdicts.ts';
+
+/** Family-wise error rate of the whole list. */
+export const ALPHA = 0.05;
 
 /** The learned sparse routers the directions are about. */
 const LEARNED = ['switch-top1', 'topk'] as const;
@@ -28,9 +28,14 @@ const LEARNED = ['switch-top1', 'topk'] as const;
  */
 const HASH_KEYED_BY_GROUP = new Set(['charlm']);
 
+/**
+ * One clause: its figures, the p-values it puts into the family (null: a test that could
+ * not run), and how its verdict follows from their Holm-adjusted values.
+ */
 export interface Clause {
   figures: string;
-  verdict: Verdict;
+  ps: (number | null)[];
+  decide(adjusted: (number | null)[]): Verdict;
 }
 
 export interface Direction {
@@ -40,96 +45,228 @@ export interface Direction {
   check(t: TaskFindings): Clause[];
 }
 
+const fixed = (figures: string, verdict: Verdict): Clause => ({ figures, ps: [], decide: () => verdict });
 const find = (t: TaskFindings, name: string) => t.archs.find((a) => a.name === name) ?? null;
-const missing = (name: string): Clause => ({ figures: name, verdict: notRun });
+const missing = (name: string): Clause => fixed(name, notRun);
 
-function flopGain(t: TaskFindings): Clause[] {
-  return LEARNED.map((name) => {
-    const a = find(t, name);
-    if (!a) return missing(name);
-    const m = a.row.multiplier;
-    if (m) return { figures: `${name} ${formatMultiplier(m)}`, verdict: judge(m, exactly(1), 'above') };
-    const note = a.row.multiplierNote ?? 'no multiplier';
-    const figures = `${name}: ${shortNote(note)}`;
-    // every seed short of dense's quality within the budget is a gain below 1; only some is mixed
-    if (/^never reached/.test(note)) return { figures, verdict: notAsPredicted() };
-    if (/seeds never reached/.test(note)) return { figures, verdict: { kind: 'inconclusive', text: 'inconclusive (seeds disagree)' } };
-    return { figures, verdict: notTestable(shortNote(note)) };
-  });
+/** "p = 0.014, Holm 0.42" */
+function pText(p: number | null, adjusted: number | null): string {
+  return p === null || adjusted === null ? 'no test' : `p ${formatP(p)}, Holm ${formatP(adjusted)}`;
 }
 
-function wallClock(t: TaskFindings): Clause[] {
-  return LEARNED.map((name) => {
+function needsTarget(t: TaskFindings, name: string): Clause | null {
+  return t.constants?.target == null ? fixed(name, notTestable(`no target for ${t.task} on this tier`)) : null;
+}
+
+function multiplierOn(t: TaskFindings, a: ArchOnTask, axis: CostToTargetAxis): Multiplier | null {
+  const dense = find(t, 'dense');
+  const target = t.constants?.target;
+  if (!dense || target == null) return null;
+  return multiplierOf(dense.records, a.records, target, axis);
+}
+
+/** Whether a multiplier's test, read one-sidedly, supports > 1 (or < 1): a bound counts only in its own direction. */
+function multiplierTest(m: Multiplier): { p: number | null; effect: number } | null {
+  if (m.kind === 'estimate') return { p: m.p, effect: Math.log(m.value) };
+  if (m.kind !== 'bound') return null;
+  // the bounds' own logs: d ≥ bound (or ≤) seed by seed, so a test that the bounds lie above 0 is conservative for > 1
+  const agrees = m.direction === 'at least' ? m.logs.effect > 0 : m.logs.effect < 0;
+  return agrees ? { p: m.logs.p, effect: m.logs.effect } : null;
+}
+
+function flopGain(t: TaskFindings): Clause[] {
+  return LEARNED.map((name): Clause => {
     const a = find(t, name);
     if (!a) return missing(name);
-    const { multiplier: m, multiplierSeconds: s, multiplierNote } = a.row;
-    if (!m) return { figures: `${name}: ${shortNote(multiplierNote ?? 'no multiplier')}`, verdict: notTestable('no FLOP gain to compare') };
-    if (!s) return { figures: `${name} ${formatMultiplier(m)} on FLOPs`, verdict: notTestable('no wall-clock multiplier') };
+    if (!find(t, 'dense')) return missing('dense');
+    const noTarget = needsTarget(t, name);
+    if (noTarget) return noTarget;
+    const m = multiplierOn(t, a, 'executedFlops') as Multiplier;
+    const figures = `${name} ${formatPairedMultiplier(m)}`;
+    const test = multiplierTest(m);
+    if (m.kind === 'censored') {
+      const why =
+        m.archReached === m.n && m.denseReached === m.n
+          ? 'both sides only bounded by their first evaluation point: the evaluation grid decides'
+          : `${m.archReached} of ${m.n} seeds reached the target, dense’s ${m.denseReached}`;
+      return fixed(figures, inconclusive(why));
+    }
+    if (!test)
+      return fixed(
+        figures,
+        m.kind === 'bound'
+          ? inconclusive(`${m.direction === 'at least' ? 'a lower bound under' : 'an upper bound over'} 1 settles nothing`)
+          : notTestable(m.kind),
+      );
     return {
-      figures: `${name} ${formatMultiplier(s)} on seconds vs ${formatMultiplier(m)} on FLOPs`,
-      verdict: judge(s, m, 'below'),
+      figures,
+      ps: [test.p],
+      decide: ([adj]) => {
+        const why = pText(test.p, adj ?? null);
+        if (adj == null) return inconclusive(`one seed, ${why}`);
+        if (adj >= ALPHA) return inconclusive(why);
+        return test.effect > 0 ? asPredicted(why) : notAsPredicted(why);
+      },
     };
   });
 }
 
-/** Quality of `a` against `b`, both by name; `outcome` says what each result means for this direction. */
+/** Per seed where both axes reached the target: log(multiplier on seconds) − log(on FLOPs). */
+function wallClock(t: TaskFindings): Clause[] {
+  return LEARNED.map((name): Clause => {
+    const a = find(t, name);
+    const dense = find(t, 'dense');
+    if (!a) return missing(name);
+    if (!dense) return missing('dense');
+    const target = t.constants?.target;
+    if (target == null) return needsTarget(t, name) as Clause;
+    const logs = bySeed(dense.records, a.records).flatMap(([d, x]) => {
+      const cd = costsOf(d, target);
+      const cx = costsOf(x, target);
+      const all = [cd.seconds, cx.seconds, cd.executedFlops, cx.executedFlops];
+      const c = all.flatMap((r) => (r.status === 'reached' && r.cost > 0 ? [Math.log(r.cost)] : []));
+      if (c.length < 4) return [];
+      const [ds, xs, df, xf] = c as [number, number, number, number];
+      return [ds - xs - (df - xf)];
+    });
+    const pairs = bySeed(dense.records, a.records).length;
+    const mS = multiplierOn(t, a, 'seconds') as Multiplier;
+    const mF = multiplierOn(t, a, 'executedFlops') as Multiplier;
+    const figures = `${name} ${formatPairedMultiplier(mS)} on seconds vs ${formatPairedMultiplier(mF)} on FLOPs`;
+    if (logs.length < pairs || logs.length === 0) {
+      return fixed(figures, notTestable(`${logs.length} of ${pairs} seed pairs reached the target on both axes`));
+    }
+    const d = oneSampleT(logs);
+    return {
+      figures: `${figures} (ratio ${sig(Math.exp(d.effect), 3)}×)`,
+      ps: [d.p],
+      decide: ([adj]) => {
+        const why = pText(d.p, adj ?? null);
+        if (adj == null || adj >= ALPHA) return inconclusive(why);
+        return d.effect < 0 ? asPredicted(why) : notAsPredicted(why);
+      },
+    };
+  });
+}
+
+/** Per-seed final qualities of a and b on their shared seeds, "better" positive in the metric's direction. */
+function qualityDifference(a: ArchOnTask, b: ArchOnTask, metric: QualityMetric): Difference | null {
+  const pairs = bySeed(a.records, b.records).filter(([x, y]) => x.final && y.final);
+  if (pairs.length === 0) return null;
+  const q = (r: RunRecord) => (r.final as NonNullable<RunRecord['final']>).quality;
+  const sign = metric.higherIsBetter ? 1 : -1;
+  return pairedT(
+    pairs.map(([x]) => sign * q(x)),
+    pairs.map(([, y]) => sign * q(y)),
+  );
+}
+
+/** "Δ −3.76 pp [−6.10, −1.42] (better is +)": the effect as better-is-positive, in the metric's units. */
+function deltaText(d: Difference, metric: QualityMetric): string {
+  const iv = d.lo === null || d.hi === null ? '' : ` [${formatDelta(d.lo, metric)}, ${formatDelta(d.hi, metric)}]`;
+  return `Δ ${formatDelta(d.effect, metric)}${iv}`;
+}
+
+/** The rule of statistics.md: a difference under twice the test set's standard error is not a finding. */
+function belowTestSetError(d: Difference, t: TaskFindings): string | null {
+  const se = t.constants?.testSetError;
+  if (se == null) return null;
+  return Math.abs(d.effect) < 2 * se ? `|Δ| below twice the test set's standard error (${formatDelta(2 * se, t.metric).slice(1)})` : null;
+}
+
+/** Quality of `a` against `b` on shared seeds: a paired test, and TOST where `close` asks for equivalence. */
 function qualityPair(
   t: TaskFindings,
   a: string,
   b: string,
-  outcome: { better: Verdict; worse: Verdict; overlap: (seeds: number) => Verdict },
+  outcome: { better: (why: string) => Verdict; worse: (why: string) => Verdict; close?: (why: string) => Verdict },
 ): Clause[] {
   const x = find(t, a);
   const y = find(t, b);
   if (!x || !y) return [...(x ? [] : [missing(a)]), ...(y ? [] : [missing(b)])];
-  const qx = x.row.quality;
-  const qy = y.row.quality;
-  if (!qx || !qy) return [{ figures: `${a} vs ${b}`, verdict: notTestable('no quality interval') }];
-  const figures = `${a} ${formatQuality(qx, t.metric)} vs ${b} ${formatQuality(qy, t.metric)}`;
-  const c = compareQuality(qx, qy, t.metric.higherIsBetter);
-  const verdict = c === 'one seed' ? inconclusive(1) : c === 'overlap' ? outcome.overlap(seedsOf(qx, qy)) : outcome[c];
-  return [{ figures, verdict }];
+  const d = qualityDifference(x, y, t.metric);
+  if (!d) return [fixed(`${a} vs ${b}`, notTestable('no seed in common'))];
+  const margin = t.constants?.margin ?? null;
+  const eq = outcome.close && margin !== null ? tost(d, margin) : null;
+  const figures = `${a} − ${b}: ${deltaText(d, t.metric)} (better is +)`;
+  return [
+    {
+      figures,
+      ps: eq ? [eq.p, d.p] : [d.p],
+      decide: (adjusted) => {
+        const [eqAdj, dAdj] = eq ? [adjusted[0] ?? null, adjusted[1] ?? null] : [null, adjusted[0] ?? null];
+        const diffWhy = pText(d.p, dAdj);
+        if (eq && outcome.close && eqAdj !== null && eqAdj < ALPHA) {
+          return outcome.close(`within ±${formatDelta(eq.margin, t.metric).slice(1)} by TOST, ${pText(eq.p, eqAdj)}`);
+        }
+        const eqWhy = eq ? `; equivalence within ±${formatDelta(eq.margin, t.metric).slice(1)} not shown, TOST ${pText(eq.p, eqAdj)}` : '';
+        if (dAdj === null || dAdj >= ALPHA) return inconclusive(`${diffWhy}${eqWhy}`);
+        const small = belowTestSetError(d, t);
+        if (small) return { kind: 'inconclusive', text: `no verdict: ${small}; ${diffWhy}` };
+        return d.effect > 0 ? outcome.better(diffWhy) : outcome.worse(diffWhy);
+      },
+    },
+  ];
 }
+
+/** A per-seed figure of a against b (paired), predicted `expected` of b. */
+function figurePair(
+  label: string,
+  x: ArchOnTask,
+  y: ArchOnTask,
+  value: (r: RunRecord) => number | null,
+  expected: 'above' | 'below',
+  show: (v: number) => string,
+): Clause {
+  const pairs = bySeed(x.records, y.records).flatMap(([p, q]) => {
+    const a = value(p);
+    const b = value(q);
+    return a === null || b === null ? [] : [[a, b] as const];
+  });
+  if (pairs.length === 0) return fixed(`${label} ${x.name}`, notTestable(`${label} not recorded`));
+  const d = pairedT(
+    pairs.map(([a]) => a),
+    pairs.map(([, b]) => b),
+  );
+  const mean = (xs: number[]) => xs.reduce((s, v) => s + v, 0) / xs.length;
+  const figures = `${label} ${x.name} ${show(mean(pairs.map(([a]) => a)))} vs ${y.name} ${show(mean(pairs.map(([, b]) => b)))}`;
+  return {
+    figures,
+    ps: [d.p],
+    decide: ([adj]) => {
+      const why = pText(d.p, adj ?? null);
+      if (adj == null || adj >= ALPHA) return inconclusive(why);
+      return d.effect > 0 === (expected === 'above') ? asPredicted(why) : notAsPredicted(why);
+    },
+  };
+}
+
+const lastLayerNmi = (r: RunRecord) => r.final?.legibility.routing.at(-1)?.nmi ?? null;
+const updateDensity = (r: RunRecord) => r.final?.legibility.updateDensity ?? null;
 
 function legibility(t: TaskFindings): Clause[] {
   const out: Clause[] = [];
-  const nmi = (iv: NonNullable<TaskFindings['archs'][number]['legibility']['nmi']>) => formatMeanInterval(iv, (x) => sig(x, 2));
   const hash = find(t, 'hash');
   for (const name of LEARNED) {
     const a = find(t, name);
     if (!a) out.push(missing(name));
     else if (!hash) out.push(missing('hash'));
     else if (HASH_KEYED_BY_GROUP.has(t.task)) {
-      out.push({ figures: `${name} NMI`, verdict: notTestable(`hash routes by the ${t.groupName ?? 'group label'} itself here`) });
-    } else if (!a.legibility.nmi || !hash.legibility.nmi) {
-      out.push({ figures: `${name} NMI`, verdict: notTestable('routing not recorded') });
-    } else {
-      out.push({
-        figures: `NMI ${name} ${nmi(a.legibility.nmi)} vs hash ${nmi(hash.legibility.nmi)}`,
-        verdict: judge(a.legibility.nmi, hash.legibility.nmi, 'above'),
-      });
-    }
+      out.push(fixed(`${name} NMI`, notTestable(`hash routes by the ${t.groupName ?? 'group label'} itself here`)));
+    } else out.push(figurePair('NMI', a, hash, lastLayerNmi, 'above', (v) => sig(v, 2)));
   }
   const gr = find(t, 'gradient-routed');
   const dense = find(t, 'dense');
   if (!gr) out.push(missing('gradient-routed'));
   else if (!dense) out.push(missing('dense'));
-  else if (!gr.legibility.updateDensity || !dense.legibility.updateDensity) {
-    out.push({ figures: 'update density', verdict: notTestable('update density not recorded') });
-  } else {
-    const ud = (iv: NonNullable<typeof gr.legibility.updateDensity>) => formatMeanInterval(iv, percent);
-    out.push({
-      figures: `update density gradient-routed ${ud(gr.legibility.updateDensity)} vs dense ${ud(dense.legibility.updateDensity)}`,
-      verdict: judge(gr.legibility.updateDensity, dense.legibility.updateDensity, 'below'),
-    });
-  }
+  else out.push(figurePair('update density', gr, dense, updateDensity, 'below', percent));
   return out;
 }
 
 export const DIRECTIONS: readonly Direction[] = [
   {
     id: 'a',
-    claim: 'at equal active FLOPs, sparse MoE (switch-top1, topk) reaches dense’s quality with fewer FLOPs: multiplier > 1',
+    claim: 'at equal active FLOPs, sparse MoE (switch-top1, topk) reaches the target with fewer FLOPs than dense: multiplier > 1',
     source: 'Switch Transformer, Fedus et al. 2021: dense’s quality in 1/7 of the steps',
     check: flopGain,
   },
@@ -141,13 +278,13 @@ export const DIRECTIONS: readonly Direction[] = [
   },
   {
     id: 'c',
-    claim: 'hash routing comes close to learned routing (hash vs switch-top1 quality)',
+    claim: 'hash routing comes close to learned routing (hash vs switch-top1 quality, equivalence by TOST)',
     source: 'Roller et al. 2021, 2106.04426',
     check: (t) =>
       qualityPair(t, 'hash', 'switch-top1', {
-        better: asPredicted('hash clearly better'),
-        worse: notAsPredicted('hash clearly worse'),
-        overlap: () => asPredicted('intervals overlap'),
+        close: (why) => asPredicted(`equivalent: ${why}`),
+        better: (why) => asPredicted(`hash better, ${why}`),
+        worse: (why) => notAsPredicted(`hash worse, ${why}`),
       }),
   },
   {
@@ -156,9 +293,8 @@ export const DIRECTIONS: readonly Direction[] = [
     source: 'DeepSeekMoE 2401.06066 found it helps, OLMoE 2409.02060 that it slightly hurts',
     check: (t) =>
       qualityPair(t, 'shared-routed', 'switch-top1', {
-        better: asPredicted('shared clearly better, as DeepSeekMoE found'),
-        worse: notAsPredicted('shared clearly worse, as OLMoE found'),
-        overlap: inconclusive,
+        better: (why) => asPredicted(`shared better, as DeepSeekMoE found; ${why}`),
+        worse: (why) => notAsPredicted(`shared worse, as OLMoE found; ${why}`),
       }),
   },
   {
@@ -168,9 +304,8 @@ export const DIRECTIONS: readonly Direction[] = [
     source: 'Fedus et al. 2021 against FLOP-matched and larger dense models',
     check: (t) =>
       qualityPair(t, 'switch-top1', 'dense-total', {
-        better: asPredicted(),
-        worse: notAsPredicted('dense-total clearly better'),
-        overlap: inconclusive,
+        better: (why) => asPredicted(why),
+        worse: (why) => notAsPredicted(`dense-total better, ${why}`),
       }),
   },
   {
@@ -182,19 +317,45 @@ export const DIRECTIONS: readonly Direction[] = [
   },
 ];
 
-export function renderClause(c: Clause): string {
-  return `${c.figures} → **${c.verdict.text}**`;
+export function renderClause(figures: string, verdict: Verdict): string {
+  return `${figures} → **${verdict.text}**`;
+}
+
+/** Every clause of every direction on every task, decided together: one Holm family. */
+export interface Decided {
+  direction: Direction;
+  task: string;
+  clauses: { figures: string; verdict: Verdict }[];
+}
+
+export function decideAll(tasks: readonly TaskFindings[]): { decided: Decided[]; family: number } {
+  const checked = DIRECTIONS.flatMap((direction) => tasks.map((t) => ({ direction, task: t.task, clauses: direction.check(t) })));
+  const ps = checked.flatMap((c) => c.clauses.flatMap((k) => k.ps));
+  const adjusted = holm(ps);
+  let at = 0;
+  const decided = checked.map((c) => ({
+    ...c,
+    clauses: c.clauses.map((k) => {
+      const mine = adjusted.slice(at, at + k.ps.length);
+      at += k.ps.length;
+      return { figures: k.figures, verdict: k.decide(mine) };
+    }),
+  }));
+  return { decided, family: ps.filter((p) => p !== null).length };
 }
 
 /** The whole list: one bullet per direction, one sub-bullet per task. */
 export function renderLiterature(tasks: readonly TaskFindings[]): string {
+  const { decided, family } = decideAll(tasks);
   const lines = [
-    'Verdicts come from the 95% intervals over seeds: a direction holds when the intervals separate the predicted way; overlapping intervals are inconclusive, and one seed gives no interval.',
+    `Verdicts are tests on seed-paired runs (same seed on both sides), Holm-corrected across all ${family} tests below at a family-wise α = ${ALPHA}: multipliers by a t-test on the per-seed log ratios, quality differences by a paired t-test, "comes close" only by TOST against the task's margin, and no verdict on a quality difference smaller than twice the test set's standard error. Inconclusive means the test could not tell, not that there is no difference.`,
     '',
   ];
   for (const d of DIRECTIONS) {
     lines.push(`- **(${d.id})** ${d.claim} (${d.source}).`);
-    for (const t of tasks) lines.push(`  - ${t.task}: ${d.check(t).map(renderClause).join('; ')}`);
+    for (const c of decided.filter((x) => x.direction === d)) {
+      lines.push(`  - ${c.task}: ${c.clauses.map((k) => renderClause(k.figures, k.verdict)).join('; ')}`);
+    }
   }
   return lines.join('\n');
 }

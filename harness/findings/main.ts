@@ -21,7 +21,15 @@ import type { RunRecord } from '../results/record.ts';
 import { openStore } from '../store/index.ts';
 import type { LeaderboardRow } from '../store/types.ts';
 import { END_MARKER, replaceSection, START_MARKER } from './readme.ts';
-import { FINDINGS_TIER, pickHardwareClass, REGENERATE_COMMAND, sliceOf, summarizeFindings, taskOrder } from './summarize.ts';
+import {
+  FINDINGS_TIER,
+  type FindingsInput,
+  pickHardwareClass,
+  REGENERATE_COMMAND,
+  sliceOf,
+  summarizeFindings,
+  taskOrder,
+} from './summarize.ts';
 
 export const findingsOptions = z.object({
   records: z.string().min(1).default('results/runs'),
@@ -43,7 +51,7 @@ const consoleIo: FindingsIo = {
 /** The section's markdown for these records, via a throwaway SQLite store. */
 export async function buildFindings(
   records: readonly RunRecord[],
-  extra: { invalidFiles?: number; recordHrefs?: Record<string, string> } = {},
+  extra: Pick<FindingsInput, 'invalidFiles' | 'recordHrefs' | 'constants'> = {},
 ): Promise<string> {
   const hardwareClass = pickHardwareClass(records);
   if (hardwareClass === null) return summarizeFindings({ records, hardwareClass, leaderboards: {}, ...extra });

@@ -4,10 +4,27 @@
  * same text, so `npm run findings -- --check` can tell a stale README from a fresh one.
  */
 import type { RunRecord } from '../results/record.ts';
-import type { Interval, LeaderboardRow } from '../store/types.ts';
+import type { CostToTargetAxis } from '../stats/cost-to-target.ts';
+import { pairedMultiplier } from '../stats/multiplier.ts';
+import { pairedT } from '../stats/tests.ts';
+import type { LeaderboardRow } from '../store/types.ts';
 import { TASK_INFOS } from '../tiers.ts';
+import { constantsOf, costPairs, costSummary, costsOf, multiplierOf, placeboPairs, type VerdictConstants } from './analysis.ts';
 import { type ArchOnTask, collectTask, type NotCompleted, type TaskFindings } from './collect.ts';
-import { cell, count, DASH, dateRange, formatMultiplier, formatQuality, percent, shortNote, sig } from './format.ts';
+import {
+  cell,
+  count,
+  DASH,
+  dateRange,
+  formatCostSummary,
+  formatDelta,
+  formatP,
+  formatPairedMultiplier,
+  formatQuality,
+  formatTarget,
+  percent,
+  sig,
+} from './format.ts';
 import { renderLiterature } from './literature.ts';
 
 /** The published CPU leaderboard is the one the README speaks for. */
@@ -26,6 +43,8 @@ export interface FindingsInput {
   invalidFiles?: number;
   /** where each record's file is, relative to the README, so every figure links to its runs */
   recordHrefs?: Readonly<Record<string, string>>;
+  /** per task id, the target, margin and test-set error to judge by; default the task constants of the cpu tier */
+  constants?: Readonly<Record<string, VerdictConstants>>;
 }
 
 /** The hardware class with the most cpu-tier runs (ties: the first by name), or null. */
@@ -73,10 +92,21 @@ const iv = <T>(x: T | null, f: (v: T) => string) => (x === null ? DASH : f(x));
 
 const BASELINE = 'dense';
 
-/** Dense is 1 by definition on every axis: its own interval would only restate that. */
-function multiplierCell(a: ArchOnTask, m: Interval | null, note: string | null): string {
-  if (a.name === BASELINE && m) return '1 (baseline)';
-  return m ? formatMultiplier(m) : note === null ? DASH : shortNote(note);
+/** The architecture's cost-to-target over its seeds on executed FLOPs. */
+function costCell(t: TaskFindings, a: ArchOnTask): string {
+  const target = t.constants?.target;
+  if (target == null) return DASH;
+  return formatCostSummary(costSummary(a.records.map((r) => costsOf(r, target).executedFlops)));
+}
+
+/** Seed-paired multiplier against dense on one axis; dense is 1 by definition. */
+function multiplierCell(t: TaskFindings, a: ArchOnTask, axis: CostToTargetAxis): string {
+  if (a.name === BASELINE) return '1 (baseline)';
+  const dense = t.archs.find((x) => x.name === BASELINE);
+  const target = t.constants?.target;
+  if (!dense) return 'no dense runs to compare with';
+  if (target == null) return `no target (${t.constants?.targetNote ?? 'unknown task'})`;
+  return formatPairedMultiplier(multiplierOf(dense.records, a.records, target, axis));
 }
 
 /** "3 / 0 · [s0](…) [s1](…) [s2](…)": the counts, then each completed seed's record. */
@@ -96,8 +126,9 @@ function row(t: TaskFindings, a: ArchOnTask, withDStar: boolean, hrefs: Readonly
     a.family,
     seedsCell(a, hrefs),
     iv(a.row.quality, (q) => formatQuality(q, t.metric)),
-    multiplierCell(a, a.row.multiplier, a.row.multiplierNote ?? 'no multiplier'),
-    multiplierCell(a, a.row.multiplierSeconds, null),
+    costCell(t, a),
+    multiplierCell(t, a, 'executedFlops'),
+    multiplierCell(t, a, 'seconds'),
     `${count(a.row.paramsActive)} / ${count(a.row.paramsTotal)}`,
     iv(l.nmi, (x) => sig(x.mean, 2)),
     iv(l.effectiveExperts, (x) => `${sig(x.mean, 3)} / ${l.experts ?? DASH}`),
@@ -108,6 +139,56 @@ function row(t: TaskFindings, a: ArchOnTask, withDStar: boolean, hrefs: Readonly
   return cells;
 }
 
+/**
+ * The placebo: dense against dense on disjoint seeds (placeboPairs), read exactly like an
+ * architecture against dense. A sound method reads ≈ 1× with every seed reached.
+ */
+export interface Placebo {
+  label: string;
+  /** the multiplier cells, executed FLOPs and seconds */
+  flops: string;
+  seconds: string;
+  /** the quality difference, second half − first half */
+  quality: string;
+  /** dense runs in the pairs */
+  runs: number;
+}
+
+export function placeboOf(t: TaskFindings): Placebo | null {
+  const dense = t.archs.find((x) => x.name === BASELINE);
+  const target = t.constants?.target;
+  if (!dense || target == null) return null;
+  const pairs = placeboPairs(dense.records);
+  if (pairs.length < 2) return null;
+  const seeds = (i: 0 | 1) => pairs.map((p) => p[i].task.seed);
+  const range = (xs: number[]) => (xs.every((x, i) => i === 0 || x === (xs[i - 1] as number) + 1) ? `${xs[0]}–${xs.at(-1)}` : xs.join(','));
+  // the placebo's p says whether a reading off 1× is more than seed noise
+  const on = (axis: CostToTargetAxis) => {
+    const m = pairedMultiplier(costPairs(pairs, target, axis));
+    return `${formatPairedMultiplier(m)}${m.kind === 'estimate' && m.p !== null ? `, p ${formatP(m.p)}` : ''}`;
+  };
+  const q = (r: (typeof pairs)[number][number]) => r.final?.quality ?? Number.NaN;
+  const d = pairedT(
+    pairs.map((p) => q(p[1])),
+    pairs.map((p) => q(p[0])),
+  );
+  const ivText = d.lo === null || d.hi === null ? '' : ` [${formatDelta(d.lo, t.metric)}, ${formatDelta(d.hi, t.metric)}]`;
+  return {
+    label: `placebo: dense s${range(seeds(1))} vs dense s${range(seeds(0))}`,
+    flops: on('executedFlops'),
+    seconds: on('seconds'),
+    quality: `Δ ${formatDelta(d.effect, t.metric)}${ivText}${d.p === null ? '' : `, p ${formatP(d.p)}`}`,
+    runs: 2 * pairs.length,
+  };
+}
+
+function placeboRow(t: TaskFindings, withDStar: boolean): string[] | null {
+  const p = placeboOf(t);
+  if (!p) return null;
+  const rest = Array.from({ length: withDStar ? 6 : 5 }, () => DASH);
+  return [p.label, 'dense', `${p.runs} / 0`, p.quality, DASH, p.flops, p.seconds, ...rest];
+}
+
 /** A row for an architecture that ran but never completed (and was not simply refused). */
 function failedRow(n: NotCompleted, withDStar: boolean): string[] {
   // wall-clock, params, NMI, effective experts, ablation, update density (and D*)
@@ -115,20 +196,22 @@ function failedRow(n: NotCompleted, withDStar: boolean): string[] {
   // the failure message is the harness's advice to the user: a cell has room for its start
   const why = n.lastFailure ?? 'no reason recorded';
   const short = why.length > 80 ? `${why.slice(0, 79)}…` : why;
-  return [n.name, n.family, `0 / ${n.seeds}`, DASH, `no completed run (${short})`, ...rest];
+  return [n.name, n.family, `0 / ${n.seeds}`, DASH, DASH, `no completed run (${short})`, ...rest];
 }
 
 function table(t: TaskFindings, hrefs: Readonly<Record<string, string>>): string {
   const withDStar = t.task === 'superposition';
   const metric = t.metric.name === 'accuracy' ? 'accuracy (%)' : `${t.metric.name}${t.metric.unit ? ` (${t.metric.unit})` : ''}`;
   const direction = t.metric.higherIsBetter ? 'higher is better' : 'lower is better';
+  const target = t.constants?.target == null ? '' : ` (${formatTarget(t.constants.target, t.metric)})`;
   const head = [
     'architecture',
     'family',
     'seeds (completed / failed)',
     `${metric} at budget, ${direction}`,
-    '× dense on executed FLOPs',
-    '× dense on wall-clock',
+    `executed FLOPs to target${target}`,
+    '× dense on executed FLOPs (seed-paired)',
+    '× dense on wall-clock (seed-paired)',
     'params active / total',
     `routing NMI with ${t.groupName ?? 'the group label'}`,
     'effective experts / E',
@@ -136,8 +219,10 @@ function table(t: TaskFindings, hrefs: Readonly<Record<string, string>>): string
     'update density',
   ];
   if (withDStar) head.push('D*');
+  const placebo = placeboRow(t, withDStar);
   const body = [
     ...t.archs.map((a) => row(t, a, withDStar, hrefs)),
+    ...(placebo ? [placebo] : []),
     ...t.notCompleted.filter((n) => n.refusal === null).map((n) => failedRow(n, withDStar)),
   ];
   const line = (cells: readonly string[]) => `| ${cells.map(cell).join(' | ')} |`;
@@ -148,9 +233,22 @@ function table(t: TaskFindings, hrefs: Readonly<Record<string, string>>): string
   return lines.join('\n');
 }
 
+/** The task's target, margin and test-set error: what its verdicts are judged against. */
+function constantsLine(t: TaskFindings): string {
+  const c = t.constants;
+  if (!c) return '*No target, margin or test-set error is defined for this task.*';
+  const target = c.target === null ? `no target (${c.targetNote})` : `target ${formatTarget(c.target, t.metric)}`;
+  const margin = `equivalence margin ±${formatDelta(c.margin, t.metric).slice(1)}`;
+  const se =
+    c.testSetError === null
+      ? `test-set standard error not measured (${c.testSetNote})`
+      : `test-set standard error ${formatDelta(c.testSetError, t.metric).slice(1)}`;
+  return `*${target}; ${margin}; ${se}.*`;
+}
+
 function taskSection(task: string, t: TaskFindings | null, hrefs: Readonly<Record<string, string>>): string {
   if (!t) return `### ${task}\n\nNo ${FINDINGS_TIER}-tier runs of ${task} on this hardware class.`;
-  return `### ${task}\n\n${table(t, hrefs)}`;
+  return `### ${task}\n\n${constantsLine(t)}\n\n${table(t, hrefs)}`;
 }
 
 function empty(invalidFiles: number): string {
@@ -161,16 +259,40 @@ function empty(invalidFiles: number): string {
   );
 }
 
+/** How to read the tables: what each figure is and how it was computed. */
+const METHOD =
+  'Quality is at the FLOP budget, mean ± half-width of the 95% t-interval over seeds. Each task has a fixed quality target (in its constants, shown under its heading, and on /methods). ' +
+  'A run’s cost-to-target is where its evaluated quality reaches the target and stays there to the end of training, interpolated in log-cost between the bracketing evaluation points; ' +
+  '“not reached” when it ends short of it; a run already on target at its first evaluation point only bounds its cost from above. ' +
+  'The cost column is the geometric mean over seeds with a t-interval on the logs, or how many seeds reached it. ' +
+  'Multipliers: per seed, dense’s cost-to-target ÷ the architecture’s on the same seed (same data order and initial draw), then the geometric mean with a 95% t-interval on the per-seed logs — dense’s own variance included, never below 0; > 1 means the architecture needs less. ' +
+  'A seed short of the target, or only bounded, is never dropped: it turns the multiplier into a bound (≥ or ≤) or into “k of n seeds reached”, with no interval. ' +
+  'The placebo row reads dense against dense on disjoint seeds exactly the same way: a sound method reads ≈ 1× there with every seed reached. ' +
+  'Legibility figures are means over completed seeds at the end of training, read on the last routed layer; — where a figure does not apply or was not measured.';
+
+/** What the current records cannot settle yet. */
+const CAVEAT =
+  'Every architecture but dense still has 3 seeds, and every architecture runs at the tier’s one learning rate, untuned (dense’s included, so the targets are provisional): a later regeneration of the tier with 5 seeds, tuned learning rates and a log-spaced evaluation grid replaces these tables. Dense has extra seeds for the placebo; multipliers pair only the seeds both sides ran.';
+
 export function summarizeFindings(input: FindingsInput): string {
   const invalidFiles = input.invalidFiles ?? 0;
   const slice = sliceOf(input.records, input.hardwareClass);
   if (input.hardwareClass === null || slice.length === 0) return empty(invalidFiles);
   const order = taskOrder(slice);
-  const found = order.map((task) => collectTask(task, slice, input.leaderboards[task] ?? [], groupNameOf(task)));
+  const found = order.map((task) =>
+    collectTask(
+      task,
+      slice,
+      input.leaderboards[task] ?? [],
+      groupNameOf(task),
+      input.constants?.[task] ?? constantsOf(task, FINDINGS_TIER),
+    ),
+  );
   const present = found.filter((t): t is TaskFindings => t !== null);
   const parts = [
     header(slice, input.hardwareClass, present, invalidFiles),
-    'Quality is at the FLOP budget, mean ± half-width of the 95% t-interval over seeds. Multipliers: dense’s executed FLOPs (or seconds) to reach its own final quality ÷ the architecture’s, mean [95% interval]; the cost to reach a quality is read off the evaluation points (every 10% of the budget), so a run already past dense’s final quality at its first point reads at most dense’s cost ÷ a tenth of the budget — such a multiplier is a lower bound. Legibility figures are means over completed seeds at the end of training, read on the last routed layer; — where a figure does not apply or was not measured.',
+    METHOD,
+    CAVEAT,
     ...order.map((task, i) => taskSection(task, found[i] ?? null, input.recordHrefs ?? {})),
     `### Against the literature\n\n${renderLiterature(present)}`,
   ];

@@ -122,6 +122,31 @@ export const curvePoint = z.object({
 });
 export type CurvePoint = z.infer<typeof curvePoint>;
 
+/**
+ * Where a run's evaluated quality reached the task's target and stayed there to the end, on
+ * one cost axis (harness/stats/cost-to-target.ts). 'bound': already there at the first
+ * evaluation point, so the true cost is at most `cost`; 'not reached': short of the target
+ * at the end, after spending `spent`.
+ */
+export const costReading = z.discriminatedUnion('status', [
+  z.object({ status: z.literal('reached'), cost: nonNegative }),
+  z.object({ status: z.literal('bound'), cost: nonNegative }),
+  z.object({ status: z.literal('not reached'), spent: nonNegative }),
+  z.object({ status: z.literal('not measured'), reason: z.string().min(1) }),
+]);
+export type CostReading = z.infer<typeof costReading>;
+
+/** Cost-to-target on each cost axis, against the target the task's constants gave at run time. */
+export const costToTarget = z.object({
+  /** the quality target (the task's metric, in its direction) */
+  target: z.number(),
+  executedFlops: costReading,
+  modelFlops: costReading,
+  seconds: costReading,
+  joules: costReading,
+});
+export type CostToTarget = z.infer<typeof costToTarget>;
+
 export const fingerprint = z.object({
   cpu: z.string(),
   cpuCores: z.number().int().nonnegative(),
@@ -250,6 +275,8 @@ export const runRecord = z
     evaluationSplit: z.enum(['test', 'validation']).optional(),
     /** the learning-rate tuning this run's learning rate came from; absent when it used the tier's */
     tuning: tuningRecord.optional(),
+    /** absent on records written before targets existed, and on tiers without a target: computed from the curve at analysis time */
+    costToTarget: costToTarget.optional(),
     /** SHA-256 of the canonical JSON of every other field */
     contentHash: z.string().regex(/^[0-9a-f]{64}$/),
   })

@@ -3,26 +3,13 @@
  * intervals over seeds, geometric means, Pareto frontiers and the compute multiplier.
  */
 import { sampleStandardDeviation, mean as ssMean } from 'simple-statistics';
+import { tQuantile } from '../stats/distributions.ts';
 import type { Interval } from './types.ts';
-
-/** t_{0.975, df} for df = 1..30; beyond 30 a Cornish–Fisher expansion is accurate to ~1e-5. */
-const T975 = [
-  12.7062047, 4.30265273, 3.18244631, 2.77644511, 2.57058184, 2.44691185, 2.36462425, 2.30600414, 2.26215716, 2.22813885, 2.20098516,
-  2.17881283, 2.16036866, 2.14478669, 2.13144955, 2.1199053, 2.10981558, 2.10092204, 2.09302405, 2.08596345, 2.07961384, 2.07387307,
-  2.06865761, 2.06389856, 2.05953855, 2.05552944, 2.05183052, 2.04840714, 2.04522964, 2.04227246,
-];
 
 /** The 97.5% quantile of Student's t with df degrees of freedom (two-sided 95%). */
 export function tQuantile975(df: number): number {
   if (!(df >= 1)) throw new RangeError(`degrees of freedom must be ≥ 1, got ${df}`);
-  const d = Math.floor(df);
-  const tabled = T975[d - 1];
-  if (tabled !== undefined) return tabled;
-  const z = 1.959963984540054;
-  const z3 = z ** 3;
-  const z5 = z ** 5;
-  const z7 = z ** 7;
-  return z + (z3 + z) / (4 * d) + (5 * z5 + 16 * z3 + 3 * z) / (96 * d ** 2) + (3 * z7 + 19 * z5 + 17 * z3 - 15 * z) / (384 * d ** 3);
+  return tQuantile(0.975, Math.floor(df));
 }
 
 /** Mean and 95% Student-t interval; n = 1 gives lo = hi = mean. Throws on no values. */

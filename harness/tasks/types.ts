@@ -27,6 +27,26 @@ export interface TierSettings {
   timeLimitSeconds: number;
   /** seeds the standard suite runs */
   seeds: number;
+  /** the quality a run must reach and keep (cost-to-target); null where none is set yet, with the reason */
+  target: QualityTarget | { value: null; reason: string };
+}
+
+/** A fixed quality target, as AlgoPerf and MLPerf fix theirs: set once from the dense baseline's runs. */
+export interface QualityTarget {
+  /** in the task's metric; reached when at least as good, in the metric's direction */
+  value: number;
+  /** how it was set, and from which runs */
+  basis: string;
+}
+
+/** What a task's verdicts need besides the target: stated in advance, not read off the results. */
+export interface TaskStatistics {
+  /** "comes close": two qualities within ± this (metric units) are shown equivalent by TOST */
+  equivalenceMargin: number;
+  /** why that margin */
+  marginBasis: string;
+  /** the held-out set: its size and the standard error of the quality it gives (metric units) */
+  testSet: { size: number; unit: string; standardError: number | null; basis: string };
 }
 
 export interface Scorer {
@@ -60,6 +80,8 @@ export interface Task {
   tiers: Record<TierName, TierSettings>;
   /** figures that put the metric in context, e.g. the best loss without superposition */
   references: Record<string, { value: number; meaning: string }>;
+  /** equivalence margin and test-set standard error, for the findings' verdicts and /methods */
+  statistics: TaskStatistics;
   /**
    * Build the data. `runSeed` orders training batches; `dataSeed` fixes the task itself
    * (which bits form each parity, the held-out set); a maintainer's held-out variant

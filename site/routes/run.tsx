@@ -2,7 +2,9 @@ import type { Metadata } from 'next';
 import Link from 'next/link';
 import { notFound } from 'next/navigation';
 import { PROVENANCE_TEXT } from '../../harness/results/provenance.ts';
-import type { RunRecord } from '../../harness/results/record.ts';
+import type { CostReading, RunRecord } from '../../harness/results/record.ts';
+import { costToTargetOf } from '../../harness/stats/cost-to-target.ts';
+import { TASK_INFOS } from '../../harness/tiers.ts';
 import { EmptyStore } from '../components/EmptyStore.tsx';
 import { ProvenanceMark } from '../components/Provenance.tsx';
 import { AblationHeatmap, CurveChart, DensityChart, ExpertLabelHeatmap, PowerChart, RoutingLoadChart } from '../components/RunCharts.tsx';
@@ -37,6 +39,34 @@ function Figure(props: { label: string; children: React.ReactNode }) {
   );
 }
 
+/** One axis of cost-to-target, in that axis's unit. */
+function reading(c: CostReading, unit: (x: number) => string): string {
+  switch (c.status) {
+    case 'reached':
+      return unit(c.cost);
+    case 'bound':
+      return `≤ ${unit(c.cost)} (on target at the first evaluation)`;
+    case 'not reached':
+      return `not reached (${unit(c.spent)} spent)`;
+    case 'not measured':
+      return `not measured: ${c.reason}`;
+  }
+}
+
+/** The record's cost-to-target, or for an older record the same figure computed from its curve and the task's target. */
+function CostToTarget({ r }: { r: RunRecord }) {
+  const target = TASK_INFOS.find((t) => t.spec.id === r.task.id)?.tiers[r.task.tier].target.value ?? null;
+  const c = r.costToTarget ?? (r.status === 'completed' && target !== null ? costToTargetOf(r, target) : null);
+  if (!c) return <Figure label="cost to target">— (no target for this task and tier, or the run did not complete)</Figure>;
+  const m = r.task.metric;
+  return (
+    <Figure label={`cost to target (${m.higherIsBetter ? '≥' : '≤'} ${sig(c.target, 4)}${m.unit ? ` ${m.unit}` : ''}, reached for good)`}>
+      {reading(c.executedFlops, flops)} executed; {reading(c.modelFlops, flops)} model; {reading(c.seconds, seconds)};{' '}
+      {reading(c.joules, joules)}
+    </Figure>
+  );
+}
+
 function Summary({ r }: { r: RunRecord }) {
   const m = r.task.metric;
   const unit = m.unit && m.unit !== '%' ? ` ${m.unit}` : m.unit;
@@ -52,6 +82,7 @@ function Summary({ r }: { r: RunRecord }) {
       <Figure label="hardware class">{r.hardwareClass}</Figure>
       <Figure label={`final ${metricLabel(m)}`}>{r.final ? `${sig(r.final.quality, 4)}${unit}` : '—'}</Figure>
       <Figure label="final eval loss">{r.final ? sig(r.final.evalLoss, 4) : '—'}</Figure>
+      <CostToTarget r={r} />
       <Figure label="executed FLOPs">
         {flops(r.flops.executed)} of a {flops(r.training.budgetFlops)} budget ({flops(r.flops.perStep)} per step)
       </Figure>

@@ -1,0 +1,30 @@
+/**
+ * Student's t distribution, from @stdlib's focused packages (simple-statistics has the t
+ * statistic but not its distribution). Every interval and p-value in the harness reads
+ * its quantiles and tail probabilities here.
+ */
+import tCdfOf from '@stdlib/stats-base-dists-t-cdf';
+import tQuantileOf from '@stdlib/stats-base-dists-t-quantile';
+
+function checkDf(df: number): void {
+  if (!(df > 0) || !Number.isFinite(df)) throw new RangeError(`degrees of freedom must be a positive number, got ${df}`);
+}
+
+/** P(T ≤ x) for Student's t with df degrees of freedom. */
+export function tCdf(x: number, df: number): number {
+  checkDf(df);
+  return tCdfOf(x, df);
+}
+
+/** The p-quantile of Student's t with df degrees of freedom (p in (0, 1)). */
+export function tQuantile(p: number, df: number): number {
+  checkDf(df);
+  if (!(p > 0 && p < 1)) throw new RangeError(`a quantile's probability must lie in (0, 1), got ${p}`);
+  return tQuantileOf(p, df);
+}
+
+/** Two-sided p-value of a t statistic: P(|T| ≥ |t|). */
+export function tTwoSidedP(t: number, df: number): number {
+  if (Number.isNaN(t)) return Number.NaN;
+  return Math.min(1, 2 * tCdf(-Math.abs(t), df));
+}

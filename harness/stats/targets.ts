@@ -1,0 +1,66 @@
+/**
+ * How a task's quality target is set from the dense baseline's runs: the worst quality any
+ * dense seed shows from half the budget to the end, so every dense seed reaches the target
+ * and stays there for at least the second half of its training (a target dense itself only
+ * touches at its last point would make its own cost-to-target a coin toss). Rounded to 3
+ * significant digits in the easier direction. `npm run targets` prints the suggestion beside
+ * the constants; the constants themselves are fixed in harness/tasks/*.info.ts.
+ */
+import type { RunRecord } from '../results/record.ts';
+import { TASK_INFOS } from '../tiers.ts';
+
+/** Share of the budget after which every dense seed must hold the target. */
+export const HOLD_FROM = 0.5;
+
+/** x rounded to 3 significant digits, down when higher is better (easier), up otherwise. */
+export function roundEasier(x: number, higherIsBetter: boolean): number {
+  if (x === 0 || !Number.isFinite(x)) return x;
+  const scale = 10 ** (Math.floor(Math.log10(Math.abs(x))) - 2);
+  const steps = higherIsBetter ? Math.floor(x / scale + 1e-9) : Math.ceil(x / scale - 1e-9);
+  return Number((steps * scale).toPrecision(3));
+}
+
+/** The worst quality of one curve from `from` × its final executed FLOPs on. */
+function heldFrom(curve: RunRecord['curve'], higherIsBetter: boolean, from: number): number | null {
+  const end = curve.at(-1)?.flops;
+  if (end === undefined) return null;
+  const qs = curve.filter((p) => p.flops >= from * end).map((p) => p.quality);
+  if (qs.length === 0 || qs.some((q) => !Number.isFinite(q))) return null;
+  return higherIsBetter ? Math.min(...qs) : Math.max(...qs);
+}
+
+export interface SuggestedTarget {
+  value: number;
+  /** the unrounded worst held quality */
+  raw: number;
+  seeds: number[];
+}
+
+/** The target these dense runs suggest; null without a completed run with a finite curve. */
+export function suggestTarget(dense: readonly RunRecord[], from = HOLD_FROM): SuggestedTarget | null {
+  const done = dense.filter((r) => r.status === 'completed');
+  const higherIsBetter = done[0]?.task.metric.higherIsBetter ?? true;
+  const held = done.map((r) => heldFrom(r.curve, higherIsBetter, from));
+  if (held.length === 0 || held.some((h) => h === null)) return null;
+  const values = held as number[];
+  const raw = higherIsBetter ? Math.min(...values) : Math.max(...values);
+  return { value: roundEasier(raw, higherIsBetter), raw, seeds: done.map((r) => r.task.seed).sort((a, b) => a - b) };
+}
+
+/** Per task and tier with dense runs: the suggestion and the constant in force. */
+export function suggestTargets(records: readonly RunRecord[]): string[] {
+  const lines: string[] = [];
+  for (const info of TASK_INFOS) {
+    for (const [tier, settings] of Object.entries(info.tiers)) {
+      const dense = records.filter((r) => r.task.id === info.spec.id && r.task.tier === tier && r.architecture.name === 'dense');
+      const s = suggestTarget(dense);
+      const current = settings.target.value === null ? `none (${settings.target.reason})` : String(settings.target.value);
+      lines.push(
+        s
+          ? `${info.spec.id} ${tier}: suggested ${s.value} (worst held from ${HOLD_FROM * 100}% of the budget: ${s.raw.toPrecision(5)}, dense seeds ${s.seeds.join(' ')}); in force: ${current}`
+          : `${info.spec.id} ${tier}: no completed dense runs; in force: ${current}`,
+      );
+    }
+  }
+  return lines;
+}
