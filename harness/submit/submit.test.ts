@@ -169,47 +169,7 @@ describe('middlepath submit, verify and tokens', () => {
     expect(r.stderr).toMatch(/held-out variant/);
   });
 
-  it('rejects a bundle whose claim is forged (every hash consistent, the figures false), with the reason', async () => {
-    const real = readBundleDir(join(out, 'submissions', 'tiny-mlp'));
-    const checked = checkBundle(real);
-    if (!checked.ok) throw new Error(checked.reason);
-    const { manifest, records, source } = checked.bundle;
-    const own = records.filter((_, i) => manifest.records[i]?.role === 'submission');
-    const base = records.filter((_, i) => manifest.records[i]?.role === 'baseline');
-    // claim a far better MSE than the module reaches
-    const forged = own.map((r) =>
-      reseal(r, (u) => ({
-        ...u,
-        final: u.final ? { ...u.final, quality: u.final.quality / 10 } : null,
-        curve: u.curve.map((p, i) => (i === u.curve.length - 1 ? { ...p, quality: p.quality / 10 } : p)),
-      })),
-    );
-    const forgedDir = join(dir, 'forged');
-    writeBundleDir(forgedDir, {
-      manifest: makeManifest({
-        source,
-        originalName: 'tiny-mlp.ts',
-        tier: 'smoke',
-        seeds: 1,
-        tasks: manifest.tasks,
-        own: forged,
-        baselines: base,
-        validation: manifest.validation,
-      }),
-      source,
-      records: [...forged, ...base],
-    });
-    expect(checkBundle(readBundleDir(forgedDir)).ok).toBe(true);
-    const before = snapshot(sqlitePath);
-    const r = await cli(['verify', forgedDir, ...store], { cwd: dir });
-    expect(r.code, r.stderr).toBe(1);
-    expect(r.stderr).toMatch(
-      /✗ rejected: superposition seed 0: re-run weighted MSE \S+ is outside \[\S+, \S+\] \(claimed mean \S+ over 1 seed\(s\); one seed: ±5% of the value\)/,
-    );
-    expect(snapshot(sqlitePath)).toEqual(before); // not uploaded: nothing to record, nothing ingested
-  });
-
-  /** The honest bundle's parts, and a folder with a re-sealed edit of them. */
+  /** A folder holding the honest bundle with its records edited and re-sealed: every hash consistent. */
   function editedBundle(
     name: string,
     edit: { own?: (u: UnhashedRecord) => UnhashedRecord; base?: (u: UnhashedRecord) => UnhashedRecord },
@@ -236,6 +196,24 @@ describe('middlepath submit, verify and tokens', () => {
     });
     expect(checkBundle(readBundleDir(folder)).ok).toBe(true);
   }
+
+  it('rejects a bundle whose claim is forged (every hash consistent, the figures false), with the reason', async () => {
+    // claim a far better MSE than the module reaches
+    editedBundle('forged', {
+      own: (u) => ({
+        ...u,
+        final: u.final ? { ...u.final, quality: u.final.quality / 10 } : null,
+        curve: u.curve.map((p, i) => (i === u.curve.length - 1 ? { ...p, quality: p.quality / 10 } : p)),
+      }),
+    });
+    const before = snapshot(sqlitePath);
+    const r = await cli(['verify', join(dir, 'forged'), ...store], { cwd: dir });
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(
+      /✗ rejected: superposition seed 0: re-run weighted MSE \S+ is outside \[\S+, \S+\] \(claimed mean \S+ over 1 seed\(s\); one seed: ±5% of the value\)/,
+    );
+    expect(snapshot(sqlitePath)).toEqual(before); // not uploaded: nothing to record, nothing ingested
+  });
 
   it('rejects a bundle whose cost and size were edited (quality left true, every hash consistent), naming each', async () => {
     editedBundle('cheaper', {
