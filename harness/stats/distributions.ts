@@ -1,10 +1,11 @@
 /**
- * Student's t distribution, from @stdlib's focused packages (simple-statistics has the t
- * statistic but not its distribution). Every interval and p-value in the harness reads
- * its quantiles and tail probabilities here.
+ * Student's t distribution, from jStat (one package, no dependencies; simple-statistics has
+ * the t statistic but not its distribution, and @stdlib's t packages pulled in 146 others).
+ * Every interval and p-value in the harness reads its quantiles and tail probabilities here.
  */
-import tCdfOf from '@stdlib/stats-base-dists-t-cdf';
-import tQuantileOf from '@stdlib/stats-base-dists-t-quantile';
+import jstat from 'jstat';
+
+const { studentt } = jstat.jStat;
 
 function checkDf(df: number): void {
   if (!(df > 0) || !Number.isFinite(df)) throw new RangeError(`degrees of freedom must be a positive number, got ${df}`);
@@ -13,14 +14,14 @@ function checkDf(df: number): void {
 /** P(T ≤ x) for Student's t with df degrees of freedom. */
 export function tCdf(x: number, df: number): number {
   checkDf(df);
-  return tCdfOf(x, df);
+  return studentt.cdf(x, df);
 }
 
 /** The p-quantile of Student's t with df degrees of freedom (p in (0, 1)). */
 export function tQuantile(p: number, df: number): number {
   checkDf(df);
   if (!(p > 0 && p < 1)) throw new RangeError(`a quantile's probability must lie in (0, 1), got ${p}`);
-  return tQuantileOf(p, df);
+  return studentt.inv(p, df);
 }
 
 /** Two-sided p-value of a t statistic: P(|T| ≥ |t|). */

@@ -11,12 +11,13 @@ import { holm, oneSampleT, pairedT, tost, welchT } from './tests.ts';
 const curve = (xs: number[], qs: number[]) => xs.map((x, i) => ({ x, quality: qs[i] as number }));
 const reached = (cost: number): CostReading => ({ status: 'reached', cost });
 
-describe('the t distribution (from @stdlib)', () => {
+describe('the t distribution (from jStat)', () => {
   it('matches the tabled quantiles statistics.md quotes and a symmetric CDF', () => {
-    expect(tQuantile(0.975, 2)).toBeCloseTo(4.302652729, 8);
-    expect(tQuantile(0.975, 4)).toBeCloseTo(2.776445105, 8);
-    expect(tQuantile(0.975, 9)).toBeCloseTo(2.262157163, 8);
-    expect(tCdf(0, 5)).toBe(0.5);
+    // jStat's inverse is good to ~1e-8 (t₀.₉₇₅,₄ = 2.7764451052 exactly, 2.7764450983 here): far below any printed figure
+    expect(tQuantile(0.975, 2)).toBeCloseTo(4.302652729, 7);
+    expect(tQuantile(0.975, 4)).toBeCloseTo(2.776445105, 7);
+    expect(tQuantile(0.975, 9)).toBeCloseTo(2.262157163, 7);
+    expect(tCdf(0, 5)).toBeCloseTo(0.5, 8);
     expect(tTwoSidedP(4.302652729, 2)).toBeCloseTo(0.05, 8);
   });
   it('refuses a degenerate df or probability with a clear error', () => {

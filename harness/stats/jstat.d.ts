@@ -1,0 +1,9 @@
+// The part of jStat (no types of its own on npm) that distributions.ts uses.
+declare module 'jstat' {
+  interface Distribution {
+    cdf(x: number, dof: number): number;
+    inv(p: number, dof: number): number;
+  }
+  const jstat: { jStat: { studentt: Distribution } };
+  export default jstat;
+}
