@@ -323,6 +323,7 @@ class DrizzleStore implements Store {
         updateDensity: t.updateDensity,
         curve: t.curve,
         startedAt: t.startedAt,
+        provenance: t.provenance,
       })
       .from(t)
       .where(where);
@@ -349,21 +350,14 @@ class DrizzleStore implements Store {
   }
 
   private async computeLeaderboard(filter: LeaderboardFilter): Promise<LeaderboardRow[]> {
-    const { t, db } = this;
+    const { t } = this;
     const base = and(
       eq(t.tier, filter.tier),
       eq(t.hardwareClass, filter.hardwareClass),
       filter.provenance ? inArray(t.provenance, [...filter.provenance]) : undefined,
     );
-    const where = filter.task !== 'all' ? and(base, eq(t.task, filter.task)) : base;
-    const runs = await this.sliceRuns(where);
-    const rows = filter.task !== 'all' ? aggregateTask(runs) : aggregateAll(runs);
-    const of = new Map((await db.select({ id: t.id, provenance: t.provenance }).from(t).where(where)).map((r) => [r.id, r.provenance]));
-    for (const row of rows) {
-      const present = new Set(row.runIds.map((id) => of.get(id) ?? 'local'));
-      row.provenance = PROVENANCE.filter((p) => present.has(p));
-    }
-    return rows;
+    if (filter.task !== 'all') return aggregateTask(await this.sliceRuns(and(base, eq(t.task, filter.task))));
+    return aggregateAll(await this.sliceRuns(base));
   }
 
   async run(id: string): Promise<RunRecord | null> {

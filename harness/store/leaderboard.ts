@@ -11,6 +11,7 @@
  *   every run of the key was refused (the architecture declined the task: not a failure).
  */
 
+import { PROVENANCE, type Provenance } from '../results/provenance.ts';
 import type { RunStatus } from '../results/record.ts';
 import {
   type Curve,
@@ -51,7 +52,14 @@ export interface SliceRun {
   updateDensity: number | null;
   curve: { flops: number; seconds: number; joules: number | null; quality: number }[];
   startedAt: string;
+  provenance: Provenance;
 }
+
+/** The provenances among some runs, in PROVENANCE order. */
+const provenancesOf = (ps: Iterable<Provenance>): Provenance[] => {
+  const present = new Set(ps);
+  return PROVENANCE.filter((p) => present.has(p));
+};
 
 interface Counted {
   latest: SliceRun;
@@ -168,7 +176,7 @@ export function aggregateTask(runs: readonly SliceRun[]): LeaderboardRow[] {
       description: latest.description,
       seeds: completed.length,
       runIds: completed.map((r) => r.id),
-      provenance: [], // the store fills it from its rows
+      provenance: provenancesOf(completed.map((r) => r.provenance)),
       failedRuns: failed,
       tasks: [task],
       quality: meanInterval(completed.map((r) => r.quality as number)),
@@ -259,7 +267,7 @@ export function aggregateAll(runs: readonly SliceRun[]): LeaderboardRow[] {
       description: latest?.description ?? (its[0] as LeaderboardRow).description,
       seeds: Math.min(...its.map((r) => r.seeds)),
       runIds: its.flatMap((r) => r.runIds),
-      provenance: [],
+      provenance: provenancesOf(its.flatMap((r) => r.provenance)),
       failedRuns: its.reduce((a, r) => a + r.failedRuns, 0),
       tasks: [...m.keys()].sort(),
       quality: null,
