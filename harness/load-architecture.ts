@@ -6,7 +6,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type Architecture, isArchitecture } from './architecture.ts';
-import { ArchitectureError, UsageError } from './errors.ts';
+import { ArchitectureError, thrownMessage, UsageError } from './errors.ts';
 import { sha256 } from './results/files.ts';
 
 export const BASELINES_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'baselines');
@@ -49,7 +49,7 @@ export async function loadArchitecture(nameOrPath: string): Promise<LoadedArchit
     mod = (await import(pathToFileURL(path).href)) as { default?: unknown };
   } catch (e) {
     throw new ArchitectureError(
-      `${nameOrPath} failed to load: ${(e as Error).message.split('\n')[0]} — fix the module so that it imports cleanly`,
+      `${nameOrPath} failed to load: ${thrownMessage(e).split('\n')[0]} — fix the module so that it imports cleanly`,
     );
   }
   if (mod.default === undefined) {

@@ -267,7 +267,12 @@ export async function trainRun(opts: TrainOptions): Promise<UnhashedRecord> {
   try {
     await meter.measureIdle(opts.idleSeconds ?? 0);
     data = task.load({ runSeed: seed, dataSeed, split });
-    const refusal = arch.architecture.refuse?.(task.spec);
+    let refusal: string | undefined;
+    try {
+      refusal = arch.architecture.refuse?.(task.spec);
+    } catch (e) {
+      throw new RunFailure('build', `refuse() threw: ${thrownMessage(e)}`);
+    }
     if (refusal) throw new RunFailure('build', `${arch.architecture.name} refuses task '${task.spec.id}': ${refusal}`, 'refused');
 
     ctx = createBuildContext(seed, id);
@@ -375,7 +380,7 @@ export async function trainRun(opts: TrainOptions): Promise<UnhashedRecord> {
       failure = { phase: 'build', message: e.message };
     } else {
       status = 'failed';
-      failure = { phase: 'train', message: `harness error: ${(e as Error).stack ?? String(e)}` };
+      failure = { phase: 'train', message: `harness error: ${e instanceof Error ? (e.stack ?? e.message) : thrownMessage(e)}` };
     }
   } finally {
     optimizer?.dispose();
