@@ -12,7 +12,9 @@ export function runKey(k: {
   seed: number;
   variantSeed: number | null;
   sourceHash: string;
-  tunedLearningRate?: number;
+  /** the tuning the run applies, if any: its chosen rate enters the key */
+  tuning?: { chosen: number } | undefined;
 }): string {
-  return sha256(canonicalJson({ ...k, harness: HARNESS_VERSION })).slice(0, 16);
+  const { tuning, ...rest } = k;
+  return sha256(canonicalJson({ ...rest, ...(tuning ? { tunedLearningRate: tuning.chosen } : {}), harness: HARNESS_VERSION })).slice(0, 16);
 }

@@ -157,7 +157,7 @@ export async function planSuite(opts: SuiteOptions): Promise<SuitePlan> {
           seed,
           variantSeed,
           sourceHash: arch.sourceHash,
-          ...(tuning ? { tunedLearningRate: tuning.chosen } : {}),
+          tuning,
         });
         all.push({ task, arch, archSpec: arch.given, seed, key, ...(tuning ? { tuning } : {}) });
       }

@@ -402,7 +402,7 @@ export async function trainRun(opts: TrainOptions): Promise<UnhashedRecord> {
       seed,
       variantSeed: opts.variantSeed,
       sourceHash: arch.sourceHash,
-      ...(opts.tuning ? { tunedLearningRate: opts.tuning.chosen } : {}),
+      tuning: opts.tuning,
     }),
     status,
     failure,

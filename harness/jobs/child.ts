@@ -38,7 +38,7 @@ async function run(m: Extract<ToChild, { type: 'run' }>): Promise<void> {
     seed: job.seed,
     variantSeed: job.variantSeed,
     sourceHash: arch.sourceHash,
-    ...(job.tuning ? { tunedLearningRate: job.tuning.chosen } : {}),
+    tuning: job.tuning,
   });
   if (key !== job.key) {
     return send({
