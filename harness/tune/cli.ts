@@ -1,6 +1,6 @@
 /**
  * The tuning command, added to the main `middlepath` program:
- *   middlepath tune [--tier T] [--task ...] [--arch ...] [--grid 0.25,0.5,1,2,4] [--budget-fraction F] [--seed S] [--file PATH]
+ *   middlepath tune [--tier T] [--task ...] [--arch ...] [--grid 0.3,1,3] [--extend N] [--budget-fraction F] [--seed S] [--file PATH]
  * Resumable: trials already in the file are skipped. Exit codes as elsewhere: 0 fine,
  * 1 a (task, architecture) got no completed trial, 2 bad usage, 130 interrupted.
  */
@@ -9,7 +9,7 @@ import { BACKENDS, type BackendChoice } from '../backend.ts';
 import type { TierName } from '../results/record.ts';
 import { TIER_NAMES } from '../tiers.ts';
 import { defaultTuningFile } from './file.ts';
-import { DEFAULT_BUDGET_FRACTION, DEFAULT_MULTIPLIERS, runTune, type TuneEvent } from './tune.ts';
+import { DEFAULT_BUDGET_FRACTION, DEFAULT_EXTEND, DEFAULT_MULTIPLIERS, runTune, type TuneEvent } from './tune.ts';
 
 function multipliers(value: string): number[] {
   const values = value.split(',').map((v) => Number(v.trim()));
@@ -66,6 +66,11 @@ export function registerTuneCommands(program: Command, options: { setExit?: (cod
     .option('--grid <multipliers>', `multiples of the tier's learning rate (default ${DEFAULT_MULTIPLIERS.join(',')})`, multipliers)
     .option('--budget-fraction <f>', `share of the tier's FLOP budget per trial (default ${DEFAULT_BUDGET_FRACTION})`, fraction)
     .option('--seed <n>', 'the one seed every trial uses (default 0)', nonNegativeInt)
+    .option(
+      '--extend <n>',
+      `grid steps to add on a side while the best value sits on the grid's edge (default ${DEFAULT_EXTEND}; 0: never)`,
+      nonNegativeInt,
+    )
     .option('--file <path>', 'tuning file to resume and write (default results/tuning/<tier>.json, which the suite reads)')
     .addOption(new Option('--backend <backend>', 'tfjs backend').choices(['auto', ...BACKENDS]).default('auto'))
     .action(
@@ -76,6 +81,7 @@ export function registerTuneCommands(program: Command, options: { setExit?: (cod
         grid?: number[];
         budgetFraction?: number;
         seed?: number;
+        extend?: number;
         file?: string;
         backend: BackendChoice;
       }) => {
@@ -93,6 +99,7 @@ export function registerTuneCommands(program: Command, options: { setExit?: (cod
             multipliers: o.grid,
             budgetFraction: o.budgetFraction,
             seed: o.seed,
+            extend: o.extend,
             signal: controller.signal,
             onEvent: (event) => {
               const line = describe(event);

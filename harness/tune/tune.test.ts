@@ -14,7 +14,7 @@ import { runSuite } from '../suite.ts';
 import { TASKS } from '../tasks/index.ts';
 import { registerTuneCommands } from './cli.ts';
 import { tuningFile } from './file.ts';
-import { choose, runTune } from './tune.ts';
+import { beyondEdge, choose, runTune } from './tune.ts';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'mp-tune-test-'));
 const tiny = { budgetFlops: 4e8, evalPoints: 2, timeLimitSeconds: 60 };
@@ -56,6 +56,47 @@ describe('choose', () => {
   });
 });
 
+describe('beyondEdge', () => {
+  const done = (learningRate: number, quality: number) => ({
+    learningRate,
+    status: 'completed' as const,
+    quality,
+    steps: 9,
+    failure: null,
+  });
+  const given = [0.3, 1, 3];
+  it('steps past the edge the best value sits on, by the given grid’s ratio on that side', () => {
+    const up = { grid: given, trials: [done(0.3, 0.5), done(1, 0.6), done(3, 0.7)], higherIsBetter: true };
+    expect(beyondEdge(up, given, 2)).toBe(9);
+    const down = { grid: given, trials: [done(0.3, 0.7), done(1, 0.6), done(3, 0.5)], higherIsBetter: true };
+    expect(beyondEdge(down, given, 2)).toBeCloseTo(0.09, 10);
+  });
+  it('stops when the best is interior, when the extension is spent, or when nothing completed', () => {
+    expect(
+      beyondEdge({ grid: given, trials: [done(0.3, 0.5), done(1, 0.9), done(3, 0.7)], higherIsBetter: true }, given, 2),
+    ).toBeUndefined();
+    const grown = [0.3, 1, 3, 9, 27];
+    const trials = grown.map((lr) => done(lr, lr)); // best at 27, two steps past the given grid already
+    expect(beyondEdge({ grid: grown, trials, higherIsBetter: true }, given, 2)).toBeUndefined();
+    expect(beyondEdge({ grid: grown.slice(0, 4), trials: trials.slice(0, 4), higherIsBetter: true }, given, 2)).toBe(27);
+    expect(beyondEdge({ grid: given, trials: [], higherIsBetter: true }, given, 2)).toBeUndefined();
+    expect(
+      beyondEdge({ grid: given, trials: [done(0.3, 0.5), done(1, 0.6), done(3, 0.7)], higherIsBetter: true }, given, 0),
+    ).toBeUndefined();
+  });
+  it('a diverged trial past the edge leaves the chosen value interior, so the grid stops growing', () => {
+    const grid = [0.3, 1, 3, 9];
+    const trials = [
+      done(0.3, 0.5),
+      done(1, 0.6),
+      done(3, 0.7),
+      { learningRate: 9, status: 'diverged' as const, quality: null, steps: 3, failure: 'NaN' },
+    ];
+    expect(choose({ grid, trials, higherIsBetter: true })).toBe(3);
+    expect(beyondEdge({ grid, trials, higherIsBetter: true }, given, 2)).toBeUndefined();
+  });
+});
+
 describe('middlepath tune (smoke tier, tiny budgets)', () => {
   it('picks from the grid on the validation split, resumes, and a run records the tuning it used', async () => {
     const file = join(tmp(), 'smoke.json');
@@ -66,6 +107,7 @@ describe('middlepath tune (smoke tier, tiny budgets)', () => {
       backend: 'wasm' as const,
       file,
       multipliers: [0.5, 1, 2],
+      extend: 0,
       settings: tiny,
     };
     const first = await runTune(opts);
@@ -87,6 +129,13 @@ describe('middlepath tune (smoke tier, tiny budgets)', () => {
     const resumed = await runTune(opts);
     expect(resumed.trialsRun).toBe(1);
     expect(resumed.entries[0]?.chosen).toBe(entry?.chosen);
+
+    // allowed to grow: a best value on the grid's edge gets one trial beyond it, an interior one none
+    const onEdge = entry?.chosen === 0.5 * base || entry?.chosen === 2 * base;
+    const grown = await runTune({ ...opts, extend: 1 });
+    expect(grown.trialsRun).toBe(onEdge ? 1 : 0);
+    expect(grown.entries[0]?.grid.length).toBe(onEdge ? 4 : 3);
+    writeFileSync(file, JSON.stringify(saved)); // back to the three-value tuning for the run below
 
     // the suite trains at the chosen value and says so in the record (and in the run key)
     const { records } = await toyRun(file);
