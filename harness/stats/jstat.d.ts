@@ -4,6 +4,9 @@ declare module 'jstat' {
     cdf(x: number, dof: number): number;
     inv(p: number, dof: number): number;
   }
-  const jstat: { jStat: { studentt: Distribution } };
+  interface FDistribution {
+    cdf(x: number, df1: number, df2: number): number;
+  }
+  const jstat: { jStat: { studentt: Distribution; centralF: FDistribution } };
   export default jstat;
 }
