@@ -3,8 +3,9 @@
  * and every way an architecture can break is recorded with a specific reason while the
  * suite goes on.
  */
+
 import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
@@ -50,6 +51,10 @@ describe('training loop', () => {
     expect(r.final.quality).toBeGreaterThan(0.8); // ~40 steps of mnist
     expect(r.energy).toEqual({ measured: false, reason: expect.stringContaining('energy cannot be read') });
     expect(r.backend.name).toBe('wasm');
+    // the machine's load beside the seconds, so a busy machine's slower seconds can be told apart
+    expect(r.training.load?.cores).toBe(availableParallelism());
+    expect(r.training.load?.atStart).toBeGreaterThanOrEqual(0);
+    expect(r.training.load?.atEnd).toBeGreaterThan(0); // the run itself was running a moment ago
   });
 
   it('gives the same loss curve for the same seed, and a different one for another seed', async () => {

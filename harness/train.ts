@@ -5,6 +5,7 @@
  * the reason; only an interrupt (Ctrl-C) produces nothing.
  */
 import { randomBytes } from 'node:crypto';
+import { availableParallelism, loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import type { Model, SizeSpec, TaskSpec } from './architecture.ts';
 import type { ActiveBackend } from './backend.ts';
@@ -199,6 +200,7 @@ export async function trainRun(opts: TrainOptions): Promise<UnhashedRecord> {
   };
   const split = opts.split ?? 'test';
   const startedMs = Date.now();
+  const loadAtStart = loadavg()[0] ?? 0;
   // UTC time to the millisecond plus a random tag: unique even for runs started together.
   const stamp = iso(startedMs).replace(/[-:.]/g, '').replace(/Z$/, 'z').toLowerCase();
   const id = `${tier}.${task.spec.id}.${arch.architecture.name}.s${seed}.${stamp}.${randomBytes(2).toString('hex')}`;
@@ -431,6 +433,7 @@ export async function trainRun(opts: TrainOptions): Promise<UnhashedRecord> {
       wallSeconds: trainSeconds,
       firstStepSeconds,
       evalSeconds,
+      load: { cores: availableParallelism(), atStart: loadAtStart, atEnd: loadavg()[0] ?? 0 },
     },
     flops: {
       executed: counter.totals.total,

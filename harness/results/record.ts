@@ -243,6 +243,13 @@ export const runRecord = z
       /** first step (graph set-up, kernel JIT), part of wallSeconds, also shown apart */
       firstStepSeconds: nonNegative,
       evalSeconds: nonNegative,
+      /**
+       * The machine's 1-minute load average (os.loadavg, the run itself included) when training
+       * began and when the run ended, and its logical cores: seconds measured while the machine was busier
+       * than its cores are slower than the hardware, and the site says so. Absent in records
+       * from before it was kept.
+       */
+      load: z.object({ cores: z.number().int().positive(), atStart: nonNegative, atEnd: nonNegative }).optional(),
     }),
     flops: z.object({
       /** counted at run time by wrapping the backend's kernels, training steps only */
