@@ -66,7 +66,7 @@ export const charlmInfo: TaskInfo = {
       evalPoints: 20,
       learningRate: 3e-3,
       timeLimitSeconds: 600,
-      seeds: 3,
+      seeds: 5,
       target: { value: CPU_TARGET, basis: cpuTargetBasis(CPU_TARGET_SEEDS) },
     },
     gpu: {

@@ -58,7 +58,7 @@ export const mnistInfo: TaskInfo = {
       evalPoints: 20,
       learningRate: 1e-3,
       timeLimitSeconds: 600,
-      seeds: 3,
+      seeds: 5,
       target: { value: CPU_TARGET, basis: cpuTargetBasis(CPU_TARGET_SEEDS) },
     },
     gpu: {

@@ -73,7 +73,7 @@ export const superpositionInfo: TaskInfo = {
       evalPoints: 20,
       learningRate: 1e-2,
       timeLimitSeconds: 600,
-      seeds: 3,
+      seeds: 5,
       target: { value: CPU_TARGET, basis: cpuTargetBasis(CPU_TARGET_SEEDS) },
     },
     gpu: {
