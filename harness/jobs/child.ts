@@ -52,6 +52,7 @@ async function run(m: Extract<ToChild, { type: 'run' }>): Promise<void> {
       backend: m.backend,
       settings: jobSettings(job),
       ...(job.split ? { split: job.split } : {}),
+      ...(job.confine ? { confine: true, blasThreads: Number(process.env.MIDDLEPATH_BLAS_THREADS) || undefined } : {}),
       idleSeconds: m.idleSeconds,
       signal: controller.signal,
       onBackend: (backend, hardwareClass) => void send({ type: 'backend', backend, hardwareClass }),
