@@ -5,6 +5,7 @@
  * writes nothing partial.
  */
 import { type ActiveBackend, type BackendChoice, selectBackend } from './backend.ts';
+import { loadConfined } from './confined/describe.ts';
 import { confinedBackendFor, confinedRunFor } from './confined/runner.ts';
 import { ArchitectureError, UsageError } from './errors.ts';
 import type { RunJob } from './jobs/job.ts';
@@ -140,7 +141,8 @@ export async function planSuite(opts: SuiteOptions): Promise<SuitePlan> {
   const archs: Array<LoadedArchitecture & { given: string }> = [];
   for (const name of archNames) {
     try {
-      archs.push({ ...(await loadArchitecture(name)), given: name });
+      // confined: the module is imported only in a confined child, never here
+      archs.push({ ...(await (opts.confine ? loadConfined(name) : loadArchitecture(name))), given: name });
     } catch (e) {
       if (!(e instanceof ArchitectureError)) throw e; // usage errors (unknown name, missing file) stop everything
       loadErrors.push({ arch: name, message: e.message });

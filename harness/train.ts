@@ -139,7 +139,11 @@ export function stepZeroRefusal(task: Task, quality: number): string | null {
   return `the untrained model already scores ${quality.toFixed(3)} ${task.metric.name} at step 0 (chance is ${bound.chance.toFixed(3)}): build() must only initialise the model — training or fitting there is compute the FLOP budget never sees`;
 }
 
-const zeroTotals = (): FlopTotals => ({ total: 0, calls: 0, byKind: { matmul: 0, conv: 0, elementwise: 0, reduction: 0, softmax: 0, movement: 0 } });
+const zeroTotals = (): FlopTotals => ({
+  total: 0,
+  calls: 0,
+  byKind: { matmul: 0, conv: 0, elementwise: 0, reduction: 0, softmax: 0, movement: 0 },
+});
 function addTotals(into: FlopTotals, add: FlopTotals): void {
   into.total += add.total;
   into.calls += add.calls;
@@ -153,7 +157,10 @@ export function countParams(built: BuiltModel): { total: number; active: number 
   const nonEmbedding = built.variables.filter((v) => !v.embedding).reduce((n, v) => n + size(v.shape), 0);
   const declared = built.declaredActive;
   if (declared !== null && !(Number.isInteger(declared) && declared > 0 && declared <= total)) {
-    throw new RunFailure('build', `cost.activeParams is ${declared}; it must be a positive integer no larger than the ${total} parameters the model's variables hold`);
+    throw new RunFailure(
+      'build',
+      `cost.activeParams is ${declared}; it must be a positive integer no larger than the ${total} parameters the model's variables hold`,
+    );
   }
   return { total, active: declared ?? nonEmbedding };
 }
@@ -242,16 +249,25 @@ export async function trainRun(opts: TrainOptions): Promise<UnhashedRecord> {
     else throw new Error('trainRun needs a FLOP counter (in-process) or a runner');
     const described = await runner.start();
     if (described.name !== arch.architecture.name) {
-      throw new RunFailure('build', `the module declares name '${described.name}' where it was loaded as '${arch.architecture.name}': one module, one name`);
+      throw new RunFailure(
+        'build',
+        `the module declares name '${described.name}' where it was loaded as '${arch.architecture.name}': one module, one name`,
+      );
     }
-    if (described.refusal) throw new RunFailure('build', `${arch.architecture.name} refuses task '${task.spec.id}': ${described.refusal}`, 'refused');
+    if (described.refusal)
+      throw new RunFailure('build', `${arch.architecture.name} refuses task '${task.spec.id}': ${described.refusal}`, 'refused');
 
     const built = await runner.build();
     addTotals(ledger, built.ledger); // build() is metered: what it computed counts against the budget
     params = countParams(built);
     hyperparameters = built.hyperparameters;
     checkParamCaps(params, settings.size, tier, task.spec.id, arch);
-    perStepModelFlops = modelFlopsPerStep(task.spec, settings.batchSize, params.active, built.attention ? { attention: built.attention } : undefined);
+    perStepModelFlops = modelFlopsPerStep(
+      task.spec,
+      settings.batchSize,
+      params.active,
+      built.attention ? { attention: built.attention } : undefined,
+    );
 
     const budget = settings.budgetFlops;
     const evalAt = evaluationGrid(settings.evalPoints).map((f) => budget * f);
@@ -293,7 +309,11 @@ export async function trainRun(opts: TrainOptions): Promise<UnhashedRecord> {
       steps++;
       modelFlops += perStepModelFlops;
       if (!Number.isFinite(loss)) {
-        throw new RunFailure('train', `the training loss became ${loss} at step ${steps} (${ledger.total.toExponential(2)} FLOPs)`, 'diverged');
+        throw new RunFailure(
+          'train',
+          `the training loss became ${loss} at step ${steps} (${ledger.total.toExponential(2)} FLOPs)`,
+          'diverged',
+        );
       }
       lossSum += loss;
       lossCount++;

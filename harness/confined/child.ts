@@ -47,7 +47,43 @@ function scoped<T>(fn: () => T): T {
     tf.engine().endScope();
   }
 }
-const ledgerNow = (): Ledger => ({ total: counter?.totals.total ?? 0, calls: counter?.totals.calls ?? 0, byKind: { ...counter!.totals.byKind } });
+const ledgerNow = (): Ledger => ({
+  total: counter?.totals.total ?? 0,
+  calls: counter?.totals.calls ?? 0,
+  byKind: { ...counter!.totals.byKind },
+});
+
+async function importModule(url: string): Promise<{ value: unknown } | { failed: FromConfined }> {
+  try {
+    const mod = (await import(url)) as { default?: unknown };
+    return { value: mod.default };
+  } catch (e) {
+    return {
+      failed: {
+        type: 'failed',
+        phase: 'build',
+        status: 'failed',
+        message: `the module failed to load: ${thrownMessage(e).split('\n')[0]}`,
+      },
+    };
+  }
+}
+
+const definitionOf = (a: NonNullable<typeof architecture>) => ({
+  name: String(a.name),
+  family: String(a.family),
+  description: String(a.description),
+  reference: a.reference ?? null,
+  control: a.control ?? null,
+});
+
+async function describe(url: string): Promise<FromConfined> {
+  const loaded = await importModule(url);
+  if ('failed' in loaded) return loaded.failed;
+  if (loaded.value === undefined) return { type: 'described', definition: null, problem: 'no-default' };
+  if (!isArchitecture(loaded.value)) return { type: 'described', definition: null, problem: 'not-architecture' };
+  return { type: 'described', definition: definitionOf(loaded.value), problem: null };
+}
 
 async function start(m: Init): Promise<FromConfined> {
   init = m;
@@ -60,13 +96,9 @@ async function start(m: Init): Promise<FromConfined> {
   counter = installFlopCounter(tf.getBackend());
   evalInputs = m.evalInputs.map(tensorOf);
   // The module loads last: the backend, kernels and FLOP counter are in place before its code runs.
-  let mod: { default?: unknown };
-  try {
-    mod = (await import(m.moduleUrl)) as { default?: unknown };
-  } catch (e) {
-    return { type: 'failed', phase: 'build', status: 'failed', message: `the module failed to load: ${thrownMessage(e).split('\n')[0]}` };
-  }
-  if (!isArchitecture(mod.default)) {
+  const loaded = await importModule(m.moduleUrl);
+  if ('failed' in loaded) return loaded.failed;
+  if (!isArchitecture(loaded.value)) {
     return {
       type: 'failed',
       phase: 'build',
@@ -74,7 +106,7 @@ async function start(m: Init): Promise<FromConfined> {
       message: 'the default export is not an architecture — end the module with `export default defineArchitecture({ ... })`',
     };
   }
-  architecture = mod.default;
+  architecture = loaded.value;
   let refusal: string | undefined;
   try {
     refusal = architecture.refuse?.(m.spec);
@@ -85,14 +117,7 @@ async function start(m: Init): Promise<FromConfined> {
   return {
     type: 'ready',
     backend: { name: m.backend, version: version ?? tf.version_core, kernels },
-    architecture: {
-      name: String(architecture.name),
-      family: String(architecture.family),
-      description: String(architecture.description),
-      reference: architecture.reference ?? null,
-      control: architecture.control ?? null,
-      refusal: typeof refusal === 'string' ? refusal : null,
-    },
+    architecture: { ...definitionOf(architecture), refusal: typeof refusal === 'string' ? refusal : null },
   };
 }
 
@@ -131,7 +156,15 @@ async function step(m: Extract<ToConfined, { type: 'step' }>): Promise<FromConfi
   let loss = Number.NaN;
   let gradient = 0;
   try {
-    const { taskLoss, gradientShare } = trainingStep(model, init.spec, { loss: trainingLoss(init.spec) }, batch, optimizer, m.sample, m.step);
+    const { taskLoss, gradientShare } = trainingStep(
+      model,
+      init.spec,
+      { loss: trainingLoss(init.spec) },
+      batch,
+      optimizer,
+      m.sample,
+      m.step,
+    );
     gradient = gradientShare;
     loss = taskLoss ? ((await taskLoss.data())[0] as number) : Number.NaN;
     taskLoss?.dispose();
@@ -187,12 +220,19 @@ function evaluate(m: Extract<ToConfined, { type: 'eval' }>): FromConfined {
 
 async function handle(m: ToConfined): Promise<FromConfined> {
   try {
+    if (m.type === 'describe') return await describe(m.moduleUrl);
     if (m.type === 'init') return await start(m);
     if (m.type === 'build') return build();
     if (m.type === 'step') return await step(m);
     return evaluate(m);
   } catch (e) {
-    if (e instanceof RunFailure) return { type: 'failed', phase: e.phase, status: e.status === 'refused' ? 'refused' : e.status === 'diverged' ? 'diverged' : 'failed', message: e.message };
+    if (e instanceof RunFailure)
+      return {
+        type: 'failed',
+        phase: e.phase,
+        status: e.status === 'refused' ? 'refused' : e.status === 'diverged' ? 'diverged' : 'failed',
+        message: e.message,
+      };
     const phase = m.type === 'step' ? 'train' : m.type === 'eval' ? 'eval' : 'build';
     return { type: 'failed', phase, status: 'failed', message: thrownMessage(e) };
   }

@@ -92,7 +92,8 @@ export class ConfinedChild {
       const rss = child.pid === undefined ? null : rssMB(child.pid);
       if (rss === null) return;
       this.peakRss = Math.max(this.peakRss, rss);
-      if (rss > opts.rssLimitMB) this.kill(`the architecture's process reached ${rss.toFixed(0)} MB resident (limit ${opts.rssLimitMB} MB)`);
+      if (rss > opts.rssLimitMB)
+        this.kill(`the architecture's process reached ${rss.toFixed(0)} MB resident (limit ${opts.rssLimitMB} MB)`);
     }, 100);
     this.poll.unref();
   }
@@ -130,11 +131,18 @@ export class ConfinedChild {
   }
 
   /** Send one request and wait for its reply; a `failed` reply becomes a RunFailure. */
-  async request<T extends Exclude<FromConfined['type'], 'failed'>>(m: ToConfined, expect: T, seconds = this.opts.requestSeconds): Promise<Reply<T>> {
+  async request<T extends Exclude<FromConfined['type'], 'failed'>>(
+    m: ToConfined,
+    expect: T,
+    seconds = this.opts.requestSeconds,
+  ): Promise<Reply<T>> {
     if (this.ended) throw new RunFailure('train', this.ended);
     if (this.pending) throw new Error('ConfinedChild: one request at a time');
     const reply = await new Promise<FromConfined>((resolve, reject) => {
-      const timer = setTimeout(() => this.kill(`no reply to '${m.type}' within ${seconds} s: the architecture's process was stopped`), seconds * 1000);
+      const timer = setTimeout(
+        () => this.kill(`no reply to '${m.type}' within ${seconds} s: the architecture's process was stopped`),
+        seconds * 1000,
+      );
       this.pending = { resolve, reject, timer };
       this.child.send(m, (e) => {
         if (e) this.failPending(`could not send '${m.type}' to the architecture's process: ${e.message}`);

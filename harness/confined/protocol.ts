@@ -20,6 +20,8 @@ export const CONFINED_BACKENDS = ['wasm', 'cpu', 'wasm+blas'] as const;
 export type ConfinedBackend = (typeof CONFINED_BACKENDS)[number];
 
 export type ToConfined =
+  /** import the module and say what it declares (planning a suite, before any run) */
+  | { type: 'describe'; moduleUrl: string }
   | {
       type: 'init';
       /** file URL of the bundled module */
@@ -64,21 +66,28 @@ export const ledger = z.object({
 });
 export type Ledger = z.infer<typeof ledger>;
 
+const definition = z.object({
+  name: z.string().max(200),
+  family: z.string().max(40),
+  description: z.string().max(2000),
+  reference: z.string().max(1000).nullable(),
+  control: z.literal('matched-total').nullable(),
+});
+
 const phase = z.enum(['build', 'train', 'eval']);
 
 export const fromConfined = z.discriminatedUnion('type', [
+  /** what the module's default export declares; null when it is not an architecture, with why */
+  z.object({
+    type: z.literal('described'),
+    definition: definition.nullable(),
+    problem: z.enum(['no-default', 'not-architecture']).nullable(),
+  }),
   z.object({
     type: z.literal('ready'),
     backend: z.object({ name: z.enum(CONFINED_BACKENDS), version: z.string().nullable(), kernels: z.array(z.string()) }),
-    architecture: z.object({
-      name: z.string(),
-      family: z.string(),
-      description: z.string(),
-      reference: z.string().nullable(),
-      control: z.literal('matched-total').nullable(),
-      /** refuse(task)'s answer, if it refused */
-      refusal: z.string().nullable(),
-    }),
+    /** with refuse(task)'s answer, if it refused */
+    architecture: definition.extend({ refusal: z.string().max(2000).nullable() }),
   }),
   z.object({
     type: z.literal('built'),
@@ -107,7 +116,12 @@ export const fromConfined = z.discriminatedUnion('type', [
       z.object({
         output: wireFloat,
         routing: z.array(
-          z.object({ layer: z.string().max(200), experts: z.number().int().positive(), assignment: wireInt, probabilities: wireFloat.nullable() }),
+          z.object({
+            layer: z.string().max(200),
+            experts: z.number().int().positive(),
+            assignment: wireInt,
+            probabilities: wireFloat.nullable(),
+          }),
         ),
         sparsity: z.object({ zeros: count, total: count }),
       }),

@@ -9,8 +9,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendChoice } from '../backend-names.ts';
 import { UsageError } from '../errors.ts';
-import { expectedOutputShape, RunFailure } from '../forward.ts';
 import type { EvalModel } from '../evaluate.ts';
+import { expectedOutputShape, RunFailure } from '../forward.ts';
 import type { TierName } from '../results/record.ts';
 import type { Runner, RunnerSetup } from '../runner.ts';
 import { limitsFor } from '../submit/validate.ts';
@@ -57,7 +57,10 @@ export async function confinedRunner(o: ConfinedRunOptions): Promise<(setup: Run
     const evalModel = (reply: Reply<'evaluated'>): EvalModel => {
       const batches = setup.data.evalBatches;
       if (reply.batches.length !== batches.length) {
-        throw new RunFailure('eval', `the architecture's process returned ${reply.batches.length} evaluation outputs for ${batches.length} batches`);
+        throw new RunFailure(
+          'eval',
+          `the architecture's process returned ${reply.batches.length} evaluation outputs for ${batches.length} batches`,
+        );
       }
       const embedding = reply.featureEmbedding;
       return {
@@ -77,7 +80,9 @@ export async function confinedRunner(o: ConfinedRunOptions): Promise<(setup: Run
               layer: t.layer,
               experts: t.experts,
               assignment: tensorFrom(t.assignment, `routing assignment of '${t.layer}'`, 'int32'),
-              ...(t.probabilities ? { probabilities: tensorFrom(t.probabilities, `routing probabilities of '${t.layer}'`, 'float32') } : {}),
+              ...(t.probabilities
+                ? { probabilities: tensorFrom(t.probabilities, `routing probabilities of '${t.layer}'`, 'float32') }
+                : {}),
             })),
             sparsity: r.sparsity,
           };
@@ -121,7 +126,15 @@ export async function confinedRunner(o: ConfinedRunOptions): Promise<(setup: Run
       },
       async step(batch, learningRate, sample, step) {
         const r = await live().request(
-          { type: 'step', step, learningRate, sample, x: wireOf(batch.x), y: wireOf(batch.y), groups: wireOf(batch.groups) as WireTensor<Int32Array> },
+          {
+            type: 'step',
+            step,
+            learningRate,
+            sample,
+            x: wireOf(batch.x),
+            y: wireOf(batch.y),
+            groups: wireOf(batch.groups) as WireTensor<Int32Array>,
+          },
           'stepped',
         );
         return r;

@@ -16,6 +16,7 @@ export function weightedSquaredError(output: tf.Tensor, target: tf.Tensor): tf.T
 
 /** The mean loss over a batch that training minimises for a task of this spec. */
 export function trainingLoss(spec: TaskSpec): (output: tf.Tensor, batch: Pick<Batch, 'y'>) => tf.Scalar {
-  if (spec.output.kind === 'reconstruction') return (output, batch) => tf.tidy(() => tf.mean(weightedSquaredError(output, batch.y)) as tf.Scalar);
+  if (spec.output.kind === 'reconstruction')
+    return (output, batch) => tf.tidy(() => tf.mean(weightedSquaredError(output, batch.y)) as tf.Scalar);
   return (output, batch) => crossEntropy(output, batch.y);
 }

@@ -5,8 +5,8 @@
  * more than m features into m dimensions.
  */
 import * as tf from '@tensorflow/tfjs';
-import { rng } from './random.ts';
 import { trainingLoss, weightedSquaredError } from './losses.ts';
+import { rng } from './random.ts';
 import { EVAL_BATCH, EVAL_EXAMPLES, N, SPARSITY, superpositionInfo } from './superposition.info.ts';
 import type { Batch, Scorer, Task, TaskData } from './types.ts';
 
@@ -24,7 +24,6 @@ function sample(count: number, random: () => number): Batch {
   const xs = tf.tensor2d(x, [count, N]);
   return { x: xs, y: xs, groups: tf.tensor1d(groups, 'int32') };
 }
-
 
 export const superposition: Task = {
   ...superpositionInfo,
