@@ -19,6 +19,7 @@ import { wasmDistDir } from '../../kernels/wasm-setup.ts';
 import { RunFailure } from '../forward.ts';
 import { rssMB } from '../submit/child.ts';
 import { type ConfinedBundle, ROOT } from './bundle.ts';
+import { confinedEnv } from './env.ts';
 import { type ConfinedBackend, type FromConfined, fromConfined, type Reply, type ToConfined } from './protocol.ts';
 
 /** Runtime packages the child may read: tfjs and what tfjs-core imports. */
@@ -47,17 +48,6 @@ export function confinementFlags(o: Pick<ConfinedOptions, 'bundle' | 'allowAddon
     `--max-old-space-size=${o.heapMB}`,
     '--no-warnings=ExperimentalWarning',
   ];
-}
-
-/** The child's whole environment: nothing of the parent's but where binaries and home are. */
-export function confinedEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const keep = ['PATH', 'HOME', 'LANG', 'OPENBLAS_CORETYPE'];
-  const env: Record<string, string> = {};
-  for (const k of keep) {
-    const v = process.env[k];
-    if (v !== undefined) env[k] = v;
-  }
-  return { ...env, ...extra } as NodeJS.ProcessEnv;
 }
 
 export class ConfinedChild {
@@ -172,5 +162,6 @@ export class ConfinedChild {
   }
 }
 
+export { confinedEnv };
 export const moduleUrl = (bundle: ConfinedBundle) => pathToFileURL(bundle.moduleFile).href;
 export { wasmDistDir };
