@@ -32,6 +32,8 @@ export interface RunnerArchitecture {
 export interface BuiltModel {
   /** every trainable variable's shape and whether it is an embedding table */
   variables: Array<{ shape: number[]; embedding: boolean }>;
+  /** trainable elements of every variable the engine holds after build(), declared in Model.variables or not */
+  engineParams: number;
   /** Model.cost.activeParams as the module declared it, or null */
   declaredActive: number | null;
   attention: ModelCost['attention'] | null;
@@ -71,6 +73,13 @@ export interface RunnerSetup {
   data: TaskData;
 }
 
+/** Trainable elements of all the variables the tfjs engine holds (the optimizer's slots do not exist yet after build). */
+export function engineTrainableParams(): number {
+  return Object.values(tf.engine().registeredVariables)
+    .filter((v) => v.trainable)
+    .reduce((n, v) => n + v.size, 0);
+}
+
 const copyTotals = (t: FlopTotals): FlopTotals => ({ total: t.total, calls: t.calls, byKind: { ...t.byKind } });
 
 /** The architecture in this process: the harness's path before issue 8, and still the one tests use. */
@@ -101,6 +110,8 @@ export function localRunner(arch: Pick<LoadedArchitecture, 'architecture'>, coun
       };
     },
     async build() {
+      // in-process, the engine may hold other runs' variables: count what this build adds
+      const before = engineTrainableParams();
       ctx = createBuildContext(setup.seed, setup.scope);
       counter.reset();
       counter.active = true;
@@ -109,10 +120,12 @@ export function localRunner(arch: Pick<LoadedArchitecture, 'architecture'>, coun
       } finally {
         counter.active = false;
       }
+      const engineParams = engineTrainableParams() - before; // before the optimizer, whose step counters are variables too
       optimizer = new ScheduledAdam(setup.learningRate, 0.9, 0.999, 1e-8);
       const embeddings = new Set(ctx.created.filter((c) => c.init === 'embedding').map((c) => c.variable));
       return {
         variables: model.variables.map((v) => ({ shape: [...v.shape], embedding: embeddings.has(v) })),
+        engineParams,
         declaredActive: model.cost?.activeParams ?? null,
         attention: model.cost?.attention ?? null,
         hyperparameters: { ...model.hyperparameters },

@@ -155,6 +155,12 @@ export function countParams(built: BuiltModel): { total: number; active: number 
   const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
   const total = built.variables.reduce((n, v) => n + size(v.shape), 0);
   const nonEmbedding = built.variables.filter((v) => !v.embedding).reduce((n, v) => n + size(v.shape), 0);
+  if (built.engineParams > total) {
+    throw new RunFailure(
+      'build',
+      `the engine holds ${built.engineParams} trainable parameters after build() but Model.variables lists ${total}: list every trainable variable in Model.variables (parameters outside it are trained or read without being counted)`,
+    );
+  }
   const declared = built.declaredActive;
   if (declared !== null && !(Number.isInteger(declared) && declared > 0 && declared <= total)) {
     throw new RunFailure(
@@ -163,6 +169,25 @@ export function countParams(built: BuiltModel): { total: number; active: number 
     );
   }
   return { total, active: declared ?? nonEmbedding };
+}
+
+/**
+ * How far a step's executed matmul FLOPs may exceed the model FLOPs of the declared active
+ * parameters. The baselines' ratio is 0.72–1.06 on every task at the cpu tier (the first
+ * layer's input gradient is not computed, so mnist's MLPs sit at 0.75), so 2× is margin,
+ * and a module that declares an eighth of what it uses is far past it.
+ */
+export const ACTIVE_CONTRADICTION_RATIO = 2;
+
+/** Refuse a declared cost.activeParams that a training step's executed matmuls contradict. */
+export function checkDeclaredActive(built: BuiltModel, stepLedger: FlopTotals, perStepModelFlops: number, active: number): void {
+  if (built.declaredActive === null || perStepModelFlops <= 0) return;
+  const ratio = stepLedger.byKind.matmul / perStepModelFlops;
+  if (ratio <= ACTIVE_CONTRADICTION_RATIO) return;
+  throw new RunFailure(
+    'train',
+    `cost.activeParams declares ${active} active parameters, but a training step executes ${ratio.toFixed(1)}× the matmul FLOPs that many would (6 per parameter per example): declare the parameters each example really passes through (and cost.attention for attention layers)`,
+  );
 }
 
 export async function trainRun(opts: TrainOptions): Promise<UnhashedRecord> {
@@ -317,6 +342,7 @@ export async function trainRun(opts: TrainOptions): Promise<UnhashedRecord> {
       }
       lossSum += loss;
       lossCount++;
+      if (steps === 3) checkDeclaredActive(built, result.ledger, perStepModelFlops, params.active);
       peakTensorBytes = Math.max(peakTensorBytes, result.numBytes);
       if (steps % 10 === 0) memory.observe();
 

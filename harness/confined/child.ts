@@ -17,6 +17,7 @@ import { thrownMessage } from '../errors.ts';
 import { checkedForward, RunFailure } from '../forward.ts';
 import { installFlopCounter } from '../measure/flops.ts';
 import { activationSparsity, densityOfChange } from '../metrics/sparsity.ts';
+import { engineTrainableParams } from '../runner.ts';
 import { buildModel, ScheduledAdam, trainingStep } from '../step.ts';
 import { trainingLoss } from '../tasks/losses.ts';
 import type { Batch } from '../tasks/types.ts';
@@ -132,12 +133,14 @@ function build(): FromConfined {
   } finally {
     counter.active = false;
   }
+  const engineParams = engineTrainableParams(); // before the optimizer, whose step counters are variables too
   const embeddings = new Set(ctx.created.filter((c) => c.init === 'embedding').map((c) => c.variable));
   optimizer = new ScheduledAdam(init.learningRate, 0.9, 0.999, 1e-8);
   const cost = model.cost;
   return {
     type: 'built',
     variables: model.variables.map((v) => ({ shape: [...v.shape], embedding: embeddings.has(v) })),
+    engineParams,
     declaredActive: typeof cost?.activeParams === 'number' ? cost.activeParams : null,
     attention: cost?.attention ?? null,
     hyperparameters: { ...model.hyperparameters },

@@ -121,6 +121,20 @@ describe('hostile modules, confined', () => {
     expect(r.final).toBeNull();
   });
 
+  it('refuses trainable variables kept outside Model.variables', () => {
+    const r = byName('hides-params');
+    expect(r.status).toBe('failed');
+    expect(r.failure?.message).toMatch(/engine holds \d+ trainable parameters after build\(\) but Model.variables lists \d+/);
+  });
+
+  it('refuses a declared active-parameter count that the executed matmuls contradict', () => {
+    const r = byName('under-declares');
+    expect(r.status).toBe('failed');
+    expect(r.failure?.message).toMatch(
+      /cost.activeParams declares \d+ active parameters, but a training step executes [\d.]+× the matmul FLOPs/,
+    );
+  });
+
   it('counts what build() computes against the FLOP budget', () => {
     const r = byName('trains-in-build');
     const dim = findTask('parity').spec.input.kind === 'vector' ? (findTask('parity').spec.input as { dim: number }).dim : 0;
@@ -177,6 +191,7 @@ describe('confinement flags and checks', () => {
     expect(stepZeroRefusal(charlm, 2)).toMatch(/at step 0/);
     const built = {
       variables: [{ shape: [10, 10], embedding: false }],
+      engineParams: 100,
       attention: null,
       hyperparameters: {},
       ledger: { total: 0, calls: 0, byKind: { matmul: 0, conv: 0, elementwise: 0, reduction: 0, softmax: 0, movement: 0 } },
@@ -184,5 +199,6 @@ describe('confinement flags and checks', () => {
     expect(countParams({ ...built, declaredActive: null })).toEqual({ total: 100, active: 100 });
     expect(countParams({ ...built, declaredActive: 40 })).toEqual({ total: 100, active: 40 });
     expect(() => countParams({ ...built, declaredActive: 1000 })).toThrow(/no larger than the 100 parameters/);
+    expect(() => countParams({ ...built, engineParams: 1100, declaredActive: null })).toThrow(/engine holds 1100 trainable parameters/);
   });
 });

@@ -93,6 +93,8 @@ export const fromConfined = z.discriminatedUnion('type', [
     type: z.literal('built'),
     /** every trainable variable's shape, and whether it is an embedding table (from the build context) */
     variables: z.array(z.object({ shape, embedding: z.boolean() })).max(100_000),
+    /** trainable elements of every variable the engine holds after build (declared or not) */
+    engineParams: count,
     /** Model.cost as declared by the module */
     declaredActive: count.nullable(),
     attention: z.object({ layers: count, context: count, dim: count }).nullable(),
