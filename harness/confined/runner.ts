@@ -15,25 +15,17 @@ import type { TierName } from '../results/record.ts';
 import type { Runner, RunnerSetup } from '../runner.ts';
 import { limitsFor } from '../submit/validate.ts';
 import { bundleForChild } from './bundle.ts';
-import { ConfinedChild, moduleUrl, wasmDistDir } from './host.ts';
+import { ConfinedChild, type ConfinedOptions, moduleUrl, wasmDistDir } from './host.ts';
 import type { ConfinedBackend, Reply, WireTensor } from './protocol.ts';
 
-export interface ConfinedRunOptions {
-  /** the architecture module's path (a baseline's file or a submission) */
+export interface ConfinedRunOptions extends Omit<ConfinedOptions, 'bundle'> {
+  /** the architecture module's path (a baseline's file or a submission), bundled here */
   modulePath: string;
-  backend: ConfinedBackend;
-  /** native addons for the child: only for baselines on wasm+blas */
-  allowAddons: boolean;
-  heapMB: number;
-  rssLimitMB: number;
-  /** the longest a single step or evaluation may take */
-  requestSeconds: number;
-  blasThreads?: number;
 }
 
 const wireOf = (t: tf.Tensor): WireTensor => {
-  const data = t.dataSync();
-  return { data: data instanceof Int32Array ? data : Float32Array.from(data), shape: [...t.shape] };
+  const data = t.dataSync(); // a copy already: sent as is
+  return { data: data instanceof Int32Array || data instanceof Float32Array ? data : Float32Array.from(data), shape: [...t.shape] };
 };
 const sizeOf = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
@@ -92,15 +84,8 @@ export async function confinedRunner(o: ConfinedRunOptions): Promise<(setup: Run
     };
     return {
       async start() {
-        child = ConfinedChild.start({
-          bundle,
-          backend: o.backend,
-          allowAddons: o.allowAddons,
-          heapMB: o.heapMB,
-          rssLimitMB: o.rssLimitMB,
-          requestSeconds: o.requestSeconds,
-          ...(o.blasThreads ? { blasThreads: o.blasThreads } : {}),
-        });
+        const { modulePath: _, ...limits } = o;
+        child = ConfinedChild.start({ ...limits, bundle });
         const ready = await live().request(
           {
             type: 'init',
