@@ -30,6 +30,8 @@ const FIXTURES = [
   'patches-clock',
   'forges',
   'trains-in-build',
+  'hides-params',
+  'under-declares',
 ];
 
 describe('hostile modules, confined', () => {
