@@ -228,7 +228,15 @@ export interface RunOptions {
 export async function executeRun(run: PlannedRun, tier: TierName, variantSeed: number | null, opts: RunOptions): Promise<RunRecord> {
   const confined = opts.confine ? confinedBackendFor(opts.backend, run.arch.origin) : null;
   // Confined: this process runs the same backend as the child (for the data, the scoring and the fingerprint).
-  const { backend, counter, fingerprint, hardwareClass } = await startEngine(confined ?? opts.backend);
+  const engine = await startEngine(confined ?? opts.backend);
+  const { counter, fingerprint, hardwareClass } = engine;
+  // the record says why a confined run is on this backend
+  const backend = confined
+    ? {
+        ...engine.backend,
+        reason: `confined run (--backend ${opts.backend}): the architecture's process runs ${confined}, without native addons unless a baseline asks for wasm+blas`,
+      }
+    : engine.backend;
   opts.onBackend?.(backend, hardwareClass);
   const timeLimit = { ...run.task.tiers[tier], ...opts.settings }.timeLimitSeconds;
   const runner = confined ? await confinedRunFor(run.arch, tier, confined, timeLimit, opts.blasThreads) : undefined;
