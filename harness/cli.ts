@@ -53,6 +53,11 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--no-store', 'write record files only, not the store (SQLite, or Postgres via DATABASE_URL)')
     .option('--jobs <n>', "runs at once, each in its own process ('auto': one per core)", processCount, 1)
     .option('--shard <i/N>', 'only slice i of N of the suite, balanced by expected run time (SLURM/Kubernetes array jobs)', parseShard)
+    .option(
+      '--confine',
+      "run each architecture in a confined child process (Node's permission model, scrubbed environment; wasm or cpu backend): the data, clock, FLOP totals, scoring and record stay in this process",
+      false,
+    )
     .action(
       async (o: {
         tier: (typeof TIERS)[number];
@@ -68,6 +73,7 @@ function buildProgram(setExit: (code: number) => void): Command {
         store: boolean;
         jobs: number;
         shard?: Shard;
+        confine: boolean;
       }) => {
         const [{ runSuite }, { createReporter }] = await Promise.all([import('./suite.ts'), import('./report.ts')]);
         const controller = new AbortController();
@@ -95,6 +101,7 @@ function buildProgram(setExit: (code: number) => void): Command {
             signal: controller.signal,
             jobs: o.jobs,
             shard: o.shard,
+            confine: o.confine,
             onEvent: reporter.event,
             onRecord: store
               ? async (record) => {

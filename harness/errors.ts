@@ -13,7 +13,15 @@ export class ArchitectureError extends Error {
  * or `throw 42` from a submission must still produce a message that says what happened.
  */
 export function thrownMessage(e: unknown): string {
-  if (e instanceof Error) return e.message;
+  if (e instanceof Error) {
+    // Node's permission model (a confined architecture's process) says only "Access to this API has been restricted": name what was refused
+    const { code, permission, resource } = e as Error & { code?: unknown; permission?: unknown; resource?: unknown };
+    if (code === 'ERR_ACCESS_DENIED') {
+      const what = [permission, resource].filter((x) => typeof x === 'string' && x).join(' ');
+      return `${e.message} (ERR_ACCESS_DENIED${what ? `: ${what}` : ''}) — an architecture runs confined: it may read its own folder and the tfjs runtime, and may not read other files, write files, start processes or workers, or load native addons`;
+    }
+    return e.message;
+  }
   if (e === null || e === undefined) return `it threw ${e} (not an Error: throw new Error('why') instead)`;
   let shown: string;
   try {

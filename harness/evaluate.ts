@@ -5,7 +5,7 @@
  * the end of a run, re-evaluates with one expert masked at a time.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { ForwardContext, Model } from './architecture.ts';
+import type { ForwardContext, Model, RoutingTrace, TaskSpec } from './architecture.ts';
 import { thrownMessage } from './errors.ts';
 import { checkedForward, RunFailure } from './forward.ts';
 import {
@@ -19,7 +19,7 @@ import {
   superpositionStats,
 } from './metrics/index.ts';
 import type { Legibility } from './results/record.ts';
-import type { Task, TaskData } from './tasks/types.ts';
+import type { Batch, Task, TaskData } from './tasks/types.ts';
 
 export interface Evaluation {
   quality: number;
@@ -33,6 +33,41 @@ export interface Evaluation {
 /** Permutations of the ablation's label-blind null (each costs no evaluation). */
 export const ABLATION_NULL_PERMUTATIONS = 100;
 
+/** What one held-out batch's forward gave: the output, its routing, and its activations' zero count. */
+export interface EvalBatchResult {
+  output: tf.Tensor;
+  routing: RoutingTrace[];
+  sparsity: { zeros: number; total: number };
+}
+
+/**
+ * The model as evaluation sees it: a checked forward of held-out batch `index` (without its
+ * labels), and the feature embedding. The model may live in this process (localEvalModel)
+ * or in the confined child (harness/confined/runner.ts), whose outputs arrive as arrays.
+ */
+export interface EvalModel {
+  forwardEval(batch: Batch, index: number, ablate?: ForwardContext['ablate']): EvalBatchResult;
+  featureEmbedding?(): tf.Tensor;
+}
+
+/** An in-process model, for evaluation. */
+export function localEvalModel(model: Model, spec: TaskSpec): EvalModel {
+  const embedding = model.featureEmbedding;
+  return {
+    forwardEval(batch, _index, ablate) {
+      const result = checkedForward(model, spec, batch, false, ablate);
+      const sparsity = { zeros: 0, total: 0 };
+      for (const a of ablate ? [] : (result.activations ?? [])) {
+        const s = activationSparsity(a);
+        sparsity.zeros += s.zeros;
+        sparsity.total += s.total;
+      }
+      return { output: result.output, routing: result.routing ?? [], sparsity };
+    },
+    ...(embedding ? { featureEmbedding: () => embedding.call(model) } : {}),
+  };
+}
+
 /** Run `fn`; a metric that cannot be computed from what the model returned is the model's failure. */
 function metric<T>(what: string, fn: () => T): T {
   try {
@@ -44,21 +79,18 @@ function metric<T>(what: string, fn: () => T): T {
 }
 
 /** One pass over the held-out set. With `ablate`, only quality is computed (no legibility). */
-export function evaluate(model: Model, task: Task, data: TaskData, ablate?: ForwardContext['ablate']): Evaluation {
+export function evaluate(model: EvalModel, task: Task, data: TaskData, ablate?: ForwardContext['ablate']): Evaluation {
   const scorer = data.scorer();
   const sparsity = { zeros: 0, total: 0 };
   const routing = new Map<string, RoutingAccumulator>();
-  for (const batch of data.evalBatches) {
+  for (const [index, batch] of data.evalBatches.entries()) {
     tf.tidy(() => {
-      const result = checkedForward(model, task.spec, batch, false, ablate);
+      const result = model.forwardEval(batch, index, ablate);
       scorer.add(result.output, batch);
       if (ablate) return;
-      for (const a of result.activations ?? []) {
-        const s = activationSparsity(a);
-        sparsity.zeros += s.zeros;
-        sparsity.total += s.total;
-      }
-      for (const trace of result.routing ?? []) {
+      sparsity.zeros += result.sparsity.zeros;
+      sparsity.total += result.sparsity.total;
+      for (const trace of result.routing) {
         metric(`routing trace of layer '${trace.layer}'`, () => {
           let acc = routing.get(trace.layer);
           if (!acc) {
@@ -88,7 +120,7 @@ export function evaluate(model: Model, task: Task, data: TaskData, ablate?: Forw
     // tidy: a computed embedding is freed; a variable returned as is stays alive.
     metric('featureEmbedding()', () =>
       tf.tidy(() => {
-        legibility.superposition = superpositionStats(embedding.call(model));
+        legibility.superposition = superpositionStats(embedding());
       }),
     );
   }
@@ -100,19 +132,24 @@ export function evaluate(model: Model, task: Task, data: TaskData, ablate?: Forw
  * specialise most), given the unmasked evaluation just made. Null when the model has no
  * routed layer or the task scores fewer than two groups.
  */
-export function ablateExperts(model: Model, task: Task, data: TaskData, unmasked: Evaluation): AblationStats | null {
+export async function ablateExperts(
+  modelFor: (ablate: NonNullable<ForwardContext['ablate']>) => Promise<EvalModel>,
+  task: Task,
+  data: TaskData,
+  unmasked: Evaluation,
+): Promise<AblationStats | null> {
   const layer = unmasked.legibility.routing.at(-1);
   if (!layer) return null;
-  const maskedExamples: Array<Float64Array | null> = [];
+  const masked: Evaluation[] = [];
+  for (let expert = 0; expert < layer.experts; expert++) {
+    const ablate = { layer: layer.layer, expert };
+    masked.push(evaluate(await modelFor(ablate), task, data, ablate));
+  }
+  const maskedExamples = masked.map((m) => m.examples?.scores ?? null);
   const stats = expertAblation(
     layer.layer,
     layer.experts,
-    (expert) => {
-      if (expert === null) return unmasked.subQualities;
-      const masked = evaluate(model, task, data, { layer: layer.layer, expert });
-      maskedExamples.push(masked.examples?.scores ?? null);
-      return masked.subQualities;
-    },
+    (expert) => (expert === null ? unmasked.subQualities : (masked[expert] as Evaluation).subQualities),
     { higherIsBetter: task.metric.higherIsBetter },
   );
   const scores = maskedExamples.filter((m): m is Float64Array => m !== null);

@@ -29,7 +29,8 @@ export function baselineNames(): string[] {
 
 const looksLikePath = (s: string) => s.includes('/') || s.includes('\\') || /\.(ts|mts|js|mjs)$/.test(s);
 
-export async function loadArchitecture(nameOrPath: string): Promise<LoadedArchitecture> {
+/** Where a baseline name or a module path points, and the source there (read, not run). */
+export function resolveModule(nameOrPath: string): { isBaseline: boolean; path: string; source: string } {
   const isBaseline = !looksLikePath(nameOrPath);
   if (isBaseline && !baselineNames().includes(nameOrPath)) {
     throw new UsageError(
@@ -37,13 +38,38 @@ export async function loadArchitecture(nameOrPath: string): Promise<LoadedArchit
     );
   }
   const path = isBaseline ? resolve(BASELINES_DIR, `${nameOrPath}.ts`) : isAbsolute(nameOrPath) ? nameOrPath : resolve(nameOrPath);
-  let source: string;
   try {
     if (!statSync(path).isFile()) throw new Error('not a file');
-    source = readFileSync(path, 'utf8');
+    return { isBaseline, path, source: readFileSync(path, 'utf8') };
   } catch {
     throw new UsageError(`architecture module ${nameOrPath} not found (looked for ${path})`);
   }
+}
+
+/** The checks on a module's default export, wherever the module ran. */
+export function checkDefaultExport(nameOrPath: string, isBaseline: boolean, value: unknown): Architecture {
+  if (value === undefined) {
+    throw new ArchitectureError(`${nameOrPath} has no default export — end it with \`export default defineArchitecture({ ... })\``);
+  }
+  if (!isArchitecture(value)) {
+    throw new ArchitectureError(
+      `${nameOrPath}: the default export is not an architecture — wrap it in defineArchitecture({ name, family, description, build }) from 'middlepath'`,
+    );
+  }
+  if (isBaseline && value.name !== nameOrPath) {
+    throw new ArchitectureError(`baselines/${nameOrPath}.ts declares name '${value.name}'; a baseline's name must equal its file name`);
+  }
+  if (!isBaseline && value.control !== undefined) {
+    throw new ArchitectureError(
+      `${nameOrPath} declares control: '${value.control}', which only the harness's own baselines may (it lifts the active-parameter cap) — remove it`,
+    );
+  }
+  return value;
+}
+
+/** Load a module into this process (trusted code, or the in-process path; see harness/confined/describe.ts for the confined one). */
+export async function loadArchitecture(nameOrPath: string): Promise<LoadedArchitecture> {
+  const { isBaseline, path, source } = resolveModule(nameOrPath);
   let mod: { default?: unknown };
   try {
     mod = (await import(pathToFileURL(path).href)) as { default?: unknown };
@@ -52,23 +78,6 @@ export async function loadArchitecture(nameOrPath: string): Promise<LoadedArchit
       `${nameOrPath} failed to load: ${thrownMessage(e).split('\n')[0]} — fix the module so that it imports cleanly`,
     );
   }
-  if (mod.default === undefined) {
-    throw new ArchitectureError(`${nameOrPath} has no default export — end it with \`export default defineArchitecture({ ... })\``);
-  }
-  if (!isArchitecture(mod.default)) {
-    throw new ArchitectureError(
-      `${nameOrPath}: the default export is not an architecture — wrap it in defineArchitecture({ name, family, description, build }) from 'middlepath'`,
-    );
-  }
-  if (isBaseline && mod.default.name !== nameOrPath) {
-    throw new ArchitectureError(
-      `baselines/${nameOrPath}.ts declares name '${mod.default.name}'; a baseline's name must equal its file name`,
-    );
-  }
-  if (!isBaseline && mod.default.control !== undefined) {
-    throw new ArchitectureError(
-      `${nameOrPath} declares control: '${mod.default.control}', which only the harness's own baselines may (it lifts the active-parameter cap) — remove it`,
-    );
-  }
-  return { architecture: mod.default, origin: isBaseline ? 'baseline' : nameOrPath, path, sourceHash: sha256(source) };
+  const architecture = checkDefaultExport(nameOrPath, isBaseline, mod.default);
+  return { architecture, origin: isBaseline ? 'baseline' : nameOrPath, path, sourceHash: sha256(source) };
 }

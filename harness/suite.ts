@@ -5,6 +5,8 @@
  * writes nothing partial.
  */
 import { type ActiveBackend, type BackendChoice, selectBackend } from './backend.ts';
+import { loadConfined } from './confined/describe.ts';
+import { confinedBackendFor, confinedRunFor } from './confined/runner.ts';
 import { ArchitectureError, UsageError } from './errors.ts';
 import type { RunJob } from './jobs/job.ts';
 import { type Shard, shardOf } from './jobs/shard.ts';
@@ -49,6 +51,8 @@ export interface SuiteOptions {
   split?: EvalSplit;
   /** learning-rate tuning to apply: default results/tuning/<tier>.json where it exists; null for none */
   tuningFile?: string | null;
+  /** run each architecture in a confined child process (harness/confined): the trust boundary for submitted code */
+  confine?: boolean;
 }
 
 export interface PlannedRun {
@@ -137,7 +141,8 @@ export async function planSuite(opts: SuiteOptions): Promise<SuitePlan> {
   const archs: Array<LoadedArchitecture & { given: string }> = [];
   for (const name of archNames) {
     try {
-      archs.push({ ...(await loadArchitecture(name)), given: name });
+      // confined: the module is imported only in a confined child, never here
+      archs.push({ ...(await (opts.confine ? loadConfined(name) : loadArchitecture(name))), given: name });
     } catch (e) {
       if (!(e instanceof ArchitectureError)) throw e; // usage errors (unknown name, missing file) stop everything
       loadErrors.push({ arch: name, message: e.message });
@@ -189,7 +194,7 @@ export async function planSuite(opts: SuiteOptions): Promise<SuitePlan> {
 }
 
 /** The job a planned run is, for a child process or the queue. */
-export function jobOf(run: PlannedRun, opts: Pick<SuiteOptions, 'tier' | 'variantSeed' | 'settings' | 'split'>): RunJob {
+export function jobOf(run: PlannedRun, opts: Pick<SuiteOptions, 'tier' | 'variantSeed' | 'settings' | 'split' | 'confine'>): RunJob {
   return {
     task: run.task.spec.id,
     tier: opts.tier,
@@ -200,6 +205,7 @@ export function jobOf(run: PlannedRun, opts: Pick<SuiteOptions, 'tier' | 'varian
     ...(opts.settings ? { settings: opts.settings } : {}),
     ...(run.tuning ? { tuning: run.tuning } : {}),
     ...(opts.split ? { split: opts.split } : {}),
+    ...(opts.confine ? { confine: true } : {}),
   };
 }
 
@@ -212,13 +218,30 @@ export interface RunOptions {
   onProgress?: (progress: Progress) => void;
   /** evaluate on the test split (default) or the validation split (tuning trials) */
   split?: EvalSplit;
+  /** the architecture runs in a confined child process; this process keeps data, clock, ledger and record */
+  confine?: boolean;
+  /** BLAS threads for a confined baseline on wasm+blas */
+  blasThreads?: number;
 }
 
 /** Train one planned run in this process and seal its record (Interrupted propagates). */
 export async function executeRun(run: PlannedRun, tier: TierName, variantSeed: number | null, opts: RunOptions): Promise<RunRecord> {
-  const { backend, counter, fingerprint, hardwareClass } = await startEngine(opts.backend);
+  const confined = opts.confine ? confinedBackendFor(opts.backend, run.arch.origin) : null;
+  // Confined: this process runs the same backend as the child (for the data, the scoring and the fingerprint).
+  const engine = await startEngine(confined ?? opts.backend);
+  const { counter, fingerprint, hardwareClass } = engine;
+  // the record says why a confined run is on this backend
+  const backend = confined
+    ? {
+        ...engine.backend,
+        reason: `confined run (--backend ${opts.backend}): the architecture's process runs ${confined}, without native addons unless a baseline asks for wasm+blas`,
+      }
+    : engine.backend;
   opts.onBackend?.(backend, hardwareClass);
+  const timeLimit = { ...run.task.tiers[tier], ...opts.settings }.timeLimitSeconds;
+  const runner = confined ? await confinedRunFor(run.arch, tier, confined, timeLimit, opts.blasThreads) : undefined;
   const unsealed = await trainRun({
+    ...(runner ? { runner } : {}),
     task: run.task,
     tier,
     seed: run.seed,
@@ -306,6 +329,7 @@ export async function runSuite(opts: SuiteOptions): Promise<SuiteResult> {
         },
         onProgress: (progress) => emit({ type: 'progress', run, progress }),
         split: opts.split,
+        confine: opts.confine,
       });
     } catch (e) {
       if (e instanceof Interrupted) {

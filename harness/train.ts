@@ -7,18 +7,16 @@
 import { randomBytes } from 'node:crypto';
 import { availableParallelism, loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
-import type { Model, SizeSpec, TaskSpec } from './architecture.ts';
+import type { SizeSpec } from './architecture.ts';
 import type { ActiveBackend } from './backend.ts';
-import { createBuildContext, type OwnedBuildContext } from './build-context.ts';
 import { ArchitectureError, thrownMessage } from './errors.ts';
 import { ablateExperts, evaluate } from './evaluate.ts';
-import { checkedForward, RunFailure } from './forward.ts';
+import { RunFailure } from './forward.ts';
 import type { LoadedArchitecture } from './load-architecture.ts';
 import { createEnergyMeter, type EnergyMeter } from './measure/energy.ts';
-import type { FlopCounter } from './measure/flops.ts';
+import type { FlopCounter, FlopTotals } from './measure/flops.ts';
 import { createMemoryTracker } from './measure/memory.ts';
-import { modelFlopsPerStep, paramCounts } from './measure/model-flops.ts';
-import { densityOfChange } from './metrics/index.ts';
+import { modelFlopsPerStep } from './measure/model-flops.ts';
 import {
   type CurvePoint,
   type Fingerprint,
@@ -29,8 +27,11 @@ import {
   type UnhashedRecord,
 } from './results/record.ts';
 import { runKey } from './run-key.ts';
+import { type BuiltModel, localRunner, type Runner, type RunnerSetup, type StepResult } from './runner.ts';
 import type { Batch, EvalSplit, Task, TaskData, TierSettings } from './tasks/types.ts';
 import { HARNESS_VERSION } from './version.ts';
+
+export { buildModel, ScheduledAdam, trainingStep } from './step.ts';
 
 export interface TrainOptions {
   task: Task;
@@ -40,7 +41,10 @@ export interface TrainOptions {
   variantSeed: number | null;
   arch: LoadedArchitecture;
   backend: ActiveBackend;
-  counter: FlopCounter;
+  /** the in-process FLOP counter (the local runner's); not needed with `runner` */
+  counter?: FlopCounter;
+  /** where the architecture runs: default in this process; harness/confined/runner.ts puts it in a confined child */
+  runner?: (setup: RunnerSetup) => Runner;
   fingerprint: Fingerprint;
   hardwareClass: string;
   /** overrides of the tier's settings (tests use small budgets) */
@@ -68,13 +72,6 @@ export interface Progress {
 
 export class Interrupted extends Error {
   override name = 'Interrupted';
-}
-
-/** Adam whose learning rate the harness's schedule sets before every step. */
-export class ScheduledAdam extends tf.AdamOptimizer {
-  setLearningRate(lr: number) {
-    this.learningRate = lr;
-  }
 }
 
 /** Linear warm-up over the first 5% of the budget, then cosine decay to 10% of the peak. */
@@ -105,24 +102,6 @@ const iso = (ms: number) => new Date(ms).toISOString();
 const disposeBatch = (b: Batch) => tf.dispose([b.x, b.y, b.groups]);
 
 /**
- * Build the architecture's model for a task and check that it is a Model (its size is
- * checked by checkParamCaps). Exported for submission validation, which runs the same checks.
- */
-export function buildModel(arch: LoadedArchitecture, spec: TaskSpec, size: SizeSpec, ctx: OwnedBuildContext): Model {
-  let model: Model;
-  try {
-    model = arch.architecture.build(spec, size, ctx);
-  } catch (e) {
-    throw new RunFailure('build', `build() threw: ${thrownMessage(e)}`);
-  }
-  if (!model || !Array.isArray(model.variables) || typeof model.forward !== 'function') {
-    throw new RunFailure('build', 'build() must return a Model: { variables: tf.Variable[], forward(x, ctx) }');
-  }
-  if (model.variables.length === 0) throw new RunFailure('build', 'the model has no variables to train');
-  return model;
-}
-
-/**
  * Refuse a model over the tier's parameter caps before it trains. A baseline declared as a
  * matched-total control is held to the total cap only (see ArchitectureDefinition.control).
  */
@@ -144,55 +123,76 @@ export function checkParamCaps(
 }
 
 /**
- * One training step: forward, task loss (+ aux loss), gradients (masked if the model asks),
- * optimizer update, all inside one tidy. Returns the task loss (kept; the caller disposes it)
- * and, when sampled, the share of non-zero gradients. Exported for submission validation.
+ * Step 0 near chance: a model that already scores well before its first step was trained
+ * (or fitted) inside build(), where the FLOP budget does not reach. Cheap: the step-0
+ * evaluation is made anyway. Classification by accuracy: at most chance + 0.25; next-token
+ * by bits per character: at least 80% of a uniform guess's log2(vocab).
  */
-export function trainingStep(
-  model: Model,
-  spec: TaskSpec,
-  data: TaskData,
-  batch: Batch,
-  optimizer: ScheduledAdam,
-  sample: boolean,
-  step: number,
-): { taskLoss: tf.Scalar | undefined; gradientShare: number } {
-  let taskLoss: tf.Scalar | undefined;
-  let gradientShare = 0;
-  try {
-    tf.tidy(() => {
-      const { grads: reached } = tf.variableGrads(() => {
-        const result = checkedForward(model, spec, batch, true);
-        const loss = data.loss(result.output, batch);
-        taskLoss = tf.keep(loss);
-        return result.auxLoss ? (tf.add(loss, result.auxLoss) as tf.Scalar) : loss;
-      }, model.variables);
-      // tfjs's Adam pairs its moment slots with gradients by position, not by name: a variable
-      // this step did not reach (an idle expert) must still get a (zero) gradient, in its place.
-      // So: every variable, always in the model's order.
-      const grads: tf.NamedTensorMap = {};
-      for (const v of model.variables) grads[v.name] = reached[v.name] ?? tf.zerosLike(v);
-      const masks = model.gradientMask?.({ x: batch.x, groups: batch.groups });
-      if (masks) {
-        for (const v of model.variables) {
-          const mask = masks.get(v);
-          const g = grads[v.name];
-          if (mask && g) grads[v.name] = tf.mul(g, mask);
-        }
-      }
-      if (sample) gradientShare = densityOfChange(Object.values(grads));
-      optimizer.applyGradients(grads as tf.NamedTensorMap as Parameters<ScheduledAdam['applyGradients']>[0]);
-    });
-  } catch (e) {
-    taskLoss?.dispose();
-    if (e instanceof RunFailure) throw e;
-    throw new RunFailure('train', `forward/backward threw at step ${step}: ${thrownMessage(e)}`);
+export function stepZeroRefusal(task: Task, quality: number): string | null {
+  const { output } = task.spec;
+  const bound =
+    task.metric.name === 'accuracy' && output.kind === 'classes'
+      ? { limit: 1 / output.count + 0.25, over: true, chance: 1 / output.count }
+      : task.metric.name === 'bits per character' && output.kind === 'next-token'
+        ? { limit: 0.8 * Math.log2(output.vocab), over: false, chance: Math.log2(output.vocab) }
+        : null;
+  if (!bound || (bound.over ? quality <= bound.limit : quality >= bound.limit)) return null;
+  return `the untrained model already scores ${quality.toFixed(3)} ${task.metric.name} at step 0 (chance is ${bound.chance.toFixed(3)}): build() must only initialise the model — training or fitting there is compute the FLOP budget never sees`;
+}
+
+const zeroTotals = (): FlopTotals => ({
+  total: 0,
+  calls: 0,
+  byKind: { matmul: 0, conv: 0, elementwise: 0, reduction: 0, softmax: 0, movement: 0 },
+});
+function addTotals(into: FlopTotals, add: FlopTotals): void {
+  into.total += add.total;
+  into.calls += add.calls;
+  for (const k of Object.keys(into.byKind) as Array<keyof FlopTotals['byKind']>) into.byKind[k] += add.byKind[k];
+}
+
+/** Parameters counted by the harness from the variables' shapes; active: the declaration, checked against the total. */
+export function countParams(built: BuiltModel): { total: number; active: number } {
+  const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
+  const total = built.variables.reduce((n, v) => n + size(v.shape), 0);
+  const nonEmbedding = built.variables.filter((v) => !v.embedding).reduce((n, v) => n + size(v.shape), 0);
+  if (built.engineParams > total) {
+    throw new RunFailure(
+      'build',
+      `the engine holds ${built.engineParams} trainable parameters after build() but Model.variables lists ${total}: list every trainable variable in Model.variables (parameters outside it are trained or read without being counted)`,
+    );
   }
-  return { taskLoss, gradientShare };
+  const declared = built.declaredActive;
+  if (declared !== null && !(Number.isInteger(declared) && declared > 0 && declared <= total)) {
+    throw new RunFailure(
+      'build',
+      `cost.activeParams is ${declared}; it must be a positive integer no larger than the ${total} parameters the model's variables hold`,
+    );
+  }
+  return { total, active: declared ?? nonEmbedding };
+}
+
+/**
+ * How far a step's executed matmul FLOPs may exceed the model FLOPs of the declared active
+ * parameters. The baselines' ratio is 0.72–1.06 on every task at the cpu tier (the first
+ * layer's input gradient is not computed, so mnist's MLPs sit at 0.75), so 2× is margin,
+ * and a module that declares an eighth of what it uses is far past it.
+ */
+export const ACTIVE_CONTRADICTION_RATIO = 2;
+
+/** Refuse a declared cost.activeParams that a training step's executed matmuls contradict. */
+export function checkDeclaredActive(built: BuiltModel, stepLedger: FlopTotals, perStepModelFlops: number, active: number): void {
+  if (built.declaredActive === null || perStepModelFlops <= 0) return;
+  const ratio = stepLedger.byKind.matmul / perStepModelFlops;
+  if (ratio <= ACTIVE_CONTRADICTION_RATIO) return;
+  throw new RunFailure(
+    'train',
+    `cost.activeParams declares ${active} active parameters, but a training step executes ${ratio.toFixed(1)}× the matmul FLOPs that many would (6 per parameter per example): declare the parameters each example really passes through (and cost.attention for attention layers)`,
+  );
 }
 
 export async function trainRun(opts: TrainOptions): Promise<UnhashedRecord> {
-  const { task, tier, seed, arch, backend, counter } = opts;
+  const { task, tier, seed, arch, backend } = opts;
   const settings: TierSettings = {
     ...task.tiers[tier],
     ...opts.settings,
@@ -208,12 +208,12 @@ export async function trainRun(opts: TrainOptions): Promise<UnhashedRecord> {
 
   let status: RunStatus = 'completed';
   let failure: UnhashedRecord['failure'] = null;
-  let ctx: OwnedBuildContext | undefined;
   let data: TaskData | undefined;
-  let optimizer: ScheduledAdam | undefined;
+  let runner: Runner | undefined;
   // Meter the device that trains: RAPL for CPU backends, NVML for GPU ones (never an idle GPU for a CPU run).
   const meter = opts.energyMeter ? opts.energyMeter() : createEnergyMeter({ target: backend.device === 'cpu' ? 'cpu' : 'gpu' });
   const memory = createMemoryTracker(tf);
+  let peakTensorBytes = 0;
   const curve: CurvePoint[] = [];
   let params = { total: 0, active: 0 };
   let final: UnhashedRecord['final'] = null;
@@ -230,17 +230,18 @@ export async function trainRun(opts: TrainOptions): Promise<UnhashedRecord> {
   let lastQuality: number | null = null;
   let updateSample: { update: number; gradient: number } | null = null;
   let hyperparameters: Record<string, string | number | boolean> = {};
-  counter.reset();
+  // The FLOP ledger's totals live here, in the harness: each step's ledger (from wherever the model runs) is added to them.
+  const ledger = zeroTotals();
 
   const joulesNow = () => {
     const j = meter.sinceBegin();
     return j === null ? null : Math.max(0, j - evalJoules);
   };
 
-  const runEval = async (model: Model, d: TaskData) => {
+  const runEval = async (r: Runner, d: TaskData) => {
     const t0 = performance.now();
     const j0 = meter.sinceBegin();
-    const evaluation = evaluate(model, task, d);
+    const evaluation = evaluate(await r.evaluation(), task, d);
     evalSeconds += (performance.now() - t0) / 1000;
     const j1 = meter.sinceBegin();
     if (j0 !== null && j1 !== null) evalJoules += j1 - j0;
@@ -251,7 +252,7 @@ export async function trainRun(opts: TrainOptions): Promise<UnhashedRecord> {
     }
     curve.push({
       step: steps,
-      flops: counter.totals.total,
+      flops: ledger.total,
       modelFlops,
       seconds: trainSeconds,
       joules: joulesNow(),
@@ -269,22 +270,32 @@ export async function trainRun(opts: TrainOptions): Promise<UnhashedRecord> {
   try {
     await meter.measureIdle(opts.idleSeconds ?? 0);
     data = task.load({ runSeed: seed, dataSeed, split });
-    let refusal: string | undefined;
-    try {
-      refusal = arch.architecture.refuse?.(task.spec);
-    } catch (e) {
-      throw new RunFailure('build', `refuse() threw: ${thrownMessage(e)}`);
+    const setup = { spec: task.spec, size: settings.size, seed, scope: id, learningRate: settings.learningRate, data };
+    if (opts.runner) runner = opts.runner(setup);
+    else if (opts.counter) runner = localRunner(arch, opts.counter, setup);
+    else throw new Error('trainRun needs a FLOP counter (in-process) or a runner');
+    const described = await runner.start();
+    if (described.name !== arch.architecture.name) {
+      throw new RunFailure(
+        'build',
+        `the module declares name '${described.name}' where it was loaded as '${arch.architecture.name}': one module, one name`,
+      );
     }
-    if (refusal) throw new RunFailure('build', `${arch.architecture.name} refuses task '${task.spec.id}': ${refusal}`, 'refused');
+    if (described.refusal)
+      throw new RunFailure('build', `${arch.architecture.name} refuses task '${task.spec.id}': ${described.refusal}`, 'refused');
 
-    ctx = createBuildContext(seed, id);
-    const model = buildModel(arch, task.spec, settings.size, ctx);
-    params = paramCounts(model, ctx);
-    hyperparameters = { ...model.hyperparameters };
+    const built = await runner.build();
+    addTotals(ledger, built.ledger); // build() is metered: what it computed counts against the budget
+    params = countParams(built);
+    hyperparameters = built.hyperparameters;
     checkParamCaps(params, settings.size, tier, task.spec.id, arch);
-    perStepModelFlops = modelFlopsPerStep(task.spec, settings.batchSize, params.active, model.cost);
+    perStepModelFlops = modelFlopsPerStep(
+      task.spec,
+      settings.batchSize,
+      params.active,
+      built.attention ? { attention: built.attention } : undefined,
+    );
 
-    optimizer = new ScheduledAdam(settings.learningRate, 0.9, 0.999, 1e-8);
     const budget = settings.budgetFlops;
     const evalAt = evaluationGrid(settings.evalPoints).map((f) => budget * f);
     let nextEval = 0;
@@ -292,40 +303,34 @@ export async function trainRun(opts: TrainOptions): Promise<UnhashedRecord> {
     let leakStrikes = 0;
     const sampleEvery = 25;
 
-    await runEval(model, data); // step 0: the untrained model, also the shape check
+    const first = await runEval(runner, data); // step 0: the untrained model, also the shape check
+    const untrained = stepZeroRefusal(task, first.quality);
+    if (untrained) throw new RunFailure('build', untrained);
     meter.begin();
 
-    while (counter.totals.total < budget) {
+    while (ledger.total < budget) {
       if (opts.signal?.aborted) throw new Interrupted('interrupted');
       if (trainSeconds > settings.timeLimitSeconds) {
         throw new RunFailure(
           'train',
-          `stopped after ${trainSeconds.toFixed(0)} s (the ${tier} tier's limit is ${settings.timeLimitSeconds} s) at ${((100 * counter.totals.total) / budget).toFixed(0)}% of the FLOP budget`,
+          `stopped after ${trainSeconds.toFixed(0)} s (the ${tier} tier's limit is ${settings.timeLimitSeconds} s) at ${((100 * ledger.total) / budget).toFixed(0)}% of the FLOP budget`,
           'timeout',
         );
       }
       const batch = data.nextTrainBatch(settings.batchSize);
-      optimizer.setLearningRate(learningRateAt(counter.totals.total / budget, settings.learningRate));
       const sample = steps % sampleEvery === 1;
-      const before = sample ? model.variables.map((v) => v.clone()) : [];
+      // The clock is this process's: a step's time includes handing the batch over and the answer back.
       const t0 = performance.now();
-      counter.active = true;
-      let taskLoss: tf.Scalar | undefined;
-      let gradientShare = 0;
+      let result: StepResult;
       try {
-        ({ taskLoss, gradientShare } = trainingStep(model, task.spec, data, batch, optimizer, sample, steps));
+        result = await runner.step(batch, learningRateAt(ledger.total / budget, settings.learningRate), sample, steps);
       } finally {
-        counter.active = false;
+        disposeBatch(batch);
       }
-      const loss = taskLoss ? ((await taskLoss.data())[0] as number) : Number.NaN; // device sync
       const seconds = (performance.now() - t0) / 1000;
-      taskLoss?.dispose();
-      disposeBatch(batch);
-      if (sample) {
-        const moved = tf.tidy(() => densityOfChange(model.variables.map((v, i) => tf.sub(v, before[i] as tf.Tensor))));
-        updateSample = { update: moved, gradient: gradientShare };
-        tf.dispose(before);
-      }
+      addTotals(ledger, result.ledger);
+      if (result.density) updateSample = result.density;
+      const loss = result.loss;
       trainSeconds += seconds;
       if (steps === 0) firstStepSeconds = seconds;
       steps++;
@@ -333,16 +338,18 @@ export async function trainRun(opts: TrainOptions): Promise<UnhashedRecord> {
       if (!Number.isFinite(loss)) {
         throw new RunFailure(
           'train',
-          `the training loss became ${loss} at step ${steps} (${counter.totals.total.toExponential(2)} FLOPs)`,
+          `the training loss became ${loss} at step ${steps} (${ledger.total.toExponential(2)} FLOPs)`,
           'diverged',
         );
       }
       lossSum += loss;
       lossCount++;
+      if (steps === 3) checkDeclaredActive(built, result.ledger, perStepModelFlops, params.active);
+      peakTensorBytes = Math.max(peakTensorBytes, result.numBytes);
       if (steps % 10 === 0) memory.observe();
 
       // Tensors must not pile up across steps: the optimizer's slots appear in step 1.
-      const tensors = tf.memory().numTensors;
+      const tensors = result.numTensors;
       if (steps === 2) leakBaseline = tensors;
       else if (steps > 2 && tensors > leakBaseline) {
         leakStrikes++;
@@ -357,19 +364,20 @@ export async function trainRun(opts: TrainOptions): Promise<UnhashedRecord> {
       // One evaluation per step however many grid points it passed (early points can be
       // closer together than a step); the final evaluation follows the loop.
       let passed = false;
-      while (nextEval < evalAt.length && counter.totals.total >= (evalAt[nextEval] as number)) {
+      while (nextEval < evalAt.length && ledger.total >= (evalAt[nextEval] as number)) {
         nextEval++;
         passed = true;
       }
-      if (passed && nextEval < evalAt.length) await runEval(model, data);
-      opts.onProgress?.({ step: steps, flops: counter.totals.total, budgetFlops: budget, loss, seconds: trainSeconds, lastQuality });
+      if (passed && nextEval < evalAt.length) await runEval(runner, data);
+      opts.onProgress?.({ step: steps, flops: ledger.total, budgetFlops: budget, loss, seconds: trainSeconds, lastQuality });
       await new Promise((r) => setImmediate(r)); // let signals (Ctrl-C) and the power sampler's timer run
     }
     executedBudgetFlops = budget;
-    const last = await runEval(model, data);
+    const last = await runEval(runner, data);
     const t0 = performance.now();
     // Modularity, once at the end: the same held-out set with one expert masked at a time.
-    last.legibility.ablation = ablateExperts(model, task, data, last);
+    const r = runner;
+    last.legibility.ablation = await ablateExperts((ablate) => r.evaluation(ablate), task, data, last);
     evalSeconds += (performance.now() - t0) / 1000;
     final = { quality: last.quality, evalLoss: last.evalLoss, subQualities: last.subQualities, legibility: last.legibility };
   } catch (e) {
@@ -385,8 +393,7 @@ export async function trainRun(opts: TrainOptions): Promise<UnhashedRecord> {
       failure = { phase: 'train', message: `harness error: ${e instanceof Error ? (e.stack ?? e.message) : thrownMessage(e)}` };
     }
   } finally {
-    optimizer?.dispose();
-    ctx?.dispose();
+    runner?.dispose();
     data?.dispose();
   }
 
@@ -436,16 +443,17 @@ export async function trainRun(opts: TrainOptions): Promise<UnhashedRecord> {
       load: { cores: availableParallelism(), atStart: loadAtStart, atEnd: loadavg()[0] ?? 0 },
     },
     flops: {
-      executed: counter.totals.total,
+      executed: ledger.total,
       model: modelFlops,
-      byKind: { ...counter.totals.byKind },
-      perStep: steps > 0 ? counter.totals.total / steps : 0,
+      byKind: { ...ledger.byKind },
+      perStep: steps > 0 ? ledger.total / steps : 0,
     },
     energy: energy.measured
       ? { ...energy, grossJoules: joules ?? 0, netJoules: (joules ?? 0) - energy.idleWatts * trainSeconds, windowSeconds: trainSeconds }
       : energy,
     powerTrace,
-    memory: memory.result(),
+    // where the model ran in a child, its tensors and resident memory are the child's
+    memory: runner?.peakRssBytes ? { peakTensorBytes, peakRssBytes: runner.peakRssBytes() } : memory.result(),
     curve,
     final,
     backend: { name: backend.name, reason: backend.reason },

@@ -22,9 +22,10 @@ let pathsSet = false;
  * Sets the wasm paths (once), switches tfjs to the wasm backend and waits for it.
  * Throws if the backend cannot be initialised, rather than silently staying on cpu.
  */
-export async function useWasmBackend(): Promise<void> {
+export async function useWasmBackend(distDir?: string): Promise<void> {
   if (!pathsSet) {
-    setWasmPaths(wasmDistDir());
+    // a confined child is handed the folder: it may read the .wasm files but not resolve packages freely
+    setWasmPaths(distDir ?? wasmDistDir());
     pathsSet = true;
   }
   const ok = await tf.setBackend('wasm');

@@ -6,6 +6,8 @@
  * service manager are the parent's to act on: the child stops when told, or when its
  * parent is gone.
  */
+
+import { loadConfined } from '../confined/describe.ts';
 import { ArchitectureError, UsageError } from '../errors.ts';
 import { loadArchitecture } from '../load-architecture.ts';
 import { executeRun } from '../suite.ts';
@@ -26,7 +28,7 @@ async function run(m: Extract<ToChild, { type: 'run' }>): Promise<void> {
   let task: ReturnType<typeof findTask>;
   try {
     task = findTask(job.task);
-    arch = await loadArchitecture(job.arch);
+    arch = await (job.confine ? loadConfined(job.arch) : loadArchitecture(job.arch));
   } catch (e) {
     if (e instanceof UsageError || e instanceof ArchitectureError) return send({ type: 'refused-job', message: e.message });
     throw e;
@@ -52,6 +54,7 @@ async function run(m: Extract<ToChild, { type: 'run' }>): Promise<void> {
       backend: m.backend,
       settings: jobSettings(job),
       ...(job.split ? { split: job.split } : {}),
+      ...(job.confine ? { confine: true, blasThreads: Number(process.env.MIDDLEPATH_BLAS_THREADS) || undefined } : {}),
       idleSeconds: m.idleSeconds,
       signal: controller.signal,
       onBackend: (backend, hardwareClass) => void send({ type: 'backend', backend, hardwareClass }),

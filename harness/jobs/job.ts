@@ -22,6 +22,8 @@ export const runJob = z.object({
   tuning: tuningRecord.optional(),
   /** the validation split for tuning trials; absent: the test split */
   split: z.enum(['test', 'validation']).optional(),
+  /** run the architecture in a confined child process (harness/confined) */
+  confine: z.boolean().optional(),
 });
 export type RunJob = z.infer<typeof runJob>;
 

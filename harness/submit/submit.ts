@@ -193,6 +193,8 @@ export async function submit(o: SubmitOptions): Promise<SubmitResult> {
       archs: [o.modulePath],
       seeds,
       backend: o.backend,
+      // the module runs confined (harness/confined), and so does the dense baseline it is compared with: same backend, same class
+      confine: true,
       outDir: bundleDir,
       signal: o.signal,
       onEvent: reporter.event,
@@ -222,6 +224,7 @@ export async function submit(o: SubmitOptions): Promise<SubmitResult> {
         archs: ['dense'],
         seeds,
         backend: o.backend,
+        confine: true,
         outDir: o.outDir,
         signal: o.signal,
         onEvent: reporter.event,

@@ -6,6 +6,7 @@
  */
 import { join } from 'node:path';
 import type { BackendChoice } from '../backend.ts';
+import { confinedEnv } from '../confined/env.ts';
 import type { TierName } from '../results/record.ts';
 import { TASK_INFOS } from '../tiers.ts';
 import { ROOT, RUN_TS, supervise } from './child.ts';
@@ -101,6 +102,8 @@ export async function validateModule(modulePath: string, opts: ValidateOptions):
       opts.backend ?? 'auto',
       String(limits.tensorLimitMB),
     ],
+    // the module runs in this child unconfined (tsx's loader cannot run under the permission model), but without the caller's secrets
+    env: confinedEnv(),
     heapMB: limits.heapMB,
     rssLimitMB: limits.rssLimitMB,
     timeLimitSeconds: limits.timeLimitSeconds,

@@ -219,7 +219,8 @@ export async function verify(o: VerifyOptions): Promise<VerifyResult> {
       const timeLimitSeconds = o.timeLimitSeconds ?? perRun * m.seeds;
       const limits = limitsFor(m.tier);
       const args = [MIDDLEPATH_BIN, 'run', '--arch', modulePath, '--tier', m.tier, '--seeds', String(m.seeds), '--task', ...m.tasks];
-      args.push('--out', join(work, 'out'), '--no-store', '--force', '--backend', o.backend);
+      // --confine: the re-run's module runs in a confined child; its records are written by the harness process only
+      args.push('--out', join(work, 'out'), '--no-store', '--force', '--backend', o.backend, '--confine');
       if (o.variantSeed !== null) args.push('--variant-seed', String(o.variantSeed));
       o.log(
         `re-running ${m.name} (${m.tasks.join(', ')} × ${m.seeds} seed(s), ${m.tier} tier${o.variantSeed !== null ? ', held-out variant' : ''}) in a child process: limits ${timeLimitSeconds} s, ${limits.rssLimitMB} MB…`,

@@ -5,8 +5,9 @@
  * more than m features into m dimensions.
  */
 import * as tf from '@tensorflow/tfjs';
+import { trainingLoss, weightedSquaredError } from './losses.ts';
 import { rng } from './random.ts';
-import { EVAL_BATCH, EVAL_EXAMPLES, IMPORTANCE, N, SPARSITY, superpositionInfo } from './superposition.info.ts';
+import { EVAL_BATCH, EVAL_EXAMPLES, N, SPARSITY, superpositionInfo } from './superposition.info.ts';
 import type { Batch, Scorer, Task, TaskData } from './types.ts';
 
 function sample(count: number, random: () => number): Batch {
@@ -24,10 +25,6 @@ function sample(count: number, random: () => number): Batch {
   return { x: xs, y: xs, groups: tf.tensor1d(groups, 'int32') };
 }
 
-function weightedSquaredError(output: tf.Tensor, batch: Batch): tf.Tensor1D {
-  return tf.tidy(() => tf.sum(tf.mul(tf.square(tf.sub(output, batch.y)), tf.tensor1d(IMPORTANCE)), -1) as tf.Tensor1D);
-}
-
 export const superposition: Task = {
   ...superpositionInfo,
   load({ runSeed, dataSeed, split = 'test' }): TaskData {
@@ -38,13 +35,13 @@ export const superposition: Task = {
     return {
       nextTrainBatch: (batchSize) => sample(batchSize, trainStream),
       evalBatches,
-      loss: (output, batch) => tf.tidy(() => tf.mean(weightedSquaredError(output, batch)) as tf.Scalar),
+      loss: trainingLoss(superpositionInfo.spec),
       scorer(): Scorer {
         let sum = 0;
         let n = 0;
         return {
           add(output, batch) {
-            const e = weightedSquaredError(output, batch);
+            const e = weightedSquaredError(output, batch.y);
             for (const v of e.dataSync()) sum += v;
             n += e.shape[0];
             e.dispose();

@@ -1,0 +1,82 @@
+/**
+ * `npm run bench:ipc`: what the trust boundary costs. Trains the dense baseline on mnist at
+ * a tier's size (default cpu) with both runners in one process — the model in this process
+ * (localRunner) and in a confined child (confinedRunner, batches over IPC) — in short
+ * alternating rounds, and prints the time per step of each and the overhead as a ratio.
+ * Target: ≤ 5% on the cpu tier. The child's step time is the parent's clock around a
+ * round trip, exactly as trainRun measures it.
+ */
+import { selectBackend } from '../backend.ts';
+import { loadArchitecture } from '../load-architecture.ts';
+import { installFlopCounter } from '../measure/flops.ts';
+import { tierName } from '../results/record.ts';
+import { localRunner, type Runner } from '../runner.ts';
+import { findTask } from '../tasks/index.ts';
+import { confinedRunFor } from './runner.ts';
+
+const tier = tierName.parse(process.env.TIER ?? 'cpu');
+const taskId = process.env.TASK ?? 'mnist';
+const archName = process.env.ARCH ?? 'dense';
+const rounds = Number(process.env.ROUNDS ?? 8);
+const stepsPerRound = Number(process.env.STEPS ?? 40);
+
+const backend = await selectBackend('wasm');
+const counter = installFlopCounter(backend.tfjsName);
+const task = findTask(taskId);
+const settings = task.tiers[tier];
+const arch = await loadArchitecture(archName);
+const data = task.load({ runSeed: 0, dataSeed: 0 });
+const setup = { spec: task.spec, size: settings.size, seed: 0, scope: 'bench', learningRate: settings.learningRate, data };
+
+const runners: Record<'local' | 'confined', Runner> = {
+  local: localRunner(arch, counter, setup),
+  confined: (await confinedRunFor(arch, tier, 'wasm', 600))(setup),
+};
+for (const r of Object.values(runners)) {
+  await r.start();
+  await r.build();
+}
+
+let bytesPerStep = 0;
+async function round(r: Runner): Promise<number> {
+  let ms = 0;
+  for (let i = 0; i < stepsPerRound; i++) {
+    const batch = data.nextTrainBatch(settings.batchSize);
+    bytesPerStep = batch.x.size * 4 + batch.y.size * 4 + batch.groups.size * 4;
+    const t0 = performance.now();
+    await r.step(batch, settings.learningRate, false, i + 10);
+    ms += performance.now() - t0;
+    batch.x.dispose();
+    batch.y.dispose();
+    batch.groups.dispose();
+  }
+  return ms / stepsPerRound;
+}
+
+// warm-up: the first steps pay for kernel set-up in both processes
+await round(runners.local);
+await round(runners.confined);
+const ratios: number[] = [];
+const means = { local: [] as number[], confined: [] as number[] };
+for (let i = 0; i < rounds; i++) {
+  const order: Array<'local' | 'confined'> = i % 2 === 0 ? ['local', 'confined'] : ['confined', 'local'];
+  const got: Record<string, number> = {};
+  for (const name of order) got[name] = await round(runners[name]);
+  means.local.push(got.local as number);
+  means.confined.push(got.confined as number);
+  ratios.push((got.confined as number) / (got.local as number));
+}
+for (const r of Object.values(runners)) r.dispose();
+data.dispose();
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+console.log(
+  `${archName} on ${taskId}, ${tier} tier (width ${settings.size.width}, depth ${settings.size.depth}, batch ${settings.batchSize}); backend wasm; ${rounds} alternating rounds of ${stepsPerRound} steps`,
+);
+console.log(`batch over IPC   ${(bytesPerStep / 1024).toFixed(0)} KiB per step (x, y, groups), one round trip`);
+console.log(`in-process step  ${median(means.local).toFixed(2)} ms (median of round means)`);
+console.log(`confined step    ${median(means.confined).toFixed(2)} ms (child process, permission model, batch over IPC)`);
+console.log(
+  `overhead         ${(100 * (median(ratios) - 1)).toFixed(2)}% median, rounds ${ratios.map((r) => `${(100 * (r - 1)).toFixed(1)}%`).join(' ')} (target ≤ 5%)`,
+);
+process.exit(0);

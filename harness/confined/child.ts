@@ -1,0 +1,247 @@
+/**
+ * The confined child: runs one architecture (a submission or a baseline, alike) for one
+ * run. Bundled to plain JavaScript by the parent (bundle.ts) and started under Node's
+ * permission model (host.ts): it may read its bundle and the tfjs runtime, nothing else;
+ * no writes, no child processes, no workers, no addons (wasm+blas for baselines only).
+ *
+ * It holds the model and the optimizer and executes what the parent asks, one request at
+ * a time: build, a training step on a batch the parent sends, an evaluation of held-out
+ * inputs (never their labels). Each reply carries its kernel ledger; the parent keeps the
+ * clock, totals the ledger, decides the budget, scores and writes the record.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { loadBlas, registerKernels, useWasmBackend } from '../../kernels/index.ts';
+import { isArchitecture, type Model } from '../architecture.ts';
+import { createBuildContext, type OwnedBuildContext } from '../build-context.ts';
+import { thrownMessage } from '../errors.ts';
+import { checkedForward, RunFailure } from '../forward.ts';
+import { installFlopCounter } from '../measure/flops.ts';
+import { activationSparsity, densityOfChange } from '../metrics/sparsity.ts';
+import { engineTrainableParams } from '../runner.ts';
+import { buildModel, ScheduledAdam, trainingStep } from '../step.ts';
+import { trainingLoss } from '../tasks/losses.ts';
+import type { Batch } from '../tasks/types.ts';
+import type { FromConfined, Ledger, ToConfined, WireTensor } from './protocol.ts';
+
+// Captured before the module loads: the channel the harness answers on.
+const send = process.send?.bind(process);
+if (!send) throw new Error('harness/confined/child.ts must be started by the harness with an IPC channel');
+const reply = (m: FromConfined) => send(m);
+
+type Init = Extract<ToConfined, { type: 'init' }>;
+let init: Init | undefined;
+let counter: ReturnType<typeof installFlopCounter> | undefined;
+let architecture: Parameters<typeof buildModel>[0]['architecture'] | undefined;
+let ctx: OwnedBuildContext | undefined;
+let model: Model | undefined;
+let optimizer: ScheduledAdam | undefined;
+let evalInputs: tf.Tensor[] = [];
+
+const tensorOf = (w: WireTensor) => tf.tensor(w.data, w.shape, w.data instanceof Int32Array ? 'int32' : 'float32');
+const wire = <T extends Float32Array | Int32Array>(t: tf.Tensor, data: T): WireTensor<T> => ({ data, shape: [...t.shape] });
+/** tf.tidy for a result that is plain data: every tensor made inside `fn` is freed. */
+function scoped<T>(fn: () => T): T {
+  tf.engine().startScope();
+  try {
+    return fn();
+  } finally {
+    tf.engine().endScope();
+  }
+}
+const ledgerNow = (): Ledger => ({
+  total: counter?.totals.total ?? 0,
+  calls: counter?.totals.calls ?? 0,
+  byKind: { ...counter!.totals.byKind },
+});
+
+async function importModule(url: string): Promise<{ value: unknown } | { failed: FromConfined }> {
+  try {
+    const mod = (await import(url)) as { default?: unknown };
+    return { value: mod.default };
+  } catch (e) {
+    return {
+      failed: {
+        type: 'failed',
+        phase: 'build',
+        status: 'failed',
+        message: `the module failed to load: ${thrownMessage(e).split('\n')[0]}`,
+      },
+    };
+  }
+}
+
+const definitionOf = (a: NonNullable<typeof architecture>) => ({
+  name: String(a.name),
+  family: String(a.family),
+  description: String(a.description),
+  reference: a.reference ?? null,
+  control: a.control ?? null,
+});
+
+async function describe(url: string): Promise<FromConfined> {
+  const loaded = await importModule(url);
+  if ('failed' in loaded) return loaded.failed;
+  if (loaded.value === undefined) return { type: 'described', definition: null, problem: 'no-default' };
+  if (!isArchitecture(loaded.value)) return { type: 'described', definition: null, problem: 'not-architecture' };
+  return { type: 'described', definition: definitionOf(loaded.value), problem: null };
+}
+
+async function start(m: Init): Promise<FromConfined> {
+  init = m;
+  if (m.backend === 'cpu') {
+    if (!(await tf.setBackend('cpu'))) throw new Error('the cpu backend did not initialise');
+  } else await useWasmBackend(m.wasmDir);
+  // native BLAS goes through an FFI addon: only a baseline's child is started with --allow-addons (host.ts)
+  const blas = m.backend === 'wasm+blas' ? await loadBlas() : undefined;
+  const kernels = registerKernels(tf.getBackend(), { blas });
+  counter = installFlopCounter(tf.getBackend());
+  evalInputs = m.evalInputs.map(tensorOf);
+  // The module loads last: the backend, kernels and FLOP counter are in place before its code runs.
+  const loaded = await importModule(m.moduleUrl);
+  if ('failed' in loaded) return loaded.failed;
+  if (!isArchitecture(loaded.value)) {
+    return {
+      type: 'failed',
+      phase: 'build',
+      status: 'failed',
+      message: 'the default export is not an architecture — end the module with `export default defineArchitecture({ ... })`',
+    };
+  }
+  architecture = loaded.value;
+  let refusal: string | undefined;
+  try {
+    refusal = architecture.refuse?.(m.spec);
+  } catch (e) {
+    return { type: 'failed', phase: 'build', status: 'failed', message: `refuse() threw: ${thrownMessage(e)}` };
+  }
+  const version = (tf.version as Record<string, string | undefined>)[m.backend === 'cpu' ? 'tfjs-core' : 'tfjs-backend-wasm'] ?? null;
+  return {
+    type: 'ready',
+    backend: { name: m.backend, version: version ?? tf.version_core, kernels },
+    architecture: { ...definitionOf(architecture), refusal: typeof refusal === 'string' ? refusal : null },
+  };
+}
+
+function build(): FromConfined {
+  if (!init || !architecture || !counter) throw new Error('build before init');
+  ctx = createBuildContext(init.seed, init.scope);
+  // build() is metered: whatever it computes through the kernels is counted (and an unpriced kernel refused).
+  counter.reset();
+  counter.active = true;
+  try {
+    model = buildModel({ architecture }, init.spec, init.size, ctx);
+  } finally {
+    counter.active = false;
+  }
+  const engineParams = engineTrainableParams(); // before the optimizer, whose step counters are variables too
+  const embeddings = new Set(ctx.created.filter((c) => c.init === 'embedding').map((c) => c.variable));
+  optimizer = new ScheduledAdam(init.learningRate, 0.9, 0.999, 1e-8);
+  const cost = model.cost;
+  return {
+    type: 'built',
+    variables: model.variables.map((v) => ({ shape: [...v.shape], embedding: embeddings.has(v) })),
+    engineParams,
+    declaredActive: typeof cost?.activeParams === 'number' ? cost.activeParams : null,
+    attention: cost?.attention ?? null,
+    hyperparameters: { ...model.hyperparameters },
+    ledger: ledgerNow(),
+    featureEmbedding: typeof model.featureEmbedding === 'function',
+  };
+}
+
+async function step(m: Extract<ToConfined, { type: 'step' }>): Promise<FromConfined> {
+  if (!init || !model || !optimizer || !counter) throw new Error('step before build');
+  const batch: Batch = { x: tensorOf(m.x), y: tensorOf(m.y), groups: tensorOf(m.groups) };
+  optimizer.setLearningRate(m.learningRate);
+  const before = m.sample ? model.variables.map((v) => v.clone()) : [];
+  counter.reset();
+  counter.active = true;
+  let loss = Number.NaN;
+  let gradient = 0;
+  try {
+    const { taskLoss, gradientShare } = trainingStep(
+      model,
+      init.spec,
+      { loss: trainingLoss(init.spec) },
+      batch,
+      optimizer,
+      m.sample,
+      m.step,
+    );
+    gradient = gradientShare;
+    loss = taskLoss ? ((await taskLoss.data())[0] as number) : Number.NaN;
+    taskLoss?.dispose();
+  } finally {
+    counter.active = false;
+    tf.dispose([batch.x, batch.y, batch.groups]);
+  }
+  const stepLedger = ledgerNow();
+  let density: { gradient: number; update: number } | null = null;
+  if (m.sample) {
+    const current = model.variables;
+    const update = tf.tidy(() => densityOfChange(current.map((v, i) => tf.sub(v, before[i] as tf.Tensor))));
+    tf.dispose(before);
+    density = { gradient, update };
+  }
+  const mem = tf.memory();
+  return { type: 'stepped', loss, ledger: stepLedger, density, numTensors: mem.numTensors, numBytes: mem.numBytes };
+}
+
+function evaluate(m: Extract<ToConfined, { type: 'eval' }>): FromConfined {
+  if (!init || !model) throw new Error('eval before build');
+  const spec = init.spec;
+  const current = model;
+  const batches = evalInputs.map((x) =>
+    scoped(() => {
+      // the harness's forward check (shape, dtype) with an empty label tensor: the child never has held-out labels
+      const result = checkedForward(current, spec, { x, y: x, groups: x }, false, m.ablate);
+      const sparsity = { zeros: 0, total: 0 };
+      for (const a of m.ablate ? [] : (result.activations ?? [])) {
+        const s = activationSparsity(a);
+        sparsity.zeros += s.zeros;
+        sparsity.total += s.total;
+      }
+      const routing = (m.ablate ? [] : (result.routing ?? [])).map((r) => ({
+        layer: String(r.layer),
+        experts: r.experts,
+        assignment: wire(r.assignment, Int32Array.from(r.assignment.dataSync())),
+        probabilities: r.probabilities ? wire(r.probabilities, Float32Array.from(r.probabilities.dataSync())) : null,
+      }));
+      return { output: wire(result.output, Float32Array.from(result.output.dataSync())), routing, sparsity };
+    }),
+  );
+  let featureEmbedding: WireTensor<Float32Array> | null = null;
+  const embed = current.featureEmbedding;
+  if (!m.ablate && spec.output.kind === 'reconstruction' && embed) {
+    featureEmbedding = scoped(() => {
+      const e = embed.call(current);
+      return wire(e, Float32Array.from(e.dataSync()));
+    });
+  }
+  return { type: 'evaluated', batches, featureEmbedding };
+}
+
+async function handle(m: ToConfined): Promise<FromConfined> {
+  try {
+    if (m.type === 'describe') return await describe(m.moduleUrl);
+    if (m.type === 'init') return await start(m);
+    if (m.type === 'build') return build();
+    if (m.type === 'step') return await step(m);
+    return evaluate(m);
+  } catch (e) {
+    if (e instanceof RunFailure)
+      return {
+        type: 'failed',
+        phase: e.phase,
+        status: e.status === 'refused' ? 'refused' : e.status === 'diverged' ? 'diverged' : 'failed',
+        message: e.message,
+      };
+    const phase = m.type === 'step' ? 'train' : m.type === 'eval' ? 'eval' : 'build';
+    return { type: 'failed', phase, status: 'failed', message: thrownMessage(e) };
+  }
+}
+
+process.on('message', (m: ToConfined) => {
+  void handle(m).then(reply);
+});
+process.on('disconnect', () => process.exit(1)); // the harness is gone: nothing here is wanted

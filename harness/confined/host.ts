@@ -1,0 +1,167 @@
+/**
+ * The parent's side of a confined run: starts the child (child.ts, bundled) under Node's
+ * permission model and talks to it one request at a time.
+ *
+ * Confinement (Node 20, `--experimental-permission`):
+ * - reads: the child's bundle, the module's bundle and node_modules/@tensorflow, long and
+ *   seedrandom (the tfjs runtime) — not the data packages, not the repository, not results/;
+ * - no writes, no child processes, no worker threads; no native addons unless `allowAddons`
+ *   (only for a baseline on wasm+blas: an FFI such as koffi can call any C function);
+ * - an environment of PATH, HOME and LANG only (no tokens, no DATABASE_URL);
+ * - its own process group, killed whole at the end; a V8 heap cap; a resident-memory cap
+ *   read from /proc; a per-request time limit (a module stuck in a loop never replies).
+ * The permission model does not cover the network: see the README's "Limits for submitters".
+ */
+import { type ChildProcess, fork } from 'node:child_process';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { wasmDistDir } from '../../kernels/wasm-setup.ts';
+import { RunFailure } from '../forward.ts';
+import { rssMB } from '../submit/child.ts';
+import { type ConfinedBundle, ROOT } from './bundle.ts';
+import { confinedEnv } from './env.ts';
+import { type ConfinedBackend, type FromConfined, fromConfined, type Reply, type ToConfined } from './protocol.ts';
+
+/** Runtime packages the child may read: tfjs and what tfjs-core imports. */
+const RUNTIME = ['@tensorflow', 'long', 'seedrandom'].map((p) => join(ROOT, 'node_modules', p));
+
+export interface ConfinedOptions {
+  bundle: ConfinedBundle;
+  backend: ConfinedBackend;
+  /** allow native addons: baselines on wasm+blas only (trusted code) */
+  allowAddons: boolean;
+  heapMB: number;
+  rssLimitMB: number;
+  /** the longest one request (a step, an evaluation) may take before the child is killed */
+  requestSeconds: number;
+  /** BLAS threads, for wasm+blas */
+  blasThreads?: number;
+}
+
+/** The flags that confine the child. Exported for the tests and the README's claims. */
+export function confinementFlags(o: Pick<ConfinedOptions, 'bundle' | 'allowAddons' | 'heapMB'>): string[] {
+  const reads = [o.bundle.childFile, join(o.bundle.moduleFile, '..'), ...RUNTIME];
+  return [
+    '--experimental-permission',
+    ...reads.map((p) => `--allow-fs-read=${p}`),
+    ...(o.allowAddons ? ['--allow-addons'] : []),
+    `--max-old-space-size=${o.heapMB}`,
+    '--no-warnings=ExperimentalWarning',
+  ];
+}
+
+export class ConfinedChild {
+  private pending: { resolve: (m: FromConfined) => void; reject: (e: Error) => void; timer: NodeJS.Timeout } | null = null;
+  private ended: string | null = null;
+  private stderr = '';
+  private peakRss = 0;
+  private readonly poll: NodeJS.Timeout;
+
+  private constructor(
+    private readonly child: ChildProcess,
+    private readonly opts: ConfinedOptions,
+  ) {
+    child.stderr?.on('data', (d: Buffer) => {
+      this.stderr = (this.stderr + d.toString()).slice(-4000);
+    });
+    child.on('message', (raw: unknown) => {
+      const pending = this.pending;
+      if (!pending) return; // unasked-for messages (a module calling process.send) are dropped
+      this.pending = null;
+      clearTimeout(pending.timer);
+      const parsed = fromConfined.safeParse(raw);
+      if (parsed.success) pending.resolve(parsed.data);
+      else pending.reject(new RunFailure('train', `the architecture's process sent a malformed reply: ${parsed.error.issues[0]?.message}`));
+    });
+    child.on('exit', (code, signal) => {
+      this.ended ??= `the architecture's process ended (${signal ? `signal ${signal}` : `exit code ${code}`})${this.stderrLine()}`;
+      this.failPending(this.ended);
+      clearInterval(this.poll);
+    });
+    this.poll = setInterval(() => {
+      const rss = child.pid === undefined ? null : rssMB(child.pid);
+      if (rss === null) return;
+      this.peakRss = Math.max(this.peakRss, rss);
+      if (rss > opts.rssLimitMB)
+        this.kill(`the architecture's process reached ${rss.toFixed(0)} MB resident (limit ${opts.rssLimitMB} MB)`);
+    }, 100);
+    this.poll.unref();
+  }
+
+  static start(opts: ConfinedOptions): ConfinedChild {
+    const child = fork(opts.bundle.childFile, [], {
+      execArgv: confinementFlags(opts),
+      env: confinedEnv(opts.blasThreads ? { MIDDLEPATH_BLAS_THREADS: String(opts.blasThreads) } : {}),
+      cwd: join(opts.bundle.moduleFile, '..'),
+      serialization: 'advanced',
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+      // its own process group: whatever it started is killed with it
+      detached: true,
+    });
+    return new ConfinedChild(child, opts);
+  }
+
+  private stderrLine(): string {
+    const lines = this.stderr.trim().split('\n').filter(Boolean);
+    return lines.length ? `: ${lines.slice(-4).join(' | ').slice(0, 800)}` : '';
+  }
+
+  private failPending(message: string) {
+    const pending = this.pending;
+    this.pending = null;
+    if (pending) {
+      clearTimeout(pending.timer);
+      pending.reject(new RunFailure('train', message));
+    }
+  }
+
+  /** Highest resident memory seen (bytes). */
+  get peakRssBytes(): number {
+    return this.peakRss * 2 ** 20;
+  }
+
+  /** Send one request and wait for its reply; a `failed` reply becomes a RunFailure. */
+  async request<T extends Exclude<FromConfined['type'], 'failed'>>(
+    m: ToConfined,
+    expect: T,
+    seconds = this.opts.requestSeconds,
+  ): Promise<Reply<T>> {
+    if (this.ended) throw new RunFailure('train', this.ended);
+    if (this.pending) throw new Error('ConfinedChild: one request at a time');
+    const reply = await new Promise<FromConfined>((resolve, reject) => {
+      const timer = setTimeout(
+        () => this.kill(`no reply to '${m.type}' within ${seconds} s: the architecture's process was stopped`),
+        seconds * 1000,
+      );
+      this.pending = { resolve, reject, timer };
+      this.child.send(m, (e) => {
+        if (e) this.failPending(`could not send '${m.type}' to the architecture's process: ${e.message}`);
+      });
+    });
+    if (reply.type === 'failed') throw new RunFailure(reply.phase, reply.message, reply.status);
+    if (reply.type !== expect) throw new RunFailure('train', `the architecture's process answered '${m.type}' with '${reply.type}'`);
+    return reply as Reply<T>;
+  }
+
+  kill(why: string): void {
+    this.ended ??= why;
+    this.failPending(why);
+    clearInterval(this.poll);
+    const pid = this.child.pid;
+    if (pid === undefined) return;
+    try {
+      process.kill(-pid, 'SIGKILL'); // the whole group
+    } catch {
+      // already gone
+    }
+  }
+
+  /** End the child and its process group. */
+  close(): void {
+    this.kill('closed by the harness');
+  }
+}
+
+export { confinedEnv };
+export const moduleUrl = (bundle: ConfinedBundle) => pathToFileURL(bundle.moduleFile).href;
+export { wasmDistDir };

@@ -1,0 +1,136 @@
+/**
+ * Messages between the trusted harness process and the confined child that runs an
+ * architecture (harness/confined/child.ts), over a `child_process.fork` IPC channel with
+ * `serialization: 'advanced'` (structured clone: typed arrays cross as binary, not JSON).
+ * One request, one reply. What the parent sends is typed here; what the child sends back
+ * is parsed with these zod schemas, because the child runs submitted code and anything it
+ * says is a claim to check, not a fact.
+ */
+import { z } from 'zod';
+import type { SizeSpec, TaskSpec } from '../architecture.ts';
+
+/** A tensor as it crosses the boundary: its values and its shape. */
+export interface WireTensor<T extends Float32Array | Int32Array = Float32Array | Int32Array> {
+  data: T;
+  shape: number[];
+}
+
+/** Backends a confined child may run: the addon-free ones, and wasm+blas for trusted (baseline) code only. */
+export const CONFINED_BACKENDS = ['wasm', 'cpu', 'wasm+blas'] as const;
+export type ConfinedBackend = (typeof CONFINED_BACKENDS)[number];
+
+export type ToConfined =
+  /** import the module and say what it declares (planning a suite, before any run) */
+  | { type: 'describe'; moduleUrl: string }
+  | {
+      type: 'init';
+      /** file URL of the bundled module */
+      moduleUrl: string;
+      backend: ConfinedBackend;
+      /** node_modules/@tensorflow/tfjs-backend-wasm/dist/ (the .wasm files), read by the wasm backend */
+      wasmDir: string;
+      spec: TaskSpec;
+      size: SizeSpec;
+      seed: number;
+      /** prefix of variable names (the run id) */
+      scope: string;
+      learningRate: number;
+      /** the held-out inputs, once (never their labels): evaluations then name no data */
+      evalInputs: WireTensor[];
+    }
+  | { type: 'build' }
+  | {
+      type: 'step';
+      step: number;
+      learningRate: number;
+      /** measure the share of parameters this step moved (sampled steps only) */
+      sample: boolean;
+      x: WireTensor;
+      y: WireTensor;
+      groups: WireTensor<Int32Array>;
+    }
+  | { type: 'eval'; ablate?: { layer: string; expert: number } };
+
+const float32 = z.custom<Float32Array>((v) => v instanceof Float32Array, 'a Float32Array');
+const int32 = z.custom<Int32Array>((v) => v instanceof Int32Array, 'an Int32Array');
+const shape = z.array(z.number().int().nonnegative()).max(8);
+const wireFloat = z.object({ data: float32, shape });
+const wireInt = z.object({ data: int32, shape });
+const count = z.number().finite().nonnegative();
+
+/** The child's kernel ledger for one request: what its FLOP counter saw. */
+export const ledger = z.object({
+  total: count,
+  calls: count,
+  byKind: z.object({ matmul: count, conv: count, elementwise: count, reduction: count, softmax: count, movement: count }),
+});
+export type Ledger = z.infer<typeof ledger>;
+
+const definition = z.object({
+  name: z.string().max(200),
+  family: z.string().max(40),
+  description: z.string().max(2000),
+  reference: z.string().max(1000).nullable(),
+  control: z.literal('matched-total').nullable(),
+});
+
+const phase = z.enum(['build', 'train', 'eval']);
+
+export const fromConfined = z.discriminatedUnion('type', [
+  /** what the module's default export declares; null when it is not an architecture, with why */
+  z.object({
+    type: z.literal('described'),
+    definition: definition.nullable(),
+    problem: z.enum(['no-default', 'not-architecture']).nullable(),
+  }),
+  z.object({
+    type: z.literal('ready'),
+    backend: z.object({ name: z.enum(CONFINED_BACKENDS), version: z.string().nullable(), kernels: z.array(z.string()) }),
+    /** with refuse(task)'s answer, if it refused */
+    architecture: definition.extend({ refusal: z.string().max(2000).nullable() }),
+  }),
+  z.object({
+    type: z.literal('built'),
+    /** every trainable variable's shape, and whether it is an embedding table (from the build context) */
+    variables: z.array(z.object({ shape, embedding: z.boolean() })).max(100_000),
+    /** trainable elements of every variable the engine holds after build (declared or not) */
+    engineParams: count,
+    /** Model.cost as declared by the module */
+    declaredActive: count.nullable(),
+    attention: z.object({ layers: count, context: count, dim: count }).nullable(),
+    hyperparameters: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
+    /** what build() dispatched through the kernel registry */
+    ledger,
+    featureEmbedding: z.boolean(),
+  }),
+  z.object({
+    type: z.literal('stepped'),
+    loss: z.number(),
+    ledger,
+    /** sampled steps: share of non-zero gradients and of parameters moved */
+    density: z.object({ gradient: z.number(), update: z.number() }).nullable(),
+    numTensors: count,
+    numBytes: count,
+  }),
+  z.object({
+    type: z.literal('evaluated'),
+    batches: z.array(
+      z.object({
+        output: wireFloat,
+        routing: z.array(
+          z.object({
+            layer: z.string().max(200),
+            experts: z.number().int().positive(),
+            assignment: wireInt,
+            probabilities: wireFloat.nullable(),
+          }),
+        ),
+        sparsity: z.object({ zeros: count, total: count }),
+      }),
+    ),
+    featureEmbedding: wireFloat.nullable(),
+  }),
+  z.object({ type: z.literal('failed'), phase, message: z.string().max(4000), status: z.enum(['failed', 'diverged', 'refused']) }),
+]);
+export type FromConfined = z.infer<typeof fromConfined>;
+export type Reply<T extends FromConfined['type']> = Extract<FromConfined, { type: T }>;

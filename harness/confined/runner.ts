@@ -1,0 +1,174 @@
+/**
+ * The confined runner: the training loop's Runner (harness/runner.ts) with the model in a
+ * confined child process (host.ts). The data, the held-out labels, the scorer and the
+ * clock stay here; the child gets each training batch and, once, the held-out inputs. What
+ * comes back is checked before it is used: every reply is parsed (protocol.ts), each
+ * evaluation output must have the task's shape, and nothing the child says about itself
+ * (its name, its parameters) is taken without a check against what the harness knows.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { BackendChoice } from '../backend-names.ts';
+import { UsageError } from '../errors.ts';
+import type { EvalModel } from '../evaluate.ts';
+import { expectedOutputShape, RunFailure } from '../forward.ts';
+import type { TierName } from '../results/record.ts';
+import type { Runner, RunnerSetup } from '../runner.ts';
+import { limitsFor } from '../submit/validate.ts';
+import { bundleForChild } from './bundle.ts';
+import { ConfinedChild, type ConfinedOptions, moduleUrl, wasmDistDir } from './host.ts';
+import type { ConfinedBackend, Reply, WireTensor } from './protocol.ts';
+
+export interface ConfinedRunOptions extends Omit<ConfinedOptions, 'bundle'> {
+  /** the architecture module's path (a baseline's file or a submission), bundled here */
+  modulePath: string;
+}
+
+const wireOf = (t: tf.Tensor): WireTensor => {
+  const data = t.dataSync(); // a copy already: sent as is
+  return { data: data instanceof Int32Array || data instanceof Float32Array ? data : Float32Array.from(data), shape: [...t.shape] };
+};
+const sizeOf = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+
+/** A tensor from the child's arrays, refused unless its shape and length agree. */
+function tensorFrom(w: WireTensor, what: string, dtype: 'float32' | 'int32'): tf.Tensor {
+  if (sizeOf(w.shape) !== w.data.length) {
+    throw new RunFailure('eval', `${what}: ${w.data.length} values for shape [${w.shape.join(', ')}]`);
+  }
+  return tf.tensor(w.data, w.shape, dtype);
+}
+
+/** Bundle the module (in this, the trusted, process) and return the runner factory trainRun takes. */
+export async function confinedRunner(o: ConfinedRunOptions): Promise<(setup: RunnerSetup) => Runner> {
+  const bundle = await bundleForChild(o.modulePath);
+  return (setup) => {
+    let child: ConfinedChild | undefined;
+    const live = () => {
+      if (!child) throw new Error('confinedRunner: start() first');
+      return child;
+    };
+    const evalModel = (reply: Reply<'evaluated'>): EvalModel => {
+      const batches = setup.data.evalBatches;
+      if (reply.batches.length !== batches.length) {
+        throw new RunFailure(
+          'eval',
+          `the architecture's process returned ${reply.batches.length} evaluation outputs for ${batches.length} batches`,
+        );
+      }
+      const embedding = reply.featureEmbedding;
+      return {
+        forwardEval(batch, index) {
+          const r = reply.batches[index];
+          if (!r) throw new RunFailure('eval', `no evaluation output for batch ${index}`);
+          const want = expectedOutputShape(setup.spec, batch.x.shape[0] as number);
+          if (r.output.shape.length !== want.length || r.output.shape.some((d, i) => d !== want[i])) {
+            throw new RunFailure(
+              'eval',
+              `forward() returned output of shape [${r.output.shape.join(', ')}]; the task '${setup.spec.id}' needs [${want.join(', ')}] (${setup.spec.output.kind})`,
+            );
+          }
+          return {
+            output: tensorFrom(r.output, 'evaluation output', 'float32'),
+            routing: r.routing.map((t) => ({
+              layer: t.layer,
+              experts: t.experts,
+              assignment: tensorFrom(t.assignment, `routing assignment of '${t.layer}'`, 'int32'),
+              ...(t.probabilities
+                ? { probabilities: tensorFrom(t.probabilities, `routing probabilities of '${t.layer}'`, 'float32') }
+                : {}),
+            })),
+            sparsity: r.sparsity,
+          };
+        },
+        ...(embedding ? { featureEmbedding: () => tensorFrom(embedding, 'featureEmbedding()', 'float32') } : {}),
+      };
+    };
+    return {
+      async start() {
+        const { modulePath: _, ...limits } = o;
+        child = ConfinedChild.start({ ...limits, bundle });
+        const ready = await live().request(
+          {
+            type: 'init',
+            moduleUrl: moduleUrl(bundle),
+            backend: o.backend,
+            wasmDir: wasmDistDir(),
+            spec: setup.spec,
+            size: setup.size,
+            seed: setup.seed,
+            scope: setup.scope,
+            learningRate: setup.learningRate,
+            evalInputs: setup.data.evalBatches.map((b) => wireOf(b.x)),
+          },
+          'ready',
+        );
+        if (ready.backend.name !== o.backend) {
+          throw new RunFailure('build', `the architecture's process runs ${ready.backend.name}, not the ${o.backend} it was started for`);
+        }
+        return ready.architecture;
+      },
+      async build() {
+        return live().request({ type: 'build' }, 'built');
+      },
+      async step(batch, learningRate, sample, step) {
+        const r = await live().request(
+          {
+            type: 'step',
+            step,
+            learningRate,
+            sample,
+            x: wireOf(batch.x),
+            y: wireOf(batch.y),
+            groups: wireOf(batch.groups) as WireTensor<Int32Array>,
+          },
+          'stepped',
+        );
+        return r;
+      },
+      async evaluation(ablate) {
+        return evalModel(await live().request({ type: 'eval', ...(ablate ? { ablate } : {}) }, 'evaluated'));
+      },
+      peakRssBytes: () => child?.peakRssBytes ?? 0,
+      dispose() {
+        child?.close();
+      },
+    };
+  };
+}
+
+/**
+ * The backend a confined run uses. Untrusted code gets no native addons, so no native
+ * BLAS (koffi could call any C function) and no tfjs-node: `auto` and `wasm` give wasm,
+ * `cpu` gives cpu. A baseline (the harness's own code) may run wasm+blas when asked by
+ * name — a record says which backend ran and the leaderboard compares within a hardware
+ * class, so a submission on wasm is compared with baselines on wasm.
+ */
+export function confinedBackendFor(choice: BackendChoice, origin: string): ConfinedBackend {
+  if (choice === 'auto' || choice === 'wasm') return 'wasm';
+  if (choice === 'cpu') return 'cpu';
+  if (choice === 'wasm+blas' && origin === 'baseline') return 'wasm+blas';
+  throw new UsageError(
+    choice === 'wasm+blas'
+      ? 'wasm+blas calls the system BLAS through a native addon (an FFI), which a confined submission may not load: use --backend wasm (or run it in a container without --confine)'
+      : `the ${choice} backend loads a native addon or a GPU driver, which a confined run may not: use --backend wasm or cpu, or run it in a container without --confine`,
+  );
+}
+
+/** The confined runner for one run of the suite: the tier's memory limits, a step or evaluation at most the tier's time limit. */
+export function confinedRunFor(
+  arch: { path: string; origin: string },
+  tier: TierName,
+  backend: ConfinedBackend,
+  timeLimitSeconds: number,
+  blasThreads?: number,
+): Promise<(setup: RunnerSetup) => Runner> {
+  const limits = limitsFor(tier);
+  return confinedRunner({
+    modulePath: arch.path,
+    backend,
+    allowAddons: backend === 'wasm+blas',
+    heapMB: limits.heapMB,
+    rssLimitMB: limits.rssLimitMB,
+    requestSeconds: timeLimitSeconds,
+    ...(blasThreads ? { blasThreads } : {}),
+  });
+}

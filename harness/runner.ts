@@ -1,0 +1,167 @@
+/**
+ * Where a run's architecture executes, seen from the training loop: a `Runner` builds the
+ * model, takes one training step per call and evaluates, and returns what its kernels
+ * counted. The loop (train.ts) keeps the clock, totals the ledger, decides the budget and
+ * scores; it never touches the model itself. Two runners: `localRunner` (this process, as
+ * the harness always did) and `confinedRunner` (harness/confined/runner.ts: the model in a
+ * confined child process, the trust boundary of issue 8).
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { ForwardContext, Model, ModelCost, SizeSpec, TaskSpec } from './architecture.ts';
+import { createBuildContext, type OwnedBuildContext } from './build-context.ts';
+import { thrownMessage } from './errors.ts';
+import { type EvalModel, localEvalModel } from './evaluate.ts';
+import { RunFailure } from './forward.ts';
+import type { LoadedArchitecture } from './load-architecture.ts';
+import type { FlopCounter, FlopTotals } from './measure/flops.ts';
+import { densityOfChange } from './metrics/sparsity.ts';
+import { buildModel, ScheduledAdam, trainingStep } from './step.ts';
+import type { Batch, TaskData } from './tasks/types.ts';
+
+/** What the architecture is, as the runner found it (from the module itself, wherever it ran). */
+export interface RunnerArchitecture {
+  name: string;
+  family: string;
+  description: string;
+  reference: string | null;
+  control: 'matched-total' | null;
+  /** refuse(task)'s reason, or null */
+  refusal: string | null;
+}
+
+export interface BuiltModel {
+  /** every trainable variable's shape and whether it is an embedding table */
+  variables: Array<{ shape: number[]; embedding: boolean }>;
+  /** trainable elements of every variable the engine holds after build(), declared in Model.variables or not */
+  engineParams: number;
+  /** Model.cost.activeParams as the module declared it, or null */
+  declaredActive: number | null;
+  attention: ModelCost['attention'] | null;
+  hyperparameters: Record<string, string | number | boolean>;
+  /** what build() computed through the kernels */
+  ledger: FlopTotals;
+}
+
+export interface StepResult {
+  loss: number;
+  /** this step's kernel ledger */
+  ledger: FlopTotals;
+  /** sampled steps: share of non-zero gradients and of parameters moved */
+  density: { gradient: number; update: number } | null;
+  numTensors: number;
+  numBytes: number;
+}
+
+export interface Runner {
+  start(): Promise<RunnerArchitecture>;
+  build(): Promise<BuiltModel>;
+  step(batch: Batch, learningRate: number, sample: boolean, step: number): Promise<StepResult>;
+  /** the model for one evaluation of the held-out set (with one expert masked, for ablation) */
+  evaluation(ablate?: NonNullable<ForwardContext['ablate']>): Promise<EvalModel>;
+  /** resident memory of the process that runs the model, where this runner knows it better than the caller */
+  peakRssBytes?(): number;
+  dispose(): void;
+}
+
+export interface RunnerSetup {
+  spec: TaskSpec;
+  size: SizeSpec;
+  seed: number;
+  /** the run id: prefix of variable names */
+  scope: string;
+  learningRate: number;
+  data: TaskData;
+}
+
+/** Trainable elements of all the variables the tfjs engine holds (the optimizer's slots do not exist yet after build). */
+export function engineTrainableParams(): number {
+  return Object.values(tf.engine().registeredVariables)
+    .filter((v) => v.trainable)
+    .reduce((n, v) => n + v.size, 0);
+}
+
+const copyTotals = (t: FlopTotals): FlopTotals => ({ total: t.total, calls: t.calls, byKind: { ...t.byKind } });
+
+/** The architecture in this process: the harness's path before issue 8, and still the one tests use. */
+export function localRunner(arch: Pick<LoadedArchitecture, 'architecture'>, counter: FlopCounter, setup: RunnerSetup): Runner {
+  let ctx: OwnedBuildContext | undefined;
+  let model: Model | undefined;
+  let optimizer: ScheduledAdam | undefined;
+  const built = () => {
+    if (!model || !optimizer) throw new Error('localRunner: build() first');
+    return { model, optimizer };
+  };
+  return {
+    async start() {
+      const a = arch.architecture;
+      let refusal: string | undefined;
+      try {
+        refusal = a.refuse?.(setup.spec);
+      } catch (e) {
+        throw new RunFailure('build', `refuse() threw: ${thrownMessage(e)}`);
+      }
+      return {
+        name: a.name,
+        family: a.family,
+        description: a.description,
+        reference: a.reference ?? null,
+        control: a.control ?? null,
+        refusal: refusal ?? null,
+      };
+    },
+    async build() {
+      // in-process, the engine may hold other runs' variables: count what this build adds
+      const before = engineTrainableParams();
+      ctx = createBuildContext(setup.seed, setup.scope);
+      counter.reset();
+      counter.active = true;
+      try {
+        model = buildModel(arch, setup.spec, setup.size, ctx);
+      } finally {
+        counter.active = false;
+      }
+      const engineParams = engineTrainableParams() - before; // before the optimizer, whose step counters are variables too
+      optimizer = new ScheduledAdam(setup.learningRate, 0.9, 0.999, 1e-8);
+      const embeddings = new Set(ctx.created.filter((c) => c.init === 'embedding').map((c) => c.variable));
+      return {
+        variables: model.variables.map((v) => ({ shape: [...v.shape], embedding: embeddings.has(v) })),
+        engineParams,
+        declaredActive: model.cost?.activeParams ?? null,
+        attention: model.cost?.attention ?? null,
+        hyperparameters: { ...model.hyperparameters },
+        ledger: copyTotals(counter.totals),
+      };
+    },
+    async step(batch, learningRate, sample, step) {
+      const { model: m, optimizer: opt } = built();
+      opt.setLearningRate(learningRate);
+      const before = sample ? m.variables.map((v) => v.clone()) : [];
+      counter.reset();
+      counter.active = true;
+      let taskLoss: tf.Scalar | undefined;
+      let gradientShare = 0;
+      try {
+        ({ taskLoss, gradientShare } = trainingStep(m, setup.spec, setup.data, batch, opt, sample, step));
+      } finally {
+        counter.active = false;
+      }
+      const loss = taskLoss ? ((await taskLoss.data())[0] as number) : Number.NaN; // device sync
+      taskLoss?.dispose();
+      let density: StepResult['density'] = null;
+      if (sample) {
+        const update = tf.tidy(() => densityOfChange(m.variables.map((v, i) => tf.sub(v, before[i] as tf.Tensor))));
+        tf.dispose(before);
+        density = { gradient: gradientShare, update };
+      }
+      const mem = tf.memory();
+      return { loss, ledger: copyTotals(counter.totals), density, numTensors: mem.numTensors, numBytes: mem.numBytes };
+    },
+    async evaluation() {
+      return localEvalModel(built().model, setup.spec);
+    },
+    dispose() {
+      optimizer?.dispose();
+      ctx?.dispose();
+    },
+  };
+}
