@@ -49,8 +49,24 @@ describe('mean curves', () => {
 
   it('the frontier is the best quality at or below each cost, held to the largest cost', () => {
     const curves = [
-      { name: 'a', family: 'moe' as const, seeds: 1, points: [{ x: 1, y: 0.5, lo: 0.5, hi: 0.5 }, { x: 10, y: 0.6, lo: 0.6, hi: 0.6 }] },
-      { name: 'b', family: 'moe' as const, seeds: 1, points: [{ x: 2, y: 0.7, lo: 0.7, hi: 0.7 }, { x: 20, y: 0.65, lo: 0.65, hi: 0.65 }] },
+      {
+        name: 'a',
+        family: 'moe' as const,
+        seeds: 1,
+        points: [
+          { x: 1, y: 0.5, lo: 0.5, hi: 0.5 },
+          { x: 10, y: 0.6, lo: 0.6, hi: 0.6 },
+        ],
+      },
+      {
+        name: 'b',
+        family: 'moe' as const,
+        seeds: 1,
+        points: [
+          { x: 2, y: 0.7, lo: 0.7, hi: 0.7 },
+          { x: 20, y: 0.65, lo: 0.65, hi: 0.65 },
+        ],
+      },
     ];
     expect(curveFrontier(curves, true)).toEqual([
       { x: 1, y: 0.5, name: 'a' },

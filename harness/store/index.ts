@@ -373,9 +373,10 @@ class DrizzleStore implements Store {
     return row ? runRecord.parse(JSON.parse(row.record)) : null;
   }
 
-  async records(filter: LeaderboardFilter): Promise<readonly RunRecord[]> {
+  async records(filter: LeaderboardFilter, opts: { incomplete?: boolean } = {}): Promise<readonly RunRecord[]> {
     const cache = await this.fresh();
-    const key = JSON.stringify([filter.task, filter.tier, filter.hardwareClass, filter.provenance ?? null]);
+    const incomplete = opts.incomplete ?? false;
+    const key = JSON.stringify([filter.task, filter.tier, filter.hardwareClass, filter.provenance ?? null, incomplete]);
     const hit = cache.records.get(key);
     if (hit) return hit;
     const { t, rec, db } = this;
@@ -387,7 +388,7 @@ class DrizzleStore implements Store {
         and(
           eq(t.tier, filter.tier),
           eq(t.hardwareClass, filter.hardwareClass),
-          eq(t.status, 'completed'),
+          incomplete ? undefined : eq(t.status, 'completed'),
           filter.task === 'all' ? undefined : eq(t.task, filter.task),
           filter.provenance ? inArray(t.provenance, [...filter.provenance]) : undefined,
         ),

@@ -443,7 +443,14 @@ export function defineStoreSuite(makeBackend: () => Backend): void {
   });
 
   it('records() returns the full records of a slice’s completed runs, filtered like the leaderboard', async () => {
-    const a = makeRun({ arch: 'a', seed: 0, curve: [[1e8, 0.5], [1e9, 0.9]] });
+    const a = makeRun({
+      arch: 'a',
+      seed: 0,
+      curve: [
+        [1e8, 0.5],
+        [1e9, 0.9],
+      ],
+    });
     const b = makeRun({ arch: 'b', seed: 0, task: 'parity', curve: [[1e9, 0.7]] });
     const failed = makeRun({ arch: 'c', seed: 0, status: 'failed', curve: [[1e9, 0.1]] });
     const other = makeRun({ arch: 'a', seed: 1, tier: 'cpu', curve: [[1e9, 0.8]] });
@@ -454,6 +461,8 @@ export function defineStoreSuite(makeBackend: () => Backend): void {
     expect(all.find((r) => r.id === a.id)).toEqual(a);
     const mnist = await store.records({ task: 'mnist', tier: 'smoke', hardwareClass: HW });
     expect(mnist.map((r) => r.architecture.name).sort()).toEqual(['a', 'v']);
+    const every = await store.records({ task: 'all', tier: 'smoke', hardwareClass: HW }, { incomplete: true });
+    expect(every.map((r) => r.architecture.name).sort()).toEqual(['a', 'b', 'c', 'v']);
     const verified = await store.records({ task: 'all', tier: 'smoke', hardwareClass: HW, provenance: ['verified'] });
     expect(verified.map((r) => r.architecture.name)).toEqual(['v']);
     // a new ingest is seen on the next read, not served from the cache

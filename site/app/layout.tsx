@@ -25,6 +25,9 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
             <Link href="/" prefetch={false}>
               Leaderboard
             </Link>
+            <Link href="/findings" prefetch={false}>
+              Findings
+            </Link>
             <Link href="/compare" prefetch={false}>
               Compare
             </Link>

@@ -9,7 +9,7 @@ import type { QualityMetric } from '../../harness/results/record.ts';
 import type { Interval, LeaderboardRow } from '../../harness/store/types.ts';
 import { FAMILY_COLOR, FAMILY_LABEL, FAMILY_SHORT } from '../lib/family.ts';
 import { count, flopCount, interval, intervalParts, joules, multiplier, percent, seconds, sig } from '../lib/format.ts';
-import { archHref, metricLabel, type SortDir, type SortKey, type View } from '../lib/view.ts';
+import { archHref, COST_LABEL, metricLabel, type SortDir, type SortKey, type View } from '../lib/view.ts';
 import { ProvenanceMarks } from './Provenance.tsx';
 import { TableSorter } from './TableSorter.tsx';
 
@@ -258,6 +258,8 @@ export function BoardTable(props: {
   rows: readonly LeaderboardRow[];
   view: View;
   metric: QualityMetric | undefined;
+  /** the architectures on the chart's frontier, for the axes the chart shows */
+  frontier: ReadonlySet<string>;
   sortHref(key: SortKey, dir: SortDir): string;
 }) {
   const { view, metric } = props;
@@ -298,7 +300,7 @@ export function BoardTable(props: {
         </thead>
         <tbody>
           {rows.map((r) => (
-            <tr key={r.architecture} data-arch={r.architecture} className={r.pareto ? 'pareto' : undefined}>
+            <tr key={r.architecture} data-arch={r.architecture} className={props.frontier.has(r.architecture) ? 'pareto' : undefined}>
               {cols.map((c) => {
                 const v = c.value(r);
                 return (
@@ -312,8 +314,9 @@ export function BoardTable(props: {
         </tbody>
       </table>
       <p className="table-note muted small">
-        Means over seeds with 95% intervals beneath. A bar at the left of a row: on the Pareto frontier of executed FLOPs and{' '}
-        {view.task === 'all' ? 'compute multiplier' : metricLabel(metric)}. Hover a header for how it is measured.
+        Means over seeds with 95% intervals beneath. A bar at the left of a row: on the chart’s Pareto frontier of {COST_LABEL[view.cost]}{' '}
+        and {view.cap === 'multiplier' ? 'compute multiplier' : metricLabel(metric)} (costs within 1% count as a tie). Hover a header for
+        how it is measured.
       </p>
       <TableSorter tableId="board-table" />
     </div>

@@ -97,7 +97,8 @@ export function downsample<T>(xs: readonly T[], max: number): T[] {
 export function meanCurveOf(runs: readonly RunRecord[], axis: CostToTargetAxis, maxPoints: number): CurvePointMean[] | string {
   const field = FIELD[axis];
   const unmeasured = runs.find((r) => r.curve.some((p) => p[field] === null));
-  if (unmeasured) return unmeasured.energy.measured ? 'joules missing at an evaluation point' : `energy not measured: ${unmeasured.energy.reason}`;
+  if (unmeasured)
+    return unmeasured.energy.measured ? 'joules missing at an evaluation point' : `energy not measured: ${unmeasured.energy.reason}`;
   const steps = new Map<number, { xs: number[]; qs: number[] }>();
   for (const r of runs) {
     for (const p of r.curve) {
@@ -139,7 +140,13 @@ export function curveFrontier(curves: readonly ArchCurve[], higherIsBetter: bool
 }
 
 /** Quality-vs-cost curves of one task's records (completed runs of one slice). */
-export function taskCurves(records: readonly RunRecord[], task: string, tier: TierName, axis: CostToTargetAxis, maxPoints = 24): TaskCurves | null {
+export function taskCurves(
+  records: readonly RunRecord[],
+  task: string,
+  tier: TierName,
+  axis: CostToTargetAxis,
+  maxPoints = 24,
+): TaskCurves | null {
   const runs = records.filter((r) => r.task.id === task);
   const first = runs[0];
   if (!first) return null;
@@ -203,7 +210,15 @@ export function targetTable(records: readonly RunRecord[], task: string, tier: T
   for (const [name, list] of groups) {
     const family = (list[0] as RunRecord).architecture.family;
     if (target === null) {
-      rows.push({ name, family, n: list.length, reached: 0, summary: { kind: 'not measured', reason: `no target: ${targetNote}` }, multiplier: null, rank: null });
+      rows.push({
+        name,
+        family,
+        n: list.length,
+        reached: 0,
+        summary: { kind: 'not measured', reason: `no target: ${targetNote}` },
+        multiplier: null,
+        rank: null,
+      });
       continue;
     }
     const readings = list.map((r) => costToTargetAt(r, target)[axis]);
@@ -288,7 +303,13 @@ export function performanceProfile(records: readonly RunRecord[], tier: TierName
   for (const [name, list] of groups) {
     costs.set(
       name,
-      kept.map((task) => profileCost(list.filter((r) => r.task.id === task), constantsOf(task, tier)?.target as number, axis)),
+      kept.map((task) =>
+        profileCost(
+          list.filter((r) => r.task.id === task),
+          constantsOf(task, tier)?.target as number,
+          axis,
+        ),
+      ),
     );
   }
   const best = kept.map((_, i) => Math.min(...[...costs.values()].map((c) => c[i] as number)));
