@@ -92,7 +92,7 @@ export function BoardChart(props: { board: Board; cost: CostAxis; cap: CapAxis; 
     { type: 'log', domain: xDomain, range: [frame.marginLeft, frame.width - frame.marginRight] },
     { type: yLog ? 'log' : 'linear', domain: yDomain, range: higher ? [bottom, frame.marginTop] : [frame.marginTop, bottom] },
   );
-  const labels = pts.map((p) => ({ name: p.name, x: p.x, y: labelY.get(p.name) ?? p.y }));
+  const labels = pts.map((p) => ({ name: p.name, x: p.x, y: labelY.get(p.name) ?? p.y, dotY: p.y }));
   const svg = plotToReact({
     className: 'mp-plot',
     ariaLabel: props.caption,
@@ -140,10 +140,13 @@ export function BoardChart(props: { board: Board; cost: CostAxis; cap: CapAxis; 
         ariaLabel: 'name',
         className: 'arch-dot',
       }),
+      // a leader from each dot to its label: a label moved clear of a neighbour still points at its own dot
+      Plot.link(labels, { x1: 'x', y1: 'dotY', x2: 'x', y2: 'y', dx: 7, stroke: '#999', ariaLabel: 'name', className: 'label-leader' }),
       Plot.text(labels, {
         x: 'x',
         y: 'y',
         text: 'name',
+        ariaLabel: 'name',
         dx: 9,
         textAnchor: 'start',
         fill: '#333',

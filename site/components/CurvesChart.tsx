@@ -45,7 +45,7 @@ export function CurvesChart(props: { curves: TaskCurves; cost: CostAxis; colors:
   const xDomain = logDomain(Math.min(...xs), Math.max(...xs));
   const ys = [...pts.flatMap((p) => [p.lo, p.hi]), ...(target === null ? [] : [target])];
   let yDomain = linearDomain(Math.min(...ys), Math.max(...ys));
-  if (scale.clip) yDomain = [Math.max(q(scale.clip[0]), yDomain[0]), Math.min(q(scale.clip[1]), yDomain[1])];
+  yDomain = [Math.max(q(scale.clip[0]), yDomain[0]), Math.min(q(scale.clip[1]), yDomain[1])];
   const { ticks, format } = costTicks(cost, xDomain);
   const bottom = frame.height - frame.marginBottom;
   const ends = tc.curves.flatMap((c) => {
@@ -136,7 +136,17 @@ export function CurvesChart(props: { curves: TaskCurves; cost: CostAxis; colors:
       }),
       Plot.dot(endDots, { x: 'x', y: 'y', r: 3.5, fill: 'color', title: 'title', href: 'href', ariaLabel: 'name', className: 'curve-end' }),
       // a leader from the line's end to its label, so a label moved clear of others still points at its own line
-      Plot.link(labels, { x1: 'x', y1: 'y', x2: 'x', y2: 'ly', dx: 6, stroke: 'color', strokeOpacity: 0.6, className: 'label-leader' }),
+      Plot.link(labels, {
+        x1: 'x',
+        y1: 'y',
+        x2: 'x',
+        y2: 'ly',
+        dx: 6,
+        stroke: 'color',
+        strokeOpacity: 0.6,
+        ariaLabel: 'key',
+        className: 'label-leader',
+      }),
       Plot.text(labels, {
         x: 'x',
         y: 'ly',
@@ -157,7 +167,7 @@ export function CurvesChart(props: { curves: TaskCurves; cost: CostAxis; colors:
       <figcaption className="small">
         {tc.task}: {metricLabel(tc.metric)} on held-out data against {COST_LABEL[cost]}. Lines: mean over seeds at each evaluation; bands:
         95% interval; dotted staircase: the frontier (best reached at or below each cost);{' '}
-        {tc.target === null ? `no target (${tc.targetNote}).` : `red rule: the target (${tc.targetNote}).`}
+        {tc.target === null ? `no target (${tc.targetNote}).` : 'red rule: the target (its basis is under the cost-to-target table).'}
         {tc.off.length > 0 && ` Not drawn: ${tc.off.map((o) => `${o.name} (${o.why})`).join('; ')}.`}
       </figcaption>
     </figure>

@@ -33,12 +33,13 @@ export interface QualityScale {
   factor: number;
   unit: string;
   /** the metric's range in record units: intervals are clipped to it */
-  clip: [number, number] | null;
+  clip: [number, number];
 }
 
 export function qualityScale(metric: QualityMetric | undefined): QualityScale {
   if (metric?.name === 'accuracy') return { factor: 100, unit: '%', clip: [0, 1] };
-  return { factor: 1, unit: metric?.unit ?? '', clip: null };
+  // every other metric here is an error or a loss (weighted MSE, bpc): never below 0
+  return { factor: 1, unit: metric?.unit ?? '', clip: [0, Number.POSITIVE_INFINITY] };
 }
 
 export interface CurvePointMean {
@@ -90,36 +91,29 @@ export function downsample<T>(xs: readonly T[], max: number): T[] {
 }
 
 /**
- * One architecture's mean curve: its seeds share the evaluation schedule (same budget and
- * batch), so points are matched by step, keeping the steps every seed evaluated. Points
- * without a cost (the untrained model at 0) have no place on a log axis and are left out.
+ * One architecture's mean curve. Seeds evaluate at the same fractions of the budget (the
+ * k-th evaluation of each seed is at about the same cost; steps differ where a step's
+ * FLOPs depend on routing), so points are matched by their index, up to the shortest
+ * curve. Points without a cost (the untrained model at 0) have no place on a log axis.
  */
 export function meanCurveOf(runs: readonly RunRecord[], axis: CostToTargetAxis, maxPoints: number): CurvePointMean[] | string {
   const field = FIELD[axis];
   const unmeasured = runs.find((r) => r.curve.some((p) => p[field] === null));
   if (unmeasured)
     return unmeasured.energy.measured ? 'joules missing at an evaluation point' : `energy not measured: ${unmeasured.energy.reason}`;
-  const steps = new Map<number, { xs: number[]; qs: number[] }>();
-  for (const r of runs) {
-    for (const p of r.curve) {
-      const x = p[field] as number;
-      if (!(x > 0) || !Number.isFinite(p.quality)) continue;
-      const s = steps.get(p.step) ?? { xs: [], qs: [] };
-      s.xs.push(x);
-      s.qs.push(p.quality);
-      steps.set(p.step, s);
-    }
-  }
-  const clip = qualityScale(runs[0]?.task.metric).clip;
+  const metric = runs[0]?.task.metric;
+  const clip = qualityScale(metric).clip;
   const bound = (v: number) => (clip ? Math.min(clip[1], Math.max(clip[0], v)) : v);
-  const points = [...steps.entries()]
-    .filter(([, s]) => s.qs.length === runs.length)
-    .sort(([a], [b]) => a - b)
-    .map(([, s]): CurvePointMean => {
-      const q = meanInterval(s.qs);
-      return { x: geometricMean(s.xs) as number, y: q.mean, lo: bound(q.lo), hi: bound(q.hi) };
-    });
-  if (points.length === 0) return 'no evaluation point with a cost shared by every seed';
+  const length = Math.min(...runs.map((r) => r.curve.length));
+  const points: CurvePointMean[] = [];
+  for (let k = 0; k < length; k++) {
+    const at = runs.map((r) => r.curve[k] as RunRecord['curve'][number]);
+    const xs = at.map((p) => p[field] as number);
+    if (xs.some((x) => !(x > 0)) || at.some((p) => !Number.isFinite(p.quality))) continue;
+    const q = meanInterval(at.map((p) => p.quality));
+    points.push({ x: geometricMean(xs) as number, y: q.mean, lo: bound(q.lo), hi: bound(q.hi) });
+  }
+  if (points.length === 0) return 'no evaluation point with a cost';
   return downsample(points, maxPoints);
 }
 
