@@ -260,6 +260,61 @@ describe('the front page', () => {
   });
 });
 
+describe('a run page', () => {
+  /** A completed routed run on parity, whose routing is recorded per subtask. */
+  async function routedRun(): Promise<RunRecord> {
+    const rec = (await sliceRecords('parity')).find(
+      (r) => r.architecture.family === 'moe' && (r.final?.legibility.routing.length ?? 0) > 0,
+    );
+    if (!rec) throw new Error('no routed parity run in results/runs');
+    return rec;
+  }
+
+  test('draws training and evaluation loss from the record’s curve, one dot per recorded value', async () => {
+    const r = await routedRun();
+    const page = await open(runHref(r.id));
+    const train = r.curve.filter((c) => c.trainLoss !== null && Number.isFinite(c.trainLoss)).length;
+    expect(train).toBeGreaterThan(0);
+    expect(await page.$$('.losses svg .loss-train circle')).toHaveLength(train);
+    expect(await page.$$('.losses svg .loss-eval circle')).toHaveLength(r.curve.filter((c) => Number.isFinite(c.evalLoss)).length);
+    expect(await page.textContent('.site-footer')).not.toContain('mean over seeds');
+    await page.close();
+  });
+
+  test('the time axis starts at 0 and is labelled in round values; accuracy is in %', async () => {
+    const r = await routedRun();
+    const page = await open(runHref(r.id));
+    const panel = page.locator('section.panel', { has: page.locator('h2', { hasText: 'Quality against time' }) });
+    const ticks = await panel.locator('g[aria-label="x-axis tick label"] text').allTextContents();
+    expect(ticks[0]).toBe('0');
+    expect(ticks.length).toBeGreaterThanOrEqual(3);
+    for (const t of ticks.slice(1)) expect(t).toMatch(/^\d+ (ms|s|min|h)$/);
+    const units = new Set(ticks.slice(1).map((t) => t.split(' ')[1]));
+    expect(units.size, ticks.join(', ')).toBeLessThanOrEqual(2); // e.g. "30 s … 2 min" at a unit change, never a fraction
+    const yLabel = await panel.locator('g[aria-label="y-axis label"] text').textContent();
+    expect(yLabel).toContain('(%)');
+    const yTicks = (await panel.locator('g[aria-label="y-axis tick label"] text').allTextContents()).map(Number);
+    expect(Math.max(...yTicks)).toBeGreaterThan(1); // percent, not a fraction
+    await page.close();
+  });
+
+  test('routing heat map: labels in numeric order, the axis named for the task’s groups, a colour legend', async () => {
+    const r = await routedRun();
+    const page = await open(runHref(r.id));
+    const routing = page.locator('section.routing').first();
+    const svg = routing.locator('svg.mp-plot', { has: page.locator('.routing-cell') });
+    const yTicks = await svg.locator('g[aria-label="y-axis tick label"] text').allTextContents();
+    const xTicks = await svg.locator('g[aria-label="x-axis tick label"] text').allTextContents();
+    const numeric = (xs: string[]) => xs.map(Number);
+    expect(numeric(yTicks)).toEqual([...numeric(yTicks)].sort((a, b) => a - b));
+    expect(numeric(xTicks)).toEqual([...numeric(xTicks)].sort((a, b) => a - b));
+    expect(yTicks.length).toBe(r.final?.legibility.routing[0]?.counts.length);
+    expect(await svg.locator('g[aria-label="y-axis label"] text').textContent()).toContain('subtask');
+    expect(await routing.locator('svg.mp-plot-ramp').count()).toBeGreaterThan(0);
+    await page.close();
+  });
+});
+
 describe('the findings page', () => {
   test('is linked from the front page and shows the findings code’s output, each seed linking to its run', async () => {
     const page = await open('/');

@@ -129,3 +129,12 @@ export function logTicks(domain: [number, number], max = 7): number[] {
   if (ones.length > max) return ones.filter((_, i) => i % Math.ceil(ones.length / max) === 0);
   return out([1, 1.5, 2, 3, 5, 7]).length >= 2 ? out([1, 1.5, 2, 3, 5, 7]) : [a, b];
 }
+
+/** Ticks from 0 to max on a linear time axis, at a round step (10 s, 1 min, 5 min, …), at most `max` of them. */
+export function linearTimeTicks(maxSeconds: number, count = 6): number[] {
+  if (!(maxSeconds > 0)) return [0];
+  const step = ROUND_SECONDS.find((s) => maxSeconds / s <= count) ?? maxSeconds;
+  const out: number[] = [];
+  for (let t = 0; t <= maxSeconds + 1e-9; t += step) out.push(Number(t.toPrecision(12)));
+  return out;
+}

@@ -7,7 +7,16 @@ import { costToTargetOf } from '../../harness/stats/cost-to-target.ts';
 import { TASK_INFOS } from '../../harness/tiers.ts';
 import { EmptyStore } from '../components/EmptyStore.tsx';
 import { ProvenanceMark } from '../components/Provenance.tsx';
-import { AblationHeatmap, CurveChart, DensityChart, ExpertLabelHeatmap, PowerChart, RoutingLoadChart } from '../components/RunCharts.tsx';
+import {
+  AblationHeatmap,
+  CurveChart,
+  DensityChart,
+  ExpertLabelHeatmap,
+  groupName,
+  LossChart,
+  PowerChart,
+  RoutingLoadChart,
+} from '../components/RunCharts.tsx';
 import { FAMILY_LABEL } from '../lib/family.ts';
 import { count, date, flops, joules, percent, seconds, si, sig } from '../lib/format.ts';
 import { live } from '../lib/live.ts';
@@ -219,6 +228,14 @@ export default async function RunPage({ params }: { params: Promise<Params> }) {
           <h2>Quality against time</h2>
           {r.curve.length ? <CurveChart record={r} against="seconds" /> : <p className="muted">No evaluation points were recorded.</p>}
         </section>
+        <section className="panel losses">
+          <h2>Training and evaluation loss</h2>
+          {r.curve.length ? <LossChart record={r} /> : <p className="muted">No evaluation points were recorded.</p>}
+          <p className="muted small">
+            Training loss: the mean task loss (without auxiliary losses) since the previous evaluation; evaluation loss: on the held-out set
+            at that point.
+          </p>
+        </section>
         <section className="panel">
           <h2>Power</h2>
           {r.powerTrace.length ? (
@@ -253,14 +270,14 @@ export default async function RunPage({ params }: { params: Promise<Params> }) {
                 : ''}
               . Dashed: a perfectly even load.
             </p>
-            <h3>Expert × label</h3>
-            <ExpertLabelHeatmap layer={layer} />
+            <h3>Expert × {groupName(r.task.id)}</h3>
+            <ExpertLabelHeatmap layer={layer} task={r.task.id} />
           </section>
         ))}
         {ablation && (
           <section className="panel ablation">
             <h2>Expert ablation: {ablation.layer}</h2>
-            <AblationHeatmap ablation={ablation} />
+            <AblationHeatmap ablation={ablation} task={r.task.id} />
             <p className="muted small">
               At the end of training, the held-out set again with one expert masked at a time: each cell is what that label loses (in the
               task's metric; darker is a larger loss). Diagonal dominance {sig(ablation.diagonalDominance)}: 1 when each expert matters to
