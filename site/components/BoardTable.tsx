@@ -7,8 +7,21 @@ import Link from 'next/link';
 import type { ReactNode } from 'react';
 import type { QualityMetric } from '../../harness/results/record.ts';
 import type { Interval, LeaderboardRow } from '../../harness/store/types.ts';
+import { qualityFormat } from '../lib/curves.ts';
 import { FAMILY_COLOR, FAMILY_LABEL, FAMILY_SHORT } from '../lib/family.ts';
-import { count, flopCount, interval, intervalParts, joules, multiplier, percent, seconds, sig } from '../lib/format.ts';
+import {
+  count,
+  flopCount,
+  interval,
+  intervalParts,
+  joules,
+  multiplier,
+  percent,
+  seconds,
+  secondsIn,
+  sig,
+  timeUnit,
+} from '../lib/format.ts';
 import { archHref, COST_LABEL, metricLabel, type SortDir, type SortKey, type View } from '../lib/view.ts';
 import { ProvenanceMarks } from './Provenance.tsx';
 import { TableSorter } from './TableSorter.tsx';
@@ -39,7 +52,12 @@ const iv = (i: Interval | null, fmt: (x: number) => string): ReactNode => (i ? <
 
 const frac = (x: number | null): ReactNode => percent(x);
 
-export function columnsFor(task: string, metric: QualityMetric | undefined): Column[] {
+/** The table's one time unit: the one its largest time is best written in. */
+export function tableSeconds(rows: readonly LeaderboardRow[]): (s: number) => string {
+  return secondsIn(timeUnit(Math.max(0, ...rows.map((r) => r.wallSeconds.hi))));
+}
+
+export function columnsFor(task: string, metric: QualityMetric | undefined, time: (s: number) => string = seconds): Column[] {
   const higher = metric?.higherIsBetter ?? true;
   const cols: Column[] = [
     {
@@ -82,7 +100,7 @@ export function columnsFor(task: string, metric: QualityMetric | undefined): Col
       numeric: true,
       dir: higher ? 'desc' : 'asc',
       value: (r) => r.quality?.mean ?? null,
-      cell: (r) => iv(r.quality, (x) => sig(x, 4)),
+      cell: (r) => iv(r.quality, qualityFormat(metric)),
     });
   }
   cols.push(
@@ -137,7 +155,7 @@ export function columnsFor(task: string, metric: QualityMetric | undefined): Col
       numeric: true,
       dir: 'asc',
       value: (r) => r.wallSeconds.mean,
-      cell: (r) => iv(r.wallSeconds, seconds),
+      cell: (r) => iv(r.wallSeconds, time),
     },
     {
       key: 'energyJoules',
@@ -263,7 +281,7 @@ export function BoardTable(props: {
   sortHref(key: SortKey, dir: SortDir): string;
 }) {
   const { view, metric } = props;
-  const cols = columnsFor(view.task, metric);
+  const cols = columnsFor(view.task, metric, tableSeconds(props.rows));
   const defaultKey: SortKey = view.cap === 'quality' && view.task !== 'all' ? 'quality' : 'multiplier';
   const activeKey = view.sort ?? defaultKey;
   const activeDir = view.sort ? view.dir : (cols.find((c) => c.key === defaultKey)?.dir ?? 'desc');

@@ -8,7 +8,6 @@ import { TASK_INFOS } from '../../harness/tiers.ts';
 import { qualityScale } from '../lib/curves.ts';
 import { flops, linearTimeTicks, roundTime, seconds, sig } from '../lib/format.ts';
 import { plotToReact } from '../lib/plot-ssr.tsx';
-import { metricLabel } from '../lib/view.ts';
 
 const W = 560;
 const H = 300;
@@ -177,7 +176,15 @@ function expertGrid(
     marginLeft: 60,
     x: { label: 'expert', type: 'band', domain: range(experts) },
     y: { label: group, type: 'band', domain: range(rows) },
-    color: { scheme, legend: true, label: legend, type: 'quantize', n: 5, domain: [0, Math.max(1e-9, ...cells.map((c) => c.fill))], tickFormat: (v: number) => sig(v, 2) },
+    color: {
+      scheme,
+      legend: true,
+      label: legend,
+      type: 'quantize',
+      n: 5,
+      domain: [0, Math.max(1e-9, ...cells.map((c) => c.fill))],
+      tickFormat: (v: number) => sig(v, 2),
+    },
     marks: [Plot.cell(cells, { x: 'expert', y: 'row', fill: 'fill', inset: 0.5, title: 'title', className })],
   });
 }

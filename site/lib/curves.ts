@@ -12,6 +12,7 @@ import type { Multiplier } from '../../harness/stats/multiplier.ts';
 import { BASELINE_ARCHITECTURE } from '../../harness/store/leaderboard.ts';
 import { geometricMean, meanInterval } from '../../harness/store/stats.ts';
 import type { CostAxis, Family } from '../../harness/store/types.ts';
+import { sig } from './format.ts';
 
 /** The view's cost axis as the records' curves name it. */
 export const CURVE_AXIS: Record<CostAxis, CostToTargetAxis> = {
@@ -40,6 +41,12 @@ export function qualityScale(metric: QualityMetric | undefined): QualityScale {
   if (metric?.name === 'accuracy') return { factor: 100, unit: '%', clip: [0, 1] };
   // every other metric here is an error or a loss (weighted MSE, bpc): never below 0
   return { factor: 1, unit: metric?.unit ?? '', clip: [0, Number.POSITIVE_INFINITY] };
+}
+
+/** A quality in the unit its label names (accuracy ×100), to 4 significant digits, without the unit. */
+export function qualityFormat(metric: QualityMetric | undefined): (x: number) => string {
+  const { factor } = qualityScale(metric);
+  return (x) => sig(x * factor, 4);
 }
 
 export interface CurvePointMean {

@@ -86,6 +86,8 @@ export const COST_UNIT: Record<CostAxis, string> = {
 
 export function metricLabel(m: QualityMetric | undefined): string {
   if (!m) return 'quality';
+  // accuracy is a fraction in the records and a percentage everywhere it is shown, as in the CLI and README
+  if (m.name === 'accuracy') return 'accuracy (%)';
   return m.unit && m.unit !== '%' ? `${m.name} (${m.unit})` : m.unit === '%' ? `${m.name} (%)` : m.name;
 }
 

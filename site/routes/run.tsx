@@ -17,6 +17,7 @@ import {
   PowerChart,
   RoutingLoadChart,
 } from '../components/RunCharts.tsx';
+import { qualityFormat } from '../lib/curves.ts';
 import { FAMILY_LABEL } from '../lib/family.ts';
 import { count, date, flops, joules, percent, seconds, si, sig } from '../lib/format.ts';
 import { live } from '../lib/live.ts';
@@ -89,7 +90,9 @@ function Summary({ r }: { r: RunRecord }) {
         {r.task.variantSeed !== null ? `, data variant ${r.task.variantSeed}` : ''}
       </Figure>
       <Figure label="hardware class">{r.hardwareClass}</Figure>
-      <Figure label={`final ${metricLabel(m)}`}>{r.final ? `${sig(r.final.quality, 4)}${unit}` : '—'}</Figure>
+      <Figure label={`final ${metricLabel(m)}`}>
+        {r.final ? `${qualityFormat(m)(r.final.quality)}${m.name === 'accuracy' ? '' : unit}` : '—'}
+      </Figure>
       <Figure label="final eval loss">{r.final ? sig(r.final.evalLoss, 4) : '—'}</Figure>
       <CostToTarget r={r} />
       <Figure label="executed FLOPs">
