@@ -16,6 +16,7 @@ import type { RunRecord } from '../harness/results/record.ts';
 import { openStore } from '../harness/store/index.ts';
 import type { LeaderboardRow, Store } from '../harness/store/types.ts';
 import { boardFor } from './lib/board.ts';
+import { significance } from './lib/compare.ts';
 import { CURVE_AXIS, performanceProfile, targetTable } from './lib/curves.ts';
 import { multiplier } from './lib/format.ts';
 import { resolveView, runHref, tasksIn, type View } from './lib/view.ts';
@@ -311,6 +312,101 @@ describe('a run page', () => {
     expect(yTicks.length).toBe(r.final?.legibility.routing[0]?.counts.length);
     expect(await svg.locator('g[aria-label="y-axis label"] text').textContent()).toContain('subtask');
     expect(await routing.locator('svg.mp-plot-ramp').count()).toBeGreaterThan(0);
+    await page.close();
+  });
+});
+
+describe('the compare page', () => {
+  const A = 'switch-top1';
+  const B = 'dense';
+
+  test('bolds a figure only where the paired test finds a significant difference; every cell says its p', async () => {
+    const page = await open(`/compare?${new URLSearchParams({ a: A, b: B })}`);
+    const recs = await sliceRecords();
+    const rows = await page.$$eval('table.compare tbody tr', (trs) =>
+      trs.map((tr) => ({
+        task: (tr as HTMLElement).dataset.task ?? '',
+        cells: Array.from(tr.querySelectorAll('td[data-side]')).map((td) => ({
+          side: (td as HTMLElement).dataset.side ?? '',
+          bold: td.classList.contains('better'),
+          p: (td as HTMLElement).dataset.p ?? '',
+        })),
+      })),
+    );
+    expect(rows.map((r) => r.task).sort()).toEqual([...tasks].sort());
+    for (const row of rows) {
+      const ra = recs.filter((r) => r.architecture.name === A && r.task.id === row.task);
+      const rb = recs.filter((r) => r.architecture.name === B && r.task.id === row.task);
+      const metric = ra[0]?.task.metric;
+      // the first pair of cells is quality at budget
+      const v = significance(ra, rb, (r) => r.final?.quality ?? null, metric?.higherIsBetter ?? true);
+      const [qa, qb] = row.cells;
+      expect(qa?.p, row.task).toBe(v.p === null ? '' : String(v.p));
+      expect(qa?.bold, row.task).toBe(v.side === 'a');
+      expect(qb?.bold, row.task).toBe(v.side === 'b');
+      for (const c of row.cells) if (c.bold) expect(Number(c.p)).toBeLessThan(0.05);
+      for (const c of row.cells) if (c.p !== '' && Number(c.p) >= 0.05) expect(c.bold).toBe(false);
+    }
+    // the two architectures' curves, overlaid per task
+    const charts = await page.$$eval('.compare-curves figure.curves-chart', (fs) =>
+      fs.map((f) => Number((f as HTMLElement).dataset.curves)),
+    );
+    expect(charts.length).toBe(tasks.length);
+    for (const n of charts) expect(n).toBe(2);
+    // nothing cut off: the params cells are inside their scrolling box, wholly visible once scrolled to
+    const last = page.locator('table.compare tbody tr').first().locator('td').last();
+    await last.scrollIntoViewIfNeeded();
+    const box = await last.boundingBox();
+    expect(box?.width).toBeGreaterThan(30);
+    expect(await last.evaluate((td) => td.scrollWidth <= td.clientWidth + 1)).toBe(true);
+    await page.screenshot({ path: join(ARTIFACTS, 'compare.png'), fullPage: true });
+    await page.close();
+  });
+
+  test('takes run ids as well as names, and overlays the two runs’ curves', async () => {
+    const recs = await sliceRecords('parity');
+    const ra = recs.find((r) => r.architecture.name === A);
+    const rb = recs.find((r) => r.architecture.name === B);
+    if (!ra || !rb) throw new Error('no parity runs to compare');
+    const page = await open(`/compare?${new URLSearchParams({ a: ra.id, b: rb.id })}`);
+    expect(await page.textContent('.run-pair h2')).toContain(ra.id);
+    const lines = await page.$$('.run-pair figure.curves-chart g.arch-curve path');
+    expect(lines).toHaveLength(2);
+    // and the architectures' tables below
+    expect(await page.$$('table.compare tbody tr')).toHaveLength(tasks.length);
+    expect(await page.$('p.note')).toBeNull();
+    await page.close();
+  });
+});
+
+describe('an architecture page', () => {
+  test('shows settings and a summary per task above the run list, and nothing past the right edge', async () => {
+    const name = 'switch-top1';
+    const page = await open(`/archs/${name}`, 1366);
+    const recs = (await sliceRecords()).filter((r) => r.architecture.name === name);
+    const rows = await page.$$eval('#per-task-table tbody tr', (trs) =>
+      trs.map((tr) => ({
+        task: (tr as HTMLElement).dataset.task ?? '',
+        settings: tr.querySelector('[data-col="settings"]')?.textContent ?? '',
+        quality: tr.querySelector('[data-col="quality"]')?.textContent ?? '',
+      })),
+    );
+    expect(rows.map((r) => r.task).sort()).toEqual([...new Set(recs.map((r) => r.task.id))].sort());
+    for (const row of rows) {
+      const latest = recs.filter((r) => r.task.id === row.task).sort((x, y) => y.startedAt.localeCompare(x.startedAt))[0];
+      for (const [k, v] of Object.entries(latest?.architecture.hyperparameters ?? {}))
+        expect(row.settings, row.task).toContain(`${k}=${String(v)}`);
+      if (latest?.task.metric.name === 'accuracy') expect(row.quality).toMatch(/%/);
+    }
+    // the summary comes before the run list
+    const order = await page.$$eval('#per-task-table, #runs-table', (ts) => ts.map((t) => t.id));
+    expect(order).toEqual(['per-task-table', 'runs-table']);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(1366);
+    // one time unit in the run list
+    const units = await page.$$eval('#runs-table td[data-col="time"]', (tds) => [
+      ...new Set(tds.map((t) => (t.textContent ?? '').split(' ')[1])),
+    ]);
+    expect(units).toHaveLength(1);
     await page.close();
   });
 });

@@ -7,6 +7,7 @@ import Link from 'next/link';
 import type { ReactNode } from 'react';
 import type { QualityMetric } from '../../harness/results/record.ts';
 import type { Interval, LeaderboardRow } from '../../harness/store/types.ts';
+import { tableSeconds } from '../lib/board.ts';
 import { qualityFormat } from '../lib/curves.ts';
 import { FAMILY_COLOR, FAMILY_LABEL, FAMILY_SHORT } from '../lib/family.ts';
 import {
@@ -51,11 +52,6 @@ export function IntervalCell({ i, fmt }: { i: Interval; fmt: (x: number) => stri
 const iv = (i: Interval | null, fmt: (x: number) => string): ReactNode => (i ? <IntervalCell i={i} fmt={fmt} /> : '—');
 
 const frac = (x: number | null): ReactNode => percent(x);
-
-/** The table's one time unit: the one its largest time is best written in. */
-export function tableSeconds(rows: readonly LeaderboardRow[]): (s: number) => string {
-  return secondsIn(timeUnit(Math.max(0, ...rows.map((r) => r.wallSeconds.hi))));
-}
 
 export function columnsFor(task: string, metric: QualityMetric | undefined, time: (s: number) => string = seconds): Column[] {
   const higher = metric?.higherIsBetter ?? true;

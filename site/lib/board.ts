@@ -5,6 +5,7 @@
  */
 import type { QualityMetric } from '../../harness/results/record.ts';
 import type { CostAxis, Family, Interval, LeaderboardRow } from '../../harness/store/types.ts';
+import { secondsIn, timeUnit } from './format.ts';
 import type { CapAxis } from './view.ts';
 
 export interface BoardPoint {
@@ -97,4 +98,9 @@ export function boardFor(
   );
   for (const p of points) p.frontier = set.has(p.name);
   return { points, offChart };
+}
+
+/** The table's one time unit: the one its largest time is best written in. */
+export function tableSeconds(rows: readonly LeaderboardRow[]): (s: number) => string {
+  return secondsIn(timeUnit(Math.max(0, ...rows.map((r) => r.wallSeconds.hi))));
 }
