@@ -1,5 +1,6 @@
 /** The charts of one run, each a server-rendered Plot SVG. */
 import * as Plot from '@observablehq/plot';
+import type { ReactNode } from 'react';
 import type { Legibility, RoutingLayerStats, RunRecord } from '../../harness/results/record.ts';
 
 type Ablation = NonNullable<Legibility['ablation']>;
@@ -92,19 +93,7 @@ export function LossChart({ record }: { record: RunRecord }) {
       }),
     ],
   });
-  return (
-    <>
-      <ul className="legend">
-        {LOSS_SERIES.map((x) => (
-          <li key={x.name}>
-            <span className="swatch" style={{ background: x.color }} aria-hidden="true" />
-            {x.name}
-          </li>
-        ))}
-      </ul>
-      {chart}
-    </>
-  );
+  return <WithLegend series={LOSS_SERIES} chart={chart} />;
 }
 
 export function PowerChart({ record }: { record: RunRecord }) {
@@ -270,6 +259,11 @@ export function DensityChart({ record }: { record: RunRecord }) {
       }),
     ],
   });
+  return <WithLegend series={series} chart={chart} />;
+}
+
+/** A chart with its series named above it, each with its colour. */
+function WithLegend({ series, chart }: { series: readonly { name: string; color: string }[]; chart: ReactNode }) {
   return (
     <>
       <ul className="legend">
