@@ -13,7 +13,7 @@ const run = (arch: string, seed: number, curve: [number, number][], task = 'pari
   makeRun({ arch, seed, curve, task, tier: 'cpu', family: arch === 'dense' ? 'dense' : 'moe' });
 
 describe('mean curves', () => {
-  it('matches seeds by step, averages quality, and clips accuracy bands to [0, 1]', () => {
+  it('matches seeds by evaluation index, averages quality, and clips accuracy bands to [0, 1]', () => {
     const runs = [
       run('a', 0, [
         [1e8, 0.9],
@@ -32,6 +32,22 @@ describe('mean curves', () => {
     expect(pts[0]?.y).toBeCloseTo(0.8, 12);
     expect(pts[1]?.hi).toBe(1); // the t-interval would pass 1
     expect(pts[0]?.lo).toBe(0); // and 0
+  });
+
+  it('matches by index when seeds evaluate at different steps (a routed step’s FLOPs vary)', () => {
+    const a = run('a', 0, [
+      [1e8, 0.5],
+      [1e9, 0.9],
+    ]);
+    const b = run('a', 1, [
+      [1.1e8, 0.7],
+      [1.05e9, 0.95],
+    ]);
+    const shifted = { ...b, curve: b.curve.map((p, i) => ({ ...p, step: p.step + 3 * i + 1 })) };
+    const pts = meanCurveOf([a, shifted], 'executedFlops', 24);
+    if (typeof pts === 'string') throw new Error(pts);
+    expect(pts).toHaveLength(2);
+    expect(pts[1]?.y).toBeCloseTo(0.925, 12);
   });
 
   it('says why there is no curve on joules when energy was not measured', () => {
