@@ -172,4 +172,16 @@ describe('performance profile', () => {
     expect(dense?.ratios[0]).toBeGreaterThan(1);
     expect(p.archs[0]?.name).toBe('fast');
   });
+
+  it('leaves out a task whose cheapest cost is only a bound (on target at the first evaluation)', () => {
+    const early = (arch: string) =>
+      run(arch, 0, [
+        [1e8, 0.97],
+        [1e9, 0.98],
+      ]);
+    const p = performanceProfile([early('dense'), early('fast')], 'cpu', 'executedFlops');
+    expect(p.tasks).toEqual([]);
+    expect(p.excluded[0]?.task).toBe('parity');
+    expect(p.excluded[0]?.why).toMatch(/bound/);
+  });
 });

@@ -296,7 +296,8 @@ export function ProfileChart({ profile, cost, colors }: { profile: Profile; cost
             <figcaption className="small">
               Over the {profile.tasks.length} task{profile.tasks.length === 1 ? '' : 's'} every architecture shown completed (
               {profile.tasks.join(', ')}): the share of them on which an architecture reaches the target within τ × the cheapest
-              architecture’s {COST_LABEL[cost]} (every seed must reach it; cost: geometric mean over seeds).
+              architecture’s {COST_LABEL[cost]} (every seed must reach it; cost: geometric mean over seeds; a seed on target at its first
+              evaluation counts at that cost, a bound).
               {profile.excluded.length > 0 && ` Left out: ${profile.excluded.map((e) => `${e.task} (${e.why})`).join('; ')}.`}
             </figcaption>
           </figure>

@@ -263,14 +263,15 @@ export interface Profile {
 
 /**
  * An architecture's cost to a task's target for the profile: the geometric mean over its
- * seeds when every seed reached it (a bound at the first evaluation point counts at its
- * bound, which can only flatter the cost by less than one evaluation interval), else ∞.
+ * seeds when every seed reached it, else ∞. A seed on target at its first evaluation counts
+ * at that evaluation's cost, an upper bound: `bounded` says so (a ratio against it is
+ * conservative for this architecture, but as the cheapest it would set the scale by a bound).
  */
-function profileCost(runs: readonly RunRecord[], target: number, axis: CostToTargetAxis): number {
+function profileCost(runs: readonly RunRecord[], target: number, axis: CostToTargetAxis): { cost: number; bounded: boolean } {
   const costs = runs.map((r) => costToTargetAt(r, target)[axis]);
   const vals = costs.flatMap((c) => (isReached(c.status) && 'cost' in c && c.cost > 0 ? [c.cost] : []));
-  if (vals.length !== costs.length) return Number.POSITIVE_INFINITY;
-  return geometricMean(vals) ?? Number.POSITIVE_INFINITY;
+  if (vals.length !== costs.length) return { cost: Number.POSITIVE_INFINITY, bounded: false };
+  return { cost: geometricMean(vals) ?? Number.POSITIVE_INFINITY, bounded: costs.some((c) => c.status === 'bound') };
 }
 
 /** ρ(τ): the share of tasks whose ratio is at most τ. */
@@ -300,9 +301,9 @@ export function performanceProfile(records: readonly RunRecord[], tier: TierName
       excluded.push({ task, why: `${axis} not measured on every run` });
     else kept.push(task);
   }
-  const costs = new Map<string, number[]>();
+  const raw = new Map<string, { cost: number; bounded: boolean }[]>();
   for (const [name, list] of groups) {
-    costs.set(
+    raw.set(
       name,
       kept.map((task) =>
         profileCost(
@@ -313,6 +314,16 @@ export function performanceProfile(records: readonly RunRecord[], tier: TierName
       ),
     );
   }
+  // a task whose cheapest cost is only a bound (on target at the first evaluation) has no scale: left out
+  const keep = kept.map((task, i) => {
+    const entries = [...raw.entries()].map(([name, c]) => ({ name, ...(c[i] as { cost: number; bounded: boolean }) }));
+    const best = entries.reduce((m, e) => (e.cost < m.cost ? e : m), { name: '', cost: Number.POSITIVE_INFINITY, bounded: false });
+    if (best.bounded) excluded.push({ task, why: `the cheapest (${best.name}) is on target by its first evaluation: a bound, no scale` });
+    else if (!Number.isFinite(best.cost)) excluded.push({ task, why: 'no architecture reached the target with every seed' });
+    return !best.bounded && Number.isFinite(best.cost);
+  });
+  kept.splice(0, kept.length, ...kept.filter((_, i) => keep[i]));
+  const costs = new Map([...raw.entries()].map(([name, c]) => [name, c.filter((_, i) => keep[i]).map((x) => x.cost)]));
   const best = kept.map((_, i) => Math.min(...[...costs.values()].map((c) => c[i] as number)));
   const archs = [...groups.entries()].map(([name, list]) => {
     const ratios = (costs.get(name) ?? []).map((c, i) => (Number.isFinite(c) ? c / (best[i] as number) : Number.POSITIVE_INFINITY));
