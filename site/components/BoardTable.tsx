@@ -10,19 +10,7 @@ import type { Interval, LeaderboardRow } from '../../harness/store/types.ts';
 import { tableSeconds } from '../lib/board.ts';
 import { qualityFormat } from '../lib/curves.ts';
 import { FAMILY_COLOR, FAMILY_LABEL, FAMILY_SHORT } from '../lib/family.ts';
-import {
-  count,
-  flopCount,
-  interval,
-  intervalParts,
-  joules,
-  multiplier,
-  percent,
-  seconds,
-  secondsIn,
-  sig,
-  timeUnit,
-} from '../lib/format.ts';
+import { count, flopCount, interval, intervalParts, joules, multiplier, percent, seconds, sig } from '../lib/format.ts';
 import { archHref, COST_LABEL, metricLabel, type SortDir, type SortKey, type View } from '../lib/view.ts';
 import { ProvenanceMarks } from './Provenance.tsx';
 import { TableSorter } from './TableSorter.tsx';
