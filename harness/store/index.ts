@@ -395,7 +395,15 @@ class DrizzleStore implements Store {
       )
       .orderBy(asc(t.id));
     // validated on the way out, as run() does; frozen because every caller shares the array
-    const out = Object.freeze(rows.map((r) => Object.freeze(runRecord.parse(JSON.parse(r.record)))));
+    const out = Object.freeze(
+      rows.map((r) => {
+        const rec = runRecord.parse(JSON.parse(r.record));
+        // the curve too: readers memoise what they compute from a frozen record's curve (cost-to-target)
+        for (const p of rec.curve) Object.freeze(p);
+        Object.freeze(rec.curve);
+        return Object.freeze(rec);
+      }),
+    );
     cache.records.set(key, out);
     return out;
   }
