@@ -11,8 +11,9 @@ import type { RunRecord } from '../harness/results/record.ts';
 import { leaderboardCsv } from '../harness/store/export.ts';
 import { openStore } from '../harness/store/index.ts';
 import type { Facets, LeaderboardRow, Store } from '../harness/store/types.ts';
-import { boardFor } from './lib/board.ts';
-import { flopCount, intervalParts, joules, multiplier, seconds, sig } from './lib/format.ts';
+import { boardFor, tableSeconds } from './lib/board.ts';
+import { qualityFormat } from './lib/curves.ts';
+import { flopCount, intervalParts, joules, multiplier } from './lib/format.ts';
 import { resolveView, tasksIn, type View } from './lib/view.ts';
 import { ensureBuilt, type SiteServer, serveSite } from './serve.ts';
 import { CHROMIUM, launchChromium } from './test/browser.ts';
@@ -84,11 +85,12 @@ function expectRowsMatch(cells: CellMap, rows: readonly LeaderboardRow[], task: 
       expect(c[col]?.value, `${r.architecture} ${col}`).toBe(value == null ? '' : String(value));
       if (text !== undefined) expect(c[col]?.mean, `${r.architecture} ${col} text`).toBe(text);
     };
-    if (task !== 'all') check('quality', r.quality?.mean, r.quality ? intervalParts(r.quality, (x) => sig(x, 4)).mean : undefined);
+    if (task !== 'all')
+      check('quality', r.quality?.mean, r.quality ? intervalParts(r.quality, qualityFormat(facets.metrics[task])).mean : undefined);
     check('multiplier', r.multiplier?.mean, r.multiplier ? intervalParts(r.multiplier, multiplier).mean : undefined);
     check('executedFlops', r.executedFlops.mean, flopCount(r.executedFlops.mean));
     check('modelFlops', r.modelFlops.mean, flopCount(r.modelFlops.mean));
-    check('wallSeconds', r.wallSeconds.mean, seconds(r.wallSeconds.mean));
+    check('wallSeconds', r.wallSeconds.mean, tableSeconds(rows)(r.wallSeconds.mean));
     check('energyJoules', r.energyJoules?.mean, r.energyJoules ? joules(r.energyJoules.mean) : undefined);
     if (!r.energyJoules) expect(c.energyJoules?.text).toBe('not measured');
     check('paramsTotal', r.paramsTotal);

@@ -137,6 +137,17 @@ describe('frontier and labels', () => {
     expect([...paretoSet(pts, false)].sort()).toEqual(['a']);
   });
 
+  test('costs that tie at one budget compare on capability alone', () => {
+    // the parity smoke case: dense and gradient-routed a rounding cheaper than switch-top1's better accuracy
+    const pts = [
+      { name: 'dense', x: 800_006_166_080, y: 0.6 },
+      { name: 'gradient-routed', x: 800_026_628_684, y: 0.62 },
+      { name: 'switch-top1', x: 800_100_000_000, y: 0.7 },
+      { name: 'big', x: 2e12, y: 0.8 },
+    ];
+    expect([...paretoSet(pts, true)].sort()).toEqual(['big', 'switch-top1']);
+  });
+
   test('labels of coinciding points are moved apart', () => {
     const x = { type: 'log' as const, domain: [1, 100] as [number, number], range: [0, 500] as [number, number] };
     const y = { type: 'linear' as const, domain: [0, 1] as [number, number], range: [400, 0] as [number, number] };

@@ -25,6 +25,10 @@ const SOURCES = [
   join(REPO_ROOT, 'harness', 'store'),
   join(REPO_ROOT, 'harness', 'results'),
   join(REPO_ROOT, 'harness', 'queue'),
+  join(REPO_ROOT, 'harness', 'findings'),
+  join(REPO_ROOT, 'harness', 'stats'),
+  join(REPO_ROOT, 'harness', 'tasks'),
+  join(REPO_ROOT, 'harness', 'tiers.ts'),
   join(REPO_ROOT, 'package-lock.json'),
 ];
 

@@ -96,5 +96,20 @@ export function withCostToTarget<R extends Pick<RunRecord, 'curve' | 'energy' | 
  * else computed now from its curve (records written before targets existed) — the same code.
  */
 export function costToTargetAt(record: Pick<RunRecord, 'curve' | 'energy' | 'task' | 'costToTarget'>, target: number): CostToTarget {
-  return record.costToTarget?.target === target ? record.costToTarget : costToTargetOf(record, target);
+  if (record.costToTarget?.target === target) return record.costToTarget;
+  // a frozen record and curve (the store's records(), read on every page view) cannot change: its reading is kept
+  if (!Object.isFrozen(record) || !Object.isFrozen(record.curve)) return costToTargetOf(record, target);
+  let byTarget = memo.get(record);
+  if (!byTarget) {
+    byTarget = new Map();
+    memo.set(record, byTarget);
+  }
+  let c = byTarget.get(target);
+  if (!c) {
+    c = costToTargetOf(record, target);
+    byTarget.set(target, c);
+  }
+  return c;
 }
+
+const memo = new WeakMap<object, Map<number, CostToTarget>>();

@@ -194,13 +194,18 @@ class DrizzleStore implements Store {
    * ingest time) is one indexed query, so a reader such as the site still sees a suite's
    * new runs on the next request while repeat renders skip the aggregation.
    */
-  private cache = { version: '', leaderboards: new Map<string, LeaderboardRow[]>(), facets: null as Facets | null };
+  private cache = {
+    version: '',
+    leaderboards: new Map<string, LeaderboardRow[]>(),
+    records: new Map<string, readonly RunRecord[]>(),
+    facets: null as Facets | null,
+  };
 
   private async fresh(): Promise<typeof this.cache> {
     const { t, db } = this;
     const [v] = await db.select({ n: count(), at: max(t.ingestedAt) }).from(t);
     const version = `${v?.n ?? 0}|${v?.at ?? ''}`;
-    if (version !== this.cache.version) this.cache = { version, leaderboards: new Map(), facets: null };
+    if (version !== this.cache.version) this.cache = { version, leaderboards: new Map(), records: new Map(), facets: null };
     return this.cache;
   }
 
@@ -366,6 +371,41 @@ class DrizzleStore implements Store {
     const row = rows[0];
     // validated on the way out too: the row could have been written by an older harness
     return row ? runRecord.parse(JSON.parse(row.record)) : null;
+  }
+
+  async records(filter: LeaderboardFilter, opts: { incomplete?: boolean } = {}): Promise<readonly RunRecord[]> {
+    const cache = await this.fresh();
+    const incomplete = opts.incomplete ?? false;
+    const key = JSON.stringify([filter.task, filter.tier, filter.hardwareClass, filter.provenance ?? null, incomplete]);
+    const hit = cache.records.get(key);
+    if (hit) return hit;
+    const { t, rec, db } = this;
+    const rows = await db
+      .select({ record: rec.record })
+      .from(t)
+      .innerJoin(rec, eq(rec.id, t.id))
+      .where(
+        and(
+          eq(t.tier, filter.tier),
+          eq(t.hardwareClass, filter.hardwareClass),
+          incomplete ? undefined : eq(t.status, 'completed'),
+          filter.task === 'all' ? undefined : eq(t.task, filter.task),
+          filter.provenance ? inArray(t.provenance, [...filter.provenance]) : undefined,
+        ),
+      )
+      .orderBy(asc(t.id));
+    // validated on the way out, as run() does; frozen because every caller shares the array
+    const out = Object.freeze(
+      rows.map((r) => {
+        const rec = runRecord.parse(JSON.parse(r.record));
+        // the curve too: readers memoise what they compute from a frozen record's curve (cost-to-target)
+        for (const p of rec.curve) Object.freeze(p);
+        Object.freeze(rec.curve);
+        return Object.freeze(rec);
+      }),
+    );
+    cache.records.set(key, out);
+    return out;
   }
 
   async provenance(id: string): Promise<Provenance | null> {

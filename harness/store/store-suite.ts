@@ -442,6 +442,38 @@ export function defineStoreSuite(makeBackend: () => Backend): void {
     });
   });
 
+  it('records() returns the full records of a slice’s completed runs, filtered like the leaderboard', async () => {
+    const a = makeRun({
+      arch: 'a',
+      seed: 0,
+      curve: [
+        [1e8, 0.5],
+        [1e9, 0.9],
+      ],
+    });
+    const b = makeRun({ arch: 'b', seed: 0, task: 'parity', curve: [[1e9, 0.7]] });
+    const failed = makeRun({ arch: 'c', seed: 0, status: 'failed', curve: [[1e9, 0.1]] });
+    const other = makeRun({ arch: 'a', seed: 1, tier: 'cpu', curve: [[1e9, 0.8]] });
+    for (const r of [a, b, failed, other]) await store.ingest(r);
+    await store.ingest(makeRun({ arch: 'v', seed: 0, curve: [[1e9, 0.6]] }), { provenance: 'verified' });
+    const all = await store.records({ task: 'all', tier: 'smoke', hardwareClass: HW });
+    expect(all.map((r) => r.architecture.name).sort()).toEqual(['a', 'b', 'v']);
+    expect(all.find((r) => r.id === a.id)).toEqual(a);
+    const mnist = await store.records({ task: 'mnist', tier: 'smoke', hardwareClass: HW });
+    expect(mnist.map((r) => r.architecture.name).sort()).toEqual(['a', 'v']);
+    const every = await store.records({ task: 'all', tier: 'smoke', hardwareClass: HW }, { incomplete: true });
+    expect(every.map((r) => r.architecture.name).sort()).toEqual(['a', 'b', 'c', 'v']);
+    const verified = await store.records({ task: 'all', tier: 'smoke', hardwareClass: HW, provenance: ['verified'] });
+    expect(verified.map((r) => r.architecture.name)).toEqual(['v']);
+    // a new ingest is seen on the next read, not served from the cache
+    await store.ingest(makeRun({ arch: 'd', seed: 0, curve: [[1e9, 0.95]] }));
+    expect((await store.records({ task: 'mnist', tier: 'smoke', hardwareClass: HW })).map((r) => r.architecture.name).sort()).toEqual([
+      'a',
+      'd',
+      'v',
+    ]);
+  });
+
   it('a read-only reader sees runs another connection ingests, on its next query', async () => {
     await store.ingest(makeRun({ arch: 'dense', curve: [[1e9, 0.9]] }));
     const reader = await backend.open({ readonly: true });

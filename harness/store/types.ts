@@ -166,6 +166,13 @@ export interface Store {
   facets(): Promise<Facets>;
   leaderboard(filter: LeaderboardFilter): Promise<LeaderboardRow[]>;
   run(id: string): Promise<RunRecord | null>;
+  /**
+   * The full records of the completed runs in a slice (every task when task is 'all'), in
+   * id order: what the curves, cost-to-target and findings are computed from. Cached until
+   * the store changes and shared between callers: read-only. `incomplete`: every status
+   * (the findings name architectures that were refused or failed).
+   */
+  records(filter: LeaderboardFilter, opts?: { incomplete?: boolean }): Promise<readonly RunRecord[]>;
   /** where the run's record came from; null for an unknown id */
   provenance(id: string): Promise<Provenance | null>;
   /** of these run keys, those with a settled run (any status but failed): key → the first such run's id */

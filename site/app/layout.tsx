@@ -25,6 +25,9 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
             <Link href="/" prefetch={false}>
               Leaderboard
             </Link>
+            <Link href="/findings" prefetch={false}>
+              Findings
+            </Link>
             <Link href="/compare" prefetch={false}>
               Compare
             </Link>
@@ -43,8 +46,8 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
         </header>
         <main>{children}</main>
         <footer className="site-footer">
-          Every figure is a mean over seeds with its 95% interval; runs are ranked only against runs on the same hardware class. See{' '}
-          <Link href="/methods">methods</Link>.
+          Leaderboard figures are means over seeds with their 95% interval, and runs are ranked only against runs on the same hardware
+          class; a run’s page shows that one run. See <Link href="/methods">methods</Link>.
         </footer>
       </body>
     </html>

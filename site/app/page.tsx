@@ -1,3 +1,4 @@
+import Link from 'next/link';
 import { EmptyStore } from '../components/EmptyStore.tsx';
 import { Leaderboard } from '../components/Leaderboard.tsx';
 import { live } from '../lib/live.ts';
@@ -16,20 +17,18 @@ export default async function Home({ searchParams }: { searchParams: SearchParam
   const resolved = resolveView(facets, raw);
   if (!resolved) return <EmptyStore where={st.where} />;
   const { view, notes } = resolved;
-  const rows = await st.store.leaderboard({
-    task: view.task,
-    tier: view.tier,
-    hardwareClass: view.hw,
-    provenance: provenanceFilter(view.prov),
-  });
+  const filter = { task: view.task, tier: view.tier, hardwareClass: view.hw, provenance: provenanceFilter(view.prov) };
+  const [rows, records] = await Promise.all([st.store.leaderboard(filter), st.store.records(filter)]);
   return (
     <>
-      <h1>Capability per unit of training cost</h1>
+      <h1>What does it cost to reach the target?</h1>
       <p className="lede">
-        Every architecture trained to the same FLOP budget on the same task; up and to the left is better. Choose a task, tier and hardware
-        class, and the axes; click a point or a name for the architecture’s runs.
+        Every architecture trained to the same FLOP budget on the same task, its held-out quality evaluated along the way. The curves show
+        quality against cost, the tables the cost at which each architecture reaches the task’s target and its multiplier against dense, and
+        the profile how often each is near the cheapest across tasks. The verdicts on what the literature predicts are on{' '}
+        <Link href="/findings">the findings page</Link>. Click a name for the architecture’s runs.
       </p>
-      <Leaderboard facets={facets} view={view} rows={rows} notes={notes} />
+      <Leaderboard facets={facets} view={view} rows={rows} records={records} notes={notes} />
     </>
   );
 }

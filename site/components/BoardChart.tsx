@@ -9,6 +9,7 @@ import type { QualityMetric } from '../../harness/results/record.ts';
 import type { CostAxis } from '../../harness/store/types.ts';
 import type { Board, BoardPoint } from '../lib/board.ts';
 import { higherIsBetter } from '../lib/board.ts';
+import { qualityFormat, qualityScale } from '../lib/curves.ts';
 import { FAMILIES, FAMILY_COLOR, FAMILY_LABEL } from '../lib/family.ts';
 import { interval, joules, multiplier, seconds, si, sig } from '../lib/format.ts';
 import { placeLabels } from '../lib/labels.ts';
@@ -25,6 +26,14 @@ export function capFormat(cap: CapAxis): (x: number) => string {
   return cap === 'multiplier' ? multiplier : (x) => sig(x, 4);
 }
 
+/** The y values as shown: accuracy in % (clipped to [0, 100]), everything else as recorded. */
+function shownY(i: { mean: number; lo: number; hi: number }, cap: CapAxis, metric: QualityMetric | undefined) {
+  if (cap !== 'quality') return i;
+  const { factor, clip } = qualityScale(metric);
+  const c = (v: number) => Math.min(clip[1] * factor, Math.max(clip[0] * factor, v * factor));
+  return { mean: i.mean * factor, lo: c(i.lo), hi: c(i.hi) };
+}
+
 export function capLabel(cap: CapAxis, metric: QualityMetric | undefined): string {
   return cap === 'multiplier' ? 'compute multiplier vs dense' : metricLabel(metric);
 }
@@ -34,10 +43,10 @@ function titleOf(p: BoardPoint, cost: CostAxis, cap: CapAxis, metric: QualityMet
   const lines = [
     `${p.name} (${FAMILY_LABEL[p.family]})`,
     `${COST_LABEL[cost]}: ${interval(p.x, costFormat(cost))}`,
-    `${capLabel(cap, metric)}: ${interval(p.y, capFormat(cap))}`,
+    `${capLabel(cap, metric)}: ${interval(p.y, cap === 'quality' ? qualityFormat(metric) : capFormat(cap))}`,
   ];
   if (cap !== 'multiplier' && r.multiplier) lines.push(`compute multiplier: ${interval(r.multiplier, multiplier)}`);
-  if (cap === 'multiplier' && r.quality) lines.push(`${metricLabel(metric)}: ${interval(r.quality, capFormat('quality'))}`);
+  if (cap === 'multiplier' && r.quality) lines.push(`${metricLabel(metric)}: ${interval(r.quality, qualityFormat(metric))}`);
   lines.push(`params: ${si(r.paramsTotal)} total, ${si(r.paramsActive)} active`);
   lines.push(`seeds: ${r.seeds}${r.failedRuns ? ` (+${r.failedRuns} failed)` : ''}`);
   if (p.frontier) lines.push('on the Pareto frontier');
@@ -67,9 +76,9 @@ export function BoardChart(props: { board: Board; cost: CostAxis; cap: CapAxis; 
     x: p.x.mean,
     xlo: p.x.lo,
     xhi: p.x.hi,
-    y: p.y.mean,
-    ylo: p.y.lo,
-    yhi: p.y.hi,
+    y: shownY(p.y, cap, metric).mean,
+    ylo: shownY(p.y, cap, metric).lo,
+    yhi: shownY(p.y, cap, metric).hi,
     frontier: p.frontier,
     title: titleOf(p, cost, cap, metric),
     href: archHref(p.name),
@@ -92,7 +101,7 @@ export function BoardChart(props: { board: Board; cost: CostAxis; cap: CapAxis; 
     { type: 'log', domain: xDomain, range: [frame.marginLeft, frame.width - frame.marginRight] },
     { type: yLog ? 'log' : 'linear', domain: yDomain, range: higher ? [bottom, frame.marginTop] : [frame.marginTop, bottom] },
   );
-  const labels = pts.map((p) => ({ name: p.name, x: p.x, y: labelY.get(p.name) ?? p.y }));
+  const labels = pts.map((p) => ({ name: p.name, x: p.x, y: labelY.get(p.name) ?? p.y, dotY: p.y }));
   const svg = plotToReact({
     className: 'mp-plot',
     ariaLabel: props.caption,
@@ -140,10 +149,13 @@ export function BoardChart(props: { board: Board; cost: CostAxis; cap: CapAxis; 
         ariaLabel: 'name',
         className: 'arch-dot',
       }),
+      // a leader from each dot to its label: a label moved clear of a neighbour still points at its own dot
+      Plot.link(labels, { x1: 'x', y1: 'dotY', x2: 'x', y2: 'y', dx: 7, stroke: '#999', ariaLabel: 'name', className: 'label-leader' }),
       Plot.text(labels, {
         x: 'x',
         y: 'y',
         text: 'name',
+        ariaLabel: 'name',
         dx: 9,
         textAnchor: 'start',
         fill: '#333',

@@ -7,9 +7,11 @@ import Link from 'next/link';
 import type { ReactNode } from 'react';
 import type { QualityMetric } from '../../harness/results/record.ts';
 import type { Interval, LeaderboardRow } from '../../harness/store/types.ts';
+import { tableSeconds } from '../lib/board.ts';
+import { qualityFormat } from '../lib/curves.ts';
 import { FAMILY_COLOR, FAMILY_LABEL, FAMILY_SHORT } from '../lib/family.ts';
 import { count, flopCount, interval, intervalParts, joules, multiplier, percent, seconds, sig } from '../lib/format.ts';
-import { archHref, metricLabel, type SortDir, type SortKey, type View } from '../lib/view.ts';
+import { archHref, COST_LABEL, metricLabel, type SortDir, type SortKey, type View } from '../lib/view.ts';
 import { ProvenanceMarks } from './Provenance.tsx';
 import { TableSorter } from './TableSorter.tsx';
 
@@ -39,7 +41,7 @@ const iv = (i: Interval | null, fmt: (x: number) => string): ReactNode => (i ? <
 
 const frac = (x: number | null): ReactNode => percent(x);
 
-export function columnsFor(task: string, metric: QualityMetric | undefined): Column[] {
+export function columnsFor(task: string, metric: QualityMetric | undefined, time: (s: number) => string = seconds): Column[] {
   const higher = metric?.higherIsBetter ?? true;
   const cols: Column[] = [
     {
@@ -82,7 +84,7 @@ export function columnsFor(task: string, metric: QualityMetric | undefined): Col
       numeric: true,
       dir: higher ? 'desc' : 'asc',
       value: (r) => r.quality?.mean ?? null,
-      cell: (r) => iv(r.quality, (x) => sig(x, 4)),
+      cell: (r) => iv(r.quality, qualityFormat(metric)),
     });
   }
   cols.push(
@@ -137,7 +139,7 @@ export function columnsFor(task: string, metric: QualityMetric | undefined): Col
       numeric: true,
       dir: 'asc',
       value: (r) => r.wallSeconds.mean,
-      cell: (r) => iv(r.wallSeconds, seconds),
+      cell: (r) => iv(r.wallSeconds, time),
     },
     {
       key: 'energyJoules',
@@ -258,10 +260,12 @@ export function BoardTable(props: {
   rows: readonly LeaderboardRow[];
   view: View;
   metric: QualityMetric | undefined;
+  /** the architectures on the chart's frontier, for the axes the chart shows */
+  frontier: ReadonlySet<string>;
   sortHref(key: SortKey, dir: SortDir): string;
 }) {
   const { view, metric } = props;
-  const cols = columnsFor(view.task, metric);
+  const cols = columnsFor(view.task, metric, tableSeconds(props.rows));
   const defaultKey: SortKey = view.cap === 'quality' && view.task !== 'all' ? 'quality' : 'multiplier';
   const activeKey = view.sort ?? defaultKey;
   const activeDir = view.sort ? view.dir : (cols.find((c) => c.key === defaultKey)?.dir ?? 'desc');
@@ -298,7 +302,7 @@ export function BoardTable(props: {
         </thead>
         <tbody>
           {rows.map((r) => (
-            <tr key={r.architecture} data-arch={r.architecture} className={r.pareto ? 'pareto' : undefined}>
+            <tr key={r.architecture} data-arch={r.architecture} className={props.frontier.has(r.architecture) ? 'pareto' : undefined}>
               {cols.map((c) => {
                 const v = c.value(r);
                 return (
@@ -312,8 +316,9 @@ export function BoardTable(props: {
         </tbody>
       </table>
       <p className="table-note muted small">
-        Means over seeds with 95% intervals beneath. A bar at the left of a row: on the Pareto frontier of executed FLOPs and{' '}
-        {view.task === 'all' ? 'compute multiplier' : metricLabel(metric)}. Hover a header for how it is measured.
+        Means over seeds with 95% intervals beneath. A bar at the left of a row: on the chart’s Pareto frontier of {COST_LABEL[view.cost]}{' '}
+        and {view.cap === 'multiplier' ? 'compute multiplier' : metricLabel(metric)} (costs within 1% count as a tie). Hover a header for
+        how it is measured.
       </p>
       <TableSorter tableId="board-table" />
     </div>

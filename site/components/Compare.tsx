@@ -1,11 +1,14 @@
 /** Two architectures side by side on every task, one table per (tier, hardware class). */
 import Link from 'next/link';
 import type { ReactNode } from 'react';
-import type { TierName } from '../../harness/results/record.ts';
+import type { RunRecord, TierName } from '../../harness/results/record.ts';
 import type { CompareRow, Interval, LeaderboardRow, Store } from '../../harness/store/types.ts';
+import { significance, type Verdict } from '../lib/compare.ts';
+import { type ArchCurve, curveFrontier, meanCurveOf, type TaskCurves, taskCurves } from '../lib/curves.ts';
 import { flopCount, joules, multiplier, seconds, si, sig } from '../lib/format.ts';
 import { archHref, metricLabel, TIER_ORDER } from '../lib/view.ts';
 import { IntervalCell } from './BoardTable.tsx';
+import { archColors, CurvesChart } from './CurvesChart.tsx';
 
 type Slice = { tier: TierName; hardwareClass: string };
 
@@ -21,22 +24,26 @@ export async function compareSlices(store: Store, a: string, b: string): Promise
   );
 }
 
-/** Which side is better on a figure, for emphasis: 'a', 'b' or null (a tie or a missing side). */
-function better(x: Interval | null | undefined, y: Interval | null | undefined, higher: boolean): 'a' | 'b' | null {
-  if (!x || !y || x.mean === y.mean) return null;
-  return x.mean > y.mean === higher ? 'a' : 'b';
-}
-
 function Pair(props: {
   a: Interval | null | undefined;
   b: Interval | null | undefined;
   fmt: (x: number) => string;
-  higher: boolean;
+  /** the test behind the emphasis; null: no test applies (nothing is bold) */
+  verdict: Verdict | null;
   missing?: ReactNode;
 }) {
-  const win = better(props.a, props.b, props.higher);
+  const win = props.verdict?.side ?? null;
+  const title = props.verdict
+    ? `${props.verdict.test}${props.verdict.p === null ? '' : `: p = ${sig(props.verdict.p, 2)}`}${win ? '' : ' (not significant at 5%: neither is bold)'}`
+    : 'no test on this figure: neither is bold';
   const cell = (i: Interval | null | undefined, side: 'a' | 'b') => (
-    <td className={`num${win === side ? ' better' : ''}`} data-side={side} data-value={i ? String(i.mean) : ''}>
+    <td
+      className={`num${win === side ? ' better' : ''}`}
+      data-side={side}
+      data-value={i ? String(i.mean) : ''}
+      data-p={props.verdict?.p ?? ''}
+      title={title}
+    >
       {i ? <IntervalCell i={i} fmt={props.fmt} /> : (props.missing ?? '—')}
     </td>
   );
@@ -48,8 +55,18 @@ function Pair(props: {
   );
 }
 
-export function CompareTable(props: { a: string; b: string; slice: Slice; rows: CompareRow[] }) {
+export function CompareTable(props: { a: string; b: string; slice: Slice; rows: CompareRow[]; records: readonly RunRecord[] }) {
   const { a, b } = props;
+  const colors = archColors([a, b]);
+  const curves = props.rows.flatMap((r) => {
+    const tc = taskCurves(
+      props.records.filter((x) => x.architecture.name === a || x.architecture.name === b),
+      r.task,
+      props.slice.tier,
+      'executedFlops',
+    );
+    return tc && tc.curves.length > 0 ? [tc] : [];
+  });
   return (
     <section className="compare-slice">
       <h2>
@@ -90,21 +107,30 @@ export function CompareTable(props: { a: string; b: string; slice: Slice; rows: 
           <tbody>
             {props.rows.map((r) => {
               const higher = r.metric.higherIsBetter;
+              const ra = props.records.filter((x) => x.architecture.name === a && x.task.id === r.task);
+              const rb = props.records.filter((x) => x.architecture.name === b && x.task.id === r.task);
+              const test = (pick: (x: RunRecord) => number | null, hi: boolean) => significance(ra, rb, pick, hi);
               return (
                 <tr key={r.task} data-task={r.task}>
                   <th scope="row" title={metricLabel(r.metric)}>
                     {r.task}
                     <div className="muted small">{metricLabel(r.metric)}</div>
                   </th>
-                  <Pair a={r.a?.quality} b={r.b?.quality} fmt={(x) => sig(x, 4)} higher={higher} missing="no run" />
-                  <Pair a={r.a?.multiplier} b={r.b?.multiplier} fmt={multiplier} higher={true} />
-                  <Pair a={r.a?.executedFlops} b={r.b?.executedFlops} fmt={flopCount} higher={false} />
-                  <Pair a={r.a?.wallSeconds} b={r.b?.wallSeconds} fmt={seconds} higher={false} />
+                  <Pair
+                    a={r.a?.quality}
+                    b={r.b?.quality}
+                    fmt={r.metric.name === 'accuracy' ? (x) => `${sig(100 * x, 4)}%` : (x) => sig(x, 4)}
+                    verdict={test((x) => x.final?.quality ?? null, higher)}
+                    missing="no run"
+                  />
+                  <Pair a={r.a?.multiplier} b={r.b?.multiplier} fmt={multiplier} verdict={null} />
+                  <Pair a={r.a?.executedFlops} b={r.b?.executedFlops} fmt={flopCount} verdict={test((x) => x.flops.executed, false)} />
+                  <Pair a={r.a?.wallSeconds} b={r.b?.wallSeconds} fmt={seconds} verdict={test((x) => x.training.wallSeconds, false)} />
                   <Pair
                     a={r.a?.energyJoules}
                     b={r.b?.energyJoules}
                     fmt={joules}
-                    higher={false}
+                    verdict={test((x) => (x.energy.measured ? x.energy.grossJoules : null), false)}
                     missing={<span className="muted">not measured</span>}
                   />
                   <Params row={r.a} />
@@ -115,8 +141,47 @@ export function CompareTable(props: { a: string; b: string; slice: Slice; rows: 
           </tbody>
         </table>
       </div>
+      {curves.length > 0 && (
+        <div className="curves-grid compare-curves">
+          {curves.map((tc) => (
+            <CurvesChart key={tc.task} curves={tc} cost="executedFlops" colors={colors} />
+          ))}
+        </div>
+      )}
     </section>
   );
+}
+
+/** Two runs' curves on one chart (same task), each run its own line. */
+export function RunPairChart({ a, b }: { a: RunRecord; b: RunRecord }) {
+  if (a.task.id !== b.task.id)
+    return (
+      <p className="note">
+        The two runs are on different tasks ({a.task.id}, {b.task.id}): their curves do not share an axis.
+      </p>
+    );
+  const label = (r: RunRecord, other: RunRecord) =>
+    r.architecture.name === other.architecture.name
+      ? `${r.architecture.name} s${r.task.seed} (${r.id.slice(-4)})`
+      : `${r.architecture.name} s${r.task.seed}`;
+  const curves: ArchCurve[] = [];
+  for (const [r, o] of [
+    [a, b],
+    [b, a],
+  ] as const) {
+    const pts = meanCurveOf([r], 'executedFlops', 200);
+    if (typeof pts !== 'string') curves.push({ name: label(r, o), family: r.architecture.family, seeds: 1, points: pts });
+  }
+  const tc: TaskCurves = {
+    task: a.task.id,
+    metric: a.task.metric,
+    target: null,
+    targetNote: 'two runs, not a leaderboard view',
+    curves,
+    off: [],
+    frontier: curveFrontier(curves, a.task.metric.higherIsBetter),
+  };
+  return <CurvesChart curves={tc} cost="executedFlops" colors={archColors(curves.map((c) => c.name))} />;
 }
 
 function Params({ row }: { row: LeaderboardRow | null }) {
@@ -154,14 +219,29 @@ function FragmentPair({ a, b }: { a: string; b: string }) {
 export async function ComparePairs(props: { store: Store; a: string; b: string }) {
   const slices = await compareSlices(props.store, props.a, props.b);
   if (slices.length === 0) return <p className="note">Neither architecture has any runs.</p>;
-  const tables = await Promise.all(slices.map(async (slice) => ({ slice, rows: await props.store.compare(props.a, props.b, slice) })));
+  const tables = await Promise.all(
+    slices.map(async (slice) => ({
+      slice,
+      rows: await props.store.compare(props.a, props.b, slice),
+      records: await props.store.records({ task: 'all', tier: slice.tier, hardwareClass: slice.hardwareClass }),
+    })),
+  );
   return (
     <>
       <p className="muted small">
-        Means with 95% intervals over seeds; the better figure of each pair is in bold (a tie or a missing side: neither).
+        Means with 95% intervals over seeds. A figure is bold only where it is better by a significant difference (p &lt; 0.05: the paired
+        t-test on the seeds both ran, else Welch’s); hover a cell for its test. The multiplier is not tested between two architectures:
+        never bold.
       </p>
       {tables.map((t) => (
-        <CompareTable key={`${t.slice.tier}/${t.slice.hardwareClass}`} a={props.a} b={props.b} slice={t.slice} rows={t.rows} />
+        <CompareTable
+          key={`${t.slice.tier}/${t.slice.hardwareClass}`}
+          a={props.a}
+          b={props.b}
+          slice={t.slice}
+          rows={t.rows}
+          records={t.records}
+        />
       ))}
     </>
   );

@@ -4,17 +4,21 @@
  */
 
 import { PROVENANCE_TEXT } from '../../harness/results/provenance.ts';
+import type { RunRecord } from '../../harness/results/record.ts';
 import type { Facets, LeaderboardRow } from '../../harness/store/types.ts';
 import { COST_AXES } from '../../harness/store/types.ts';
 import { boardFor } from '../lib/board.ts';
+import { FAMILY_LABEL } from '../lib/family.ts';
 import { isExport } from '../lib/mode.ts';
 import {
   CAP_AXES,
   COST_LABEL,
   downloadHref,
+  FAMILY_CHOICES,
   hardwareIn,
   metricLabel,
   provChoices,
+  shows,
   tasksIn,
   tiersWithRuns,
   type View,
@@ -23,10 +27,21 @@ import {
 } from '../lib/view.ts';
 import { BoardChart } from './BoardChart.tsx';
 import { BoardTable } from './BoardTable.tsx';
+import { CostViews } from './CostViews.tsx';
 import { type Choice, ChoiceGroup } from './Filters.tsx';
 
-export function Leaderboard(props: { facets: Facets; view: View; rows: LeaderboardRow[]; notes: string[] }) {
-  const { facets, view, rows } = props;
+export function Leaderboard(props: {
+  facets: Facets;
+  view: View;
+  /** the store's leaderboard rows for the view's slice (before the family and hide filters) */
+  rows: LeaderboardRow[];
+  /** the completed runs' records of the slice, for the curves and cost to target */
+  records: readonly RunRecord[];
+  notes: string[];
+}) {
+  const { facets, view } = props;
+  const rows = props.rows.filter((r) => shows(view, r.architecture, r.family));
+  const records = props.records.filter((r) => shows(view, r.architecture.name, r.architecture.family));
   const metric = view.task === 'all' ? undefined : facets.metrics[view.task];
   const href = (change: Partial<View>) => viewHref(facets, withChange(facets, view, change));
   const tasks = tasksIn(facets, view.tier, view.hw);
@@ -65,6 +80,28 @@ export function Leaderboard(props: { facets: Facets; view: View; rows: Leaderboa
     current: view.cap === c,
   }));
 
+  const famChoices: Choice[] = FAMILY_CHOICES.filter((f) => f === 'all' || props.rows.some((r) => r.family === f)).map((f) => ({
+    id: f,
+    label: f === 'all' ? 'every family' : FAMILY_LABEL[f],
+    href: isExport ? null : href({ fam: f }),
+    current: view.fam === f,
+  }));
+  // each name toggles: a shown one hides, a hidden one shows again
+  const archChoices: Choice[] = props.rows
+    .filter((r) => view.fam === 'all' || r.family === view.fam)
+    .map((r) => {
+      const hidden = view.hide.includes(r.architecture);
+      return {
+        id: r.architecture,
+        label: r.architecture,
+        title: hidden ? 'hidden: click to show' : 'shown: click to hide',
+        href: isExport
+          ? null
+          : href({ hide: hidden ? view.hide.filter((h) => h !== r.architecture) : [...view.hide, r.architecture].sort() }),
+        current: !hidden,
+      };
+    });
+
   // a static export has one view per path, and is built from the published records anyway
   const provOptions = isExport ? [] : provChoices(facets);
   const provChoiceList: Choice[] = provOptions.map((p) => ({
@@ -91,12 +128,16 @@ export function Leaderboard(props: { facets: Facets; view: View; rows: Leaderboa
         <ChoiceGroup name="cost" legend="cost axis" choices={costChoices} />
         <ChoiceGroup name="cap" legend="capability axis" choices={capChoices} />
         {provChoiceList.length > 1 && <ChoiceGroup name="prov" legend="provenance" choices={provChoiceList} />}
+        {!isExport && famChoices.length > 2 && <ChoiceGroup name="fam" legend="family" choices={famChoices} />}
+        {!isExport && archChoices.length > 1 && <ChoiceGroup name="arch" legend="architectures shown" choices={archChoices} />}
       </section>
       {props.notes.length > 0 && <p className="note">Showing the nearest available view: {props.notes.join('; ')}.</p>}
       {rows.length === 0 ? (
         <p className="note">No completed runs in this view.</p>
       ) : (
         <>
+          <CostViews records={records} tasks={view.task === 'all' ? tasks : [view.task]} tier={view.tier} cost={view.cost} />
+          <h2 id="at-budget">At the FLOP budget</h2>
           <BoardChart key={`chart-${viewKey}`} board={board} cost={view.cost} cap={view.cap} metric={metric} caption={caption} />
           <div className="table-head">
             <h2>
@@ -112,6 +153,7 @@ export function Leaderboard(props: { facets: Facets; view: View; rows: Leaderboa
             rows={rows}
             view={view}
             metric={metric}
+            frontier={new Set(board.points.filter((p) => p.frontier).map((p) => p.name))}
             sortHref={(key, dir) => viewHref(facets, { ...view, sort: key, dir })}
           />
         </>

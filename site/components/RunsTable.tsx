@@ -1,11 +1,20 @@
 /** A list of runs (architecture page): each links to its run page. */
 import Link from 'next/link';
+import type { QualityMetric } from '../../harness/results/record.ts';
 import type { RunSummary } from '../../harness/store/types.ts';
-import { date, flops, joules, seconds, sig } from '../lib/format.ts';
+import { qualityScale } from '../lib/curves.ts';
+import { date, flops, joules, secondsIn, sig, timeUnit } from '../lib/format.ts';
 import { runHref } from '../lib/view.ts';
 import { ProvenanceMark } from './Provenance.tsx';
 
-export function RunsTable({ runs }: { runs: readonly RunSummary[] }) {
+/** Runs with quality in each task's unit (accuracy in %) and every time in one unit. */
+export function RunsTable({ runs, metrics }: { runs: readonly RunSummary[]; metrics: Readonly<Record<string, QualityMetric>> }) {
+  const time = secondsIn(timeUnit(Math.max(0, ...runs.map((r) => r.wallSeconds))));
+  const quality = (r: RunSummary) => {
+    if (r.quality === null) return '—';
+    const sc = qualityScale(metrics[r.task]);
+    return `${sig(r.quality * sc.factor, 4)}${sc.unit === '%' ? '%' : sc.unit ? ` ${sc.unit}` : ''}`;
+  };
   return (
     <div className="table-wrap">
       <table className="runs" id="runs-table">
@@ -53,9 +62,13 @@ export function RunsTable({ runs }: { runs: readonly RunSummary[] }) {
               <td>
                 <ProvenanceMark provenance={r.provenance} />
               </td>
-              <td className="num">{r.quality === null ? '—' : sig(r.quality, 4)}</td>
+              <td className="num" data-col="quality">
+                {quality(r)}
+              </td>
               <td className="num">{flops(r.executedFlops)}</td>
-              <td className="num">{seconds(r.wallSeconds)}</td>
+              <td className="num" data-col="time">
+                {time(r.wallSeconds)}
+              </td>
               <td className="num">{r.energyJoules === null ? <span className="muted">not measured</span> : joules(r.energyJoules)}</td>
               <td>{date(r.startedAt)}</td>
             </tr>

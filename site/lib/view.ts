@@ -5,7 +5,7 @@
  */
 import { PROVENANCE, type Provenance } from '../../harness/results/provenance.ts';
 import type { QualityMetric, TierName } from '../../harness/results/record.ts';
-import { COST_AXES, type CostAxis, type Facets } from '../../harness/store/types.ts';
+import { COST_AXES, type CostAxis, type Facets, type Family } from '../../harness/store/types.ts';
 import { isExport } from './mode.ts';
 
 export type CapAxis = 'quality' | 'multiplier';
@@ -42,6 +42,17 @@ export interface View {
   dir: SortDir;
   /** which runs count: every one, the published suite (baselines and verified), or one provenance */
   prov: ProvView;
+  /** one family only, or every one */
+  fam: Family | 'all';
+  /** architectures hidden from every chart and table of the view */
+  hide: string[];
+}
+
+export const FAMILY_CHOICES: readonly (Family | 'all')[] = ['all', 'dense', 'moe', 'hybrid', 'other'];
+
+/** Whether an architecture is shown under the view's family filter and hidden list. */
+export function shows(view: Pick<View, 'fam' | 'hide'>, name: string, family: Family): boolean {
+  return (view.fam === 'all' || view.fam === family) && !view.hide.includes(name);
 }
 
 export type ProvView = 'all' | 'published' | Provenance;
@@ -75,6 +86,8 @@ export const COST_UNIT: Record<CostAxis, string> = {
 
 export function metricLabel(m: QualityMetric | undefined): string {
   if (!m) return 'quality';
+  // accuracy is a fraction in the records and a percentage everywhere it is shown, as in the CLI and README
+  if (m.name === 'accuracy') return 'accuracy (%)';
   return m.unit && m.unit !== '%' ? `${m.name} (${m.unit})` : m.unit === '%' ? `${m.name} (%)` : m.name;
 }
 
@@ -188,7 +201,13 @@ export function resolveView(facets: Facets, raw: RawParams): { view: View; notes
     else if (!provChoices(facets).includes(provRaw as ProvView)) notes.push(`no ${provRaw} runs in this store`);
     else prov = provRaw as ProvView;
   }
-  return { view: { task, tier, hw, cost, cap, sort, dir, prov }, notes };
+  const famRaw = first(raw.fam);
+  const fam = FAMILY_CHOICES.find((f) => f === famRaw) ?? 'all';
+  if (famRaw !== undefined && fam !== famRaw) notes.push(`unknown family “${famRaw}”`);
+  // one parameter per hidden name (hide=a&hide=b): a name may hold any character
+  const hideRaw = raw.hide === undefined ? [] : Array.isArray(raw.hide) ? raw.hide : [raw.hide];
+  const hide = [...new Set(hideRaw.filter((h) => h !== ''))].sort();
+  return { view: { task, tier, hw, cost, cap, sort, dir, prov, fam, hide }, notes };
 }
 
 /** Change some of a view's fields and keep the rest valid (e.g. a task missing from a new tier). */
@@ -219,6 +238,8 @@ export function viewHref(facets: Facets, v: View): string {
   }
   const q = new URLSearchParams({ task: v.task, tier: v.tier, hw: v.hw, cost: v.cost, cap: v.cap });
   if (v.prov !== 'all') q.set('prov', v.prov);
+  if (v.fam !== 'all') q.set('fam', v.fam);
+  for (const h of v.hide) q.append('hide', h);
   if (v.sort) {
     q.set('sort', v.sort);
     q.set('dir', v.dir);

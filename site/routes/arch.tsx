@@ -1,15 +1,19 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { notFound } from 'next/navigation';
+import type { RunRecord } from '../../harness/results/record.ts';
+import { meanInterval } from '../../harness/store/stats.ts';
+import type { RunSummary } from '../../harness/store/types.ts';
 import { EmptyStore } from '../components/EmptyStore.tsx';
 import { RunsTable } from '../components/RunsTable.tsx';
+import { qualityScale } from '../lib/curves.ts';
 import { FAMILY_COLOR, FAMILY_LABEL } from '../lib/family.ts';
-import { date } from '../lib/format.ts';
+import { date, interval, sig } from '../lib/format.ts';
 import { live } from '../lib/live.ts';
 import { isExport } from '../lib/mode.ts';
 import { segment } from '../lib/params.ts';
 import { getStore } from '../lib/store.ts';
-import { compareHref } from '../lib/view.ts';
+import { compareHref, viewHref } from '../lib/view.ts';
 
 type Params = { name: string };
 
@@ -36,8 +40,25 @@ export default async function ArchPage({ params }: { params: Promise<Params> }) 
   if (!a) notFound();
   const others = (await st.store.architectures()).filter((o) => o.name !== a.name);
   const dense = others.find((o) => o.family === 'dense');
-  const hp = Object.entries(a.hyperparameters);
   const completed = a.runs.filter((r) => r.status === 'completed').length;
+  const facets = await st.store.facets();
+  // one row per (tier, hardware class, task), most recent first: settings differ by task (charlm's are its own)
+  const groups = new Map<string, RunSummary[]>();
+  for (const r of a.runs) {
+    const k = [r.tier, r.hardwareClass, r.task].join('\u0000');
+    groups.set(k, [...(groups.get(k) ?? []), r]);
+  }
+  const perTask = await Promise.all(
+    [...groups.values()].map(async (runs) => {
+      const latest = runs[0] as RunSummary;
+      const rec: RunRecord | null = await st.store.run(latest.id);
+      const done = runs.filter((r) => r.status === 'completed' && r.quality !== null);
+      const metric = facets.metrics[latest.task];
+      const scale = qualityScale(metric);
+      const q = done.length ? meanInterval(done.map((r) => (r.quality as number) * scale.factor)) : null;
+      return { latest, runs, done, metric, scale, q, rec };
+    }),
+  );
   return (
     <article data-arch={a.name}>
       <p className="muted small">
@@ -62,8 +83,6 @@ export default async function ArchPage({ params }: { params: Promise<Params> }) 
             <dd>{a.reference}</dd>
           </>
         )}
-        <dt>hyperparameters</dt>
-        <dd>{hp.length ? hp.map(([k, v]) => `${k}=${String(v)}`).join(', ') : '—'}</dd>
         <dt>runs</dt>
         <dd>
           {a.runs.length} ({completed} completed)
@@ -79,6 +98,72 @@ export default async function ArchPage({ params }: { params: Promise<Params> }) 
           </>
         )}
       </dl>
+      <h2>Per task</h2>
+      <p className="muted small">Settings are those of the task’s most recent run: a task may set its own (sizes, learning rate).</p>
+      <div className="table-wrap">
+        <table id="per-task-table">
+          <thead>
+            <tr>
+              <th scope="col">task</th>
+              <th scope="col">tier · hardware</th>
+              <th scope="col" className="num">
+                runs (completed)
+              </th>
+              <th scope="col" className="num">
+                quality at budget
+              </th>
+              <th scope="col">settings</th>
+            </tr>
+          </thead>
+          <tbody>
+            {perTask.map((t) => {
+              const hp = Object.entries(t.rec?.architecture.hyperparameters ?? {});
+              const tr = t.rec?.training;
+              return (
+                <tr key={`${t.latest.tier}|${t.latest.hardwareClass}|${t.latest.task}`} data-task={t.latest.task}>
+                  <td>
+                    <Link
+                      href={viewHref(facets, {
+                        task: t.latest.task,
+                        tier: t.latest.tier,
+                        hw: t.latest.hardwareClass,
+                        cost: 'executedFlops',
+                        cap: 'quality',
+                        sort: null,
+                        dir: 'desc',
+                        prov: 'all',
+                        fam: 'all',
+                        hide: [],
+                      })}
+                      prefetch={false}
+                    >
+                      {t.latest.task}
+                    </Link>
+                  </td>
+                  <td>
+                    {t.latest.tier} · {t.latest.hardwareClass}
+                  </td>
+                  <td className="num">
+                    {t.runs.length} ({t.done.length})
+                  </td>
+                  <td className="num" data-col="quality">
+                    {t.q
+                      ? `${interval(t.q, (x) => sig(x, 4))}${t.scale.unit ? (t.scale.unit === '%' ? '%' : ` ${t.scale.unit}`) : ''}`
+                      : '—'}
+                    {t.metric && <div className="muted small">{t.metric.name}</div>}
+                  </td>
+                  <td className="settings" data-col="settings">
+                    {hp.length ? hp.map(([k, v]) => `${k}=${String(v)}`).join(', ') : '—'}
+                    {tr && (
+                      <div className="muted small">{`${tr.optimizer}, learning rate ${sig(tr.learningRate, 3)}, batch ${tr.batchSize}`}</div>
+                    )}
+                  </td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      </div>
       <h2>Source versions</h2>
       <div className="table-wrap">
         <table id="sources-table">
@@ -112,7 +197,7 @@ export default async function ArchPage({ params }: { params: Promise<Params> }) 
           The {RUN_LIMIT} most recent of {a.runs.length} runs.
         </p>
       )}
-      <RunsTable runs={a.runs.slice(0, RUN_LIMIT)} />
+      <RunsTable runs={a.runs.slice(0, RUN_LIMIT)} metrics={facets.metrics} />
     </article>
   );
 }

@@ -32,11 +32,12 @@ export default async function BoardPage({ params }: { params: Promise<Params> })
   const resolved = resolveView(facets, { task: segment(p.task), tier: p.tier, hw, cost: p.cost, cap: p.cap });
   if (!resolved || resolved.notes.length > 0) notFound();
   const { view } = resolved;
-  const rows = await st.store.leaderboard({ task: view.task, tier: view.tier, hardwareClass: view.hw });
+  const filter = { task: view.task, tier: view.tier, hardwareClass: view.hw };
+  const [rows, records] = await Promise.all([st.store.leaderboard(filter), st.store.records(filter)]);
   return (
     <>
-      <h1>Capability per unit of training cost</h1>
-      <Leaderboard facets={facets} view={view} rows={rows} notes={[]} />
+      <h1>What does it cost to reach the target?</h1>
+      <Leaderboard facets={facets} view={view} rows={rows} records={records} notes={[]} />
     </>
   );
 }

@@ -7,7 +7,17 @@ import { costToTargetOf } from '../../harness/stats/cost-to-target.ts';
 import { TASK_INFOS } from '../../harness/tiers.ts';
 import { EmptyStore } from '../components/EmptyStore.tsx';
 import { ProvenanceMark } from '../components/Provenance.tsx';
-import { AblationHeatmap, CurveChart, DensityChart, ExpertLabelHeatmap, PowerChart, RoutingLoadChart } from '../components/RunCharts.tsx';
+import {
+  AblationHeatmap,
+  CurveChart,
+  DensityChart,
+  ExpertLabelHeatmap,
+  groupName,
+  LossChart,
+  PowerChart,
+  RoutingLoadChart,
+} from '../components/RunCharts.tsx';
+import { qualityFormat } from '../lib/curves.ts';
 import { FAMILY_LABEL } from '../lib/family.ts';
 import { count, date, flops, joules, percent, seconds, si, sig } from '../lib/format.ts';
 import { live } from '../lib/live.ts';
@@ -80,7 +90,9 @@ function Summary({ r }: { r: RunRecord }) {
         {r.task.variantSeed !== null ? `, data variant ${r.task.variantSeed}` : ''}
       </Figure>
       <Figure label="hardware class">{r.hardwareClass}</Figure>
-      <Figure label={`final ${metricLabel(m)}`}>{r.final ? `${sig(r.final.quality, 4)}${unit}` : '—'}</Figure>
+      <Figure label={`final ${metricLabel(m)}`}>
+        {r.final ? `${qualityFormat(m)(r.final.quality)}${m.name === 'accuracy' ? '' : unit}` : '—'}
+      </Figure>
       <Figure label="final eval loss">{r.final ? sig(r.final.evalLoss, 4) : '—'}</Figure>
       <CostToTarget r={r} />
       <Figure label="executed FLOPs">
@@ -219,6 +231,14 @@ export default async function RunPage({ params }: { params: Promise<Params> }) {
           <h2>Quality against time</h2>
           {r.curve.length ? <CurveChart record={r} against="seconds" /> : <p className="muted">No evaluation points were recorded.</p>}
         </section>
+        <section className="panel losses">
+          <h2>Training and evaluation loss</h2>
+          {r.curve.length ? <LossChart record={r} /> : <p className="muted">No evaluation points were recorded.</p>}
+          <p className="muted small">
+            Training loss: the mean task loss (without auxiliary losses) since the previous evaluation; evaluation loss: on the held-out set
+            at that point.
+          </p>
+        </section>
         <section className="panel">
           <h2>Power</h2>
           {r.powerTrace.length ? (
@@ -253,14 +273,14 @@ export default async function RunPage({ params }: { params: Promise<Params> }) {
                 : ''}
               . Dashed: a perfectly even load.
             </p>
-            <h3>Expert × label</h3>
-            <ExpertLabelHeatmap layer={layer} />
+            <h3>Expert × {groupName(r.task.id)}</h3>
+            <ExpertLabelHeatmap layer={layer} task={r.task.id} />
           </section>
         ))}
         {ablation && (
           <section className="panel ablation">
             <h2>Expert ablation: {ablation.layer}</h2>
-            <AblationHeatmap ablation={ablation} />
+            <AblationHeatmap ablation={ablation} task={r.task.id} />
             <p className="muted small">
               At the end of training, the held-out set again with one expert masked at a time: each cell is what that label loses (in the
               task's metric; darker is a larger loss). Diagonal dominance {sig(ablation.diagonalDominance)}: 1 when each expert matters to

@@ -1,6 +1,6 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
-import { ComparePairs } from '../../components/Compare.tsx';
+import { ComparePairs, RunPairChart } from '../../components/Compare.tsx';
 import { EmptyStore } from '../../components/EmptyStore.tsx';
 import { live } from '../../lib/live.ts';
 import { isExport } from '../../lib/mode.ts';
@@ -21,8 +21,13 @@ export default async function ComparePage({ searchParams }: { searchParams: Sear
   const names = archs.map((x) => x.name);
   const q = isExport ? {} : await searchParams;
   const dense = archs.find((x) => x.family === 'dense')?.name ?? names[0] ?? '';
-  const a = one(q.a) ?? '';
-  const b = one(q.b) ?? '';
+  const rawA = one(q.a) ?? '';
+  const rawB = one(q.b) ?? '';
+  // a run id stands for its run (its curve is overlaid with the other's) and its architecture
+  const runOf = async (x: string) => (x && !names.includes(x) ? await st.store.run(x) : null);
+  const [runA, runB] = await Promise.all([runOf(rawA), runOf(rawB)]);
+  const a = runA?.architecture.name ?? rawA;
+  const b = runB?.architecture.name ?? rawB;
   const chosen = names.includes(a) && names.includes(b);
   return (
     <>
@@ -68,7 +73,20 @@ export default async function ComparePage({ searchParams }: { searchParams: Sear
         </form>
       )}
       {!isExport && (a || b) && !chosen && (
-        <p className="note">Unknown architecture: {[a, b].filter((n) => n && !names.includes(n)).join(', ')}.</p>
+        <p className="note">Unknown architecture or run id: {[a, b].filter((n) => n && !names.includes(n)).join(', ')}.</p>
+      )}
+      {chosen && (runA || runB) && (
+        <section className="run-pair">
+          <h2>
+            {runA ? `run ${runA.id}` : a} vs {runB ? `run ${runB.id}` : b}
+          </h2>
+          {runA && runB ? (
+            <RunPairChart a={runA} b={runB} />
+          ) : (
+            <p className="muted small">One side is an architecture: its runs are compared below.</p>
+          )}
+          <p className="muted small">Below: the two runs’ architectures on every task.</p>
+        </section>
       )}
       {chosen && <ComparePairs store={st.store} a={a} b={b} />}
     </>
