@@ -15,7 +15,7 @@
  * t-interval over the seeds' exponents. Seeds are the independent replicates; the budgets of
  * one seed share its data order and initial draw, so pooled-residual intervals would be too narrow.
  */
-import { linearRegression, linearRegressionLine } from 'simple-statistics';
+import { linearRegression } from 'simple-statistics';
 import { fCdf } from './distributions.ts';
 import { type Difference, oneSampleT } from './tests.ts';
 
@@ -52,7 +52,6 @@ const FLOOR_GRID = 400;
 interface Line {
   a: number;
   alpha: number;
-  rss: number;
 }
 
 /** The least-squares line of log(L − floor) on log C. */
@@ -61,9 +60,7 @@ function lineAt(points: readonly ScalingPoint[], floor: number): Line | null {
   if (xy.some(([x, y]) => !Number.isFinite(x) || !Number.isFinite(y))) return null;
   if (new Set(xy.map(([x]) => x)).size < 2) return null;
   const { m, b } = linearRegression(xy);
-  const at = linearRegressionLine({ m, b });
-  const rss = xy.reduce((s, [x, y]) => s + (y - at(x)) ** 2, 0);
-  return { a: Math.exp(b), alpha: -m, rss };
+  return { a: Math.exp(b), alpha: -m };
 }
 
 /** The floor in [0, min L) whose line leaves the least residual (log L's residual, so both models compare). */
@@ -85,7 +82,7 @@ function rssOfLogL(points: readonly ScalingPoint[], floor: number): number {
   return points.reduce((s, p) => s + (Math.log(p.loss) - Math.log(predict(line, floor, p.compute))) ** 2, 0);
 }
 
-const predict = (line: Pick<Line, 'a' | 'alpha'>, floor: number, compute: number) => line.a * compute ** -line.alpha + floor;
+const predict = (line: Line, floor: number, compute: number) => line.a * compute ** -line.alpha + floor;
 
 /**
  * Fit one architecture's ladder on one task. Needs at least two budgets and positive,
@@ -101,6 +98,7 @@ export function fitScaling(points: readonly ScalingPoint[]): ScalingFit {
   const n = points.length;
   const rss0 = rssOfLogL(points, 0);
   let floor = 0;
+  let rss = rss0;
   let why: string;
   if (budgets.length < 3 || n < 4) {
     why = `log-linear: ${budgets.length} budgets and ${n} runs cannot pin a floor L∞`;
@@ -111,6 +109,7 @@ export function fitScaling(points: readonly ScalingPoint[]): ScalingFit {
     const p = Number.isFinite(f) ? 1 - fCdf(f, 1, df2) : 0;
     if (p < FLOOR_ALPHA && sat.floor > 0) {
       floor = sat.floor;
+      rss = sat.rssLogL;
       why = `saturating: a floor L∞ improves the fit (F(1, ${df2}) = ${f.toFixed(2)}, p = ${p.toPrecision(2)})`;
     } else {
       why = `log-linear: a floor L∞ does not improve the fit significantly (F(1, ${df2}) = ${f.toFixed(2)}, p = ${p.toPrecision(2)}), so the budgets do not pin one`;
@@ -140,7 +139,7 @@ export function fitScaling(points: readonly ScalingPoint[]): ScalingFit {
     floor,
     alphaBySeed: oneSampleT(alphas.length ? alphas : [pooled.alpha]),
     residuals,
-    rss: floor > 0 ? rssOfLogL(points, floor) : rss0,
+    rss,
     points: n,
   };
 }
