@@ -10,17 +10,17 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { BACKENDS, type BackendChoice } from './backend-names.ts';
 import { positiveInt, processCount } from './cli-options.ts';
 import { UsageError } from './errors.ts';
+import type { TierName } from './results/record.ts';
 import { parseShard, type Shard } from './jobs/shard.ts';
 import { registerQueueCommands } from './queue/cli.ts';
 import { registerStoreCommands } from './store/cli.ts';
 import { DEFAULT_SQLITE_PATH } from './store/defaults.ts';
 import type { Store } from './store/types.ts';
 import { registerSubmitCommands } from './submit/cli.ts';
-import { TASK_INFOS } from './tiers.ts';
+import { TASK_INFOS, TIER_NAMES } from './tiers.ts';
 import { registerTuneCommands } from './tune/cli.ts';
 import { HARNESS_VERSION } from './version.ts';
 
-const TIERS = ['smoke', 'cpu', 'gpu'] as const;
 
 /** Commander collects a variadic option's values through this, one at a time. */
 function seedValues(value: string, previous: number[] = []): number[] {
@@ -40,7 +40,7 @@ function buildProgram(setExit: (code: number) => void): Command {
   program
     .command('run')
     .description('run the standard suite (or a slice of it) and write a record per run')
-    .addOption(new Option('--tier <tier>', 'budget and size tier').choices(TIERS).default('smoke'))
+    .addOption(new Option('--tier <tier>', 'budget and size tier').choices(TIER_NAMES).default('smoke'))
     .option('--task <id...>', `tasks to run (default all: ${TASK_INFOS.map((t) => t.spec.id).join(', ')})`)
     .option('--arch <name-or-path...>', 'baseline names or paths to architecture modules (default every baseline)')
     .option('--seeds <n>', "seeds per task and architecture, 0..n−1 (default: the tier's)", positiveInt)
@@ -60,7 +60,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     )
     .action(
       async (o: {
-        tier: (typeof TIERS)[number];
+        tier: TierName;
         task?: string[];
         arch?: string[];
         seeds?: number;
@@ -133,7 +133,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .description('the standard tasks with their metric and budgets')
     .action(() => {
       for (const t of TASK_INFOS) {
-        const budgets = TIERS.map((tier) => `${tier} ${t.tiers[tier].budgetFlops.toExponential(0)}`).join(', ');
+        const budgets = TIER_NAMES.map((tier) => `${tier} ${t.tiers[tier].budgetFlops.toExponential(0)}`).join(', ');
         console.log(
           `${t.spec.id.padEnd(14)} ${t.metric.name} (${t.metric.higherIsBetter ? 'higher' : 'lower'} is better); FLOP budgets: ${budgets}`,
         );

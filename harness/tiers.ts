@@ -2,17 +2,25 @@
  * The tiers and every task's budget in each: the one place these constants live. Free of
  * tfjs, so the site's /methods page renders exactly what the harness runs with.
  */
-import type { TierName } from './results/record.ts';
+import { type TierName, TIERS } from './results/record.ts';
 import { charlmInfo } from './tasks/charlm.info.ts';
+import { tuningTierOf } from './tasks/ladder.ts';
 import { mnistInfo } from './tasks/mnist.info.ts';
 import { parityInfo } from './tasks/parity.info.ts';
 import { superpositionInfo } from './tasks/superposition.info.ts';
 import type { TaskInfo } from './tasks/types.ts';
 
-export const TIER_NAMES: readonly TierName[] = ['smoke', 'cpu', 'gpu'];
+/** Every tier, smallest budget first. */
+export const TIER_NAMES: readonly TierName[] = TIERS;
+
+/** The tiers a learning rate is tuned on: a ladder rung trains with cpu's rates. */
+export const TUNED_TIER_NAMES: readonly TierName[] = TIER_NAMES.filter((t) => tuningTierOf(t) === t);
 
 export const TIER_PURPOSE: Record<TierName, string> = {
   smoke: 'seconds per run: checks that everything works end to end (CI and the README’s first command); not for comparisons',
+  'cpu-eighth': 'the scaling ladder: the cpu tier’s model at ⅛ of its budget, with its own schedule',
+  'cpu-quarter': 'the scaling ladder: the cpu tier’s model at ¼ of its budget, with its own schedule',
+  'cpu-half': 'the scaling ladder: the cpu tier’s model at ½ of its budget, with its own schedule',
   cpu: 'about one to four minutes per run on a 2-core machine: the published CPU leaderboard',
   gpu: 'sized for one modern accelerator: the GPU leaderboard',
 };

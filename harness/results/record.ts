@@ -10,7 +10,9 @@ export const RECORD_SCHEMA_VERSION = 1;
 export const runStatus = z.enum(['completed', 'diverged', 'timeout', 'failed', 'refused']);
 export type RunStatus = z.infer<typeof runStatus>;
 
-export const tierName = z.enum(['smoke', 'cpu', 'gpu']);
+/** smoke, the scaling ladder's rungs (⅛, ¼, ½ of cpu's budget), cpu, gpu: smallest first */
+export const TIERS = ['smoke', 'cpu-eighth', 'cpu-quarter', 'cpu-half', 'cpu', 'gpu'] as const;
+export const tierName = z.enum(TIERS);
 export type TierName = z.infer<typeof tierName>;
 
 export const family = z.enum(['dense', 'moe', 'hybrid', 'other']);

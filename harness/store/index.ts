@@ -20,7 +20,7 @@ import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import pgLib from 'pg';
 import { contentHashOf } from '../results/files.ts';
 import { PROVENANCE, type Provenance } from '../results/provenance.ts';
-import { type QualityMetric, type RunRecord, runRecord, type TierName } from '../results/record.ts';
+import { type QualityMetric, type RunRecord, runRecord, type TierName, TIERS } from '../results/record.ts';
 import { aggregateAll, aggregateTask, type SliceRun } from './leaderboard.ts';
 import { type NewRunRow, pg as pgSchema, type RunRow, sqlite as sqliteSchema } from './schema/index.ts';
 import { NEWEST_MIGRATION } from './schema/version.ts';
@@ -287,11 +287,10 @@ class DrizzleStore implements Store {
     // ascending by recency, so where a task's metric changed, the latest wins
     for (const m of metricRows) metrics[m.task] = { name: m.name, unit: m.unit, higherIsBetter: m.higherIsBetter };
     const present = new Set((await db.selectDistinct({ p: t.provenance }).from(t)).map((r) => r.p));
-    const tierOrder: TierName[] = ['smoke', 'cpu', 'gpu'];
     const uniq = <T>(xs: T[]) => [...new Set(xs)];
     return {
       tasks: uniq(slices.map((s) => s.task)).sort(),
-      tiers: tierOrder.filter((tier) => slices.some((s) => s.tier === tier)),
+      tiers: TIERS.filter((tier) => slices.some((s) => s.tier === tier)),
       hardwareClasses: uniq(slices.map((s) => s.hardwareClass)).sort(),
       metrics,
       slices,

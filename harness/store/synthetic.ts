@@ -180,7 +180,14 @@ export const SYNTHETIC_ARCHITECTURES: readonly SynthArch[] = [
   },
 ];
 
-const TIER_BUDGET: Record<TierName, number> = { smoke: 2e9, cpu: 2e11, gpu: 2e13 };
+const TIER_BUDGET: Record<TierName, number> = {
+  smoke: 2e9,
+  'cpu-eighth': 2e11 / 8,
+  'cpu-quarter': 2e11 / 4,
+  'cpu-half': 2e11 / 2,
+  cpu: 2e11,
+  gpu: 2e13,
+};
 
 interface SynthHardware {
   hardwareClass: string;

@@ -17,7 +17,7 @@ import { checkedForward, RunFailure } from '../forward.ts';
 import { type LoadedArchitecture, loadArchitecture } from '../load-architecture.ts';
 import { installFlopCounter } from '../measure/flops.ts';
 import { paramCounts } from '../measure/model-flops.ts';
-import { tierName } from '../results/record.ts';
+import { type TierName, tierName } from '../results/record.ts';
 import { TASKS } from '../tasks/index.ts';
 import type { Task } from '../tasks/types.ts';
 import { buildModel, checkParamCaps, ScheduledAdam, trainingStep } from '../train.ts';
@@ -64,7 +64,7 @@ function median(xs: number[]): number {
 async function validateTask(
   loaded: LoadedArchitecture,
   task: Task,
-  tier: 'smoke' | 'cpu' | 'gpu',
+  tier: TierName,
   counter: ReturnType<typeof installFlopCounter>,
   tensorLimitBytes: number,
 ) {

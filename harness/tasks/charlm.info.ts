@@ -4,7 +4,8 @@
  */
 import { transformerSize } from './sizes.ts';
 import { cpuTargetBasis, NO_TARGET } from './statistics.ts';
-import type { TaskInfo } from './types.ts';
+import { ladderTiers } from './ladder.ts';
+import type { TaskInfo, TierSettings } from './types.ts';
 
 export const CONTEXT = 64;
 export const HELD_OUT_EVERY = 10;
@@ -20,6 +21,17 @@ const CPU_TARGET_SEEDS = '0–9';
 const CPU_TARGET = 3.28;
 
 const size = (width: number, depth: number, heads: number) => transformerSize(VOCAB, CONTEXT, width, depth, heads);
+
+const cpu: TierSettings = {
+  size: size(64, 2, 4),
+  batchSize: 16,
+  budgetFlops: 6e11,
+  evalPoints: 20,
+  learningRate: 3e-3,
+  timeLimitSeconds: 600,
+  seeds: 5,
+  target: { value: CPU_TARGET, basis: cpuTargetBasis(CPU_TARGET_SEEDS) },
+};
 
 export const charlmInfo: TaskInfo = {
   spec: {
@@ -59,16 +71,8 @@ export const charlmInfo: TaskInfo = {
       seeds: 1,
       target: NO_TARGET,
     },
-    cpu: {
-      size: size(64, 2, 4),
-      batchSize: 16,
-      budgetFlops: 6e11,
-      evalPoints: 20,
-      learningRate: 3e-3,
-      timeLimitSeconds: 600,
-      seeds: 5,
-      target: { value: CPU_TARGET, basis: cpuTargetBasis(CPU_TARGET_SEEDS) },
-    },
+    cpu,
+    ...ladderTiers(cpu),
     gpu: {
       size: size(384, 6, 6),
       batchSize: 64,

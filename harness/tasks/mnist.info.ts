@@ -4,7 +4,8 @@
  */
 import { mlpSize } from './sizes.ts';
 import { accuracyStandardError, cpuTargetBasis, NO_TARGET } from './statistics.ts';
-import type { TaskInfo } from './types.ts';
+import { ladderTiers } from './ladder.ts';
+import type { TaskInfo, TierSettings } from './types.ts';
 
 export const PIXELS = 784;
 export const HELD_OUT_SHARE = 0.2;
@@ -16,6 +17,17 @@ const CPU_TARGET_SEEDS = '0–9';
 const CPU_TARGET = 0.947;
 
 const size = (width: number, depth: number) => mlpSize(PIXELS, 10, width, depth);
+
+const cpu: TierSettings = {
+  size: size(256, 2),
+  batchSize: 128,
+  budgetFlops: 4e11,
+  evalPoints: 20,
+  learningRate: 1e-3,
+  timeLimitSeconds: 600,
+  seeds: 5,
+  target: { value: CPU_TARGET, basis: cpuTargetBasis(CPU_TARGET_SEEDS) },
+};
 
 export const mnistInfo: TaskInfo = {
   spec: {
@@ -51,16 +63,8 @@ export const mnistInfo: TaskInfo = {
       seeds: 1,
       target: NO_TARGET,
     },
-    cpu: {
-      size: size(256, 2),
-      batchSize: 128,
-      budgetFlops: 4e11,
-      evalPoints: 20,
-      learningRate: 1e-3,
-      timeLimitSeconds: 600,
-      seeds: 5,
-      target: { value: CPU_TARGET, basis: cpuTargetBasis(CPU_TARGET_SEEDS) },
-    },
+    cpu,
+    ...ladderTiers(cpu),
     gpu: {
       size: size(1024, 2),
       batchSize: 256,

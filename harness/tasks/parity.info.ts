@@ -4,7 +4,8 @@
  */
 import { mlpSize } from './sizes.ts';
 import { accuracyStandardError, cpuTargetBasis, NO_TARGET } from './statistics.ts';
-import type { TaskInfo } from './types.ts';
+import { ladderTiers } from './ladder.ts';
+import type { TaskInfo, TierSettings } from './types.ts';
 
 export const SUBTASKS = 16;
 export const DATA_BITS = 24;
@@ -27,6 +28,17 @@ const CPU_TARGET_SEEDS = '0–9';
 const CPU_TARGET = 0.955;
 
 const size = (width: number, depth: number) => mlpSize(INPUT, 2, width, depth);
+
+const cpu: TierSettings = {
+  size: size(256, 2),
+  batchSize: 128,
+  budgetFlops: 8e11,
+  evalPoints: 20,
+  learningRate: 3e-3,
+  timeLimitSeconds: 600,
+  seeds: 5,
+  target: { value: CPU_TARGET, basis: cpuTargetBasis(CPU_TARGET_SEEDS) },
+};
 
 export const parityInfo: TaskInfo = {
   spec: {
@@ -72,16 +84,8 @@ export const parityInfo: TaskInfo = {
       seeds: 1,
       target: NO_TARGET,
     },
-    cpu: {
-      size: size(256, 2),
-      batchSize: 128,
-      budgetFlops: 8e11,
-      evalPoints: 20,
-      learningRate: 3e-3,
-      timeLimitSeconds: 600,
-      seeds: 5,
-      target: { value: CPU_TARGET, basis: cpuTargetBasis(CPU_TARGET_SEEDS) },
-    },
+    cpu,
+    ...ladderTiers(cpu),
     gpu: {
       size: size(1024, 2),
       batchSize: 512,

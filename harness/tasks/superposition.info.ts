@@ -3,7 +3,8 @@
  * shows the same budgets the harness runs with. The data live in superposition.ts.
  */
 import { cpuTargetBasis, NO_TARGET } from './statistics.ts';
-import type { TaskInfo } from './types.ts';
+import { ladderTiers } from './ladder.ts';
+import type { TaskInfo, TierSettings } from './types.ts';
 
 export const N = 20;
 export const M = 5;
@@ -24,6 +25,17 @@ export function noSuperpositionLoss(n = N, m = M, sparsity = SPARSITY): number {
 /** cpu-tier target (weighted MSE), see `statistics` below */
 const CPU_TARGET_SEEDS = '0–9';
 const CPU_TARGET = 0.00714;
+
+const cpu: TierSettings = {
+  size: { width: M, depth: 1, heads: 0, maxParams: 1_000, maxActiveParams: 1_000 },
+  batchSize: 1024,
+  budgetFlops: 1e10,
+  evalPoints: 20,
+  learningRate: 1e-2,
+  timeLimitSeconds: 600,
+  seeds: 5,
+  target: { value: CPU_TARGET, basis: cpuTargetBasis(CPU_TARGET_SEEDS) },
+};
 
 export const superpositionInfo: TaskInfo = {
   spec: {
@@ -66,16 +78,8 @@ export const superpositionInfo: TaskInfo = {
       seeds: 1,
       target: NO_TARGET,
     },
-    cpu: {
-      size: { width: M, depth: 1, heads: 0, maxParams: 1_000, maxActiveParams: 1_000 },
-      batchSize: 1024,
-      budgetFlops: 1e10,
-      evalPoints: 20,
-      learningRate: 1e-2,
-      timeLimitSeconds: 600,
-      seeds: 5,
-      target: { value: CPU_TARGET, basis: cpuTargetBasis(CPU_TARGET_SEEDS) },
-    },
+    cpu,
+    ...ladderTiers(cpu),
     gpu: {
       size: { width: M, depth: 1, heads: 0, maxParams: 1_000, maxActiveParams: 1_000 },
       batchSize: 4096,

@@ -7,7 +7,7 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { BACKENDS, type BackendChoice } from '../backend.ts';
 import type { TierName } from '../results/record.ts';
-import { TIER_NAMES } from '../tiers.ts';
+import { TUNED_TIER_NAMES } from '../tiers.ts';
 import { defaultTuningFile } from './file.ts';
 import { DEFAULT_BUDGET_FRACTION, DEFAULT_EXTEND, DEFAULT_MULTIPLIERS, runTune, type TuneEvent } from './tune.ts';
 
@@ -60,7 +60,7 @@ export function registerTuneCommands(program: Command, options: { setExit?: (cod
     .description(
       "tune each architecture's learning rate per task on a validation split carved from the training data (a small grid at a reduced budget, one seed); resumable; the suite then trains at the chosen values",
     )
-    .addOption(new Option('--tier <tier>', 'budget and size tier').choices([...TIER_NAMES]).default('smoke'))
+    .addOption(new Option('--tier <tier>', 'budget and size tier').choices([...TUNED_TIER_NAMES]).default('smoke'))
     .option('--task <id...>', 'tasks to tune (default all)')
     .option('--arch <name-or-path...>', 'baseline names or module paths (default every baseline)')
     .option('--grid <multipliers>', `multiples of the tier's learning rate (default ${DEFAULT_MULTIPLIERS.join(',')})`, multipliers)

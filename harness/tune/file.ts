@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { UsageError } from '../errors.ts';
 import { writeFileAtomic } from '../results/files.ts';
+import { tuningTierOf } from '../tasks/ladder.ts';
 import { runStatus, type TierName, type TuningRecord, tierName } from '../results/record.ts';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -95,15 +96,17 @@ export function tuningRecordOf(entry: TuningEntry, source: string): TuningRecord
 /**
  * The suite's view of a tuning file: (task, architecture) → the tuning to train with, or
  * undefined where none was chosen or the architecture's source changed since (a stale
- * choice is not applied). `file` null: no tuning; undefined: the tier's committed file.
+ * choice is not applied). `file` null: no tuning; undefined: the tier's committed file
+ * (a ladder rung's is the cpu tier's).
  */
 export function tuningLookup(
   tier: TierName,
   file: string | null | undefined,
 ): (task: string, arch: { architecture: { name: string }; sourceHash: string }) => TuningRecord | undefined {
   if (file === null) return () => undefined;
-  const path = file ?? defaultTuningFile(tier);
-  const { entries } = readTuningFile(path, tier);
+  const tuned = tuningTierOf(tier);
+  const path = file ?? defaultTuningFile(tuned);
+  const { entries } = readTuningFile(path, tuned);
   const source = relative(REPO_ROOT, path).startsWith('..') ? path : relative(REPO_ROOT, path);
   return (task, arch) => {
     const entry = entries.find((e) => e.task === task && e.arch === arch.architecture.name && e.sourceHash === arch.sourceHash);

@@ -4,13 +4,14 @@
  * segments under /board/, one prerendered page per state. Pure.
  */
 import { PROVENANCE, type Provenance } from '../../harness/results/provenance.ts';
-import type { QualityMetric, TierName } from '../../harness/results/record.ts';
+import { type QualityMetric, type TierName, TIERS } from '../../harness/results/record.ts';
 import { COST_AXES, type CostAxis, type Facets, type Family } from '../../harness/store/types.ts';
 import { isExport } from './mode.ts';
 
 export type CapAxis = 'quality' | 'multiplier';
 export const CAP_AXES: readonly CapAxis[] = ['quality', 'multiplier'];
-export const TIER_ORDER: readonly TierName[] = ['smoke', 'cpu', 'gpu'];
+/** smallest budget first: smoke, the scaling ladder's rungs, cpu, gpu */
+export const TIER_ORDER: readonly TierName[] = TIERS;
 
 export const SORT_KEYS = [
   'architecture',

@@ -5,9 +5,10 @@
  */
 import { bigint, boolean, doublePrecision, index, integer, pgTable, text, uniqueIndex } from 'drizzle-orm/pg-core';
 import { PROVENANCE } from '../../results/provenance.ts';
+import { TIERS } from '../../results/record.ts';
 
 const STATUS = ['completed', 'diverged', 'timeout', 'failed', 'refused'] as const;
-const TIER = ['smoke', 'cpu', 'gpu'] as const;
+const TIER = TIERS;
 const FAMILY = ['dense', 'moe', 'hybrid', 'other'] as const;
 
 export const runs = pgTable(

@@ -11,9 +11,10 @@
  */
 import { index, integer, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 import { PROVENANCE } from '../../results/provenance.ts';
+import { TIERS } from '../../results/record.ts';
 
 const STATUS = ['completed', 'diverged', 'timeout', 'failed', 'refused'] as const;
-const TIER = ['smoke', 'cpu', 'gpu'] as const;
+const TIER = TIERS;
 const FAMILY = ['dense', 'moe', 'hybrid', 'other'] as const;
 
 export const runs = sqliteTable(
