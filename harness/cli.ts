@@ -10,9 +10,9 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { BACKENDS, type BackendChoice } from './backend-names.ts';
 import { positiveInt, processCount } from './cli-options.ts';
 import { UsageError } from './errors.ts';
-import type { TierName } from './results/record.ts';
 import { parseShard, type Shard } from './jobs/shard.ts';
 import { registerQueueCommands } from './queue/cli.ts';
+import type { TierName } from './results/record.ts';
 import { registerStoreCommands } from './store/cli.ts';
 import { DEFAULT_SQLITE_PATH } from './store/defaults.ts';
 import type { Store } from './store/types.ts';
@@ -20,7 +20,6 @@ import { registerSubmitCommands } from './submit/cli.ts';
 import { TASK_INFOS, TIER_NAMES } from './tiers.ts';
 import { registerTuneCommands } from './tune/cli.ts';
 import { HARNESS_VERSION } from './version.ts';
-
 
 /** Commander collects a variadic option's values through this, one at a time. */
 function seedValues(value: string, previous: number[] = []): number[] {

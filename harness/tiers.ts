@@ -2,7 +2,7 @@
  * The tiers and every task's budget in each: the one place these constants live. Free of
  * tfjs, so the site's /methods page renders exactly what the harness runs with.
  */
-import { type TierName, TIERS } from './results/record.ts';
+import { TIERS, type TierName } from './results/record.ts';
 import { charlmInfo } from './tasks/charlm.info.ts';
 import { tuningTierOf } from './tasks/ladder.ts';
 import { mnistInfo } from './tasks/mnist.info.ts';

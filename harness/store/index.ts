@@ -20,7 +20,7 @@ import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import pgLib from 'pg';
 import { contentHashOf } from '../results/files.ts';
 import { PROVENANCE, type Provenance } from '../results/provenance.ts';
-import { type QualityMetric, type RunRecord, runRecord, type TierName, TIERS } from '../results/record.ts';
+import { type QualityMetric, type RunRecord, runRecord, TIERS, type TierName } from '../results/record.ts';
 import { aggregateAll, aggregateTask, type SliceRun } from './leaderboard.ts';
 import { type NewRunRow, pg as pgSchema, type RunRow, sqlite as sqliteSchema } from './schema/index.ts';
 import { NEWEST_MIGRATION } from './schema/version.ts';

@@ -2,9 +2,10 @@
  * The charlm task's constants, spec, metric and per-tier settings: free of tfjs, so the site
  * shows the same budgets the harness runs with. The data live in charlm.ts.
  */
+
+import { ladderTiers } from './ladder.ts';
 import { transformerSize } from './sizes.ts';
 import { cpuTargetBasis, NO_TARGET } from './statistics.ts';
-import { ladderTiers } from './ladder.ts';
 import type { TaskInfo, TierSettings } from './types.ts';
 
 export const CONTEXT = 64;

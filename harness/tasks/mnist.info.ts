@@ -2,9 +2,10 @@
  * The mnist task's constants, spec, metric and per-tier settings: free of tfjs, so the site
  * shows the same budgets the harness runs with. The data live in mnist.ts.
  */
+
+import { ladderTiers } from './ladder.ts';
 import { mlpSize } from './sizes.ts';
 import { accuracyStandardError, cpuTargetBasis, NO_TARGET } from './statistics.ts';
-import { ladderTiers } from './ladder.ts';
 import type { TaskInfo, TierSettings } from './types.ts';
 
 export const PIXELS = 784;

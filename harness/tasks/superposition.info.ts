@@ -2,8 +2,9 @@
  * The superposition task's constants, spec, metric and per-tier settings: free of tfjs, so the site
  * shows the same budgets the harness runs with. The data live in superposition.ts.
  */
-import { cpuTargetBasis, NO_TARGET } from './statistics.ts';
+
 import { ladderTiers } from './ladder.ts';
+import { cpuTargetBasis, NO_TARGET } from './statistics.ts';
 import type { TaskInfo, TierSettings } from './types.ts';
 
 export const N = 20;

@@ -9,8 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { UsageError } from '../errors.ts';
 import { writeFileAtomic } from '../results/files.ts';
-import { tuningTierOf } from '../tasks/ladder.ts';
 import { runStatus, type TierName, type TuningRecord, tierName } from '../results/record.ts';
+import { tuningTierOf } from '../tasks/ladder.ts';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 

@@ -4,7 +4,7 @@
  * segments under /board/, one prerendered page per state. Pure.
  */
 import { PROVENANCE, type Provenance } from '../../harness/results/provenance.ts';
-import { type QualityMetric, type TierName, TIERS } from '../../harness/results/record.ts';
+import { type QualityMetric, TIERS, type TierName } from '../../harness/results/record.ts';
 import { COST_AXES, type CostAxis, type Facets, type Family } from '../../harness/store/types.ts';
 import { isExport } from './mode.ts';
 
