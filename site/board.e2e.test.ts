@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import MarkdownIt from 'markdown-it';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { FINDINGS_TIER, summarizeFindings, taskOrder } from '../harness/findings/summarize.ts';
+import { FINDINGS_TIER, hardwareClassByTask, summarizeFindings } from '../harness/findings/summarize.ts';
 import { readRecordDir } from '../harness/results/files.ts';
 import type { RunRecord } from '../harness/results/record.ts';
 import { openStore } from '../harness/store/index.ts';
@@ -415,13 +415,16 @@ describe('the findings page', () => {
   test('is linked from the front page and shows the findings code’s output, each seed linking to its run', async () => {
     const page = await open('/');
     await Promise.all([page.waitForURL(/\/findings$/), page.click('.lede a[href="/findings"]')]);
-    const hw = home.tier === FINDINGS_TIER ? home.hw : '';
-    const all = await store.records({ task: 'all', tier: FINDINGS_TIER, hardwareClass: hw }, { incomplete: true });
+    const hardwareClasses = hardwareClassByTask((await store.facets()).slices);
+    const all: RunRecord[] = [];
     const leaderboards: Record<string, LeaderboardRow[]> = {};
-    for (const task of taskOrder(all)) leaderboards[task] = await store.leaderboard({ task, tier: FINDINGS_TIER, hardwareClass: hw });
+    for (const [task, hardwareClass] of Object.entries(hardwareClasses)) {
+      all.push(...(await store.records({ task, tier: FINDINGS_TIER, hardwareClass }, { incomplete: true })));
+      leaderboards[task] = await store.leaderboard({ task, tier: FINDINGS_TIER, hardwareClass });
+    }
     const section = summarizeFindings({
       records: all,
-      hardwareClass: hw,
+      hardwareClasses,
       leaderboards,
       recordHrefs: Object.fromEntries(all.map((r) => [r.id, runHref(r.id)])),
     });

@@ -24,8 +24,9 @@ import { END_MARKER, replaceSection, START_MARKER } from './readme.ts';
 import {
   FINDINGS_TIER,
   type FindingsInput,
-  pickHardwareClass,
+  hardwareClassByTask,
   REGENERATE_COMMAND,
+  sliceCounts,
   sliceOf,
   summarizeFindings,
   taskOrder,
@@ -53,17 +54,18 @@ export async function buildFindings(
   records: readonly RunRecord[],
   extra: Pick<FindingsInput, 'invalidFiles' | 'recordHrefs' | 'constants'> = {},
 ): Promise<string> {
-  const hardwareClass = pickHardwareClass(records);
-  if (hardwareClass === null) return summarizeFindings({ records, hardwareClass, leaderboards: {}, ...extra });
-  const slice = sliceOf(records, hardwareClass);
+  const hardwareClasses = hardwareClassByTask(sliceCounts(records));
+  const slice = sliceOf(records, hardwareClasses);
+  if (slice.length === 0) return summarizeFindings({ records, hardwareClasses, leaderboards: {}, ...extra });
   const dir = mkdtempSync(join(tmpdir(), 'middlepath-findings-'));
   try {
     const store = await openStore({ sqlitePath: join(dir, 'store.sqlite') });
     try {
       for (const r of slice) await store.ingest(r);
       const leaderboards: Record<string, LeaderboardRow[]> = {};
-      for (const task of taskOrder(slice)) leaderboards[task] = await store.leaderboard({ task, tier: FINDINGS_TIER, hardwareClass });
-      return summarizeFindings({ records, hardwareClass, leaderboards, ...extra });
+      for (const [task, hardwareClass] of Object.entries(hardwareClasses))
+        leaderboards[task] = await store.leaderboard({ task, tier: FINDINGS_TIER, hardwareClass });
+      return summarizeFindings({ records, hardwareClasses, leaderboards, ...extra });
     } finally {
       await store.close();
     }

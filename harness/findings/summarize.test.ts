@@ -14,7 +14,7 @@ import { BPC, HW, type MakeRun, makeRun } from '../store/test-support.ts';
 import type { VerdictConstants } from './analysis.ts';
 import { buildFindings, type FindingsIo, runFindings } from './main.ts';
 import { END_MARKER, START_MARKER } from './readme.ts';
-import { pickHardwareClass } from './summarize.ts';
+import { hardwareClassByTask, sliceCounts } from './summarize.ts';
 
 const SEEDS = [0, 1, 2] as const;
 
@@ -309,7 +309,7 @@ describe('summarizeFindings on known answers', () => {
   it('says what it was generated from: the slice only, its seeds, dates and the command', () => {
     const first = md.split('\n')[0] ?? '';
     const slice = records.filter((r) => r.task.tier === 'cpu' && r.hardwareClass === HW);
-    expect(pickHardwareClass(records)).toBe(HW);
+    expect(hardwareClassByTask(sliceCounts(records)).mnist).toBe(HW);
     expect(first).toContain(`${slice.length} records of tier cpu`);
     expect(first).toContain(`\`${HW}\``);
     expect(first).toContain('3–10 seeds per cell');

@@ -26,6 +26,8 @@ import {
   sig,
 } from './format.ts';
 import { renderLiterature } from './literature.ts';
+import { scalingStudy } from './scaling.ts';
+import { scalingSection } from './scaling-text.ts';
 
 /** The published CPU leaderboard is the one the README speaks for. */
 export const FINDINGS_TIER = 'cpu';
@@ -33,11 +35,11 @@ export const REGENERATE_COMMAND = 'npm run findings';
 export const PRODUCE_COMMAND = 'npx middlepath run --tier cpu';
 
 export interface FindingsInput {
-  /** every record read; only those of the cpu tier and this hardware class are summarised */
+  /** every record read; only those of the cpu tier and each task's hardware class are summarised */
   records: readonly RunRecord[];
-  /** the slice shown, from pickHardwareClass; null when there are no cpu-tier records */
-  hardwareClass: string | null;
-  /** per task id, the store's leaderboard for (task, cpu, hardwareClass) */
+  /** per task id, the hardware class shown (hardwareClassByTask); empty when there are no cpu-tier records */
+  hardwareClasses: Readonly<Record<string, string>>;
+  /** per task id, the store's leaderboard for (task, cpu, its hardware class) */
   leaderboards: Readonly<Record<string, readonly LeaderboardRow[]>>;
   /** record files that failed validation and were left out */
   invalidFiles?: number;
@@ -47,21 +49,48 @@ export interface FindingsInput {
   constants?: Readonly<Record<string, VerdictConstants>>;
 }
 
-/** The hardware class with the most cpu-tier runs (ties: the first by name), or null. */
-export function pickHardwareClass(records: readonly RunRecord[]): string | null {
-  const n = new Map<string, number>();
-  for (const r of records) if (r.task.tier === FINDINGS_TIER) n.set(r.hardwareClass, (n.get(r.hardwareClass) ?? 0) + 1);
-  const ranked = [...n.entries()].sort(([a, x], [b, y]) => y - x || a.localeCompare(b));
-  return ranked[0]?.[0] ?? null;
+/** Runs per (task, tier, hardware class): a store's facets or a count of records. */
+export interface SliceCount {
+  task: string;
+  tier: string;
+  hardwareClass: string;
+  runs: number;
 }
 
-/** The slice the section is about. */
-export function sliceOf(records: readonly RunRecord[], hardwareClass: string | null): RunRecord[] {
-  return records.filter((r) => r.task.tier === FINDINGS_TIER && r.hardwareClass === hardwareClass);
+export function sliceCounts(records: readonly RunRecord[]): SliceCount[] {
+  const n = new Map<string, SliceCount>();
+  for (const r of records) {
+    const k = `${r.task.id}\u0000${r.task.tier}\u0000${r.hardwareClass}`;
+    const c = n.get(k) ?? { task: r.task.id, tier: r.task.tier, hardwareClass: r.hardwareClass, runs: 0 };
+    c.runs++;
+    n.set(k, c);
+  }
+  return [...n.values()];
+}
+
+/**
+ * Per task, the hardware class with the most cpu-tier runs of that task (ties: the first by
+ * name). Within a task every comparison stays on one machine class, so seconds compare; a
+ * task regenerated on another class is still summarised (its FLOPs and quality do not
+ * depend on the CPU: the same backend and kernel reproduce a record bit for bit).
+ */
+export function hardwareClassByTask(counts: readonly SliceCount[]): Record<string, string> {
+  const best = new Map<string, SliceCount>();
+  for (const c of counts) {
+    if (c.tier !== FINDINGS_TIER) continue;
+    const cur = best.get(c.task);
+    if (!cur || c.runs > cur.runs || (c.runs === cur.runs && c.hardwareClass.localeCompare(cur.hardwareClass) < 0)) best.set(c.task, c);
+  }
+  return Object.fromEntries([...best.entries()].map(([task, c]) => [task, c.hardwareClass]));
+}
+
+/** The slice the section is about: each task's cpu-tier records on its hardware class. */
+export function sliceOf(records: readonly RunRecord[], classes: Readonly<Record<string, string>>): RunRecord[] {
+  return records.filter((r) => r.task.tier === FINDINGS_TIER && r.hardwareClass === classes[r.task.id]);
 }
 
 /** The standard tasks in suite order, then any other task in the slice by name. */
-export function taskOrder(records: readonly RunRecord[]): string[] {
+export function taskOrder(records: readonly { task: { id: string } }[]): string[] {
   const standard = TASK_INFOS.map((t) => t.spec.id);
   const others = [...new Set(records.map((r) => r.task.id))].filter((t) => !standard.includes(t)).sort();
   return [...standard, ...others];
@@ -71,7 +100,23 @@ function groupNameOf(task: string): string | null {
   return TASK_INFOS.find((t) => t.spec.id === task)?.spec.groups.name ?? null;
 }
 
-function header(slice: readonly RunRecord[], hardwareClass: string, tasks: readonly TaskFindings[], invalidFiles: number): string {
+/** "`A`", or "`A` (mnist, charlm) and `B` (parity)" when the tasks ran on different classes. */
+function classesText(classes: Readonly<Record<string, string>>): string {
+  const tasksOf = new Map<string, string[]>();
+  for (const task of taskOrder(Object.keys(classes).map((id) => ({ task: { id } })))) {
+    const hw = classes[task];
+    if (hw) tasksOf.set(hw, [...(tasksOf.get(hw) ?? []), task]);
+  }
+  if (tasksOf.size === 1) return `hardware class \`${[...tasksOf.keys()][0]}\``;
+  return `hardware classes ${[...tasksOf.entries()].map(([hw, ts]) => `\`${hw}\` (${ts.join(', ')})`).join(' and ')}`;
+}
+
+function header(
+  slice: readonly RunRecord[],
+  classes: Readonly<Record<string, string>>,
+  tasks: readonly TaskFindings[],
+  invalidFiles: number,
+): string {
   const seeds = [...new Set(tasks.flatMap((t) => t.archs.map((a) => a.row.seeds)))].sort((a, b) => a - b);
   const lo = seeds[0];
   const hi = seeds.at(-1);
@@ -83,7 +128,7 @@ function header(slice: readonly RunRecord[], hardwareClass: string, tasks: reado
   );
   const invalid = invalidFiles > 0 ? ` ${invalidFiles} record file(s) failed validation and are left out.` : '';
   return (
-    `*Generated from ${slice.length} records of tier ${FINDINGS_TIER} on hardware class \`${hardwareClass}\` ` +
+    `*Generated from ${slice.length} records of tier ${FINDINGS_TIER} on ${classesText(classes)} ` +
     `(${perCell} ${plural} per cell; runs ${range}) by \`${REGENERATE_COMMAND}\`; do not edit by hand.*${invalid}`
   );
 }
@@ -276,8 +321,8 @@ const CAVEAT =
 
 export function summarizeFindings(input: FindingsInput): string {
   const invalidFiles = input.invalidFiles ?? 0;
-  const slice = sliceOf(input.records, input.hardwareClass);
-  if (input.hardwareClass === null || slice.length === 0) return empty(invalidFiles);
+  const slice = sliceOf(input.records, input.hardwareClasses);
+  if (slice.length === 0) return empty(invalidFiles);
   const order = taskOrder(slice);
   const found = order.map((task) =>
     collectTask(
@@ -290,11 +335,12 @@ export function summarizeFindings(input: FindingsInput): string {
   );
   const present = found.filter((t): t is TaskFindings => t !== null);
   const parts = [
-    header(slice, input.hardwareClass, present, invalidFiles),
+    header(slice, input.hardwareClasses, present, invalidFiles),
     METHOD,
     CAVEAT,
     ...order.map((task, i) => taskSection(task, found[i] ?? null, input.recordHrefs ?? {})),
     `### Against the literature\n\n${renderLiterature(present)}`,
+    scalingSection(scalingStudy(input.records, taskOrder(input.records)), input.recordHrefs ?? {}),
   ];
   return parts.join('\n\n');
 }

@@ -37,6 +37,8 @@ export interface ScalingFit {
   floor: number;
   /** α per seed (each seed's own line at the pooled floor), mean and t-interval over seeds */
   alphaBySeed: Difference;
+  /** each seed's own line at the pooled floor: L = a·C^(−α) + floor */
+  lines: { seed: number; a: number; alpha: number }[];
   /** mean residual of log L at each budget, ascending: a curve bending away shows here */
   residuals: { compute: number; meanLogResidual: number }[];
   /** residual sum of squares of log L, pooled */
@@ -119,13 +121,14 @@ export function fitScaling(points: readonly ScalingPoint[]): ScalingFit {
   const pooled = lineAt(points, floor);
   if (!pooled) throw new RangeError('a scaling fit needs at least two distinct budgets');
   const seeds = [...new Set(points.map((p) => p.seed))].sort((x, y) => x - y);
-  const alphas = seeds.flatMap((s) => {
+  const lines = seeds.flatMap((seed) => {
     const line = lineAt(
-      points.filter((p) => p.seed === s),
+      points.filter((p) => p.seed === seed),
       floor,
     );
-    return line ? [line.alpha] : [];
+    return line ? [{ seed, ...line }] : [];
   });
+  const alphas = lines.map((l) => l.alpha);
   const residuals = budgets.map((compute) => {
     const at = points.filter((p) => p.compute === compute);
     const r = at.reduce((sum, p) => sum + Math.log(p.loss) - Math.log(predict(pooled, floor, compute)), 0) / at.length;
@@ -138,6 +141,7 @@ export function fitScaling(points: readonly ScalingPoint[]): ScalingFit {
     alpha: pooled.alpha,
     floor,
     alphaBySeed: oneSampleT(alphas.length ? alphas : [pooled.alpha]),
+    lines,
     residuals,
     rss,
     points: n,

@@ -28,6 +28,9 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
             <Link href="/findings" prefetch={false}>
               Findings
             </Link>
+            <Link href="/scaling" prefetch={false}>
+              Scaling
+            </Link>
             <Link href="/compare" prefetch={false}>
               Compare
             </Link>

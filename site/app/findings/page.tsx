@@ -1,15 +1,17 @@
 /**
  * The README's "What we found", on a page: the same code as `npm run findings`
- * (harness/findings/summarize.ts) over the store's cpu-tier records of the busiest
- * hardware class, each seed's figure linking to its run page instead of its record file.
+ * (harness/findings/summarize.ts) over the store's cpu-tier records, each task on its
+ * busiest hardware class, each seed's figure linking to its run page instead of its record file.
  * The markdown is rendered with raw HTML off, so nothing in a record can become markup.
  */
 import MarkdownIt from 'markdown-it';
 import type { Metadata } from 'next';
 import Link from 'next/link';
-import { FINDINGS_TIER, summarizeFindings, taskOrder } from '../../../harness/findings/summarize.ts';
+import { FINDINGS_TIER, hardwareClassByTask, summarizeFindings } from '../../../harness/findings/summarize.ts';
+import type { RunRecord } from '../../../harness/results/record.ts';
 import type { LeaderboardRow } from '../../../harness/store/types.ts';
 import { EmptyStore } from '../../components/EmptyStore.tsx';
+import { rungRecords } from '../../lib/ladder.ts';
 import { live } from '../../lib/live.ts';
 import { getStore } from '../../lib/store.ts';
 import { runHref } from '../../lib/view.ts';
@@ -23,25 +25,26 @@ export default async function FindingsPage() {
   const st = await getStore();
   if (!st.ok) return <EmptyStore where={st.where} reason={st.reason} kind={st.kind} />;
   const facets = await st.store.facets();
-  // the hardware class with the most cpu-tier runs, ties by name: pickHardwareClass's rule, on the store's counts
-  const counts = new Map<string, number>();
-  for (const s of facets.slices) if (s.tier === FINDINGS_TIER) counts.set(s.hardwareClass, (counts.get(s.hardwareClass) ?? 0) + s.runs);
-  const hardwareClass = [...counts.entries()].sort(([a, x], [b, y]) => y - x || a.localeCompare(b))[0]?.[0] ?? null;
-  const records = hardwareClass ? await st.store.records({ task: 'all', tier: FINDINGS_TIER, hardwareClass }, { incomplete: true }) : [];
+  const hardwareClasses = hardwareClassByTask(facets.slices);
+  const records: RunRecord[] = [];
   const leaderboards: Record<string, LeaderboardRow[]> = {};
-  if (hardwareClass) {
-    for (const task of taskOrder(records)) leaderboards[task] = await st.store.leaderboard({ task, tier: FINDINGS_TIER, hardwareClass });
+  for (const [task, hardwareClass] of Object.entries(hardwareClasses)) {
+    records.push(...(await st.store.records({ task, tier: FINDINGS_TIER, hardwareClass }, { incomplete: true })));
+    leaderboards[task] = await st.store.leaderboard({ task, tier: FINDINGS_TIER, hardwareClass });
   }
+  // the Scaling section reads the ladder's rungs too, as `npm run findings` does
+  records.push(...(await rungRecords(st.store)));
+  const classes = [...new Set(Object.values(hardwareClasses))];
   const recordHrefs = Object.fromEntries(records.map((r) => [r.id, runHref(r.id)]));
-  const section = summarizeFindings({ records, hardwareClass, leaderboards, recordHrefs });
+  const section = summarizeFindings({ records, hardwareClasses, leaderboards, recordHrefs });
   return (
     <article className="findings" data-records={records.length}>
       <h1>What we found</h1>
       <p className="lede">
         The verdicts of the README, computed here by the same code as <code>npm run findings</code> from this site’s store (tier{' '}
         {FINDINGS_TIER}
-        {hardwareClass ? `, ${hardwareClass}` : ''}). Each seed link (s0, s1, …) opens the run behind a figure. The curves and cost to
-        target are on <Link href="/">the leaderboard</Link>.
+        {classes.length ? `, ${classes.join(' and ')}` : ''}). Each seed link (s0, s1, …) opens the run behind a figure. The curves and cost
+        to target are on <Link href="/">the leaderboard</Link>.
       </p>
       {/* markdown-it with html: false escapes every character of the source: no record text becomes markup */}
       <div className="findings-body" dangerouslySetInnerHTML={{ __html: md.render(section) }} />
