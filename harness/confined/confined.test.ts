@@ -196,7 +196,12 @@ describe('confinement flags and checks', () => {
       engineParams: 100,
       attention: null,
       hyperparameters: {},
-      ledger: { total: 0, calls: 0, byKind: { matmul: 0, conv: 0, elementwise: 0, reduction: 0, softmax: 0, movement: 0 } },
+      ledger: {
+        total: 0,
+        calls: 0,
+        byKind: { matmul: 0, conv: 0, elementwise: 0, reduction: 0, softmax: 0, movement: 0 },
+        readbacks: { calls: 0, bytes: 0 },
+      },
     };
     expect(countParams({ ...built, declaredActive: null })).toEqual({ total: 100, active: 100 });
     expect(countParams({ ...built, declaredActive: 40 })).toEqual({ total: 100, active: 40 });
