@@ -451,6 +451,7 @@ export async function trainRun(opts: TrainOptions): Promise<UnhashedRecord> {
       byKind: { ...ledger.byKind },
       perStep: steps > 0 ? ledger.total / steps : 0,
     },
+    readbacks: { ...ledger.readbacks },
     energy: energy.measured
       ? { ...energy, grossJoules: joules ?? 0, netJoules: (joules ?? 0) - energy.idleWatts * trainSeconds, windowSeconds: trainSeconds }
       : energy,
