@@ -198,7 +198,8 @@ describe('hostile modules, confined', () => {
     const honest = byName('honest-mlp');
     expect(honest.readbacks).toEqual({ calls: 0, bytes: 0 });
     const r = byName('reads-back');
-    expect(r.status).toBe('completed');
+    // its JavaScript compute is slow: at this budget it may reach the smoke time limit; its readbacks are recorded either way
+    expect(['completed', 'timeout']).toContain(r.status);
     // one readback of the batch per forward pass
     expect(r.readbacks?.calls).toBe(r.training.steps);
     expect(r.readbacks?.bytes).toBeGreaterThan(0);
