@@ -5,8 +5,7 @@ import { LADDER } from '../tasks/ladder.ts';
 import { cell, DASH, formatP, sig } from './format.ts';
 import type { ArchScaling, LogEstimate, RungFigures, TaskScaling } from './scaling.ts';
 
-export const SCALING_PRODUCE_COMMAND =
-  'npx middlepath run --tier cpu-eighth --seeds 5 --jobs 2 (then cpu-quarter, cpu-half; dense with --seed 5 6 7 8 9 too)';
+export const SCALING_PRODUCE_COMMAND = 'npx middlepath run --tier cpu-eighth --seeds 5 --jobs 2';
 
 const SHARE_LABEL: Record<string, string> = { 'cpu-eighth': '⅛', 'cpu-quarter': '¼', 'cpu-half': '½', cpu: '1' };
 
@@ -101,6 +100,6 @@ const METHOD =
 /** The scaling section: a method paragraph, then per task the answer, the table and the residuals. */
 export function scalingSection(study: readonly TaskScaling[], _hrefs: Readonly<Record<string, string>>): string {
   if (study.length === 0)
-    return `### Scaling\n\n*No ladder runs are committed yet. Produce them with \`${SCALING_PRODUCE_COMMAND}\`, commit them, then regenerate this section with \`npm run findings\`.*`;
+    return `### Scaling\n\n*No ladder runs are committed yet. Produce them with \`${SCALING_PRODUCE_COMMAND}\`, the same for \`cpu-quarter\` and \`cpu-half\`, and dense's placebo seeds with \`--arch dense --seed 5 6 7 8 9\` on each rung; commit them, then regenerate this section with \`npm run findings\`.*`;
   return ['### Scaling', METHOD, ...study.flatMap((t) => [`#### ${t.task}`, answer(t), table(t), residualsLine(t)])].join('\n\n');
 }
