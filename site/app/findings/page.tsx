@@ -33,7 +33,7 @@ export default async function FindingsPage() {
     leaderboards[task] = await st.store.leaderboard({ task, tier: FINDINGS_TIER, hardwareClass });
   }
   // the Scaling section reads the ladder's rungs too, as `npm run findings` does
-  records.push(...(await rungRecords(st.store)));
+  records.push(...(await rungRecords(st.store, facets)));
   const classes = [...new Set(Object.values(hardwareClasses))];
   const recordHrefs = Object.fromEntries(records.map((r) => [r.id, runHref(r.id)]));
   const section = summarizeFindings({ records, hardwareClasses, leaderboards, recordHrefs });

@@ -24,10 +24,10 @@ export default async function ScalingPage() {
   await live();
   const st = await getStore();
   if (!st.ok) return <EmptyStore where={st.where} reason={st.reason} kind={st.kind} />;
-  const rungs = await rungRecords(st.store);
+  const facets = await st.store.facets();
+  const rungs = await rungRecords(st.store, facets);
   // the ladder's top rung is the cpu tier itself: its runs of the tasks that have rungs, every hardware class
   const tasks = new Set(rungs.map((r) => r.task.id));
-  const facets = await st.store.facets();
   const records: RunRecord[] = [...rungs];
   for (const s of facets.slices.filter((x) => x.tier === 'cpu' && tasks.has(x.task)))
     records.push(...(await st.store.records({ task: s.task, tier: 'cpu', hardwareClass: s.hardwareClass })));
