@@ -17,7 +17,8 @@ function ratio(e: LogEstimate | null): string {
 
 function multiplierCell(r: RungFigures | undefined): string {
   const m = r?.multiplier;
-  if (!r || !m) return r?.multiplier === null && r.points.length ? 'dense’s curve never gets there' : DASH;
+  if (!r) return DASH;
+  if (!m) return r.multiplierNote ?? DASH;
   const notes = [m.extrapolated ? 'extrapolated' : '', m.unreached ? `${m.unreached} seed(s) beyond dense’s floor` : '']
     .filter(Boolean)
     .join(', ');

@@ -51,6 +51,8 @@ export interface RungFigures {
   lossRatio: LogEstimate | null;
   /** dense-equivalent compute / own compute, seed-paired; null where dense's line cannot say */
   multiplier: (LogEstimate & { extrapolated: boolean; unreached: number }) | null;
+  /** why there is no multiplier: no fitted dense curve, or every seed beyond dense's floor */
+  multiplierNote: string | null;
 }
 
 export type TrendVerdict = 'gains on dense' | 'loses ground to dense' | 'no trend detected' | 'not tested';
@@ -181,6 +183,13 @@ function compare(
       points,
       lossRatio: estimate(logRatios),
       multiplier: m && { ...m, extrapolated, unreached },
+      multiplierNote: m
+        ? null
+        : !denseFit
+          ? 'dense has no fitted curve'
+          : unreached
+            ? `every seed beyond dense’s floor (${unreached})`
+            : 'no seed paired with dense',
     });
   }
   // the slope of log ratio on log₂ C, seed by seed: its exp is the factor per doubling
