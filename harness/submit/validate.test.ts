@@ -34,7 +34,8 @@ describe('validateModule', () => {
       expect(p.estimatedRunSeconds).toBeGreaterThan(0);
     }
     expect(r.seconds).toBeLessThanOrEqual(30);
-    console.log(`validation timing: correct module (tiny-mlp, smoke) ${r.seconds.toFixed(1)} s, peak RSS ${r.peakRssMB?.toFixed(0)} MB`);
+    const estimates = r.passed.map((p) => `${p.task} ${p.estimatedRunSeconds.toFixed(0)} s`).join(', ');
+    console.log(`validation timing: correct module (tiny-mlp, smoke) ${r.seconds.toFixed(1)} s, peak RSS ${r.peakRssMB?.toFixed(0)} MB; estimated smoke runs: ${estimates}`);
   });
 
   it('applies a shorter wall-clock limit when asked', async () => {
