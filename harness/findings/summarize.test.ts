@@ -315,7 +315,7 @@ describe('summarizeFindings on known answers', () => {
     expect(first).toContain('3–10 seeds per cell');
     expect(first).toContain('runs 2025-03-01');
     expect(first).toContain('`npm run findings`');
-    expect(md).toContain('Every architecture but dense still has 3 seeds');
+    expect(md).toContain('the wall-clock columns carry machine noise the FLOP columns do not');
   });
 
   it('puts the tasks in suite order, and says so where a task has no runs', () => {

@@ -317,7 +317,9 @@ const METHOD =
 
 /** What the current records cannot settle yet. */
 const CAVEAT =
-  'Every architecture but dense still has 3 seeds, and every architecture runs at the tier’s one learning rate, untuned (dense’s included, so the targets are provisional): a later regeneration of the tier with 5 seeds, tuned learning rates and a log-spaced evaluation grid replaces these tables. Dense has extra seeds for the placebo; multipliers pair only the seeds both sides ran.';
+  'Seconds were measured two runs at a time on a 2-core machine that was often doing other work as well (each record’s `training.load` says how busy), so the wall-clock columns carry machine noise the FLOP columns do not: read them as indicative. ' +
+  'Learning rates were tuned per task and architecture on one seed at a quarter of the budget, on a validation split carved from the training data (`results/tuning/cpu.json`); a rate best at a quarter of the budget need not be best at all of it. ' +
+  'A target is the quality every dense seed holds from a quarter of its budget on, so cost-to-target measures how fast an architecture reaches dense’s early quality; the quality column compares the end of training.';
 
 export function summarizeFindings(input: FindingsInput): string {
   const invalidFiles = input.invalidFiles ?? 0;

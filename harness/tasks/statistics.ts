@@ -23,7 +23,7 @@ export function cpuTargetBasis(seeds: string): string {
 
 /** The rule every target follows (harness/stats/targets.ts), in words. */
 export const TARGET_RULE =
-  'the worst quality any dense seed holds over the last three quarters of its budget, rounded to 3 significant digits in the easier direction, so every dense seed reaches it by a quarter of its training and stays there. The constants in force were set from untuned dense runs, held from half the budget; they are re-set by this rule from the tuned regeneration when it lands.';
+  'the worst quality any dense seed holds over the last three quarters of its budget, rounded to 3 significant digits in the easier direction, so every dense seed reaches it by a quarter of its training and stays there. The constants in force were set by this rule from the tuned cpu-tier regeneration at harness 0.2.0.';
 
 /** What a tier without dense runs says instead of a target. */
 export const NO_TARGET = { value: null, reason: 'no dense runs on this tier yet' } as const;
