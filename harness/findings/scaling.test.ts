@@ -111,4 +111,18 @@ describe('the scaling study on constructed ladders', () => {
     expect(ladderTasks(one)).toEqual([]);
     expect(scalingSection([], {})).toContain('No ladder runs are committed yet');
   });
+
+  it('gives no compute multiplier where dense’s curve is flat (its α’s interval reaches 0), and says why', () => {
+    // dense's loss does not move with compute beyond seed noise; the other architecture is 10% better
+    const flat = [...ladder('dense', 1, 0, FIVE, 'dense'), ...ladder('better', 0.9, 0, FIVE)];
+    const t = scalingOf('charlm', flat);
+    const better = t?.archs.find((x) => x.arch === 'better');
+    expect(t?.archs.find((x) => x.arch === 'dense')?.fit?.alphaBySeed.lo).toBeLessThanOrEqual(0);
+    expect(better?.rungs).toHaveLength(4);
+    for (const r of better?.rungs ?? []) {
+      expect(r.lossRatio?.value).toBeCloseTo(0.9, 1);
+      expect(r.multiplier).toBeNull();
+      expect(r.multiplierNote).toMatch(/does not fall measurably/);
+    }
+  });
 });

@@ -148,6 +148,8 @@ function compare(
   const lo = Math.min(...denseRange);
   const hi = Math.max(...denseRange);
   const rungs: RungFigures[] = [];
+  // inverting a curve that may be flat gives any compute at all: only a fall measured over the seeds is read
+  const denseFalls = denseFit !== null && (denseFit.alphaBySeed.lo ?? 0) > 0;
   const ratiosBySeed = new Map<number, { x: number; y: number }[]>();
   for (const l of LADDER) {
     const points = own.get(l.tier);
@@ -166,7 +168,7 @@ function compare(
       series.push({ x: Math.log2(p.compute), y: r });
       ratiosBySeed.set(p.seed, series);
       const line = denseFit?.lines.find((x) => x.seed === p.seed);
-      if (!denseFit || !line) continue;
+      if (!denseFit || !denseFalls || !line) continue;
       const need = computeFor({ a: line.a, alpha: line.alpha, floor: denseFit.floor }, p.loss);
       if (need === null) {
         unreached++;
@@ -187,9 +189,11 @@ function compare(
         ? null
         : !denseFit
           ? 'dense has no fitted curve'
-          : unreached
-            ? `every seed beyond dense’s floor (${unreached})`
-            : 'no seed paired with dense',
+          : !denseFalls
+            ? 'dense’s loss does not fall measurably with compute (its α’s interval reaches 0), so no compute stands for a loss'
+            : unreached
+              ? `every seed beyond what dense’s fitted curve reaches (${unreached})`
+              : 'no seed paired with dense',
     });
   }
   // the slope of log ratio on log₂ C, seed by seed: its exp is the factor per doubling

@@ -44,6 +44,17 @@ describe('fitScaling', () => {
     expect(straight.model).toBe('log-linear');
   });
 
+  it('groups runs of one budget that spend slightly different compute (a routed step’s FLOPs vary)', () => {
+    const rng = seedrandom('jitter');
+    const jittered = ladder(2e3, 0.3, 0, 0.01).map((p) => ({ ...p, compute: p.compute * (1 + 0.04 * rng()) }));
+    expect(new Set(jittered.map((p) => p.compute)).size).toBe(20);
+    const fit = fitScaling(jittered);
+    expect(fit.residuals).toHaveLength(4);
+    expect(fit.residuals[0]?.compute).toBeGreaterThan(1e10);
+    expect(fit.residuals[0]?.compute).toBeLessThan(1.04e10);
+    expect(fit.alpha).toBeCloseTo(0.3, 1);
+  });
+
   it('says when the budgets are too few to try a floor, and refuses what cannot be fitted', () => {
     const two = fitScaling(ladder(2e3, 0.3, 0.1, 0.01, [1e10, 8e10]));
     expect(two.model).toBe('log-linear');
@@ -59,6 +70,9 @@ describe('fitScaling', () => {
     expect(Math.log(c as number)).toBeCloseTo(Math.log(4e10), 8);
     expect(computeFor(fit, 0.1)).toBeNull();
     expect(computeFor({ ...fit, alpha: 0 }, 1)).toBeNull();
+    // a nearly flat curve (α = 0.001) puts other losses beyond any representable compute, or below any
+    expect(computeFor({ a: 1, alpha: 1e-3, floor: 0 }, 0.1)).toBeNull();
+    expect(computeFor({ a: 1, alpha: 1e-3, floor: 0 }, 10)).toBeNull();
   });
 
   it('reads an accuracy as its error rate and a loss as itself', () => {

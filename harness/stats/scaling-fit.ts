@@ -86,6 +86,20 @@ function rssOfLogL(points: readonly ScalingPoint[], floor: number): number {
 
 const predict = (line: Line, floor: number, compute: number) => line.a * compute ** -line.alpha + floor;
 
+/** Runs of one budget spend slightly different compute (a run stops on the step that passes it); budgets on a ladder are ≥ 2× apart. */
+const SAME_BUDGET = 1.25;
+
+/** The points grouped by budget, ascending; each budget's compute is its runs' geometric mean. */
+function budgetsOf(points: readonly ScalingPoint[]): { compute: number; points: ScalingPoint[] }[] {
+  const groups: ScalingPoint[][] = [];
+  for (const p of [...points].sort((x, y) => x.compute - y.compute)) {
+    const last = groups.at(-1);
+    if (last?.[0] && p.compute <= last[0].compute * SAME_BUDGET) last.push(p);
+    else groups.push([p]);
+  }
+  return groups.map((g) => ({ compute: Math.exp(g.reduce((s, p) => s + Math.log(p.compute), 0) / g.length), points: g }));
+}
+
 /**
  * Fit one architecture's ladder on one task. Needs at least two budgets and positive,
  * finite losses and costs; throws a RangeError naming what is missing otherwise.
@@ -94,7 +108,7 @@ export function fitScaling(points: readonly ScalingPoint[]): ScalingFit {
   const bad = points.find((p) => !(p.loss > 0 && Number.isFinite(p.loss) && p.compute > 0 && Number.isFinite(p.compute)));
   if (bad)
     throw new RangeError(`a scaling fit needs positive, finite losses and costs; seed ${bad.seed} has loss ${bad.loss} at ${bad.compute}`);
-  const budgets = [...new Set(points.map((p) => p.compute))].sort((x, y) => x - y);
+  const budgets = budgetsOf(points);
   if (budgets.length < 2) throw new RangeError(`a scaling fit needs at least two budgets, got ${budgets.length}`);
 
   const n = points.length;
@@ -129,9 +143,8 @@ export function fitScaling(points: readonly ScalingPoint[]): ScalingFit {
     return line ? [{ seed, ...line }] : [];
   });
   const alphas = lines.map((l) => l.alpha);
-  const residuals = budgets.map((compute) => {
-    const at = points.filter((p) => p.compute === compute);
-    const r = at.reduce((sum, p) => sum + Math.log(p.loss) - Math.log(predict(pooled, floor, compute)), 0) / at.length;
+  const residuals = budgets.map(({ compute, points: at }) => {
+    const r = at.reduce((sum, p) => sum + Math.log(p.loss) - Math.log(predict(pooled, floor, p.compute)), 0) / at.length;
     return { compute, meanLogResidual: r };
   });
   return {
@@ -155,9 +168,11 @@ export function lossOf(quality: number, higherIsBetter: boolean): number {
 
 /**
  * The compute at which a fitted curve reaches `loss`: C = (a / (L − L∞))^(1/α); null where
- * the curve never gets there (at or below its floor, or a curve that does not fall).
+ * the curve never gets there (at or below its floor, or a curve that does not fall) or only
+ * past any representable compute (a nearly flat curve: α → 0 sends C to 0 or to infinity).
  */
 export function computeFor(fit: Pick<ScalingFit, 'a' | 'alpha' | 'floor'>, loss: number): number | null {
   if (!(fit.alpha > 0) || !(loss > fit.floor)) return null;
-  return (fit.a / (loss - fit.floor)) ** (1 / fit.alpha);
+  const c = (fit.a / (loss - fit.floor)) ** (1 / fit.alpha);
+  return Number.isFinite(c) && c > 0 ? c : null;
 }

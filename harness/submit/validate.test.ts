@@ -35,7 +35,9 @@ describe('validateModule', () => {
     }
     expect(r.seconds).toBeLessThanOrEqual(30);
     const estimates = r.passed.map((p) => `${p.task} ${p.estimatedRunSeconds.toFixed(0)} s`).join(', ');
-    console.log(`validation timing: correct module (tiny-mlp, smoke) ${r.seconds.toFixed(1)} s, peak RSS ${r.peakRssMB?.toFixed(0)} MB; estimated smoke runs: ${estimates}`);
+    console.log(
+      `validation timing: correct module (tiny-mlp, smoke) ${r.seconds.toFixed(1)} s, peak RSS ${r.peakRssMB?.toFixed(0)} MB; estimated smoke runs: ${estimates}`,
+    );
   });
 
   it('applies a shorter wall-clock limit when asked', async () => {
