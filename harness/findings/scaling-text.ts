@@ -1,6 +1,8 @@
 /**
  * The README's scaling section, in words and tables, from scalingStudy's figures. Pure.
  */
+
+import type { ScalingFit } from '../stats/scaling-fit.ts';
 import { LADDER } from '../tasks/ladder.ts';
 import { cell, DASH, formatP, sig } from './format.ts';
 import type { ArchScaling, LogEstimate, RungFigures, TaskScaling } from './scaling.ts';
@@ -26,8 +28,10 @@ function multiplierCell(r: RungFigures | undefined): string {
 }
 
 function fitCell(a: ArchScaling): string {
-  if (!a.fit) return `no fit: ${a.fitError ?? 'unknown'}`;
-  const f = a.fit;
+  return a.fit ? fitText(a.fit) : `no fit: ${a.fitError ?? 'unknown'}`;
+}
+
+function fitText(f: ScalingFit): string {
   const d = f.alphaBySeed;
   const iv = d.lo === null || d.hi === null ? '' : ` [${sig(d.lo, 3)}, ${sig(d.hi, 3)}]`;
   const floor = f.model === 'saturating' ? `, L∞ = ${sig(f.floor, 3)}` : '';
@@ -84,10 +88,15 @@ function answer(t: TaskScaling): string {
     loses.length ? `loses ground: ${loses.join(', ')}` : '',
     flat.length ? `no trend detected (its ratio to dense holds within the interval shown): ${flat.join(', ')}` : '',
   ].filter(Boolean);
+  const denseFit = t.archs.find((a) => a.arch === 'dense')?.fit;
+  const flatDense =
+    denseFit && !((denseFit.alphaBySeed.lo ?? 0) > 0)
+      ? ` No compute multipliers: dense’s loss does not fall measurably over these budgets (${fitText(denseFit)}), so no compute of dense’s stands for another architecture’s loss; read the loss ratios.`
+      : '';
   const placebo = t.placebo
     ? ` The placebo reads ${t.placebo.verdict}, trend ${trendCell(t.placebo)}.`
     : ' No placebo: dense has no seeds 5–9 on this ladder.';
-  return `On ${t.task} over ${t.tiers.length} budgets (${sig(Math.min(...LADDER.filter((l) => t.tiers.includes(l.tier)).map((l) => l.share)), 3)}× to 1× the cpu budget): ${parts.join('; ')}.${placebo}`;
+  return `On ${t.task} over ${t.tiers.length} budgets (${sig(Math.min(...LADDER.filter((l) => t.tiers.includes(l.tier)).map((l) => l.share)), 3)}× to 1× the cpu budget): ${parts.join('; ')}.${flatDense}${placebo}`;
 }
 
 const METHOD =

@@ -122,7 +122,8 @@ describe('the scaling study on constructed ladders', () => {
     for (const r of better?.rungs ?? []) {
       expect(r.lossRatio?.value).toBeCloseTo(0.9, 1);
       expect(r.multiplier).toBeNull();
-      expect(r.multiplierNote).toMatch(/does not fall measurably/);
+      expect(r.multiplierNote).toMatch(/dense’s curve is flat/);
     }
+    expect(scalingSection(t ? [t] : [], {})).toMatch(/No compute multipliers: dense’s loss does not fall measurably/);
   });
 });

@@ -190,7 +190,7 @@ function compare(
         : !denseFit
           ? 'dense has no fitted curve'
           : !denseFalls
-            ? 'dense’s loss does not fall measurably with compute (its α’s interval reaches 0), so no compute stands for a loss'
+            ? 'none: dense’s curve is flat'
             : unreached
               ? `every seed beyond what dense’s fitted curve reaches (${unreached})`
               : 'no seed paired with dense',
