@@ -99,16 +99,16 @@ export function localRunner(
   const freezer = measurementFreeze();
   const label = arch.path ?? `the module of ${arch.architecture.name}`;
   const frozen = <T>(phase: 'build' | 'train', fn: () => T): T => {
-    freezer.freeze(label);
+    freezer.freeze(label); // O(1): a flag and two sizes (freeze.ts)
     let result: T;
     try {
       result = fn();
     } catch (e) {
+      freezer.thaw();
       // tampering fails the run with its own message, even where the module caught the refusal
       throw freezer.refused ? new RunFailure(phase, freezer.refused.message) : e;
-    } finally {
-      freezer.thaw();
     }
+    freezer.thaw(); // runs the O(1) after-the-fact checks
     if (freezer.refused) throw new RunFailure(phase, freezer.refused.message);
     return result;
   };

@@ -230,6 +230,7 @@ function evaluate(m: Extract<ToConfined, { type: 'eval' }>): FromConfined {
 async function handle(m: ToConfined): Promise<FromConfined> {
   const r = await answer(m);
   // Tampering with the measurement fails the run even where the module caught the refusal.
+  freezer?.check(); // O(1): writes around the registry's guards (freeze.ts)
   const refused = freezer?.refused;
   if (refused) {
     const phase = m.type === 'step' ? 'train' : m.type === 'eval' ? 'eval' : 'build';

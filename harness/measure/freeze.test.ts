@@ -12,9 +12,13 @@ describe('measurement freeze', () => {
   let counter: FlopCounter;
   let freezer: MeasurementFreeze;
   let backend: string;
+  let realRegistry: Map<string, unknown>;
+  const tfGlobals = () => (globalThis as { _tfGlobals?: Map<string, Map<string, unknown>> })._tfGlobals;
   beforeAll(async () => {
     backend = (await selectBackend('cpu')).tfjsName;
     counter = installFlopCounter(backend);
+    // the real registry, as an in-process module imported before the freeze could have captured it
+    realRegistry = tfGlobals()?.get('kernelRegistry') as Map<string, unknown>;
     freezer = measurementFreeze();
   });
   afterAll(() => {
@@ -50,21 +54,59 @@ describe('measurement freeze', () => {
   });
 
   it('refuses the registry reached around tf.registerKernel: Map.prototype.set.call, the map itself', () => {
-    const registry = (globalThis as { _tfGlobals?: Map<string, Map<string, unknown>> })._tfGlobals?.get('kernelRegistry');
+    const registry = tfGlobals()?.get('kernelRegistry');
     expect(registry).toBeInstanceOf(Map);
     const r = registry as Map<string, unknown>;
+    expect(r).not.toBe(realRegistry); // what code outside tfjs finds from now on: a decoy that forwards
+    expect(r.get(`${backend}_Reshape`)).toBe(tf.getKernel('Reshape', backend));
+    expect(r.size).toBe(realRegistry.size);
+    const reshape = tf.getKernel('Reshape', backend);
     expect(attempt(() => Map.prototype.set.call(r, `${backend}_Reshape`, { kernelFunc: noop }))?.message).toMatch(
-      /register the kernel Reshape/,
+      /register the kernel Reshape for backend cpu by writing to tfjs's kernel registry through Map\.prototype\.set/,
     );
+    expect(tf.getKernel('Reshape', backend)).toBe(reshape); // the write landed in the decoy's own (empty) storage
+    expect(attempt(() => Map.prototype.set.call(r, `${backend}_FreeMatMul`, { kernelFunc: noop }))?.message).toMatch(
+      /register the kernel FreeMatMul/,
+    );
+    expect(tf.getKernel('FreeMatMul', backend)).toBeUndefined();
     expect(attempt(() => r.delete(`${backend}_Relu`))?.message).toMatch(/unregister the kernel Relu/);
     expect(attempt(() => r.clear())?.message).toMatch(/clear tfjs's kernel registry/);
     expect(attempt(() => Object.assign(r, { set: () => r }))?.message).toMatch(/replace the set method of tfjs's kernel registry/);
     expect(tf.getKernelsForBackend(backend).length).toBeGreaterThan(50);
-    // other maps are untouched
+    // Map.prototype is untouched, and other maps with it
+    for (const key of ['set', 'delete', 'clear'] as const) {
+      expect(Function.prototype.toString.call(Map.prototype[key])).toMatch(/\[native code\]/);
+      expect(Object.getOwnPropertyDescriptor(Map.prototype, key)).toMatchObject({ writable: true, configurable: true });
+    }
     const m = new Map([[1, 2]]);
     m.set(3, 4);
     m.delete(1);
     expect([...m]).toEqual([[3, 4]]);
+  });
+
+  it('refuses, after the fact, entries added or removed through Map.prototype on the real registry held from before the freeze', () => {
+    expect(attempt(() => Map.prototype.set.call(realRegistry, `${backend}_FreeMatMul`, { kernelFunc: noop }))?.message).toMatch(
+      /change tfjs's kernel registry around tf.registerKernel \((\d+) entries at the freeze, \d+ now\)/,
+    );
+    Map.prototype.delete.call(realRegistry, `${backend}_FreeMatMul`); // the harness, thawed: put it back
+    const relu = tf.getKernel('Relu', backend);
+    expect(attempt(() => Map.prototype.delete.call(realRegistry, `${backend}_Relu`))?.message).toMatch(/change tfjs's kernel registry/);
+    Map.prototype.set.call(realRegistry, `${backend}_Relu`, relu);
+    // the documented gap, in-process only: an entry overwritten in place keeps the size (the uncounted-compute flag is the backstop)
+    expect(attempt(() => Map.prototype.set.call(realRegistry, `${backend}_Relu`, relu))).toBeNull();
+  });
+
+  it('guards a config the harness registers while thawed at the next freeze, once', () => {
+    const config = { kernelName: 'HarnessLater', backendName: backend, kernelFunc: noop };
+    tf.registerKernel(config);
+    expect(Object.isFrozen(config)).toBe(false);
+    freezer.freeze('m.ts');
+    freezer.thaw();
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(attempt(() => Object.assign(config, { kernelFunc: () => null }))?.message).toMatch(
+      /replace the kernelFunc of the registered kernel HarnessLater for backend cpu/,
+    );
+    tf.unregisterKernel('HarnessLater', backend);
   });
 
   it("refuses assigning a registered kernel's function (where the FLOP counter wraps it)", () => {
