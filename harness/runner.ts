@@ -106,7 +106,8 @@ export function localRunner(
     } catch (e) {
       freezer.thaw();
       // tampering fails the run with its own message, even where the module caught the refusal
-      throw freezer.refused ? new RunFailure(phase, freezer.refused.message) : e;
+      const tamper = freezer.refused ?? freezer.tamperOf(e);
+      throw tamper ? new RunFailure(phase, tamper.message) : e;
     }
     freezer.thaw(); // runs the O(1) after-the-fact checks
     if (freezer.refused) throw new RunFailure(phase, freezer.refused.message);

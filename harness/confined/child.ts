@@ -255,7 +255,9 @@ async function answer(m: ToConfined): Promise<FromConfined> {
         message: e.message,
       };
     const phase = m.type === 'step' ? 'train' : m.type === 'eval' ? 'eval' : 'build';
-    return { type: 'failed', phase, status: 'failed', message: thrownMessage(e) };
+    // a frozen kernel config's or the engine's TypeError, named as the freeze's refusal
+    const tamper = freezer?.tamperOf(e);
+    return { type: 'failed', phase, status: 'failed', message: tamper ? tamper.message : thrownMessage(e) };
   }
 }
 

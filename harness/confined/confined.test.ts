@@ -38,6 +38,8 @@ const FIXTURES = [
   'patches-ledger',
   'harmless-patches',
   'reads-back',
+  'maps-registry',
+  'captures-engine',
 ];
 
 /** Every file under results/ with its size and modification time: a hostile run must change none of it. */
@@ -176,7 +178,7 @@ describe('hostile modules, confined', () => {
     const r = byName('overwrites-kernel');
     expect(r.status).toBe('failed');
     expect(r.failure?.message).toMatch(
-      /overwrites-kernel\.ts tried to replace the kernelFunc of the registered kernel _FusedMatMul for backend wasm/,
+      /overwrites-kernel\.ts tried to replace the kernelFunc of a registered kernel \(Cannot assign to read only property 'kernelFunc'.*refused by the measurement freeze.*Fix: /,
     );
   });
 
@@ -184,6 +186,25 @@ describe('hostile modules, confined', () => {
     const r = byName('patches-ledger');
     expect(r.status).toBe('failed');
     expect(r.failure?.message).toMatch(/patches-ledger\.ts tried to replace the engine's runKernel: refused by the measurement freeze/);
+  });
+
+  it("refuses a write to tfjs's kernel registry through Map.prototype.set.call, by name, though the module caught everything", () => {
+    const r = byName('maps-registry');
+    expect(r.status).toBe('failed');
+    expect(r.failure?.phase).toBe('build');
+    expect(r.failure?.message).toMatch(
+      /maps-registry\.ts tried to register the kernel Reshape for backend wasm by writing to tfjs's kernel registry through Map\.prototype\.set: refused by the measurement freeze.*Fix: /,
+    );
+    expect(r.final).toBeNull();
+  });
+
+  it('refuses a dispatch put in place from engine internals captured at import, by name, though the module caught everything', () => {
+    const r = byName('captures-engine');
+    expect(r.status).toBe('failed');
+    expect(r.failure?.phase).toBe('build');
+    expect(r.failure?.message).toMatch(
+      /captures-engine\.ts tried to replace Engine\.prototype\.runKernelFunc: refused by the measurement freeze.*Fix: /,
+    );
   });
 
   it('counts the same FLOPs when a module patches the built-ins a ledger could use', () => {

@@ -310,8 +310,8 @@ export function harnessReads<T>(fn: () => T): T {
 let readbackHooked = false;
 /**
  * Count readbacks at the engine, where every Tensor.dataSync/data/arraySync/array/buffer
- * lands (engine.readSync, engine.read): own properties of the engine, not writable, made
- * permanent by the measurement freeze (freeze.ts) so that a module cannot unhook them. Once per process.
+ * lands (engine.readSync, engine.read): own properties of the engine, neither writable nor
+ * configurable, so that a module cannot unhook them. Once per process.
  */
 export function installReadbackHook(): void {
   if (readbackHooked) return;
@@ -319,7 +319,7 @@ export function installReadbackHook(): void {
   const proto = getPrototypeOf(engine) as Record<string, (...a: unknown[]) => unknown>;
   const count = (dataId: unknown) => {
     const c = readbackCounter;
-    if (!c || !c.active || harnessReading > 0) return;
+    if (!c?.active || harnessReading > 0) return;
     const info = reflectApply(weakMapGet, engine.state.tensorInfo, [dataId]) as { bytes?: number } | undefined;
     c.totals.readbacks.calls++;
     c.totals.readbacks.bytes += info?.bytes ?? 0;
@@ -334,7 +334,7 @@ export function installReadbackHook(): void {
       },
       writable: false,
       enumerable: false,
-      configurable: true, // the measurement freeze (freeze.ts) pins it for good
+      configurable: false, // for good: a module cannot unhook it (assigning it throws)
     });
   }
   readbackHooked = true;

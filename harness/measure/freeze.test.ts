@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../backend.ts';
 import { type FlopCounter, harnessReads, installFlopCounter } from './flops.ts';
-import { type MeasurementFreeze, MeasurementTamperError, measurementFreeze } from './freeze.ts';
+import { type MeasurementFreeze, MeasurementTamperError, measurementFreeze, tamperOf } from './freeze.ts';
 
 describe('measurement freeze', () => {
   let counter: FlopCounter;
@@ -37,6 +37,19 @@ describe('measurement freeze', () => {
       freezer.thaw();
     }
     return freezer.refused;
+  };
+  /** Run `fn` frozen; it must throw V8's TypeError; return the refusal tamperOf() names it as. */
+  const refusedByV8 = (fn: () => void): string | undefined => {
+    freezer.freeze('m.ts');
+    try {
+      fn();
+    } catch (e) {
+      expect(e).toBeInstanceOf(TypeError);
+      return freezer.tamperOf(e)?.message;
+    } finally {
+      freezer.thaw();
+    }
+    throw new Error('not refused');
   };
   const noop: tf.KernelFunc = () => ({ dataId: {}, shape: [], dtype: 'float32' });
 
@@ -103,34 +116,44 @@ describe('measurement freeze', () => {
     freezer.freeze('m.ts');
     freezer.thaw();
     expect(Object.isFrozen(config)).toBe(true);
-    expect(attempt(() => Object.assign(config, { kernelFunc: () => null }))?.message).toMatch(
-      /replace the kernelFunc of the registered kernel HarnessLater for backend cpu/,
+    expect(refusedByV8(() => Object.assign(config, { kernelFunc: () => null }))).toMatch(
+      /m\.ts tried to replace the kernelFunc of a registered kernel/,
     );
+    expect(config.kernelFunc).toBe(noop);
     tf.unregisterKernel('HarnessLater', backend);
   });
 
-  it("refuses assigning a registered kernel's function (where the FLOP counter wraps it)", () => {
+  it("refuses assigning a registered kernel's function (where the FLOP counter wraps it): frozen, named where it reaches the harness", () => {
     const config = tf.getKernel('_FusedMatMul', backend) as { kernelFunc: tf.KernelFunc };
     const counted = config.kernelFunc;
-    expect(attempt(() => Object.assign(config, { kernelFunc: noop }))?.message).toMatch(
-      /replace the kernelFunc of the registered kernel _FusedMatMul for backend cpu/,
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(refusedByV8(() => Object.assign(config, { kernelFunc: noop }))).toMatch(
+      /^m\.ts tried to replace the kernelFunc of a registered kernel \(Cannot assign to read only property 'kernelFunc'.*measurement freeze.*Fix: /,
     );
     expect(config.kernelFunc).toBe(counted);
     const grad = tf.getGradient('MatMul') ?? tf.getGradient('BatchMatMul');
-    if (grad) expect(attempt(() => Object.assign(grad, { gradFunc: () => ({}) }))?.message).toMatch(/replace the gradFunc/);
+    if (grad) expect(refusedByV8(() => Object.assign(grad, { gradFunc: () => ({}) }))).toMatch(/replace the gradFunc/);
+    // an error of the module's own is not taken for tampering
+    expect(tamperOf(new TypeError("Cannot assign to read only property 'weights' of object '#<Object>'"))).toBeNull();
+    expect(tamperOf(new Error('x'))).toBeNull();
   });
 
   it("refuses replacing the engine's dispatch and readbacks, on the engine or its prototype, and switching backends", () => {
     const engine = tf.engine() as unknown as Record<string, unknown>;
     const proto = Object.getPrototypeOf(engine) as Record<string, unknown>;
     expect(attempt(() => Object.assign(engine, { runKernel: () => null }))?.message).toMatch(/replace the engine's runKernel/);
-    expect(attempt(() => Object.assign(proto, { runKernelFunc: () => null }))?.message).toMatch(
-      /replace Engine.prototype.runKernelFunc/,
+    expect(attempt(() => Object.assign(proto, { runKernelFunc: () => null }))?.message).toMatch(/replace Engine.prototype.runKernelFunc/);
+    expect(refusedByV8(() => Object.assign(engine, { readSync: () => null }))).toMatch(/replace the engine's readSync/);
+    expect(refusedByV8(() => Object.defineProperty(engine, 'runKernel', { value: () => null }))).toMatch(
+      /replace the engine's runKernel \(Cannot define property runKernel, object is not extensible\)/,
     );
-    expect(attempt(() => Object.assign(engine, { readSync: () => null }))?.message).toMatch(/replace the engine's readSync/);
     expect(attempt(() => void tf.setBackend('wasm'))?.message).toMatch(/call the engine's setBackend\("wasm"\)/);
+    const instance = engine.backendInstance;
     expect(attempt(() => Object.assign(engine, { backendInstance: {} }))?.message).toMatch(/set the engine's backendInstance/);
+    expect(engine.backendInstance).toBe(instance); // put back
     expect(tf.getBackend()).toBe(backend);
+    // the engine keeps V8's fast properties: nothing on it costs a dispatch
+    expect(Object.getOwnPropertyDescriptor(engine, 'runKernel')).toBeUndefined();
   });
 
   it('lets the harness change kernels while thawed, and still counts after', () => {

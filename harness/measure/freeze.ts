@@ -6,18 +6,26 @@
  * (`localRunner`) they are frozen around build() and each training step, and thawed
  * between, so that the harness may still swap kernels between runs.
  *
- * Scoped and cheap: no built-in prototype is touched (Map.prototype stays native); the
- * guards are own properties of the two registry Maps, of the kernel configs and of the
- * engine, installed once per process. Each kernel config is guarded and frozen once (at
- * install, or at the first freeze after the harness registered it); freeze(), thaw() and
- * check() are O(1): a flag, two registry sizes and the size of two decoys.
+ * Scoped and cheap. No built-in prototype is touched (Map.prototype stays native). The
+ * guards are installed once per process on the objects themselves: own set/delete/clear on
+ * the two registry Maps; Object.freeze on each kernel config (once: at install, or at the
+ * first freeze after the harness registered it); accessors on Engine.prototype's dispatch
+ * and backend switching, the rest of the prototype frozen; the engine instance made
+ * non-extensible and otherwise left alone, so that it stays in V8's fast mode (accessors of
+ * its own, or on each kernel config, cost every kernel dispatch). freeze(), thaw() and
+ * check() are O(1): a flag, two registry sizes, two decoy sizes, the engine's backend.
  *
- * What it refuses, each with a MeasurementTamperError that names the module, the check and
- * the fix: registering or unregistering a kernel or a gradient (tf.registerKernel, or the
- * registry's set/delete/clear), replacing those methods on the registry, assigning a
- * registered kernel's kernelFunc (or setupFunc, disposeFunc, gradFunc), replacing the
- * engine's runKernel/runKernelFunc/readSync/read on the engine or its prototype, and
- * switching, registering or removing a backend.
+ * Refused, with a MeasurementTamperError that names the module, the check and the fix, and
+ * recorded even when the module catches it: registering or unregistering a kernel or a
+ * gradient (tf.registerKernel, or the registry's set/delete/clear, or Map.prototype.set on
+ * the registry — see below), replacing those methods, replacing the engine's
+ * runKernel/runKernelFunc/readToGPU (on the engine or its prototype), switching, registering
+ * or removing a backend, and setting the engine's backendInstance/backendName (found by
+ * check(), and put back). Refused by V8 (a TypeError, named by tamperOf() where it reaches
+ * the harness; a module that catches it has changed nothing): assigning a registered
+ * kernel's kernelFunc (or setupFunc, disposeFunc, gradFunc), assigning the engine's
+ * readSync/read (where readbacks are counted), any other Engine.prototype method, and
+ * defining properties of its own on the engine.
  *
  * Map.prototype.set.call(registry, …), without patching Map.prototype: at install, the
  * registries in tfjs's global map (`globalThis._tfGlobals`, the only place code outside
@@ -27,8 +35,8 @@
  * check() refuses it by name. A module loaded after install (the confined child) can reach
  * only the decoys. In-process, a module imported before install may hold the real Map: an
  * entry it adds or deletes through Map.prototype changes the registry's size, which check()
- * refuses; an entry it overwrites in place is not seen here — those kernels run outside
- * the FLOP counter, and wall time per counted FLOP flags them (harness/measure/uncounted.ts).
+ * refuses; an entry it overwrites in place is not seen here — that kernel runs outside the
+ * FLOP counter, and wall time per counted FLOP flags it (harness/measure/uncounted.ts).
  *
  * What it cannot stop in one process: code that reaches the backend's own memory (the wasm
  * heap) or a fresh realm (node:vm) and computes there — that compute is uncounted, and wall
@@ -74,6 +82,7 @@ const mapSize = Object.getOwnPropertyDescriptor(Map.prototype, 'size')?.get as (
 const defineProperty = Object.defineProperty;
 const freezeObject = Object.freeze;
 const isFrozen = Object.isFrozen;
+const preventExtensions = Object.preventExtensions;
 const getPrototypeOf = Object.getPrototypeOf;
 const reflectApply = Reflect.apply;
 const weakSetHas = WeakSet.prototype.has;
@@ -124,27 +133,31 @@ function registryMaps(): { globals: Map<string, unknown>; kernels: Registry; gra
   return { globals, kernels, grads };
 }
 
-const FUNC_KEYS = ['kernelFunc', 'setupFunc', 'disposeFunc', 'gradFunc'] as const;
+const FUNC_KEYS = new Set(['kernelFunc', 'setupFunc', 'disposeFunc', 'gradFunc']);
+const ENGINE_KEYS = new Set([
+  'runKernel',
+  'runKernelFunc',
+  'readSync',
+  'read',
+  'readToGPU',
+  'setBackend',
+  'registerBackend',
+  'removeBackend',
+  'reset',
+  'backendInstance',
+  'backendName',
+]);
 
 /**
- * Pin a registry entry's functions and freeze it, once: reading them works, assigning them is
- * refused by name (always: tfjs never assigns them).
+ * Freeze a registry entry, once. Its properties stay plain data properties (an accessor, or a
+ * per-step walk over the registry, cost every kernel dispatch or every step): assigning one
+ * throws V8's TypeError, which tamperOf() names where it reaches the harness. A module that
+ * catches it has changed nothing.
  */
-function guardConfig(config: unknown, what: string): void {
+function guardConfig(config: unknown, _what: string): void {
   if (config === null || typeof config !== 'object') return;
   if (reflectApply(weakSetHas, guardedConfigs, [config]) || isFrozen(config)) return;
-  const c = config as Record<string, unknown>;
-  for (const key of FUNC_KEYS) {
-    if (!(key in c)) continue;
-    const value = c[key];
-    defineProperty(c, key, {
-      get: () => value,
-      set: () => refuse(`replace the ${key} of the registered ${what}`),
-      enumerable: true,
-      configurable: false,
-    });
-  }
-  freezeObject(c);
+  freezeObject(config);
   reflectApply(weakSetAdd, guardedConfigs, [config]);
 }
 
@@ -175,7 +188,13 @@ function guard(target: object, key: string | symbol, value: unknown, what: strin
 }
 
 /** Guard one registry: own set/delete/clear on the real Map, and a decoy in its place in _tfGlobals. */
-function guardRegistry(globals: Map<string, unknown>, globalKey: string, real: Registry, title: string, nameOf: (key: unknown) => string): Guarded {
+function guardRegistry(
+  globals: Map<string, unknown>,
+  globalKey: string,
+  real: Registry,
+  title: string,
+  nameOf: (key: unknown) => string,
+): Guarded {
   const set = (key: unknown, value: unknown) => {
     if (state.frozen) refuse(`register the ${nameOf(key)} (tf.registerKernel or ${title})`);
     reflectApply(mapSet, real, [key, value]);
@@ -226,42 +245,50 @@ function install(): void {
     grads: guardRegistry(globals, 'gradRegistry', grads, "tfjs's gradient registry", (key) => `gradient of kernel ${String(key)}`),
   };
   // every config registered so far, once
-  for (const [key, config] of reflectApply(mapEntries, kernels, []) as Iterable<[string, object]>) guardConfig(config, `kernel ${kernelOf(key)}`);
+  for (const [key, config] of reflectApply(mapEntries, kernels, []) as Iterable<[string, object]>)
+    guardConfig(config, `kernel ${kernelOf(key)}`);
   for (const [key, config] of reflectApply(mapEntries, grads, []) as Iterable<[string, object]>) guardConfig(config, `gradient of ${key}`);
 
-  installReadbackHook(); // engine.readSync/read, counting readbacks (flops.ts): guarded below with the dispatch
-  // The engine: dispatch and readbacks guarded on the instance and its prototype, the rest of the
-  // prototype frozen, backend changes refused while frozen.
+  installReadbackHook(); // engine.readSync/read, counting readbacks (flops.ts): own, not writable, not configurable
+  // The engine: its prototype's dispatch and backend switching guarded (accessors that refuse by
+  // name), the rest of the prototype frozen; the instance made non-extensible so that it cannot
+  // shadow them, and kept in V8's fast mode (no accessors of its own: those cost every dispatch).
+  // Its backend is compared with the one at the freeze in check().
   const engine = tf.engine() as unknown as Record<string, unknown>;
+  engineRef = engine;
   const proto = getPrototypeOf(engine) as Record<string, unknown>;
-  for (const key of ['runKernel', 'runKernelFunc', 'readSync', 'read', 'readToGPU']) {
-    if (typeof proto[key] !== 'function') continue;
-    guard(engine, key, engine[key], `the engine's ${key}`);
-    guard(proto, key, proto[key], `Engine.prototype.${key}`);
-  }
+  const guardProto = (key: string, value: unknown) => {
+    defineProperty(proto, key, {
+      get: () => value,
+      set(this: object) {
+        refuse(this === proto ? `replace Engine.prototype.${key}` : `replace the engine's ${key}`);
+      },
+      enumerable: false,
+      configurable: false,
+    });
+  };
+  for (const key of ['runKernel', 'runKernelFunc', 'readToGPU']) if (typeof proto[key] === 'function') guardProto(key, proto[key]);
   for (const key of ['setBackend', 'registerBackend', 'removeBackend', 'reset']) {
     const original = proto[key];
     if (typeof original !== 'function') continue;
-    const checked = function (this: unknown, ...args: unknown[]) {
+    guardProto(key, function (this: unknown, ...args: unknown[]) {
       if (state.frozen) refuse(`call the engine's ${key}(${args.length ? JSON.stringify(String(args[0])) : ''})`);
       return reflectApply(original as (...a: unknown[]) => unknown, this, args);
-    };
-    guard(engine, key, checked, `the engine's ${key}`);
-    guard(proto, key, checked, `Engine.prototype.${key}`);
-  }
-  for (const key of ['backendInstance', 'backendName']) {
-    let value = engine[key];
-    defineProperty(engine, key, {
-      get: () => value,
-      set: (v: unknown) => {
-        if (state.frozen && v !== value) refuse(`set the engine's ${key}`);
-        value = v;
-      },
-      enumerable: true,
-      configurable: false,
     });
   }
   freezeObject(proto);
+  // properties tfjs gives the engine lazily, present before it stops taking new ones
+  for (const key of ['backendInstance', 'backendName', 'pendingBackendInit', 'profiler']) if (!(key in engine)) engine[key] = null;
+  preventExtensions(engine);
+  snapshotBackend();
+}
+
+let engineRef: Record<string, unknown> | null = null;
+const backendAtFreeze: { instance: unknown; name: unknown } = { instance: null, name: null };
+function snapshotBackend(): void {
+  if (!engineRef) return;
+  backendAtFreeze.instance = engineRef.backendInstance;
+  backendAtFreeze.name = engineRef.backendName;
 }
 
 const mapIteratorNext = (reflectApply(mapKeys, new Map(), []) as Iterator<unknown>).next;
@@ -283,6 +310,36 @@ function check(): void {
   if (!registries) return;
   checkOne(registries.kernels);
   checkOne(registries.grads);
+  if (
+    state.frozen &&
+    engineRef &&
+    (engineRef.backendInstance !== backendAtFreeze.instance || engineRef.backendName !== backendAtFreeze.name)
+  ) {
+    refuseLater("set the engine's backendInstance or backendName (switch its backend)");
+    // put the harness's backend back (the run fails either way; the process may run more)
+    engineRef.backendInstance = backendAtFreeze.instance;
+    engineRef.backendName = backendAtFreeze.name;
+  }
+}
+
+/**
+ * The refusal a V8 TypeError stands for, when it comes from the freeze's frozen objects (a
+ * kernel config, the engine, its prototype): assigning a kernel's function, or a property of
+ * the engine. Null for any other error.
+ */
+export function tamperOf(e: unknown, module: string = state.module): MeasurementTamperError | null {
+  if (e instanceof MeasurementTamperError) return e;
+  if (!(e instanceof TypeError)) return null;
+  const m =
+    /^Cannot (?:assign to read only property '([^']+)'|redefine property: (\S+)|define property (\S+), object is not extensible|add property (\S+), object is not extensible)/.exec(
+      e.message,
+    );
+  const key = m && (m[1] ?? m[2] ?? m[3] ?? m[4]);
+  if (!key) return null;
+  if (FUNC_KEYS.has(key)) return new MeasurementTamperError(module, `replace the ${key} of a registered kernel (${e.message})`);
+  if (ENGINE_KEYS.has(key) && (/#<Engine>|\bEngine\b/.test(e.message) || !m[1]))
+    return new MeasurementTamperError(module, `replace the engine's ${key} (${e.message})`);
+  return null;
 }
 
 export interface MeasurementFreeze {
@@ -292,6 +349,8 @@ export interface MeasurementFreeze {
   thaw(): void;
   /** the O(1) after-the-fact checks, while frozen (the confined child calls it after each request) */
   check(): void;
+  /** the refusal an error thrown by the module's code stands for (a frozen object's TypeError), or null */
+  tamperOf(e: unknown): MeasurementTamperError | null;
   readonly frozen: boolean;
   /** the first tampering refused since freeze(), whether or not the module caught the error: the run must fail with it */
   readonly refused: MeasurementTamperError | null;
@@ -310,6 +369,7 @@ export function measurementFreeze(): MeasurementFreeze {
       if (!state.frozen) {
         state.refused = null;
         guardPending();
+        snapshotBackend();
         if (registries) {
           registries.kernels.size = sizeOf(registries.kernels.real);
           registries.grads.size = sizeOf(registries.grads.real);
@@ -323,6 +383,7 @@ export function measurementFreeze(): MeasurementFreeze {
       state.frozen = false;
     },
     check,
+    tamperOf: (e) => tamperOf(e),
     get frozen() {
       return state.frozen;
     },
