@@ -4,6 +4,7 @@
  */
 import cliProgress from 'cli-progress';
 import Table from 'cli-table3';
+import { uncountedComputeFlags } from './measure/uncounted.ts';
 import type { RunRecord } from './results/record.ts';
 import type { SuiteEvent, SuiteResult } from './suite.ts';
 
@@ -161,6 +162,8 @@ export function createReporter({ json, concurrent = false }: { json: boolean; co
       }
       if (result.records.length) console.log(summaryTable(result.records));
       if (energyNote) console.log(`energy: not measured — ${energyNote}`);
+      // compared with the baseline runs of this suite (same hardware class, task and tier)
+      for (const { flag } of uncountedComputeFlags(result.records)) console.log(`⚑ ${flag.message}`);
       const refused = result.records.filter((r) => r.status === 'refused').length;
       const failed = result.records.filter((r) => r.status !== 'completed' && r.status !== 'refused').length;
       console.log(

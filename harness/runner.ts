@@ -14,6 +14,7 @@ import { type EvalModel, localEvalModel } from './evaluate.ts';
 import { RunFailure } from './forward.ts';
 import type { LoadedArchitecture } from './load-architecture.ts';
 import type { FlopCounter, FlopTotals } from './measure/flops.ts';
+import { measurementFreeze } from './measure/freeze.ts';
 import { densityOfChange } from './metrics/sparsity.ts';
 import { buildModel, ScheduledAdam, trainingStep } from './step.ts';
 import type { Batch, TaskData } from './tasks/types.ts';
@@ -80,10 +81,38 @@ export function engineTrainableParams(): number {
     .reduce((n, v) => n + v.size, 0);
 }
 
-const copyTotals = (t: FlopTotals): FlopTotals => ({ total: t.total, calls: t.calls, byKind: { ...t.byKind } });
+const copyTotals = (t: FlopTotals): FlopTotals => ({
+  total: t.total,
+  calls: t.calls,
+  byKind: { ...t.byKind },
+  readbacks: { ...t.readbacks },
+});
 
 /** The architecture in this process: the harness's path before issue 8, and still the one tests use. */
-export function localRunner(arch: Pick<LoadedArchitecture, 'architecture'>, counter: FlopCounter, setup: RunnerSetup): Runner {
+export function localRunner(
+  arch: Pick<LoadedArchitecture, 'architecture'> & Partial<Pick<LoadedArchitecture, 'path'>>,
+  counter: FlopCounter,
+  setup: RunnerSetup,
+): Runner {
+  // In this process the module was imported before any freeze, so only its build() and training
+  // steps run frozen (thawed between, for the harness's own kernel swaps); confined, it loads frozen.
+  const freezer = measurementFreeze();
+  const label = arch.path ?? `the module of ${arch.architecture.name}`;
+  const frozen = <T>(phase: 'build' | 'train', fn: () => T): T => {
+    freezer.freeze(label); // O(1): a flag and two sizes (freeze.ts)
+    let result: T;
+    try {
+      result = fn();
+    } catch (e) {
+      freezer.thaw();
+      // tampering fails the run with its own message, even where the module caught the refusal
+      const tamper = freezer.refused ?? freezer.tamperOf(e);
+      throw tamper ? new RunFailure(phase, tamper.message) : e;
+    }
+    freezer.thaw(); // runs the O(1) after-the-fact checks
+    if (freezer.refused) throw new RunFailure(phase, freezer.refused.message);
+    return result;
+  };
   let ctx: OwnedBuildContext | undefined;
   let model: Model | undefined;
   let optimizer: ScheduledAdam | undefined;
@@ -116,7 +145,8 @@ export function localRunner(arch: Pick<LoadedArchitecture, 'architecture'>, coun
       counter.reset();
       counter.active = true;
       try {
-        model = buildModel(arch, setup.spec, setup.size, ctx);
+        const c = ctx;
+        model = frozen('build', () => buildModel(arch, setup.spec, setup.size, c));
       } finally {
         counter.active = false;
       }
@@ -141,7 +171,7 @@ export function localRunner(arch: Pick<LoadedArchitecture, 'architecture'>, coun
       let taskLoss: tf.Scalar | undefined;
       let gradientShare = 0;
       try {
-        ({ taskLoss, gradientShare } = trainingStep(m, setup.spec, setup.data, batch, opt, sample, step));
+        ({ taskLoss, gradientShare } = frozen('train', () => trainingStep(m, setup.spec, setup.data, batch, opt, sample, step)));
       } finally {
         counter.active = false;
       }

@@ -10,6 +10,7 @@ import type { OwnedBuildContext } from './build-context.ts';
 import { thrownMessage } from './errors.ts';
 import { checkedForward, RunFailure } from './forward.ts';
 import type { LoadedArchitecture } from './load-architecture.ts';
+import { tamperOf } from './measure/freeze.ts';
 import { densityOfChange } from './metrics/sparsity.ts';
 import type { Batch, TaskData } from './tasks/types.ts';
 
@@ -29,6 +30,9 @@ export function buildModel(arch: Pick<LoadedArchitecture, 'architecture'>, spec:
   try {
     model = arch.architecture.build(spec, size, ctx);
   } catch (e) {
+    // a frozen kernel config's or the engine's TypeError is the measurement freeze's refusal (measure/freeze.ts)
+    const tamper = tamperOf(e);
+    if (tamper) throw new RunFailure('build', tamper.message);
     throw new RunFailure('build', `build() threw: ${thrownMessage(e)}`);
   }
   if (!model || !Array.isArray(model.variables) || typeof model.forward !== 'function') {

@@ -144,10 +144,13 @@ const zeroTotals = (): FlopTotals => ({
   total: 0,
   calls: 0,
   byKind: { matmul: 0, conv: 0, elementwise: 0, reduction: 0, softmax: 0, movement: 0 },
+  readbacks: { calls: 0, bytes: 0 },
 });
 function addTotals(into: FlopTotals, add: FlopTotals): void {
   into.total += add.total;
   into.calls += add.calls;
+  into.readbacks.calls += add.readbacks.calls;
+  into.readbacks.bytes += add.readbacks.bytes;
   for (const k of Object.keys(into.byKind) as Array<keyof FlopTotals['byKind']>) into.byKind[k] += add.byKind[k];
 }
 
@@ -448,6 +451,7 @@ export async function trainRun(opts: TrainOptions): Promise<UnhashedRecord> {
       byKind: { ...ledger.byKind },
       perStep: steps > 0 ? ledger.total / steps : 0,
     },
+    readbacks: { ...ledger.readbacks },
     energy: energy.measured
       ? { ...energy, grossJoules: joules ?? 0, netJoules: (joules ?? 0) - energy.idleWatts * trainSeconds, windowSeconds: trainSeconds }
       : energy,

@@ -15,7 +15,8 @@ import { isArchitecture, type Model } from '../architecture.ts';
 import { createBuildContext, type OwnedBuildContext } from '../build-context.ts';
 import { thrownMessage } from '../errors.ts';
 import { checkedForward, RunFailure } from '../forward.ts';
-import { installFlopCounter } from '../measure/flops.ts';
+import { harnessReads, installFlopCounter } from '../measure/flops.ts';
+import { type MeasurementFreeze, measurementFreeze } from '../measure/freeze.ts';
 import { activationSparsity, densityOfChange } from '../metrics/sparsity.ts';
 import { engineTrainableParams } from '../runner.ts';
 import { buildModel, ScheduledAdam, trainingStep } from '../step.ts';
@@ -31,6 +32,7 @@ const reply = (m: FromConfined) => send(m);
 type Init = Extract<ToConfined, { type: 'init' }>;
 let init: Init | undefined;
 let counter: ReturnType<typeof installFlopCounter> | undefined;
+let freezer: MeasurementFreeze | undefined;
 let architecture: Parameters<typeof buildModel>[0]['architecture'] | undefined;
 let ctx: OwnedBuildContext | undefined;
 let model: Model | undefined;
@@ -52,6 +54,7 @@ const ledgerNow = (): Ledger => ({
   total: counter?.totals.total ?? 0,
   calls: counter?.totals.calls ?? 0,
   byKind: { ...counter!.totals.byKind },
+  readbacks: { ...counter!.totals.readbacks },
 });
 
 async function importModule(url: string): Promise<{ value: unknown } | { failed: FromConfined }> {
@@ -96,7 +99,9 @@ async function start(m: Init): Promise<FromConfined> {
   const kernels = registerKernels(tf.getBackend(), { blas });
   counter = installFlopCounter(tf.getBackend());
   evalInputs = m.evalInputs.map(tensorOf);
-  // The module loads last: the backend, kernels and FLOP counter are in place before its code runs.
+  // The module loads last: the backend, kernels and FLOP counter are in place, and frozen, before its code runs.
+  freezer = measurementFreeze();
+  freezer.freeze(m.moduleLabel);
   const loaded = await importModule(m.moduleUrl);
   if ('failed' in loaded) return loaded.failed;
   if (!isArchitecture(loaded.value)) {
@@ -169,7 +174,8 @@ async function step(m: Extract<ToConfined, { type: 'step' }>): Promise<FromConfi
       m.step,
     );
     gradient = gradientShare;
-    loss = taskLoss ? ((await taskLoss.data())[0] as number) : Number.NaN;
+    const read = taskLoss ? harnessReads(() => taskLoss.data()) : undefined; // the harness's read, not the module's
+    loss = read ? ((await read)[0] as number) : Number.NaN;
     taskLoss?.dispose();
   } finally {
     counter.active = false;
@@ -222,6 +228,18 @@ function evaluate(m: Extract<ToConfined, { type: 'eval' }>): FromConfined {
 }
 
 async function handle(m: ToConfined): Promise<FromConfined> {
+  const r = await answer(m);
+  // Tampering with the measurement fails the run even where the module caught the refusal.
+  freezer?.check(); // O(1): writes around the registry's guards (freeze.ts)
+  const refused = freezer?.refused;
+  if (refused) {
+    const phase = m.type === 'step' ? 'train' : m.type === 'eval' ? 'eval' : 'build';
+    return { type: 'failed', phase, status: 'failed', message: refused.message };
+  }
+  return r;
+}
+
+async function answer(m: ToConfined): Promise<FromConfined> {
   try {
     if (m.type === 'describe') return await describe(m.moduleUrl);
     if (m.type === 'init') return await start(m);
@@ -237,7 +255,9 @@ async function handle(m: ToConfined): Promise<FromConfined> {
         message: e.message,
       };
     const phase = m.type === 'step' ? 'train' : m.type === 'eval' ? 'eval' : 'build';
-    return { type: 'failed', phase, status: 'failed', message: thrownMessage(e) };
+    // a frozen kernel config's or the engine's TypeError, named as the freeze's refusal
+    const tamper = freezer?.tamperOf(e);
+    return { type: 'failed', phase, status: 'failed', message: tamper ? tamper.message : thrownMessage(e) };
   }
 }
 

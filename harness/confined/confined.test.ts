@@ -4,10 +4,11 @@
  * every one is refused or made harmless, while an honest module and the dense baseline
  * train exactly as they do in-process.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { uncountedCompute } from '../measure/uncounted.ts';
 import type { RunRecord } from '../results/record.ts';
 import { runSuite, type SuiteResult } from '../suite.ts';
 import { findTask } from '../tasks/index.ts';
@@ -32,7 +33,33 @@ const FIXTURES = [
   'trains-in-build',
   'hides-params',
   'under-declares',
+  'registers-kernel',
+  'overwrites-kernel',
+  'patches-ledger',
+  'harmless-patches',
+  'reads-back',
+  'maps-registry',
+  'captures-engine',
 ];
+
+/** Every file under results/ with its size and modification time: a hostile run must change none of it. */
+function resultsSnapshot(): string[] {
+  const root = join(import.meta.dirname, '..', '..', 'results');
+  const out: string[] = [];
+  const walk = (dir: string) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else {
+        const s = statSync(p);
+        out.push(`${p} ${s.size} ${s.mtimeMs}`);
+      }
+    }
+  };
+  if (existsSync(root)) walk(root);
+  return out.sort();
+}
+const RESULTS_BEFORE = resultsSnapshot();
 
 describe('hostile modules, confined', () => {
   let result: SuiteResult;
@@ -137,6 +164,80 @@ describe('hostile modules, confined', () => {
     );
   });
 
+  it('refuses re-registering a kernel and registering a new one, by name, even when the module catches the error', () => {
+    const r = byName('registers-kernel');
+    expect(r.status).toBe('failed');
+    expect(r.failure?.phase).toBe('build');
+    expect(r.failure?.message).toMatch(
+      /registers-kernel\.ts tried to unregister the kernel Reshape for backend wasm .*refused by the measurement freeze.*Fix: /,
+    );
+    expect(r.final).toBeNull();
+  });
+
+  it("refuses overwriting a registered kernel's function, by name", () => {
+    const r = byName('overwrites-kernel');
+    expect(r.status).toBe('failed');
+    expect(r.failure?.message).toMatch(
+      /overwrites-kernel\.ts tried to replace the kernelFunc of a registered kernel \(Cannot assign to read only property 'kernelFunc'.*refused by the measurement freeze.*Fix: /,
+    );
+  });
+
+  it("refuses replacing the engine's dispatch (the ledger's hook), by name", () => {
+    const r = byName('patches-ledger');
+    expect(r.status).toBe('failed');
+    expect(r.failure?.message).toMatch(/patches-ledger\.ts tried to replace the engine's runKernel: refused by the measurement freeze/);
+  });
+
+  it("refuses a write to tfjs's kernel registry through Map.prototype.set.call, by name, though the module caught everything", () => {
+    const r = byName('maps-registry');
+    expect(r.status).toBe('failed');
+    expect(r.failure?.phase).toBe('build');
+    expect(r.failure?.message).toMatch(
+      /maps-registry\.ts tried to register the kernel Reshape for backend wasm by writing to tfjs's kernel registry through Map\.prototype\.set: refused by the measurement freeze.*Fix: /,
+    );
+    expect(r.final).toBeNull();
+  });
+
+  it('refuses a dispatch put in place from engine internals captured at import, by name, though the module caught everything', () => {
+    const r = byName('captures-engine');
+    expect(r.status).toBe('failed');
+    expect(r.failure?.phase).toBe('build');
+    expect(r.failure?.message).toMatch(
+      /captures-engine\.ts tried to replace Engine\.prototype\.runKernelFunc: refused by the measurement freeze.*Fix: /,
+    );
+  });
+
+  it('counts the same FLOPs when a module patches the built-ins a ledger could use', () => {
+    const patched = byName('harmless-patches');
+    const honest = byName('honest-mlp');
+    expect(patched.status).toBe('completed');
+    expect(patched.flops.executed).toBe(honest.flops.executed);
+    expect(patched.flops.byKind).toEqual(honest.flops.byKind);
+  });
+
+  it("records the module's readbacks (never the harness's own)", () => {
+    const honest = byName('honest-mlp');
+    expect(honest.readbacks).toEqual({ calls: 0, bytes: 0 });
+    const r = byName('reads-back');
+    // its JavaScript compute is slow: at this budget it may reach the smoke time limit; its readbacks are recorded either way
+    expect(['completed', 'timeout']).toContain(r.status);
+    // one readback of the batch per forward pass
+    expect(r.readbacks?.calls).toBe(r.training.steps);
+    expect(r.readbacks?.bytes).toBeGreaterThan(0);
+    // Against the honest module standing in for a baseline: logged, not asserted — at this size both are
+    // dominated by the per-step round trip, so the ratio is small (uncounted.test.ts tests the flag itself).
+    const baseline = { ...honest, architecture: { ...honest.architecture, origin: 'baseline' } };
+    expect(uncountedCompute(honest, [baseline])).toBeNull();
+    const perFlop = (x: RunRecord) => x.training.wallSeconds / x.flops.executed;
+    console.log(
+      `reads-back: ${(perFlop(r) / perFlop(honest)).toFixed(2)}× honest-mlp's seconds per counted FLOP; flag: ${uncountedCompute(r, [baseline])?.kind ?? 'none'}`,
+    );
+  });
+
+  it('changes nothing under results/', () => {
+    expect(resultsSnapshot()).toEqual(RESULTS_BEFORE);
+  });
+
   it('counts what build() computes against the FLOP budget', () => {
     const r = byName('trains-in-build');
     const dim = findTask('parity').spec.input.kind === 'vector' ? (findTask('parity').spec.input as { dim: number }).dim : 0;
@@ -196,7 +297,12 @@ describe('confinement flags and checks', () => {
       engineParams: 100,
       attention: null,
       hyperparameters: {},
-      ledger: { total: 0, calls: 0, byKind: { matmul: 0, conv: 0, elementwise: 0, reduction: 0, softmax: 0, movement: 0 } },
+      ledger: {
+        total: 0,
+        calls: 0,
+        byKind: { matmul: 0, conv: 0, elementwise: 0, reduction: 0, softmax: 0, movement: 0 },
+        readbacks: { calls: 0, bytes: 0 },
+      },
     };
     expect(countParams({ ...built, declaredActive: null })).toEqual({ total: 100, active: 100 });
     expect(countParams({ ...built, declaredActive: 40 })).toEqual({ total: 100, active: 40 });

@@ -26,6 +26,8 @@ export type ToConfined =
       type: 'init';
       /** file URL of the bundled module */
       moduleUrl: string;
+      /** the module as the submitter named it (its path): what refusals name */
+      moduleLabel: string;
       backend: ConfinedBackend;
       /** node_modules/@tensorflow/tfjs-backend-wasm/dist/ (the .wasm files), read by the wasm backend */
       wasmDir: string;
@@ -63,6 +65,8 @@ export const ledger = z.object({
   total: count,
   calls: count,
   byKind: z.object({ matmul: count, conv: count, elementwise: count, reduction: count, softmax: count, movement: count }),
+  /** tensor values the architecture's code read back into JavaScript (the harness's own reads excluded) */
+  readbacks: z.object({ calls: count, bytes: count }),
 });
 export type Ledger = z.infer<typeof ledger>;
 

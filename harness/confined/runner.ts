@@ -90,6 +90,7 @@ export async function confinedRunner(o: ConfinedRunOptions): Promise<(setup: Run
           {
             type: 'init',
             moduleUrl: moduleUrl(bundle),
+            moduleLabel: o.modulePath,
             backend: o.backend,
             wasmDir: wasmDistDir(),
             spec: setup.spec,

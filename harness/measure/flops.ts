@@ -15,7 +15,26 @@ interface CallInfo {
   attrs: Record<string, unknown>;
 }
 
-const size = (s: Shape | undefined) => (s ? s.reduce((a, b) => a * b, 1) : 0);
+// The ledger's arithmetic uses intrinsics captured when this file is evaluated (in the confined
+// child, before the module loads) and plain loops: a module that patches Array.prototype.reduce,
+// Object.values, Set.prototype.has or Math.max does not change what is counted.
+const reflectApply = Reflect.apply;
+const objectValues = Object.values;
+const isArray = Array.isArray;
+const setHas = Set.prototype.has;
+const weakMapGet = WeakMap.prototype.get;
+const mathMax = Math.max;
+const defineProperty = Object.defineProperty;
+const getPrototypeOf = Object.getPrototypeOf;
+const has = (set: Set<string>, name: string): boolean => reflectApply(setHas, set, [name]) as boolean;
+
+/** Product of the first `n` dimensions (all of them by default). */
+function size(s: Shape | undefined, n = s?.length ?? 0): number {
+  if (!s) return 0;
+  let p = 1;
+  for (let i = 0; i < n; i++) p *= s[i] as number;
+  return p;
+}
 const last = (s: Shape | undefined, fromEnd: number) => (s ? (s[s.length - fromEnd] ?? 1) : 1);
 
 /** [..., m, n] output, contraction length from A (respecting transposeA). */
@@ -35,7 +54,7 @@ function fusedMatmulFlops(call: CallInfo): number {
 function convFlops({ inputs, outputs }: CallInfo): number {
   const filter = inputs[1];
   if (!filter) return 0;
-  const perOutput = size(filter.slice(0, -1)); // kh · kw · inC (filter is [kh, kw, inC, outC])
+  const perOutput = size(filter, filter.length - 1); // kh · kw · inC (filter is [kh, kw, inC, outC])
   return 2 * size(outputs[0]) * perOutput;
 }
 /** Backprop of a conv costs as much as the forward: same MACs, different operand. */
@@ -46,7 +65,7 @@ function convBackpropInputFlops({ inputs, outputs, attrs }: CallInfo): number {
 function convBackpropFilterFlops({ inputs, outputs }: CallInfo): number {
   // outputs[0] is the filter gradient [kh, kw, inC, outC]; each tap sums over the dy positions.
   const dy = inputs[1];
-  return 2 * size(outputs[0]) * (dy ? size(dy.slice(0, -1)) : 0);
+  return 2 * size(outputs[0]) * (dy ? size(dy, dy.length - 1) : 0);
 }
 
 const ELEMENTWISE = new Set([
@@ -216,7 +235,7 @@ export function costOf(kernelName: string, call: CallInfo): { kind: FlopKind; fl
       return { kind: 'matmul', flops: 2 * dy * last(call.inputs[0], 1) + (call.attrs.bias === true ? dy : 0) };
     }
     case 'AddN':
-      return { kind: 'elementwise', flops: Math.max(0, call.inputs.length - 1) * size(call.outputs[0]) };
+      return { kind: 'elementwise', flops: mathMax(0, call.inputs.length - 1) * size(call.outputs[0]) };
     case 'TopK':
       // one comparison per input element (routers pick their experts with it)
       return { kind: 'reduction', flops: size(call.inputs[0]) };
@@ -224,10 +243,16 @@ export function costOf(kernelName: string, call: CallInfo): { kind: FlopKind; fl
       // subtract the mean, divide by the deviation, scale, shift
       return { kind: 'elementwise', flops: 4 * size(call.outputs[0]) };
   }
-  if (ELEMENTWISE.has(kernelName)) return { kind: 'elementwise', flops: size(call.outputs[0]) };
-  if (REDUCTIONS.has(kernelName)) return { kind: 'reduction', flops: size(call.inputs[0]) };
-  if (MOVEMENT.has(kernelName)) return { kind: 'movement', flops: 0 };
+  if (has(ELEMENTWISE, kernelName)) return { kind: 'elementwise', flops: size(call.outputs[0]) };
+  if (has(REDUCTIONS, kernelName)) return { kind: 'reduction', flops: size(call.inputs[0]) };
+  if (has(MOVEMENT, kernelName)) return { kind: 'movement', flops: 0 };
   return null;
+}
+
+/** Values read back from tensors into JavaScript (dataSync, data, arraySync, array…): calls and bytes. */
+export interface Readbacks {
+  calls: number;
+  bytes: number;
 }
 
 export interface FlopTotals {
@@ -235,6 +260,8 @@ export interface FlopTotals {
   byKind: Record<FlopKind, number>;
   /** kernel dispatches seen */
   calls: number;
+  /** readbacks by the architecture's code while counting (build() and training steps); the harness's own reads are not counted */
+  readbacks: Readbacks;
 }
 
 const zeroKinds = (): Record<FlopKind, number> => ({ matmul: 0, conv: 0, elementwise: 0, reduction: 0, softmax: 0, movement: 0 });
@@ -249,11 +276,69 @@ export interface FlopCounter {
 }
 
 type TensorLike = { shape: number[] };
-const shapesOf = (v: unknown): Shape[] => {
-  if (Array.isArray(v)) return v.map((t) => (t as TensorLike).shape);
-  if (v && typeof v === 'object' && 'shape' in v) return [(v as TensorLike).shape];
-  return [];
-};
+function shapesOf(v: unknown): Shape[] {
+  const out: Shape[] = [];
+  if (isArray(v)) {
+    for (let i = 0; i < v.length; i++) out[i] = (v[i] as TensorLike).shape;
+  } else if (v && typeof v === 'object' && 'shape' in v) out[0] = (v as TensorLike).shape;
+  return out;
+}
+function inputShapes(inputs: unknown): Shape[] {
+  const out: Shape[] = [];
+  const all = objectValues((inputs ?? {}) as object) as unknown[];
+  for (let i = 0; i < all.length; i++) {
+    const t = all[i];
+    if (t != null) out[out.length] = (t as TensorLike).shape;
+  }
+  return out;
+}
+
+/** The counter readbacks go to (the one installed last), and whether the harness itself is reading. */
+let readbackCounter: FlopCounter | null = null;
+let harnessReading = 0;
+
+/** Run `fn`, whose reads of tensor values are the harness's own (a loss, a sampled density), uncounted. */
+export function harnessReads<T>(fn: () => T): T {
+  harnessReading++;
+  try {
+    return fn();
+  } finally {
+    harnessReading--;
+  }
+}
+
+let readbackHooked = false;
+/**
+ * Count readbacks at the engine, where every Tensor.dataSync/data/arraySync/array/buffer
+ * lands (engine.readSync, engine.read): own properties of the engine, neither writable nor
+ * configurable, so that a module cannot unhook them. Once per process.
+ */
+export function installReadbackHook(): void {
+  if (readbackHooked) return;
+  const engine = tf.engine() as unknown as Record<string, unknown> & { state: { tensorInfo: WeakMap<object, { bytes?: number }> } };
+  const proto = getPrototypeOf(engine) as Record<string, (...a: unknown[]) => unknown>;
+  const count = (dataId: unknown) => {
+    const c = readbackCounter;
+    if (!c?.active || harnessReading > 0) return;
+    const info = reflectApply(weakMapGet, engine.state.tensorInfo, [dataId]) as { bytes?: number } | undefined;
+    c.totals.readbacks.calls++;
+    c.totals.readbacks.bytes += info?.bytes ?? 0;
+  };
+  for (const key of ['readSync', 'read'] as const) {
+    const original = proto[key];
+    if (typeof original !== 'function') continue;
+    defineProperty(engine, key, {
+      value: function (this: unknown, dataId: unknown, ...rest: unknown[]) {
+        count(dataId);
+        return reflectApply(original, this, [dataId, ...rest]);
+      },
+      writable: false,
+      enumerable: false,
+      configurable: false, // for good: a module cannot unhook it (assigning it throws)
+    });
+  }
+  readbackHooked = true;
+}
 
 /**
  * Wrap every kernel registered for `backendName` with a counter. Call after the backend is
@@ -261,7 +346,7 @@ const shapesOf = (v: unknown): Shape[] => {
  */
 export function installFlopCounter(backendName: string): FlopCounter {
   const originals = tf.getKernelsForBackend(backendName);
-  const totals: FlopTotals = { total: 0, byKind: zeroKinds(), calls: 0 };
+  const totals: FlopTotals = { total: 0, byKind: zeroKinds(), calls: 0, readbacks: { calls: 0, bytes: 0 } };
   const counter: FlopCounter = {
     active: false,
     totals,
@@ -269,8 +354,10 @@ export function installFlopCounter(backendName: string): FlopCounter {
       totals.total = 0;
       totals.calls = 0;
       totals.byKind = zeroKinds();
+      totals.readbacks = { calls: 0, bytes: 0 };
     },
     uninstall() {
+      if (readbackCounter === counter) readbackCounter = null;
       for (const config of originals) {
         tf.unregisterKernel(config.kernelName, backendName);
         tf.registerKernel(config);
@@ -282,10 +369,11 @@ export function installFlopCounter(backendName: string): FlopCounter {
     const wrapped: tf.KernelFunc = (args) => {
       const result = kernelFunc(args);
       if (counter.active) {
-        const inputs = Object.values(args.inputs)
-          .filter((t): t is NonNullable<typeof t> => t != null)
-          .map((t) => (t as TensorLike).shape);
-        const cost = costOf(kernelName, { inputs, outputs: shapesOf(result), attrs: (args.attrs ?? {}) as Record<string, unknown> });
+        const cost = costOf(kernelName, {
+          inputs: inputShapes(args.inputs),
+          outputs: shapesOf(result),
+          attrs: (args.attrs ?? {}) as Record<string, unknown>,
+        });
         if (!cost) throw new UnpricedKernelError(kernelName);
         totals.total += cost.flops;
         totals.byKind[cost.kind] += cost.flops;
@@ -296,5 +384,7 @@ export function installFlopCounter(backendName: string): FlopCounter {
     tf.unregisterKernel(kernelName, backendName);
     tf.registerKernel({ ...config, kernelFunc: wrapped });
   }
+  installReadbackHook();
+  readbackCounter = counter;
   return counter;
 }

@@ -1,5 +1,6 @@
 /** Sparsity of activations, gradients and updates: cheap counts at evaluation points. */
 import * as tf from '@tensorflow/tfjs';
+import { harnessReads } from '../measure/flops.ts';
 
 /** Values with magnitude at or below this count as zero (ReLU zeros are exact; GELU's are not). */
 export const ZERO_EPSILON = 1e-6;
@@ -19,7 +20,8 @@ export function densityOfChange(tensors: tf.Tensor[]): number {
   let nonZero = 0;
   let total = 0;
   for (const t of tensors) {
-    nonZero += tf.tidy(() => tf.sum(tf.cast(tf.notEqual(t, 0), 'float32')).dataSync()[0] as number);
+    // the harness's own read (a sampled step's density), not the architecture's
+    nonZero += harnessReads(() => tf.tidy(() => tf.sum(tf.cast(tf.notEqual(t, 0), 'float32')).dataSync()[0] as number));
     total += t.size;
   }
   return total > 0 ? nonZero / total : 0;

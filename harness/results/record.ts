@@ -262,6 +262,13 @@ export const runRecord = z
       byKind: z.record(z.string(), nonNegative),
       perStep: nonNegative,
     }),
+    /**
+     * Tensor values the architecture's code read back into JavaScript (dataSync, data,
+     * arraySync…) in build() and the training steps — calls and bytes; the harness's own reads
+     * (the loss, sampled densities) are not counted. Compute done on read-back values is not in
+     * the FLOP ledger (harness/measure/uncounted.ts flags it). Absent in older records.
+     */
+    readbacks: z.object({ calls: z.number().int().nonnegative(), bytes: nonNegative }).optional(),
     energy: energyReading,
     /** sampled power, downsampled to at most 200 points; empty where not measured */
     powerTrace: z.array(z.object({ t: nonNegative, watts: nonNegative })),

@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import type { RunRecord } from '../results/record.ts';
+import { UNCOUNTED_COMPUTE_FACTOR, uncountedCompute, uncountedComputeFlags } from './uncounted.ts';
+
+/** The fields the flag reads, on an otherwise empty record. */
+function rec(o: {
+  name: string;
+  baseline?: boolean;
+  seconds: number;
+  flops: number;
+  steps?: number;
+  readbackBytes?: number;
+  hw?: string;
+  task?: string;
+  status?: RunRecord['status'];
+}): RunRecord {
+  return {
+    id: o.name,
+    status: o.status ?? 'completed',
+    task: { id: o.task ?? 'mnist', tier: 'cpu', seed: 0, variantSeed: null, metric: { name: 'accuracy', unit: '%', higherIsBetter: true } },
+    architecture: { name: o.name, origin: o.baseline ? 'baseline' : `submissions/${o.name}.ts` },
+    training: { wallSeconds: o.seconds, steps: o.steps ?? 100 },
+    flops: { executed: o.flops },
+    readbacks: o.readbackBytes === undefined ? undefined : { calls: o.steps ?? 100, bytes: o.readbackBytes },
+    hardwareClass: o.hw ?? 'cpu ×1 · wasm',
+  } as unknown as RunRecord;
+}
+
+describe('uncounted compute', () => {
+  const baselines = [
+    rec({ name: 'dense', baseline: true, seconds: 10, flops: 1e10, readbackBytes: 0 }),
+    rec({ name: 'topk', baseline: true, seconds: 20, flops: 1e10, readbackBytes: 100 * 4096 }),
+    rec({ name: 'hash', baseline: true, seconds: 12, flops: 1e10, readbackBytes: 0 }),
+  ];
+
+  it("leaves a run within the factor of the baselines' median seconds per counted FLOP alone", () => {
+    expect(uncountedCompute(rec({ name: 'mine', seconds: 40, flops: 1e10 }), baselines)).toBeNull();
+    expect(uncountedCompute(rec({ name: 'mine', seconds: 12 * UNCOUNTED_COMPUTE_FACTOR, flops: 1e10 }), baselines)).toBeNull();
+  });
+
+  it('flags a run far slower per counted FLOP as uncounted compute, with the figures', () => {
+    const f = uncountedCompute(rec({ name: 'mine', seconds: 12, flops: 1e9, readbackBytes: 0 }), baselines);
+    expect(f?.kind).toBe('uncounted-compute');
+    expect(f?.ratio).toBeCloseTo(10);
+    expect(f?.baselines).toBe(3);
+    expect(f?.message).toMatch(/^mine on mnist \(cpu, cpu ×1 · wasm\): uncounted compute\? 10\.0× the training seconds per counted FLOP/);
+  });
+
+  it('calls it readback compute when the run also read back far more per step than any baseline', () => {
+    const f = uncountedCompute(rec({ name: 'mine', seconds: 12, flops: 1e9, readbackBytes: 100 * 1e6 }), baselines);
+    expect(f?.kind).toBe('readback-compute');
+    expect(f?.readbackBytesPerStep).toBe(1e6);
+    expect(f?.baselineReadbackBytesPerStep).toBe(4096);
+    expect(f?.message).toMatch(/readback compute — .* 1,000,000 bytes per step back into JavaScript \(baselines at most 4,096\)/);
+    // reading back as much as a baseline's routing does is not readback compute
+    expect(uncountedCompute(rec({ name: 'mine', seconds: 12, flops: 1e9, readbackBytes: 100 * 4096 }), baselines)?.kind).toBe(
+      'uncounted-compute',
+    );
+  });
+
+  it('compares only with completed baselines of the same hardware class, task and tier; never flags a baseline', () => {
+    const slow = { seconds: 12, flops: 1e9 };
+    expect(uncountedCompute(rec({ name: 'mine', ...slow, hw: 'NVIDIA H200 ×1 · webgpu' }), baselines)).toBeNull();
+    expect(uncountedCompute(rec({ name: 'mine', ...slow, task: 'charlm' }), baselines)).toBeNull();
+    expect(
+      uncountedCompute(rec({ name: 'mine', ...slow }), [rec({ name: 'dense', baseline: true, seconds: 1, flops: 1e10, status: 'failed' })]),
+    ).toBeNull();
+    expect(uncountedCompute(rec({ name: 'dense', baseline: true, ...slow }), baselines)).toBeNull();
+    expect(uncountedComputeFlags([...baselines, rec({ name: 'mine', ...slow })]).map((x) => x.record.architecture.name)).toEqual(['mine']);
+  });
+});
