@@ -19,6 +19,7 @@ import { boardFor } from './lib/board.ts';
 import { significance } from './lib/compare.ts';
 import { CURVE_AXIS, performanceProfile, targetTable } from './lib/curves.ts';
 import { multiplier } from './lib/format.ts';
+import { rungRecords } from './lib/ladder.ts';
 import { resolveView, runHref, tasksIn, type View } from './lib/view.ts';
 import { ensureBuilt, type SiteServer, serveSite } from './serve.ts';
 import { launchChromium } from './test/browser.ts';
@@ -102,6 +103,8 @@ afterAll(async () => {
 });
 
 const sliceRecords = async (task = 'all') => store.records({ task, tier: home.tier, hardwareClass: home.hw });
+/** The compare page's section for the front page's slice. */
+const homeSection = () => `section.compare-slice[data-tier="${home.tier}"][data-hw="${home.hw.replace(/"/g, '\\"')}"]`;
 
 describe('the front page', () => {
   test('at 1366 px: a curve chart per task, every line drawn and spread; screenshot kept', async () => {
@@ -323,7 +326,9 @@ describe('the compare page', () => {
   test('bolds a figure only where the paired test finds a significant difference; every cell says its p', async () => {
     const page = await open(`/compare?${new URLSearchParams({ a: A, b: B })}`);
     const recs = await sliceRecords();
-    const rows = await page.$$eval('table.compare tbody tr', (trs) =>
+    // one section per (tier, hardware class); the ladder's rungs are tiers of their own
+    expect(await page.$$eval('section.compare-slice', (ss) => ss.map((x) => (x as HTMLElement).dataset.tier))).toContain(home.tier);
+    const rows = await page.$$eval(`${homeSection()} table.compare tbody tr`, (trs) =>
       trs.map((tr) => ({
         task: (tr as HTMLElement).dataset.task ?? '',
         cells: Array.from(tr.querySelectorAll('td[data-side]')).map((td) => ({
@@ -348,13 +353,13 @@ describe('the compare page', () => {
       for (const c of row.cells) if (c.p !== '' && Number(c.p) >= 0.05) expect(c.bold).toBe(false);
     }
     // the two architectures' curves, overlaid per task
-    const charts = await page.$$eval('.compare-curves figure.curves-chart', (fs) =>
+    const charts = await page.$$eval(`${homeSection()} .compare-curves figure.curves-chart`, (fs) =>
       fs.map((f) => Number((f as HTMLElement).dataset.curves)),
     );
     expect(charts.length).toBe(tasks.length);
     for (const n of charts) expect(n).toBe(2);
     // nothing cut off: the params cells are inside their scrolling box, wholly visible once scrolled to
-    const last = page.locator('table.compare tbody tr').first().locator('td').last();
+    const last = page.locator(`${homeSection()} table.compare tbody tr`).first().locator('td').last();
     await last.scrollIntoViewIfNeeded();
     const box = await last.boundingBox();
     expect(box?.width).toBeGreaterThan(30);
@@ -373,7 +378,7 @@ describe('the compare page', () => {
     const lines = await page.$$('.run-pair figure.curves-chart g.arch-curve path');
     expect(lines).toHaveLength(2);
     // and the architectures' tables below
-    expect(await page.$$('table.compare tbody tr')).toHaveLength(tasks.length);
+    expect(await page.$$(`${homeSection()} table.compare tbody tr`)).toHaveLength(tasks.length);
     expect(await page.$('p.note')).toBeNull();
     await page.close();
   });
@@ -383,7 +388,8 @@ describe('an architecture page', () => {
   test('shows settings and a summary per task above the run list, and nothing past the right edge', async () => {
     const name = 'switch-top1';
     const page = await open(`/archs/${name}`, 1366);
-    const recs = (await sliceRecords()).filter((r) => r.architecture.name === name);
+    // every tier and hardware class it ran on, the ladder's rungs included: one row each per task
+    const recs = records.filter((r) => r.architecture.name === name && r.status === 'completed');
     const rows = await page.$$eval('#per-task-table tbody tr', (trs) =>
       trs.map((tr) => ({
         task: (tr as HTMLElement).dataset.task ?? '',
@@ -391,7 +397,8 @@ describe('an architecture page', () => {
         quality: tr.querySelector('[data-col="quality"]')?.textContent ?? '',
       })),
     );
-    expect(rows.map((r) => r.task).sort()).toEqual([...new Set(recs.map((r) => r.task.id))].sort());
+    const keys = [...new Set(recs.map((r) => `${r.task.tier}\u0000${r.hardwareClass}\u0000${r.task.id}`))];
+    expect(rows.map((r) => r.task).sort()).toEqual(keys.map((k) => k.split('\u0000')[2]).sort());
     for (const row of rows) {
       const latest = recs.filter((r) => r.task.id === row.task).sort((x, y) => y.startedAt.localeCompare(x.startedAt))[0];
       for (const [k, v] of Object.entries(latest?.architecture.hyperparameters ?? {}))
@@ -422,6 +429,9 @@ describe('the findings page', () => {
       all.push(...(await store.records({ task, tier: FINDINGS_TIER, hardwareClass }, { incomplete: true })));
       leaderboards[task] = await store.leaderboard({ task, tier: FINDINGS_TIER, hardwareClass });
     }
+    // each cpu-tier seed is linked; the Scaling section reads the ladder's rungs too (as the page and `npm run findings` do), unlinked
+    const linked = all.filter((r) => r.status === 'completed').length;
+    all.push(...(await rungRecords(store, await store.facets())));
     const section = summarizeFindings({
       records: all,
       hardwareClasses,
@@ -437,7 +447,7 @@ describe('the findings page', () => {
     expect(shown.length).toBeGreaterThan(1000);
     expect(shown).toBe(expected);
     const links = await page.$$eval('.findings-body a[href^="/runs/"]', (as) => as.map((a) => a.getAttribute('href') ?? ''));
-    expect(links.length).toBe(all.filter((r) => r.status === 'completed').length);
+    expect(links.length).toBe(linked);
     const res = await fetch(site.url + (links[0] ?? ''));
     expect(res.status).toBe(200);
     await page.screenshot({ path: join(ARTIFACTS, 'findings.png'), fullPage: false });

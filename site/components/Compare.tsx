@@ -68,7 +68,7 @@ export function CompareTable(props: { a: string; b: string; slice: Slice; rows: 
     return tc && tc.curves.length > 0 ? [tc] : [];
   });
   return (
-    <section className="compare-slice">
+    <section className="compare-slice" data-tier={props.slice.tier} data-hw={props.slice.hardwareClass}>
       <h2>
         Tier {props.slice.tier} on {props.slice.hardwareClass}
       </h2>
