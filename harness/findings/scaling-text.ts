@@ -2,7 +2,7 @@
  * The README's scaling section, in words and tables, from scalingStudy's figures. Pure.
  */
 
-import type { ScalingFit } from '../stats/scaling-fit.ts';
+import { fallsMeasurably, type ScalingFit } from '../stats/scaling-fit.ts';
 import { LADDER } from '../tasks/ladder.ts';
 import { cell, DASH, formatP, sig } from './format.ts';
 import type { ArchScaling, LogEstimate, RungFigures, TaskScaling } from './scaling.ts';
@@ -90,7 +90,7 @@ function answer(t: TaskScaling): string {
   ].filter(Boolean);
   const denseFit = t.archs.find((a) => a.arch === 'dense')?.fit;
   const flatDense =
-    denseFit && !((denseFit.alphaBySeed.lo ?? 0) > 0)
+    denseFit && !fallsMeasurably(denseFit)
       ? ` No compute multipliers: dense’s loss does not fall measurably over these budgets (${fitText(denseFit)}), so no compute of dense’s stands for another architecture’s loss; read the loss ratios.`
       : '';
   const placebo = t.placebo

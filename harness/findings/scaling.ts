@@ -19,7 +19,7 @@
  */
 
 import type { QualityMetric, RunRecord, TierName } from '../results/record.ts';
-import { computeFor, fitScaling, lossOf, type ScalingFit, type ScalingPoint } from '../stats/scaling-fit.ts';
+import { computeFor, fallsMeasurably, fitScaling, lossOf, type ScalingFit, type ScalingPoint } from '../stats/scaling-fit.ts';
 import { type Difference, holm, logScaleMean, oneSampleT } from '../stats/tests.ts';
 import { LADDER } from '../tasks/ladder.ts';
 
@@ -51,7 +51,7 @@ export interface RungFigures {
   lossRatio: LogEstimate | null;
   /** dense-equivalent compute / own compute, seed-paired; null where dense's line cannot say */
   multiplier: (LogEstimate & { extrapolated: boolean; unreached: number }) | null;
-  /** why there is no multiplier: no fitted dense curve, or every seed beyond dense's floor */
+  /** why there is no multiplier: no fitted dense curve, a flat one, every seed beyond it, or no pair */
   multiplierNote: string | null;
 }
 
@@ -149,7 +149,7 @@ function compare(
   const hi = Math.max(...denseRange);
   const rungs: RungFigures[] = [];
   // inverting a curve that may be flat gives any compute at all: only a fall measured over the seeds is read
-  const denseFalls = denseFit !== null && (denseFit.alphaBySeed.lo ?? 0) > 0;
+  const denseFalls = denseFit !== null && fallsMeasurably(denseFit);
   const ratiosBySeed = new Map<number, { x: number; y: number }[]>();
   for (const l of LADDER) {
     const points = own.get(l.tier);

@@ -166,6 +166,9 @@ export function lossOf(quality: number, higherIsBetter: boolean): number {
   return higherIsBetter ? 1 - quality : quality;
 }
 
+/** Whether a fit's loss falls with compute beyond seed noise: its exponent's interval over seeds lies above 0. */
+export const fallsMeasurably = (fit: Pick<ScalingFit, 'alphaBySeed'>): boolean => (fit.alphaBySeed.lo ?? 0) > 0;
+
 /**
  * The compute at which a fitted curve reaches `loss`: C = (a / (L − L∞))^(1/α); null where
  * the curve never gets there (at or below its floor, or a curve that does not fall) or only
