@@ -7,6 +7,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { uncountedCompute } from '../harness/measure/uncounted.ts';
 import type { RunRecord } from '../harness/results/record.ts';
 import { leaderboardCsv } from '../harness/store/export.ts';
 import { openStore } from '../harness/store/index.ts';
@@ -337,6 +338,31 @@ describe('provenance', () => {
     expect(shown).toEqual([dense.architecture.name]);
     await page.goto(`${site.url}/runs/${encodeURIComponent(dense.id)}`);
     expect(await page.textContent('#run-provenance')).toContain('a harness baseline in the published suite');
+    expect(await page.$('#run-compute-check'), 'a baseline is not checked against itself').toBeNull();
+    // a local run of the same slice is timed against those baselines (harness/measure/uncounted.ts)
+    const local = baseRecords.find(
+      (x) =>
+        x.architecture.name !== 'dense' &&
+        x.status === 'completed' &&
+        x.task.id === dense.task.id &&
+        x.task.tier === dense.task.tier &&
+        x.hardwareClass === dense.hardwareClass,
+    );
+    if (!local) throw new Error('no local run beside the dense baseline in the fixture');
+    const like = baseRecords.filter(
+      (x) =>
+        x.architecture.name === 'dense' &&
+        x.status === 'completed' &&
+        x.task.id === local.task.id &&
+        x.task.tier === local.task.tier &&
+        x.hardwareClass === local.hardwareClass,
+    );
+    const expected = uncountedCompute(local, like)?.kind ?? 'within';
+    await page.goto(`${site.url}/runs/${encodeURIComponent(local.id)}`);
+    expect(await page.getAttribute('#run-compute-check', 'data-check')).toBe(expected);
+    expect(await page.textContent('#run-compute-check')).toMatch(
+      expected === 'within' ? new RegExp(`of the ${like.length} baseline run\\(s\\)`) : /⚑/,
+    );
     await page.close();
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RunRecord } from '../results/record.ts';
-import { UNCOUNTED_COMPUTE_FACTOR, uncountedCompute, uncountedComputeFlags } from './uncounted.ts';
+import { UNCOUNTED_COMPUTE_FACTOR, uncountedCompute, uncountedComputeFlags, uncountedComputeVerdict } from './uncounted.ts';
 
 /** The fields the flag reads, on an otherwise empty record. */
 function rec(o: {
@@ -67,5 +67,29 @@ describe('uncounted compute', () => {
     ).toBeNull();
     expect(uncountedCompute(rec({ name: 'dense', baseline: true, ...slow }), baselines)).toBeNull();
     expect(uncountedComputeFlags([...baselines, rec({ name: 'mine', ...slow })]).map((x) => x.record.architecture.name)).toEqual(['mine']);
+  });
+
+  it('verify refuses readback compute always, uncounted compute unless the maintainer accepts it, and says what it could not check', () => {
+    const honest = rec({ name: 'mine', seconds: 12, flops: 1e10 });
+    const slow = rec({ name: 'mine', seconds: 12, flops: 1e9 });
+    const readback = rec({ name: 'mine', seconds: 12, flops: 1e9, readbackBytes: 100 * 1e6 });
+    expect(uncountedComputeVerdict([honest], baselines, false)).toEqual({ reasons: [], notes: [] });
+
+    const refused = uncountedComputeVerdict([slow, readback], baselines, false);
+    expect(refused.reasons).toHaveLength(2);
+    expect(refused.reasons[0]).toMatch(/^mnist seed 0: mine on mnist .*uncounted compute\?.*--accept-slow/);
+    expect(refused.reasons[1]).toMatch(/^mnist seed 0: .*readback compute/);
+
+    const accepted = uncountedComputeVerdict([slow, readback], baselines, true);
+    expect(accepted.reasons).toEqual([refused.reasons[1]]);
+    expect(accepted.notes).toEqual([expect.stringMatching(/^mnist seed 0: accepted with --accept-slow: .*uncounted compute\?/)]);
+
+    // no baselines of its hardware class: not checked, and the verdict says so once per slice
+    const elsewhere = { ...slow, hardwareClass: 'NVIDIA H200 ×1 · webgpu' } as RunRecord;
+    const unchecked = uncountedComputeVerdict([elsewhere, elsewhere], baselines, false);
+    expect(unchecked.reasons).toEqual([]);
+    expect(unchecked.notes).toEqual([
+      expect.stringMatching(/^uncounted compute not checked for mnist \(cpu, NVIDIA H200 ×1 · webgpu\): the store holds no baseline runs/),
+    ]);
   });
 });

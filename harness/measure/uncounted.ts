@@ -37,26 +37,42 @@ const median = (xs: number[]) => {
 };
 const usable = (r: RunRecord) => r.status === 'completed' && r.flops.executed > 0 && r.training.wallSeconds > 0;
 
-/**
- * The flag for `record` against completed baseline runs (origin 'baseline') of the same
- * hardware class, task and tier among `others`; null when it is within the factor, is a
- * baseline itself, or has nothing to be compared with.
- */
-export function uncountedCompute(record: RunRecord, others: RunRecord[]): UncountedComputeFlag | null {
-  if (!usable(record) || record.architecture.origin === 'baseline') return null;
-  const like = others.filter(
+/** The completed runs among `baselines` that `record` is compared with: same hardware class, task and tier, not itself. */
+function comparableBaselines(record: RunRecord, baselines: readonly RunRecord[]): RunRecord[] {
+  return baselines.filter(
     (b) =>
-      b.architecture.origin === 'baseline' &&
+      b.id !== record.id &&
       usable(b) &&
       b.hardwareClass === record.hardwareClass &&
       b.task.id === record.task.id &&
       b.task.tier === record.task.tier,
   );
+}
+
+/**
+ * `record`'s training seconds per counted FLOP over the median of its comparable baselines
+ * (what the flag tests); null for a baseline, an unusable run, or when none compare.
+ * `baselines` are the baseline runs to compare with: the store's published baselines, or
+ * the runs of `record`'s own suite whose module came from baselines/ (uncountedComputeFlags).
+ */
+export function paceAgainstBaselines(record: RunRecord, baselines: readonly RunRecord[]): { ratio: number; like: RunRecord[] } | null {
+  if (!usable(record) || record.architecture.origin === 'baseline') return null;
+  const like = comparableBaselines(record, baselines);
   if (!like.length) return null;
+  return { ratio: secondsPerFlop(record) / median(like.map(secondsPerFlop)), like };
+}
+
+/**
+ * The flag for `record` against the completed runs of the same hardware class, task and tier
+ * among `baselines`; null when it is within the factor, is a baseline itself, or has nothing
+ * to be compared with.
+ */
+export function uncountedCompute(record: RunRecord, baselines: readonly RunRecord[]): UncountedComputeFlag | null {
+  const pace = paceAgainstBaselines(record, baselines);
+  if (!pace || !(pace.ratio > UNCOUNTED_COMPUTE_FACTOR)) return null;
+  const { ratio, like } = pace;
   const mine = secondsPerFlop(record);
   const base = median(like.map(secondsPerFlop));
-  const ratio = mine / base;
-  if (!(ratio > UNCOUNTED_COMPUTE_FACTOR)) return null;
   const rb = readbackPerStep(record);
   const baseRbs = like.map(readbackPerStep).filter((x): x is number => x !== null);
   const baseRb = baseRbs.length ? Math.max(...baseRbs) : null;
@@ -77,13 +93,45 @@ export function uncountedCompute(record: RunRecord, others: RunRecord[]): Uncoun
   };
 }
 
-/** Every flagged run of `records`, each compared with the baselines among `baselines` (default: `records` themselves). */
+/** Every flagged run of `records`, each compared with `baselines` (default: those of `records` whose module came from baselines/). */
 export function uncountedComputeFlags(
   records: RunRecord[],
-  baselines: RunRecord[] = records,
+  baselines: readonly RunRecord[] = records.filter((r) => r.architecture.origin === 'baseline'),
 ): Array<{ record: RunRecord; flag: UncountedComputeFlag }> {
   return records.flatMap((record) => {
     const flag = uncountedCompute(record, baselines);
     return flag ? [{ record, flag }] : [];
   });
+}
+
+/**
+ * `verify`'s reading of the flags: a re-run flagged for readback compute is refused; one
+ * flagged for uncounted compute is refused unless the maintainer has looked at the module
+ * and accepts its speed (`acceptSlow`), since honest models of many small kernels are slow
+ * per FLOP too. `notes` say what was not checked, and why, so a verdict never implies a
+ * check it did not make.
+ */
+export function uncountedComputeVerdict(
+  reruns: readonly RunRecord[],
+  baselines: readonly RunRecord[],
+  acceptSlow: boolean,
+): { reasons: string[]; notes: string[] } {
+  const reasons: string[] = [];
+  const notes: string[] = [];
+  const unchecked = new Set<string>();
+  for (const r of reruns) {
+    if (!usable(r)) continue;
+    const flag = uncountedCompute(r, baselines);
+    const seed = `${r.task.id} seed ${r.task.seed}`;
+    if (flag?.kind === 'readback-compute') reasons.push(`${seed}: ${flag.message}`);
+    else if (flag && !acceptSlow)
+      reasons.push(`${seed}: ${flag.message} (a maintainer who has read the module may accept its speed with --accept-slow)`);
+    else if (flag) notes.push(`${seed}: accepted with --accept-slow: ${flag.message}`);
+    else if (!comparableBaselines(r, baselines).length) unchecked.add(`${r.task.id} (${r.task.tier}, ${r.hardwareClass})`);
+  }
+  for (const u of unchecked)
+    notes.push(
+      `uncounted compute not checked for ${u}: the store holds no baseline runs of that task, tier and hardware class to compare with (run the baselines there first)`,
+    );
+  return { reasons, notes };
 }

@@ -160,11 +160,24 @@ export function registerSubmitCommands(program: Command, options: SubmitCommandO
       positiveNumber,
     )
     .option('--no-ingest', 'do not add a verified submission’s records to the store')
+    .option(
+      '--accept-slow',
+      'accept re-runs flagged as slow per counted FLOP (uncounted compute?) after reading the module; readback compute is refused regardless',
+      false,
+    )
     .option('--json', 'print the verdict as JSON', false)
     .action(
       async (
         target: string,
-        o: { variantSeed?: number; sqlite?: string; backend: BackendChoice; timeLimit?: number; ingest: boolean; json: boolean },
+        o: {
+          variantSeed?: number;
+          sqlite?: string;
+          backend: BackendChoice;
+          timeLimit?: number;
+          ingest: boolean;
+          acceptSlow: boolean;
+          json: boolean;
+        },
       ) => {
         const fromEnv = process.env.MIDDLEPATH_VARIANT_SEED;
         let variantSeed = o.variantSeed ?? null;
@@ -184,6 +197,7 @@ export function registerSubmitCommands(program: Command, options: SubmitCommandO
           backend: o.backend,
           timeLimitSeconds: o.timeLimit,
           ingest: o.ingest,
+          acceptSlow: o.acceptSlow,
           log: error,
         });
         if (o.json) log(JSON.stringify(r, null, 2));

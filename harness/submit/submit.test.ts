@@ -147,6 +147,8 @@ describe('middlepath submit, verify and tokens', () => {
     expect(v.status).toBe('verified');
     expect(v.verification.variant).toBe(false);
     expect(v.verification.tasks[0]?.reruns).toEqual([expect.objectContaining({ seed: 0, status: 'completed', within: true })]);
+    // the store's dense run is local, not a published baseline: the uncounted-compute check says it was not made
+    expect(r.stderr).toMatch(/uncounted compute not checked for superposition \(smoke, [^)]+\): the store holds no baseline runs/);
     const db = await openSubmissionDb({ sqlitePath, readonly: true });
     const row = await db.getSubmission(submissionId);
     expect(row?.status).toBe('verified');

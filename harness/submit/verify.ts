@@ -3,8 +3,10 @@
  * tier, tasks and seeds — in a child process (`middlepath run`) under a wall-clock limit,
  * a V8 heap cap and a resident-memory cap — and compare each re-run's final quality with
  * the claim, and its parameters, executed FLOPs, steps and time per step with the bundle's
- * record of the same seed (VERIFY_TOLERANCES). A verified submission's re-runs, never the
- * bundle's records, are what enters the store.
+ * record of the same seed (VERIFY_TOLERANCES), and each re-run's seconds per counted FLOP
+ * with the store's baselines of its hardware class (uncounted compute rejects; see
+ * harness/measure/uncounted.ts). A verified submission's re-runs, never the bundle's
+ * records, are what enters the store.
  *
  * The acceptance interval for a task (documented in the README):
  * - n ≥ 2 claimed seeds: the claim's 95% Student-t interval of the mean, widened to at
@@ -24,6 +26,7 @@ import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { BackendChoice } from '../backend.ts';
+import { uncountedComputeVerdict } from '../measure/uncounted.ts';
 import { readRecordDir, sha256 } from '../results/files.ts';
 import type { RunRecord } from '../results/record.ts';
 import { DEFAULT_SQLITE_PATH, openStore } from '../store/index.ts';
@@ -111,6 +114,8 @@ export interface VerifyOptions {
   timeLimitSeconds?: number;
   /** ingest the bundle's records into the store when verified (on the leaderboard from then on) */
   ingest: boolean;
+  /** the maintainer has read the module and accepts a re-run flagged as slow per counted FLOP (never readback compute) */
+  acceptSlow?: boolean;
   log: (line: string) => void;
 }
 
@@ -124,7 +129,7 @@ export interface VerifyResult {
 function compare(
   bundle: Bundle,
   reruns: RunRecord[],
-  meta: { variantSeed: number | null; seconds: number },
+  meta: { variantSeed: number | null; seconds: number; flagReasons: readonly string[] },
 ): { reasons: string[]; verification: Verification } {
   const own = bundle.records.filter((_, i) => bundle.manifest.records[i]?.role === 'submission');
   const reasons: string[] = [];
@@ -162,6 +167,7 @@ function compare(
     }
     tasks.push({ task: claim.task, claim: { mean: claim.mean, n: claim.values.length }, accept, reruns: rows });
   }
+  reasons.push(...meta.flagReasons);
   const first = reruns[0];
   return {
     reasons,
@@ -178,6 +184,21 @@ function compare(
   };
 }
 
+/** The store's baseline runs of each (task, tier, hardware class) the re-runs cover; none without a store. */
+async function storedBaselines(reruns: readonly RunRecord[], storeOptions: { sqlitePath?: string } | null): Promise<RunRecord[]> {
+  if (!storeOptions) return [];
+  const slices = new Map(reruns.map((r) => [`${r.task.id}|${r.task.tier}|${r.hardwareClass}`, r]));
+  const store = await openStore(storeOptions);
+  try {
+    const out: RunRecord[] = [];
+    for (const r of slices.values())
+      out.push(...(await store.records({ task: r.task.id, tier: r.task.tier, hardwareClass: r.hardwareClass, provenance: ['baseline'] })));
+    return out;
+  } finally {
+    await store.close();
+  }
+}
+
 export async function verify(o: VerifyOptions): Promise<VerifyResult> {
   const fromDir = existsSync(o.target) && statSync(o.target).isDirectory();
   let db: SubmissionDb | undefined;
@@ -185,11 +206,12 @@ export async function verify(o: VerifyOptions): Promise<VerifyResult> {
   try {
     let check: CheckResult;
     let submissionId: string | null = null;
+    // no store is created just to look in it
+    const haveStore =
+      o.sqlitePath === undefined && process.env.DATABASE_URL ? true : existsSync(resolve(o.sqlitePath ?? DEFAULT_SQLITE_PATH));
     if (fromDir) {
       check = checkBundle(readBundleDir(o.target));
-      // a bundle folder that was also uploaded: its row gets the verdict too (no store is created to look)
-      const sqliteFile = resolve(o.sqlitePath ?? DEFAULT_SQLITE_PATH);
-      const haveStore = o.sqlitePath === undefined && process.env.DATABASE_URL ? true : existsSync(sqliteFile);
+      // a bundle folder that was also uploaded: its row gets the verdict too
       if (check.ok && haveStore) {
         db = await openSubmissionDb(storeOptions);
         submissionId = (await db.findByBundleHash(check.bundle.bundleHash))?.id ?? null;
@@ -241,7 +263,14 @@ export async function verify(o: VerifyOptions): Promise<VerifyResult> {
         const last = exit.stderrTail.trim().split('\n').slice(-2).join(' | ').slice(0, 400);
         return await finish('rejected', `the re-run ended abnormally (${exit.signal ?? `exit code ${exit.code}`}): ${last}`, null);
       }
-      const { reasons, verification } = compare(bundle, reruns, { variantSeed: o.variantSeed, seconds: exit.seconds });
+      // seconds per counted FLOP against the store's baselines of the same hardware class (harness/measure/uncounted.ts)
+      const flags = uncountedComputeVerdict(reruns, await storedBaselines(reruns, haveStore ? storeOptions : null), o.acceptSlow ?? false);
+      for (const note of flags.notes) o.log(`  ${note}`);
+      const { reasons, verification } = compare(bundle, reruns, {
+        variantSeed: o.variantSeed,
+        seconds: exit.seconds,
+        flagReasons: flags.reasons,
+      });
       const result = reasons.length
         ? await finish('rejected', reasons.join('; '), verification)
         : await finish(

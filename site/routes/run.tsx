@@ -1,6 +1,7 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { notFound } from 'next/navigation';
+import { paceAgainstBaselines, UNCOUNTED_COMPUTE_FACTOR, uncountedCompute } from '../../harness/measure/uncounted.ts';
 import { PROVENANCE_TEXT } from '../../harness/results/provenance.ts';
 import type { CostReading, RunRecord } from '../../harness/results/record.ts';
 import { costToTargetOf } from '../../harness/stats/cost-to-target.ts';
@@ -132,6 +133,13 @@ function Summary({ r }: { r: RunRecord }) {
           <span className="muted small"> the tier's (not tuned for this architecture)</span>
         )}
       </Figure>
+      <Figure label="readbacks by the model">
+        {r.readbacks ? (
+          `${count(r.readbacks.calls)} calls, ${si(r.readbacks.bytes, 'B')}`
+        ) : (
+          <span className="not-measured">not measured: the record predates readback accounting</span>
+        )}
+      </Figure>
       <Figure label="memory">
         peak tensors {si(r.memory.peakTensorBytes, 'B')}, peak RSS {si(r.memory.peakRssBytes, 'B')}
       </Figure>
@@ -143,6 +151,32 @@ function Summary({ r }: { r: RunRecord }) {
       </Figure>
       <Figure label="harness">{r.harnessVersion}</Figure>
     </dl>
+  );
+}
+
+/**
+ * Wall time per counted FLOP against the baselines of the run's task, tier and hardware
+ * class (harness/measure/uncounted.ts): the flag a maintainer reads, or why it was not made.
+ */
+function ComputeCheck({ r, baselines }: { r: RunRecord; baselines: readonly RunRecord[] | null }) {
+  if (!baselines || r.status !== 'completed') return null;
+  const flag = uncountedCompute(r, baselines);
+  if (flag)
+    return (
+      <p className="note" id="run-compute-check" data-check={flag.kind}>
+        ⚑ {flag.message}
+      </p>
+    );
+  const pace = paceAgainstBaselines(r, baselines);
+  return pace ? (
+    <p className="muted small" id="run-compute-check" data-check="within">
+      Uncounted-compute check: {sig(pace.ratio)}× the training seconds per counted FLOP of the {pace.like.length} baseline run(s) of its
+      task, tier and hardware class (flagged above {UNCOUNTED_COMPUTE_FACTOR}×).
+    </p>
+  ) : (
+    <p className="muted small" id="run-compute-check" data-check="not-checked">
+      Uncounted-compute check: not made — the store holds no baseline runs of this task, tier and hardware class to compare with.
+    </p>
   );
 }
 
@@ -191,6 +225,11 @@ export default async function RunPage({ params }: { params: Promise<Params> }) {
   const r = await st.store.run(id);
   if (!r) notFound();
   const provenance = (await st.store.provenance(id)) ?? 'local';
+  // a baseline is what the others are compared with
+  const baselines =
+    provenance === 'baseline' || r.architecture.origin === 'baseline'
+      ? null
+      : await st.store.records({ task: r.task.id, tier: r.task.tier, hardwareClass: r.hardwareClass, provenance: ['baseline'] });
   const routing = r.final?.legibility.routing ?? r.curve.at(-1)?.legibility?.routing ?? [];
   const sup = r.final?.legibility.superposition ?? null;
   const ablation = r.final?.legibility.ablation ?? null;
@@ -206,6 +245,7 @@ export default async function RunPage({ params }: { params: Promise<Params> }) {
       <p id="run-provenance">
         Provenance: <ProvenanceMark provenance={provenance} /> <span className="muted small">{PROVENANCE_TEXT[provenance]}.</span>
       </p>
+      <ComputeCheck r={r} baselines={baselines} />
       {r.failure && (
         <p className="note">
           {r.status} during {r.failure.phase}: {r.failure.message}
