@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { uncountedCompute } from '../harness/measure/uncounted.ts';
+import { sealRecord } from '../harness/results/files.ts';
 import type { RunRecord } from '../harness/results/record.ts';
 import { leaderboardCsv } from '../harness/store/export.ts';
 import { openStore } from '../harness/store/index.ts';
@@ -339,8 +340,10 @@ describe('provenance', () => {
     await page.goto(`${site.url}/runs/${encodeURIComponent(dense.id)}`);
     expect(await page.textContent('#run-provenance')).toContain('a harness baseline in the published suite');
     expect(await page.$('#run-compute-check'), 'a baseline is not checked against itself').toBeNull();
-    // a local run of the same slice is timed against those baselines (harness/measure/uncounted.ts)
-    const local = baseRecords.find(
+    // a local run of a submitted module in the same slice is timed against those baselines
+    // (harness/measure/uncounted.ts); the fixture's runs are all baselines' modules, so one
+    // of them is re-sealed as a module from elsewhere
+    const twin = baseRecords.find(
       (x) =>
         x.architecture.name !== 'dense' &&
         x.status === 'completed' &&
@@ -348,7 +351,21 @@ describe('provenance', () => {
         x.task.tier === dense.task.tier &&
         x.hardwareClass === dense.hardwareClass,
     );
-    if (!local) throw new Error('no local run beside the dense baseline in the fixture');
+    if (!twin) throw new Error('no other run beside the dense baseline in the fixture');
+    const rename = (s: string) => s.replace(`.${twin.architecture.name}.`, '.local-twin.');
+    const { contentHash: _, ...unsealed } = twin;
+    const local = sealRecord({
+      ...unsealed,
+      id: rename(twin.id),
+      key: rename(twin.key),
+      architecture: { ...twin.architecture, name: 'local-twin', origin: 'submissions/local-twin.ts' },
+    });
+    const again = await openStore({ sqlitePath });
+    try {
+      await again.ingest(local);
+    } finally {
+      await again.close();
+    }
     const like = baseRecords.filter(
       (x) =>
         x.architecture.name === 'dense' &&
