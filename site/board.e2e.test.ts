@@ -455,6 +455,28 @@ describe('the findings page', () => {
   });
 });
 
+describe('the scaling page', () => {
+  test('draws a chart per task of the ladder, with a dot per rung run, above the Scaling tables', async () => {
+    const rungs = await rungRecords(store, await store.facets());
+    const tasks = [...new Set(rungs.map((r) => r.task.id))].sort();
+    expect(tasks.length).toBeGreaterThan(0);
+    const page = await open('/scaling');
+    expect(await page.getAttribute('article.scaling', 'data-tasks')).toBe(String(tasks.length));
+    const drawn = await page.$$eval('section.scaling-task', (ss) =>
+      ss.map((s) => [(s as HTMLElement).dataset.task ?? '', s.querySelectorAll('svg circle').length] as const),
+    );
+    expect(drawn.map(([t]) => t).sort()).toEqual(tasks);
+    for (const [task, dots] of drawn) {
+      const completed = rungs.filter((r) => r.task.id === task && r.status === 'completed').length;
+      // the rungs' runs, plus the cpu tier's at the top rung
+      expect(dots, task).toBeGreaterThan(completed);
+    }
+    expect(await page.textContent('.findings-body')).toMatch(/loss ÷ dense at ⅛/);
+    await page.screenshot({ path: join(ARTIFACTS, 'scaling.png'), fullPage: false });
+    await page.close();
+  });
+});
+
 test('no console errors on any page visited', () => {
   expect(consoleErrors).toEqual([]);
 });

@@ -33,7 +33,7 @@ export function ScalingChart({ study, colors }: { study: TaskScaling; colors: Re
   );
   const color = (arch: string) => colors.get(arch) ?? '#888';
   return plotToReact({
-    className: 'mp-plot scaling-chart',
+    className: 'mp-plot',
     width: 640,
     height: 340,
     marginLeft: 64,
