@@ -393,6 +393,8 @@ describe('an architecture page', () => {
     const rows = await page.$$eval('#per-task-table tbody tr', (trs) =>
       trs.map((tr) => ({
         task: (tr as HTMLElement).dataset.task ?? '',
+        tier: (tr as HTMLElement).dataset.tier ?? '',
+        hw: (tr as HTMLElement).dataset.hw ?? '',
         settings: tr.querySelector('[data-col="settings"]')?.textContent ?? '',
         quality: tr.querySelector('[data-col="quality"]')?.textContent ?? '',
       })),
@@ -400,7 +402,11 @@ describe('an architecture page', () => {
     const keys = [...new Set(recs.map((r) => `${r.task.tier}\u0000${r.hardwareClass}\u0000${r.task.id}`))];
     expect(rows.map((r) => r.task).sort()).toEqual(keys.map((k) => k.split('\u0000')[2]).sort());
     for (const row of rows) {
-      const latest = recs.filter((r) => r.task.id === row.task).sort((x, y) => y.startedAt.localeCompare(x.startedAt))[0];
+      // the row's own slice: tiers differ in settings (smoke's charlm is one layer deep)
+      const latest = recs
+        .filter((r) => r.task.id === row.task && r.task.tier === row.tier && r.hardwareClass === row.hw)
+        .sort((x, y) => y.startedAt.localeCompare(x.startedAt))[0];
+      expect(latest, `${row.task} · ${row.tier} · ${row.hw}`).toBeDefined();
       for (const [k, v] of Object.entries(latest?.architecture.hyperparameters ?? {}))
         expect(row.settings, row.task).toContain(`${k}=${String(v)}`);
       if (latest?.task.metric.name === 'accuracy') expect(row.quality).toMatch(/%/);

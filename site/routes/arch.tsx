@@ -120,7 +120,12 @@ export default async function ArchPage({ params }: { params: Promise<Params> }) 
               const hp = Object.entries(t.rec?.architecture.hyperparameters ?? {});
               const tr = t.rec?.training;
               return (
-                <tr key={`${t.latest.tier}|${t.latest.hardwareClass}|${t.latest.task}`} data-task={t.latest.task}>
+                <tr
+                  key={`${t.latest.tier}|${t.latest.hardwareClass}|${t.latest.task}`}
+                  data-task={t.latest.task}
+                  data-tier={t.latest.tier}
+                  data-hw={t.latest.hardwareClass}
+                >
                   <td>
                     <Link
                       href={viewHref(facets, {
