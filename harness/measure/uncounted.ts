@@ -55,11 +55,22 @@ function comparableBaselines(record: RunRecord, baselines: readonly RunRecord[])
  * `baselines` are the baseline runs to compare with: the store's published baselines, or
  * the runs of `record`'s own suite whose module came from baselines/ (uncountedComputeFlags).
  */
-export function paceAgainstBaselines(record: RunRecord, baselines: readonly RunRecord[]): { ratio: number; like: RunRecord[] } | null {
+export function paceAgainstBaselines(record: RunRecord, baselines: readonly RunRecord[]): Pace | null {
   if (!usable(record) || record.architecture.origin === 'baseline') return null;
   const like = comparableBaselines(record, baselines);
   if (!like.length) return null;
-  return { ratio: secondsPerFlop(record) / median(like.map(secondsPerFlop)), like };
+  const mine = secondsPerFlop(record);
+  const base = median(like.map(secondsPerFlop));
+  return { ratio: mine / base, like, mine, base };
+}
+
+export interface Pace {
+  /** the run's seconds per counted FLOP over the baselines' median */
+  ratio: number;
+  /** the baseline runs compared with */
+  like: RunRecord[];
+  mine: number;
+  base: number;
 }
 
 /**
@@ -69,10 +80,13 @@ export function paceAgainstBaselines(record: RunRecord, baselines: readonly RunR
  */
 export function uncountedCompute(record: RunRecord, baselines: readonly RunRecord[]): UncountedComputeFlag | null {
   const pace = paceAgainstBaselines(record, baselines);
-  if (!pace || !(pace.ratio > UNCOUNTED_COMPUTE_FACTOR)) return null;
-  const { ratio, like } = pace;
-  const mine = secondsPerFlop(record);
-  const base = median(like.map(secondsPerFlop));
+  return pace ? flagOf(record, pace) : null;
+}
+
+/** The flag for `record` at an already measured pace; null within the factor. */
+export function flagOf(record: RunRecord, pace: Pace): UncountedComputeFlag | null {
+  const { ratio, like, mine, base } = pace;
+  if (!(ratio > UNCOUNTED_COMPUTE_FACTOR)) return null;
   const rb = readbackPerStep(record);
   const baseRbs = like.map(readbackPerStep).filter((x): x is number => x !== null);
   const baseRb = baseRbs.length ? Math.max(...baseRbs) : null;
@@ -121,13 +135,17 @@ export function uncountedComputeVerdict(
   const unchecked = new Set<string>();
   for (const r of reruns) {
     if (!usable(r)) continue;
-    const flag = uncountedCompute(r, baselines);
+    const pace = paceAgainstBaselines(r, baselines);
+    if (!pace) {
+      unchecked.add(`${r.task.id} (${r.task.tier}, ${r.hardwareClass})`);
+      continue;
+    }
+    const flag = flagOf(r, pace);
     const seed = `${r.task.id} seed ${r.task.seed}`;
     if (flag?.kind === 'readback-compute') reasons.push(`${seed}: ${flag.message}`);
     else if (flag && !acceptSlow)
       reasons.push(`${seed}: ${flag.message} (a maintainer who has read the module may accept its speed with --accept-slow)`);
     else if (flag) notes.push(`${seed}: accepted with --accept-slow: ${flag.message}`);
-    else if (!comparableBaselines(r, baselines).length) unchecked.add(`${r.task.id} (${r.task.tier}, ${r.hardwareClass})`);
   }
   for (const u of unchecked)
     notes.push(

@@ -1,7 +1,7 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { notFound } from 'next/navigation';
-import { paceAgainstBaselines, UNCOUNTED_COMPUTE_FACTOR, uncountedCompute } from '../../harness/measure/uncounted.ts';
+import { flagOf, paceAgainstBaselines, UNCOUNTED_COMPUTE_FACTOR } from '../../harness/measure/uncounted.ts';
 import { PROVENANCE_TEXT } from '../../harness/results/provenance.ts';
 import type { CostReading, RunRecord } from '../../harness/results/record.ts';
 import { costToTargetOf } from '../../harness/stats/cost-to-target.ts';
@@ -160,14 +160,14 @@ function Summary({ r }: { r: RunRecord }) {
  */
 function ComputeCheck({ r, baselines }: { r: RunRecord; baselines: readonly RunRecord[] | null }) {
   if (!baselines || r.status !== 'completed') return null;
-  const flag = uncountedCompute(r, baselines);
+  const pace = paceAgainstBaselines(r, baselines);
+  const flag = pace && flagOf(r, pace);
   if (flag)
     return (
       <p className="note" id="run-compute-check" data-check={flag.kind}>
         ⚑ {flag.message}
       </p>
     );
-  const pace = paceAgainstBaselines(r, baselines);
   return pace ? (
     <p className="muted small" id="run-compute-check" data-check="within">
       Uncounted-compute check: {sig(pace.ratio)}× the training seconds per counted FLOP of the {pace.like.length} baseline run(s) of its
