@@ -54,8 +54,15 @@ export interface StepResult {
 }
 
 export interface Runner {
+  /** the model runs in a confined child process (harness/confined), not in this one */
+  readonly confined: boolean;
   start(): Promise<RunnerArchitecture>;
   build(): Promise<BuiltModel>;
+  /**
+   * Hand the next training batch to where the model runs, before the clock starts (the
+   * confined child: over IPC). In-process the batch is already there; step() takes it either way.
+   */
+  stage?(batch: Batch): Promise<void>;
   step(batch: Batch, learningRate: number, sample: boolean, step: number): Promise<StepResult>;
   /** the model for one evaluation of the held-out set (with one expert masked, for ablation) */
   evaluation(ablate?: NonNullable<ForwardContext['ablate']>): Promise<EvalModel>;
@@ -121,6 +128,7 @@ export function localRunner(
     return { model, optimizer };
   };
   return {
+    confined: false,
     async start() {
       const a = arch.architecture;
       let refusal: string | undefined;

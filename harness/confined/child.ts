@@ -23,6 +23,7 @@ import { buildModel, ScheduledAdam, trainingStep } from '../step.ts';
 import { trainingLoss } from '../tasks/losses.ts';
 import type { Batch } from '../tasks/types.ts';
 import type { FromConfined, Ledger, ToConfined, WireTensor } from './protocol.ts';
+import { markWeights, type WeightMark, weightChangedSince } from './watch.ts';
 
 // Captured before the module loads: the channel the harness answers on.
 const send = process.send?.bind(process);
@@ -38,6 +39,10 @@ let ctx: OwnedBuildContext | undefined;
 let model: Model | undefined;
 let optimizer: ScheduledAdam | undefined;
 let evalInputs: tf.Tensor[] = [];
+/** the next training batch, handed over before the parent's clock starts */
+let staged: Batch | null = null;
+/** every variable the engine held after build() (the model's weights and any state beside them), watched by watch.ts */
+let weights: tf.Variable[] = [];
 
 const tensorOf = (w: WireTensor) => tf.tensor(w.data, w.shape, w.data instanceof Int32Array ? 'int32' : 'float32');
 const wire = <T extends Float32Array | Int32Array>(t: tf.Tensor, data: T): WireTensor<T> => ({ data, shape: [...t.shape] });
@@ -139,6 +144,7 @@ function build(): FromConfined {
     counter.active = false;
   }
   const engineParams = engineTrainableParams(); // before the optimizer, whose step counters are variables too
+  weights = Object.values(tf.engine().registeredVariables);
   const embeddings = new Set(ctx.created.filter((c) => c.init === 'embedding').map((c) => c.variable));
   optimizer = new ScheduledAdam(init.learningRate, 0.9, 0.999, 1e-8);
   const cost = model.cost;
@@ -154,9 +160,17 @@ function build(): FromConfined {
   };
 }
 
+function stage(m: Extract<ToConfined, { type: 'batch' }>): FromConfined {
+  if (staged) tf.dispose([staged.x, staged.y, staged.groups]);
+  staged = { x: tensorOf(m.x), y: tensorOf(m.y), groups: tensorOf(m.groups) };
+  return { type: 'staged' };
+}
+
 async function step(m: Extract<ToConfined, { type: 'step' }>): Promise<FromConfined> {
   if (!init || !model || !optimizer || !counter) throw new Error('step before build');
-  const batch: Batch = { x: tensorOf(m.x), y: tensorOf(m.y), groups: tensorOf(m.groups) };
+  if (!staged) throw new Error('step before its batch was handed over');
+  const batch = staged;
+  staged = null;
   optimizer.setLearningRate(m.learningRate);
   const before = m.sample ? model.variables.map((v) => v.clone()) : [];
   counter.reset();
@@ -197,6 +211,7 @@ function evaluate(m: Extract<ToConfined, { type: 'eval' }>): FromConfined {
   if (!init || !model) throw new Error('eval before build');
   const spec = init.spec;
   const current = model;
+  const before = markWeights(weights);
   const batches = evalInputs.map((x) =>
     scoped(() => {
       // the harness's forward check (shape, dtype) with an empty label tensor: the child never has held-out labels
@@ -224,16 +239,47 @@ function evaluate(m: Extract<ToConfined, { type: 'eval' }>): FromConfined {
       return wire(e, Float32Array.from(e.dataSync()));
     });
   }
+  const changed = weightChangedSince(before);
+  if (changed !== null) throw new RunFailure('eval', offTheClock(`changed its weights while it was evaluated (variable '${changed}')`));
   return { type: 'evaluated', batches, featureEmbedding };
 }
 
+/** The refusal for computing where the harness's clock and FLOP ledger do not reach (watch.ts). */
+const offTheClock = (what: string) =>
+  `${init?.moduleLabel ?? 'the architecture module'} ${what}: refused — a model may compute and change its weights only in the harness's training steps, on its clock and in its FLOP ledger. Fix: do all training work inside forward() of a training step; leave no timers or promises that compute after it returns, and change no variable in evaluation`;
+
+/** What the module did between the harness's requests (since `idleFrom`), or null. */
+let idleFrom: WeightMark | null = null;
+function offRequest(): string | null {
+  if (!counter || !idleFrom) return null;
+  const kernel = counter.idleDispatch;
+  const changed = weightChangedSince(idleFrom);
+  counter.idle = false;
+  counter.idleDispatch = null;
+  idleFrom = null;
+  if (kernel !== null) return offTheClock(`ran kernel ${kernel} between the harness's requests`);
+  if (changed !== null) return offTheClock(`changed its weights between the harness's requests (variable '${changed}')`);
+  return null;
+}
+/** After each reply: from now until the next request, the model has no business computing. */
+function goIdle(): void {
+  if (!counter || !model) return;
+  counter.idleDispatch = null;
+  counter.idle = true;
+  idleFrom = markWeights(weights);
+}
+
+const phaseOf = (m: ToConfined) => (m.type === 'step' || m.type === 'batch' ? 'train' : m.type === 'eval' ? 'eval' : 'build');
+
 async function handle(m: ToConfined): Promise<FromConfined> {
+  const phase = phaseOf(m);
+  const idleWork = offRequest();
+  if (idleWork) return { type: 'failed', phase, status: 'failed', message: idleWork };
   const r = await answer(m);
   // Tampering with the measurement fails the run even where the module caught the refusal.
   freezer?.check(); // O(1): writes around the registry's guards (freeze.ts)
   const refused = freezer?.refused;
   if (refused) {
-    const phase = m.type === 'step' ? 'train' : m.type === 'eval' ? 'eval' : 'build';
     return { type: 'failed', phase, status: 'failed', message: refused.message };
   }
   return r;
@@ -244,6 +290,7 @@ async function answer(m: ToConfined): Promise<FromConfined> {
     if (m.type === 'describe') return await describe(m.moduleUrl);
     if (m.type === 'init') return await start(m);
     if (m.type === 'build') return build();
+    if (m.type === 'batch') return stage(m);
     if (m.type === 'step') return await step(m);
     return evaluate(m);
   } catch (e) {
@@ -254,7 +301,7 @@ async function answer(m: ToConfined): Promise<FromConfined> {
         status: e.status === 'refused' ? 'refused' : e.status === 'diverged' ? 'diverged' : 'failed',
         message: e.message,
       };
-    const phase = m.type === 'step' ? 'train' : m.type === 'eval' ? 'eval' : 'build';
+    const phase = phaseOf(m);
     // a frozen kernel config's or the engine's TypeError, named as the freeze's refusal
     const tamper = freezer?.tamperOf(e);
     return { type: 'failed', phase, status: 'failed', message: tamper ? tamper.message : thrownMessage(e) };
@@ -262,6 +309,9 @@ async function answer(m: ToConfined): Promise<FromConfined> {
 }
 
 process.on('message', (m: ToConfined) => {
-  void handle(m).then(reply);
+  void handle(m).then((r) => {
+    reply(r);
+    goIdle();
+  });
 });
 process.on('disconnect', () => process.exit(1)); // the harness is gone: nothing here is wanted

@@ -40,6 +40,8 @@ const FIXTURES = [
   'reads-back',
   'maps-registry',
   'captures-engine',
+  'computes-off-clock',
+  'trains-at-eval',
 ];
 
 /** Every file under results/ with its size and modification time: a hostile run must change none of it. */
@@ -232,6 +234,28 @@ describe('hostile modules, confined', () => {
     console.log(
       `reads-back: ${(perFlop(r) / perFlop(honest)).toFixed(2)}× honest-mlp's seconds per counted FLOP; flag: ${uncountedCompute(r, [baseline])?.kind ?? 'none'}`,
     );
+  });
+
+  it('refuses kernels a module leaves running after its step has answered, by name', () => {
+    const r = byName('computes-off-clock');
+    expect(r.status).toBe('failed');
+    expect(r.failure?.message).toMatch(/ran kernel \w+ between the harness's requests/);
+    expect(r.failure?.message).toContain('computes-off-clock.ts');
+    expect(r.final).toBeNull();
+  });
+
+  it('refuses a module that changes its weights while it is evaluated', () => {
+    const r = byName('trains-at-eval');
+    expect(r.status).toBe('failed');
+    expect(r.failure?.phase).toBe('eval');
+    expect(r.failure?.message).toMatch(/changed its weights while it was evaluated \(variable '[^']+'\)/);
+    expect(r.final).toBeNull();
+  });
+
+  it('records each run as confined, with the batch handed over off the clock', () => {
+    const r = byName('honest-mlp');
+    expect(r.training.confined).toBe(true);
+    expect(r.training.steps).toBeGreaterThan(3);
   });
 
   it('changes nothing under results/', () => {

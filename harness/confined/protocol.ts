@@ -41,15 +41,15 @@ export type ToConfined =
       evalInputs: WireTensor[];
     }
   | { type: 'build' }
+  /** the next training batch, handed over before the harness's clock starts (the in-process runner's batch is made before it too) */
+  | { type: 'batch'; x: WireTensor; y: WireTensor; groups: WireTensor<Int32Array> }
+  /** one training step on the batch handed over last */
   | {
       type: 'step';
       step: number;
       learningRate: number;
       /** measure the share of parameters this step moved (sampled steps only) */
       sample: boolean;
-      x: WireTensor;
-      y: WireTensor;
-      groups: WireTensor<Int32Array>;
     }
   | { type: 'eval'; ablate?: { layer: string; expert: number } };
 
@@ -107,6 +107,7 @@ export const fromConfined = z.discriminatedUnion('type', [
     ledger,
     featureEmbedding: z.boolean(),
   }),
+  z.object({ type: z.literal('staged') }),
   z.object({
     type: z.literal('stepped'),
     loss: z.number(),

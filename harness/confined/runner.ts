@@ -14,6 +14,7 @@ import { expectedOutputShape, RunFailure } from '../forward.ts';
 import type { TierName } from '../results/record.ts';
 import type { Runner, RunnerSetup } from '../runner.ts';
 import { limitsFor } from '../submit/validate.ts';
+import type { Batch } from '../tasks/types.ts';
 import { bundleForChild } from './bundle.ts';
 import { ConfinedChild, type ConfinedOptions, moduleUrl, wasmDistDir } from './host.ts';
 import type { ConfinedBackend, Reply, WireTensor } from './protocol.ts';
@@ -42,9 +43,18 @@ export async function confinedRunner(o: ConfinedRunOptions): Promise<(setup: Run
   const bundle = await bundleForChild(o.modulePath);
   return (setup) => {
     let child: ConfinedChild | undefined;
+    /** the batch the child holds for its next step */
+    let staged: Batch | null = null;
     const live = () => {
       if (!child) throw new Error('confinedRunner: start() first');
       return child;
+    };
+    const stage = async (batch: Batch) => {
+      await live().request(
+        { type: 'batch', x: wireOf(batch.x), y: wireOf(batch.y), groups: wireOf(batch.groups) as WireTensor<Int32Array> },
+        'staged',
+      );
+      staged = batch;
     };
     const evalModel = (reply: Reply<'evaluated'>): EvalModel => {
       const batches = setup.data.evalBatches;
@@ -110,20 +120,12 @@ export async function confinedRunner(o: ConfinedRunOptions): Promise<(setup: Run
       async build() {
         return live().request({ type: 'build' }, 'built');
       },
+      confined: true,
+      stage,
       async step(batch, learningRate, sample, step) {
-        const r = await live().request(
-          {
-            type: 'step',
-            step,
-            learningRate,
-            sample,
-            x: wireOf(batch.x),
-            y: wireOf(batch.y),
-            groups: wireOf(batch.groups) as WireTensor<Int32Array>,
-          },
-          'stepped',
-        );
-        return r;
+        if (staged !== batch) await stage(batch); // a caller that did not stage it: handed over on the clock
+        staged = null;
+        return live().request({ type: 'step', step, learningRate, sample }, 'stepped');
       },
       async evaluation(ablate) {
         return evalModel(await live().request({ type: 'eval', ...(ablate ? { ablate } : {}) }, 'evaluated'));

@@ -269,6 +269,10 @@ const zeroKinds = (): Record<FlopKind, number> => ({ matmul: 0, conv: 0, element
 export interface FlopCounter {
   /** counts only while true (training steps); evaluation is not training compute */
   active: boolean;
+  /** true while the architecture has no business computing (the confined child between requests) */
+  idle: boolean;
+  /** the first kernel dispatched while idle, or null: the child refuses the next request with it */
+  idleDispatch: string | null;
   readonly totals: FlopTotals;
   reset(): void;
   /** restore the unwrapped kernels */
@@ -349,6 +353,8 @@ export function installFlopCounter(backendName: string): FlopCounter {
   const totals: FlopTotals = { total: 0, byKind: zeroKinds(), calls: 0, readbacks: { calls: 0, bytes: 0 } };
   const counter: FlopCounter = {
     active: false,
+    idle: false,
+    idleDispatch: null,
     totals,
     reset() {
       totals.total = 0;
@@ -378,7 +384,7 @@ export function installFlopCounter(backendName: string): FlopCounter {
         totals.total += cost.flops;
         totals.byKind[cost.kind] += cost.flops;
         totals.calls++;
-      }
+      } else if (counter.idle) counter.idleDispatch ??= kernelName;
       return result;
     };
     tf.unregisterKernel(kernelName, backendName);

@@ -252,6 +252,13 @@ export const runRecord = z
        * from before it was kept.
        */
       load: z.object({ cores: z.number().int().positive(), atStart: nonNegative, atEnd: nonNegative }).optional(),
+      /**
+       * The model ran in a confined child process (harness/confined): each step's seconds then
+       * include one IPC request and answer (`npm run bench:ipc` measures it). False: in the
+       * harness's process. Absent in records from before it was kept (those ran in-process,
+       * except a submission's own runs).
+       */
+      confined: z.boolean().optional(),
     }),
     flops: z.object({
       /** counted at run time by wrapping the backend's kernels, training steps only */

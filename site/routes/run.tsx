@@ -103,6 +103,12 @@ function Summary({ r }: { r: RunRecord }) {
       <Figure label="training time">
         {seconds(r.training.wallSeconds)} (first step {seconds(r.training.firstStepSeconds)}; evaluation {seconds(r.training.evalSeconds)}{' '}
         apart)
+        {r.training.confined === undefined ? null : (
+          <span className="muted" id="run-isolation">
+            {' '}
+            · {r.training.confined ? 'confined child process: each step includes one IPC round trip' : "in the harness's process"}
+          </span>
+        )}
       </Figure>
       <Figure label="energy">
         {r.energy.measured ? (
