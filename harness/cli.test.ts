@@ -51,6 +51,9 @@ describe('middlepath CLI', () => {
     const record = runRecord.parse(parsed.records[0]);
     expect(record.architecture).toMatchObject({ name: 'tiny-mlp', origin: './my-arch.ts' });
     expect(record.status).toBe('completed');
+    // a module given by path is untrusted by default: confined, on wasm (no native addons there)
+    expect(record.training.confined).toBe(true);
+    expect(record.backend.name).toBe('wasm');
     expect(readdirSync(join(out, 'runs'))).toHaveLength(1);
   });
 

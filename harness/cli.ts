@@ -54,9 +54,9 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--shard <i/N>', 'only slice i of N of the suite, balanced by expected run time (SLURM/Kubernetes array jobs)', parseShard)
     .option(
       '--confine',
-      "run each architecture in a confined child process (Node's permission model, scrubbed environment; wasm or cpu backend): the data, clock, FLOP totals, scoring and record stay in this process",
-      false,
+      "run every architecture, baselines too, in a confined child process (Node's permission model, scrubbed environment; wasm or cpu backend, wasm+blas for baselines asked by name): the data, clock, FLOP totals, scoring and record stay in this process. Default: modules given by path run confined, baselines in this process",
     )
+    .option('--no-confine', 'run modules given by path in this process too (your own code, trusted: it may then use native BLAS)')
     .action(
       async (o: {
         tier: TierName;
@@ -72,9 +72,13 @@ function buildProgram(setExit: (code: number) => void): Command {
         store: boolean;
         jobs: number;
         shard?: Shard;
-        confine: boolean;
+        confine?: boolean;
       }) => {
-        const [{ runSuite }, { createReporter }] = await Promise.all([import('./suite.ts'), import('./report.ts')]);
+        const [{ runSuite }, { createReporter }, { isBaselineName }] = await Promise.all([
+          import('./suite.ts'),
+          import('./report.ts'),
+          import('./load-architecture.ts'),
+        ]);
         const controller = new AbortController();
         let interrupts = 0;
         const onSigint = () => {
@@ -85,6 +89,12 @@ function buildProgram(setExit: (code: number) => void): Command {
         };
         process.on('SIGINT', onSigint);
         const reporter = createReporter({ json: o.json, concurrent: o.jobs > 1 });
+        const modules = (o.arch ?? []).filter((a) => !isBaselineName(a));
+        if (o.confine === undefined && modules.length > 0 && !o.json) {
+          process.stderr.write(
+            `${modules.join(', ')}: confined (a module's code is untrusted until you say otherwise), so on wasm, without native BLAS — its hardware class differs from baselines run here in-process. For your own code, --no-confine runs it in this process; --confine runs the baselines confined too.\n`,
+          );
+        }
         const store = o.store ? await openStoreForRun() : undefined;
         try {
           const result = await runSuite({
@@ -100,7 +110,7 @@ function buildProgram(setExit: (code: number) => void): Command {
             signal: controller.signal,
             jobs: o.jobs,
             shard: o.shard,
-            confine: o.confine,
+            confine: o.confine ?? 'untrusted',
             onEvent: reporter.event,
             onRecord: store
               ? async (record) => {

@@ -28,10 +28,12 @@ export function baselineNames(): string[] {
 }
 
 const looksLikePath = (s: string) => s.includes('/') || s.includes('\\') || /\.(ts|mts|js|mjs)$/.test(s);
+/** A baseline is named (`dense`); anything given as a path is a module from outside baselines/. */
+export const isBaselineName = (nameOrPath: string): boolean => !looksLikePath(nameOrPath);
 
 /** Where a baseline name or a module path points, and the source there (read, not run). */
 export function resolveModule(nameOrPath: string): { isBaseline: boolean; path: string; source: string } {
-  const isBaseline = !looksLikePath(nameOrPath);
+  const isBaseline = isBaselineName(nameOrPath);
   if (isBaseline && !baselineNames().includes(nameOrPath)) {
     throw new UsageError(
       `unknown architecture '${nameOrPath}'; the baselines are: ${baselineNames().join(', ')} — or give a path to a module, e.g. ./my-arch.ts`,

@@ -10,7 +10,7 @@ import { confinedBackendFor, confinedRunFor } from './confined/runner.ts';
 import { ArchitectureError, UsageError } from './errors.ts';
 import type { RunJob } from './jobs/job.ts';
 import { type Shard, shardOf } from './jobs/shard.ts';
-import { baselineNames, type LoadedArchitecture, loadArchitecture } from './load-architecture.ts';
+import { baselineNames, isBaselineName, type LoadedArchitecture, loadArchitecture } from './load-architecture.ts';
 import { collectFingerprint, hardwareClass } from './measure/fingerprint.ts';
 import { type FlopCounter, installFlopCounter } from './measure/flops.ts';
 import { readRecordDir, sealRecord, writeRecord } from './results/files.ts';
@@ -51,8 +51,12 @@ export interface SuiteOptions {
   split?: EvalSplit;
   /** learning-rate tuning to apply: default results/tuning/<tier>.json where it exists; null for none */
   tuningFile?: string | null;
-  /** run each architecture in a confined child process (harness/confined): the trust boundary for submitted code */
-  confine?: boolean;
+  /**
+   * Where each architecture runs: true, in a confined child process (harness/confined: the
+   * trust boundary for submitted code); 'untrusted', confined unless it is one of baselines/
+   * (the CLI's default); false or absent, in this process.
+   */
+  confine?: boolean | 'untrusted';
 }
 
 export interface PlannedRun {
@@ -142,7 +146,7 @@ export async function planSuite(opts: SuiteOptions): Promise<SuitePlan> {
   for (const name of archNames) {
     try {
       // confined: the module is imported only in a confined child, never here
-      archs.push({ ...(await (opts.confine ? loadConfined(name) : loadArchitecture(name))), given: name });
+      archs.push({ ...(await (confinedFor(opts.confine, name) ? loadConfined(name) : loadArchitecture(name))), given: name });
     } catch (e) {
       if (!(e instanceof ArchitectureError)) throw e; // usage errors (unknown name, missing file) stop everything
       loadErrors.push({ arch: name, message: e.message });
@@ -193,6 +197,10 @@ export async function planSuite(opts: SuiteOptions): Promise<SuitePlan> {
   return { planned, skipped, loadErrors };
 }
 
+/** Whether the architecture named `archSpec` (a baseline's name or a module's path) runs confined. */
+export const confinedFor = (confine: SuiteOptions['confine'], archSpec: string): boolean =>
+  confine === true || (confine === 'untrusted' && !isBaselineName(archSpec));
+
 /** The job a planned run is, for a child process or the queue. */
 export function jobOf(run: PlannedRun, opts: Pick<SuiteOptions, 'tier' | 'variantSeed' | 'settings' | 'split' | 'confine'>): RunJob {
   return {
@@ -205,7 +213,7 @@ export function jobOf(run: PlannedRun, opts: Pick<SuiteOptions, 'tier' | 'varian
     ...(opts.settings ? { settings: opts.settings } : {}),
     ...(run.tuning ? { tuning: run.tuning } : {}),
     ...(opts.split ? { split: opts.split } : {}),
-    ...(opts.confine ? { confine: true } : {}),
+    ...(confinedFor(opts.confine, run.archSpec) ? { confine: true } : {}),
   };
 }
 
@@ -329,7 +337,7 @@ export async function runSuite(opts: SuiteOptions): Promise<SuiteResult> {
         },
         onProgress: (progress) => emit({ type: 'progress', run, progress }),
         split: opts.split,
-        confine: opts.confine,
+        confine: confinedFor(opts.confine, run.archSpec),
       });
     } catch (e) {
       if (e instanceof Interrupted) {

@@ -85,7 +85,9 @@ console.log(
   `batch over IPC   ${(bytesPerStep / 1024).toFixed(0)} KiB per step (x, y, groups), handed over before the clock starts: ${median(handover.confined).toFixed(2)} ms of wall time a step, not training time`,
 );
 console.log(`in-process step  ${median(means.local).toFixed(2)} ms (median of round means)`);
-console.log(`confined step    ${median(means.confined).toFixed(2)} ms (child process, permission model: the step's request and its answer)`);
+console.log(
+  `confined step    ${median(means.confined).toFixed(2)} ms (child process, permission model: the step's request and its answer)`,
+);
 console.log(
   `overhead         ${(100 * (median(ratios) - 1)).toFixed(2)}% median, rounds ${ratios.map((r) => `${(100 * (r - 1)).toFixed(1)}%`).join(' ')} (target ≤ 5%)`,
 );

@@ -29,7 +29,6 @@ import {
   sliceCounts,
   sliceOf,
   summarizeFindings,
-  taskOrder,
 } from './summarize.ts';
 
 export const findingsOptions = z.object({

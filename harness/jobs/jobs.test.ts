@@ -41,6 +41,7 @@ describe('run --jobs', () => {
       'charlm',
       '--arch',
       fixture('blas-threads.ts'),
+      '--no-confine', // the fixture reads its process's environment: trusted, in-process (and its job's child) only
       '--out',
       out,
       '--no-store',
@@ -57,9 +58,20 @@ describe('run --jobs', () => {
 
     // one job: in this process, and BLAS threads are left to the backend's default
     const one = mkdtempSync(join(tmpdir(), 'mp-jobs1-'));
-    const single = await cli(['run', '--task', 'superposition', '--arch', fixture('blas-threads.ts'), '--out', one, '--no-store']);
+    const single = await cli([
+      'run',
+      '--task',
+      'superposition',
+      '--arch',
+      fixture('blas-threads.ts'),
+      '--no-confine',
+      '--out',
+      one,
+      '--no-store',
+    ]);
     expect(single.code, single.stderr).toBe(0);
     expect(records(one)[0]?.architecture.hyperparameters.blasThreads).toBe('unset');
+    expect(records(one)[0]?.training.confined).toBe(false); // --no-confine: in this process
   });
 
   it('stops every child on Ctrl-C, writes nothing partial, and exits 130', async () => {
