@@ -73,7 +73,9 @@ describe('uncounted compute', () => {
     const honest = rec({ name: 'mine', seconds: 12, flops: 1e10 });
     const slow = rec({ name: 'mine', seconds: 12, flops: 1e9 });
     const readback = rec({ name: 'mine', seconds: 12, flops: 1e9, readbackBytes: 100 * 1e6 });
-    expect(uncountedComputeVerdict([honest], baselines, false)).toEqual({ reasons: [], notes: [] });
+    const passed = uncountedComputeVerdict([honest], baselines, false);
+    expect(passed.reasons).toEqual([]);
+    expect(passed.notes).toEqual([expect.stringMatching(/^uncounted compute checked for mnist seed 0: [\d.]+× the baselines' seconds/)]);
 
     const refused = uncountedComputeVerdict([slow, readback], baselines, false);
     expect(refused.reasons).toHaveLength(2);

@@ -146,6 +146,10 @@ export function uncountedComputeVerdict(
     else if (flag && !acceptSlow)
       reasons.push(`${seed}: ${flag.message} (a maintainer who has read the module may accept its speed with --accept-slow)`);
     else if (flag) notes.push(`${seed}: accepted with --accept-slow: ${flag.message}`);
+    else
+      notes.push(
+        `uncounted compute checked for ${seed}: ${pace.ratio.toFixed(2)}× the baselines' seconds per counted FLOP (flagged above ${UNCOUNTED_COMPUTE_FACTOR}×)`,
+      );
   }
   for (const u of unchecked)
     notes.push(

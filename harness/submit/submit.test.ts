@@ -143,12 +143,26 @@ describe('middlepath submit, verify and tokens', () => {
   it('verifies the submission by re-running it in a child process: the re-run lies within the claim', async () => {
     const r = await cli(['verify', submissionId, ...store, '--json'], { cwd: dir });
     expect(r.code, r.stderr).toBe(0);
-    const v = JSON.parse(r.stdout) as { status: string; verification: { variant: boolean; tasks: { reruns: { within: boolean }[] }[] } };
+    const v = JSON.parse(r.stdout) as {
+      status: string;
+      verification: { variant: boolean; hardwareClass: string; tasks: { reruns: { within: boolean }[] }[] };
+    };
     expect(v.status).toBe('verified');
     expect(v.verification.variant).toBe(false);
     expect(v.verification.tasks[0]?.reruns).toEqual([expect.objectContaining({ seed: 0, status: 'completed', within: true })]);
-    // the store's dense run is local, not a published baseline: the uncounted-compute check says it was not made
-    expect(r.stderr).toMatch(/uncounted compute not checked for superposition \(smoke, [^)]+\): the store holds no baseline runs/);
+    // the store's dense run is local, not a published baseline: verify runs the dense baseline
+    // on the re-runs' class itself (confined), stores it as a baseline and makes the check
+    expect(r.stderr).toMatch(/no baseline runs of superposition on the re-runs' hardware class: running the dense baseline there/);
+    expect(r.stderr).toMatch(/uncounted compute checked for superposition seed 0: [\d.]+× the baselines' seconds per counted FLOP/);
+    const s = await openStore({ sqlitePath, readonly: true });
+    const base = await s.records({
+      task: 'superposition',
+      tier: 'smoke',
+      hardwareClass: v.verification.hardwareClass,
+      provenance: ['baseline'],
+    });
+    await s.close();
+    expect(base.map((b) => [b.architecture.name, b.training.confined])).toEqual([['dense', true]]);
     const db = await openSubmissionDb({ sqlitePath, readonly: true });
     const row = await db.getSubmission(submissionId);
     expect(row?.status).toBe('verified');

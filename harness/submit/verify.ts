@@ -184,6 +184,10 @@ function compare(
   };
 }
 
+/** Same task, tier and hardware class: the slice a re-run is compared within. */
+const sameSlice = (a: RunRecord, b: RunRecord) =>
+  a.task.id === b.task.id && a.task.tier === b.task.tier && a.hardwareClass === b.hardwareClass;
+
 /** The store's baseline runs of each (task, tier, hardware class) the re-runs cover; none without a store. */
 async function storedBaselines(reruns: readonly RunRecord[], storeOptions: { sqlitePath?: string } | null): Promise<RunRecord[]> {
   if (!storeOptions) return [];
@@ -264,7 +268,45 @@ export async function verify(o: VerifyOptions): Promise<VerifyResult> {
         return await finish('rejected', `the re-run ended abnormally (${exit.signal ?? `exit code ${exit.code}`}): ${last}`, null);
       }
       // seconds per counted FLOP against the store's baselines of the same hardware class (harness/measure/uncounted.ts)
-      const flags = uncountedComputeVerdict(reruns, await storedBaselines(reruns, haveStore ? storeOptions : null), o.acceptSlow ?? false);
+      const baselines = await storedBaselines(reruns, haveStore ? storeOptions : null);
+      const unmatched = [...new Set(reruns.filter((r) => !baselines.some((b) => sameSlice(b, r))).map((r) => r.task.id))];
+      if (unmatched.length > 0) {
+        // A confined re-run runs on wasm, where a store of published baselines (run with native
+        // BLAS) may hold none: the harness runs its dense baseline here, confined on the same
+        // backend, so the check is made and the board has the submission's class covered.
+        o.log(
+          `no baseline runs of ${unmatched.join(', ')} on the re-runs' hardware class: running the dense baseline there (confined, ${m.seeds} seed(s))…`,
+        );
+        const baseOut = join(work, 'baselines');
+        const baseArgs = [MIDDLEPATH_BIN, 'run', '--arch', 'dense', '--tier', m.tier, '--seeds', String(m.seeds), '--task', ...unmatched];
+        baseArgs.push('--out', baseOut, '--no-store', '--force', '--backend', o.backend, '--confine');
+        if (o.variantSeed !== null) baseArgs.push('--variant-seed', String(o.variantSeed));
+        const baseExit = await supervise({
+          args: baseArgs,
+          cwd: work,
+          heapMB: limits.heapMB,
+          rssLimitMB: limits.rssLimitMB,
+          timeLimitSeconds: timeLimitSeconds,
+          onStderr: () => {},
+        });
+        const fresh = readRecordDir(baseOut).flatMap((p) =>
+          'record' in p && p.record.status === 'completed' && reruns.some((r) => sameSlice(p.record, r)) ? [p.record] : [],
+        );
+        if (baseExit.code !== 0 || baseExit.killed)
+          o.log(`  the dense baseline run ended with ${baseExit.killed?.detail ?? `exit code ${baseExit.code}`}`);
+        baselines.push(...fresh);
+        // harness-run baselines of the leaderboard's data go into the store, for the board and the next verify
+        if (fresh.length > 0 && haveStore && o.variantSeed === null) {
+          const store = await openStore(storeOptions);
+          try {
+            for (const r of fresh) await store.ingest(r, { provenance: 'baseline' });
+          } finally {
+            await store.close();
+          }
+          o.log(`  ${fresh.length} dense baseline record(s) on that class are now in the store (${store.kind})`);
+        }
+      }
+      const flags = uncountedComputeVerdict(reruns, baselines, o.acceptSlow ?? false);
       for (const note of flags.notes) o.log(`  ${note}`);
       const { reasons, verification } = compare(bundle, reruns, {
         variantSeed: o.variantSeed,
