@@ -25,7 +25,7 @@ import * as tf from '@tensorflow/tfjs';
 import { type Blas, CBLAS_NO_TRANS, CBLAS_ROW_MAJOR, describeBlas, loadBlas, registerKernels } from '../../kernels/index.ts';
 import { selectBackend } from '../backend.ts';
 import { installFlopCounter } from '../measure/flops.ts';
-import { charlmDenseStep, mlpStep, moeLayer, squareMatMul, type Workload } from './workloads.ts';
+import { charlmDenseStep, ffnLayer, mlpStep, moeLayer, squareMatMul, type Workload } from './workloads.ts';
 
 process.env.MIDDLEPATH_BLAS_THREADS ??= '1';
 const THREADS = Number(process.env.MIDDLEPATH_BLAS_THREADS);
@@ -142,6 +142,10 @@ async function main(): Promise<void> {
     charlmDenseStep(),
     moeLayer(128, 256, 8, 256, ' (parity & mnist cpu batch)'),
     moeLayer(128, 256, 16, 256, ' (parity & mnist cpu batch)'),
+    ffnLayer(128, 256, 256),
+    moeLayer(128, 256, 16, 1024),
+    ffnLayer(128, 256, 1024),
+    ffnLayer(1024, 256, 1024),
   ].filter((w) => !KEEP || KEEP.some((k) => w.name.toLowerCase().includes(k)));
 
   console.log('# bench:peer — middlepath (wasm, wasm+BLAS) vs PyTorch on the CPU, fp32, same shapes');
@@ -252,6 +256,24 @@ async function main(): Promise<void> {
   target('charlm dense step, wasm ÷ wasm+BLAS', find('charlm'), speedup, (v) => v >= 1.5, '≥ 1.5');
   target('MLP step, wasm+BLAS ÷ PyTorch', find('MLP'), vsTorch, (v) => v <= 2, '≤ 2');
   target('MoE layer T=1024, wasm+BLAS ÷ PyTorch', find('MoE layer T=1024'), vsTorch, (v) => v <= 2, '≤ 2');
+
+  // The issue 11 targets read a MoE layer against the dense FFN of its active parameters; each
+  // side against itself, so the BLAS cancels out (workloads ran in turn: a ratio of medians).
+  console.log('\nMoE layer ÷ dense FFN with the same active parameters, each side against itself:');
+  for (const [moeName, ffnName, goal] of [
+    ['MoE layer T=128, d=256, 16 experts top-1 of 1d', 'dense FFN T=128, d=256, 1d', 1.5],
+    ['MoE layer T=128, d=256, 16 experts top-1 of 4d', 'dense FFN T=128, d=256, 4d', 1.5],
+    ['MoE layer T=1024, d=256, 8 experts top-1 of 4d', 'dense FFN T=1024, d=256, 4d', 1.2],
+  ] as const) {
+    const m = find(moeName);
+    const f = find(ffnName);
+    if (!m || !f) continue;
+    const of = (side: 'blas' | 'torch') =>
+      m.ms[side].length && f.ms[side].length ? `${(median(m.ms[side]) / median(f.ms[side])).toFixed(2)}×` : 'not measured';
+    console.log(
+      `  ${moeName.slice('MoE layer '.length).padEnd(38)} middlepath wasm+BLAS ${of('blas')} · PyTorch ${of('torch')}  (target ≤ ${goal}×)`,
+    );
+  }
 
   for (const r of results.filter((x) => x.profile.length)) {
     const total = r.profile.reduce((s, [, t]) => s + t, 0);

@@ -75,6 +75,21 @@ class Ffn(torch.nn.Module):
         return self.down(F.relu(self.up(x)))
 
 
+def ffn_layer(rows, d, hidden):
+    """A dense FFN d → hidden → d: a MoE layer's same-active dense, forward + backward incl. the input gradient."""
+    f = Ffn(d, hidden)
+    x0 = torch.randn(rows, d)
+
+    def step():
+        x = x0.clone().requires_grad_(True)
+        loss = f(x).square().mean()
+        for p in f.parameters():
+            p.grad = None
+        loss.backward()
+
+    return step
+
+
 def moe_layer(rows, d, experts, hidden):
     """Top-1 softmax routing, dropless, index-based dispatch (sort by expert, per-expert FFN on slices,
     gate-weighted scatter back): the same algorithm as harness/nn/moe.ts."""
@@ -163,6 +178,8 @@ def build(spec):
         return square()
     if kind == "mlp":
         return mlp()
+    if kind == "ffn":
+        return ffn_layer(spec["rows"], spec["d"], spec["hidden"])
     if kind == "moe":
         return moe_layer(spec["rows"], spec["d"], spec["experts"], spec["hidden"])
     if kind == "charlm":

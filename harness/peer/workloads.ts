@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import dense from '../../baselines/dense.ts';
 import { createBuildContext, type OwnedBuildContext } from '../build-context.ts';
-import { moe } from '../nn/moe.ts';
+import { ffn, moe } from '../nn/moe.ts';
 import { charlmInfo } from '../tasks/charlm.info.ts';
 import { crossEntropy } from '../tasks/scoring.ts';
 
@@ -69,22 +69,26 @@ export function mlpStep(): Workload {
   };
 }
 
-/** One MoE FFN layer (nn.moe, top-1, dropless), forward + backward incl. the input gradient. */
-export function moeLayer(rows: number, d: number, experts: number, hidden: number, label = ''): Workload {
+/** One layer x [rows, d] → [rows, d] built in `build`: forward + backward incl. the input gradient. */
+function layerStep(
+  name: string,
+  spec: Workload['spec'],
+  rows: number,
+  d: number,
+  build: (ctx: OwnedBuildContext) => (x: tf.Tensor) => tf.Tensor,
+): Workload {
   return {
-    name: `MoE layer T=${rows}, d=${d}, ${experts} experts top-1 of ${hidden / d}d${label}`,
-    spec: { kind: 'moe', rows, d, experts, hidden },
+    name,
+    spec,
     setup() {
-      const ctx = context('moe');
-      const layer = moe(ctx, 'moe', d, { experts, hidden, router: { kind: 'top-k', k: 1 } });
+      const ctx = context(String(spec.kind));
+      const apply = build(ctx);
       const vars = ctx.created.map((c) => c.variable);
       const x = tf.randomNormal([rows, d], 0, 1, 'float32', 1);
       return {
         step: async () => {
-          const xv = tf.variable(x, true); // so the input gradient (dispatch's backward) is computed too
-          const value = tf.tidy(
-            () => tf.variableGrads(() => tf.mean(tf.square(layer.apply(xv, { training: true }).output)) as tf.Scalar, [...vars, xv]).value,
-          );
+          const xv = tf.variable(x, true); // so the input gradient (a MoE's dispatch backward) is computed too
+          const value = tf.tidy(() => tf.variableGrads(() => tf.mean(tf.square(apply(xv))) as tf.Scalar, [...vars, xv]).value);
           await value.data();
           value.dispose();
           xv.dispose();
@@ -96,6 +100,34 @@ export function moeLayer(rows: number, d: number, experts: number, hidden: numbe
       };
     },
   };
+}
+
+/** One MoE FFN layer (nn.moe, top-1, dropless), forward + backward incl. the input gradient. */
+export function moeLayer(rows: number, d: number, experts: number, hidden: number, label = ''): Workload {
+  return layerStep(
+    `MoE layer T=${rows}, d=${d}, ${experts} experts top-1 of ${hidden / d}d${label}`,
+    { kind: 'moe', rows, d, experts, hidden },
+    rows,
+    d,
+    (ctx) => {
+      const layer = moe(ctx, 'moe', d, { experts, hidden, router: { kind: 'top-k', k: 1 } });
+      return (x) => layer.apply(x, { training: true }).output;
+    },
+  );
+}
+
+/** The dense FFN d → hidden → d: the parameters one row passes through in moeLayer (its same-active dense). */
+export function ffnLayer(rows: number, d: number, hidden: number): Workload {
+  return layerStep(
+    `dense FFN T=${rows}, d=${d}, ${hidden / d}d (a MoE's active parameters)`,
+    { kind: 'ffn', rows, d, hidden },
+    rows,
+    d,
+    (ctx) => {
+      const layer = ffn(ctx, 'ffn', d, hidden);
+      return (x) => layer.apply(x).output;
+    },
+  );
 }
 
 /** The dense baseline on charlm at the cpu tier: one training step (Adam), random tokens. */
