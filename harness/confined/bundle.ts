@@ -5,7 +5,7 @@
  * node_modules/.cache/middlepath/confined/ (inside the package, so `@tensorflow/tfjs`, the
  * one package left external, resolves from there to the installed runtime):
  *
- * - the child's own harness code (child.ts and what it imports);
+ * - the child's own harness code (child.ts, or validate-child.ts for `validate`, and what it imports);
  * - the architecture module, with `middlepath` (the public API) bundled in. A module may
  *   import `@tensorflow/tfjs`, `middlepath`, Node's built-ins (which the permission model
  *   then limits) and files in its own folder — nothing else. Bundling a package would copy
@@ -24,7 +24,11 @@ export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const HARNESS = join(ROOT, 'harness') + sep;
 const NODE_MODULES = join(ROOT, 'node_modules') + sep;
 const API = join(ROOT, 'harness', 'api.ts');
-const CHILD_ENTRY = join(ROOT, 'harness', 'confined', 'child.ts');
+/** The harness's entry points that run beside a module under the permission model. */
+const ENTRIES = {
+  child: join(ROOT, 'harness', 'confined', 'child.ts'),
+  validate: join(ROOT, 'harness', 'submit', 'validate-child.ts'),
+} as const;
 export const CACHE_DIR = join(ROOT, 'node_modules', '.cache', 'middlepath', 'confined');
 const BUILTINS = new Set(builtinModules);
 
@@ -86,26 +90,36 @@ const esbuildFailure = (e: unknown) => {
   return errors.map((x) => (x.location ? `${x.location.file}:${x.location.line}: ${x.text}` : x.text)).join('; ');
 };
 
-let childFile: Promise<string> | undefined;
+const entryFiles = new Map<keyof typeof ENTRIES, Promise<string>>();
 
-/** The child's entry, bundled once per process. */
-function bundleChild(): Promise<string> {
-  childFile ??= build({
-    entryPoints: [CHILD_ENTRY],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    write: false,
-    // tfjs stays the installed package (its .wasm files and node bindings are read from there); koffi is loaded only where addons are allowed
-    external: ['@tensorflow/*', 'koffi'],
-    logLevel: 'silent',
-  }).then((r) => cached('child', 'child.mjs', r.outputFiles[0]?.text ?? ''));
-  return childFile;
+/** A harness entry point (the confined child, or the validation child), bundled once per process. */
+export function bundleHarnessEntry(entry: keyof typeof ENTRIES): Promise<string> {
+  let file = entryFiles.get(entry);
+  if (!file) {
+    file = build({
+      entryPoints: [ENTRIES[entry]],
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      write: false,
+      // tfjs stays the installed package (its .wasm files and node bindings are read from there); koffi is
+      // loaded only where addons are allowed; the task data packages are read at run time (createRequire)
+      external: ['@tensorflow/*', 'koffi', 'webgpu'],
+      logLevel: 'silent',
+    }).then((r) => cached(entry, `${entry}.mjs`, r.outputFiles[0]?.text ?? ''));
+    entryFiles.set(entry, file);
+  }
+  return file;
 }
 
 /** Bundle the child and an architecture module (a path) for a confined run. */
 export async function bundleForChild(modulePath: string): Promise<ConfinedBundle> {
+  return { childFile: await bundleHarnessEntry('child'), moduleFile: await bundleModule(modulePath) };
+}
+
+/** Bundle an architecture module (a path) for a confined process; an ArchitectureError says what cannot be bundled, and where. */
+export async function bundleModule(modulePath: string): Promise<string> {
   const path = resolve(modulePath);
   let text: string;
   try {
@@ -123,5 +137,5 @@ export async function bundleForChild(modulePath: string): Promise<ConfinedBundle
   } catch (e) {
     throw new ArchitectureError(`${modulePath} cannot be bundled for its confined process: ${esbuildFailure(e)}`);
   }
-  return { childFile: await bundleChild(), moduleFile: cached('module', 'module.mjs', text) };
+  return cached('module', 'module.mjs', text);
 }

@@ -38,16 +38,24 @@ export interface ConfinedOptions {
   blasThreads?: number;
 }
 
-/** The flags that confine the child. Exported for the tests and the README's claims. */
-export function confinementFlags(o: Pick<ConfinedOptions, 'bundle' | 'allowAddons' | 'heapMB'>): string[] {
-  const reads = [o.bundle.childFile, join(o.bundle.moduleFile, '..'), ...RUNTIME];
+/**
+ * Node's permission model for a process that runs a module: reads of `bundle`'s two files'
+ * folders, the tfjs runtime and `extraReads` only; no writes, child processes or workers;
+ * addons only when allowed.
+ */
+export function permissionFlags(bundle: ConfinedBundle, allowAddons: boolean, extraReads: readonly string[] = []): string[] {
+  const reads = [bundle.childFile, join(bundle.moduleFile, '..'), ...RUNTIME, ...extraReads];
   return [
     '--experimental-permission',
     ...reads.map((p) => `--allow-fs-read=${p}`),
-    ...(o.allowAddons ? ['--allow-addons'] : []),
-    `--max-old-space-size=${o.heapMB}`,
+    ...(allowAddons ? ['--allow-addons'] : []),
     '--no-warnings=ExperimentalWarning',
   ];
+}
+
+/** The flags that confine the child. Exported for the tests and the README's claims. */
+export function confinementFlags(o: Pick<ConfinedOptions, 'bundle' | 'allowAddons' | 'heapMB'>): string[] {
+  return [...permissionFlags(o.bundle, o.allowAddons), `--max-old-space-size=${o.heapMB}`];
 }
 
 export class ConfinedChild {

