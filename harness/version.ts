@@ -1,4 +1,5 @@
-import { createRequire } from 'node:module';
+// A JSON import, not a require at run time: bundled processes (harness/confined/bundle.ts) carry it inlined.
+import pkg from '../package.json' with { type: 'json' };
 
 /** The harness version, from package.json: part of every run's key. */
-export const HARNESS_VERSION: string = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
+export const HARNESS_VERSION: string = pkg.version;
