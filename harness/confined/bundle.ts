@@ -85,9 +85,9 @@ function confineImports(moduleDir: string): Plugin {
 }
 
 const esbuildFailure = (e: unknown) => {
-  const errors = (e as { errors?: Array<{ text: string; location?: { file: string; line: number } | null }> }).errors;
+  const errors = (e as { errors?: Array<{ text: string; location?: { file: string; line: number; column: number } | null }> }).errors;
   if (!errors?.length) return String((e as Error)?.message ?? e);
-  return errors.map((x) => (x.location ? `${x.location.file}:${x.location.line}: ${x.text}` : x.text)).join('; ');
+  return errors.map((x) => (x.location ? `${x.location.file}:${x.location.line}:${x.location.column}: ${x.text}` : x.text)).join('; ');
 };
 
 const entryFiles = new Map<keyof typeof ENTRIES, Promise<string>>();

@@ -268,7 +268,7 @@ describe('middlepath submit, verify and tokens', () => {
 
   // Each broken module: refused by validation with the check and task named, no bundle, the store as it was.
   const broken: [string, CheckName, string | null, RegExp][] = [
-    ['syntax-error', 'import', null, /syntax-error\.ts:\d+:\d+: ERROR/],
+    ['syntax-error', 'import', null, /syntax-error\.ts:\d+:\d+: Expected/],
     ['no-default', 'default-export', null, /has no default export/],
     ['wrong-export', 'default-export', null, /the default export is not an architecture/],
     ['bad-definition', 'import', null, /name must be lower-case/],
