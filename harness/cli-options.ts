@@ -1,6 +1,6 @@
 /** Parsers for command-line values, shared by every command group: each error says what to give. */
 import { availableParallelism } from 'node:os';
-import { InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 
 export function positiveInt(value: string): number {
   const n = Number(value);
@@ -20,4 +20,17 @@ export function processCount(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("must be a positive integer, or 'auto' for one per core");
   return n;
+}
+
+/**
+ * --confine / --no-confine, for every command that plans runs. Neither given: a module named
+ * by path runs confined and the baselines in-process (SuiteOptions.confine 'untrusted').
+ */
+export function withConfineOptions(cmd: Command): Command {
+  return cmd
+    .option(
+      '--confine',
+      "run every architecture, baselines too, in a confined child process (Node's permission model, scrubbed environment; wasm or cpu backend, wasm+blas for baselines asked by name): the data, clock, FLOP totals, scoring and record stay in the harness's process. Default: modules given by path run confined, baselines in the harness's process",
+    )
+    .option('--no-confine', "run modules given by path in the harness's process too (your own code, trusted: it may then use native BLAS)");
 }

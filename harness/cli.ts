@@ -8,7 +8,7 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { BACKENDS, type BackendChoice } from './backend-names.ts';
-import { positiveInt, processCount } from './cli-options.ts';
+import { positiveInt, processCount, withConfineOptions } from './cli-options.ts';
 import { UsageError } from './errors.ts';
 import { parseShard, type Shard } from './jobs/shard.ts';
 import { registerQueueCommands } from './queue/cli.ts';
@@ -36,8 +36,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride(); // before the subcommands, so they inherit it: parse errors then exit 2, not 1
 
-  program
-    .command('run')
+  withConfineOptions(program.command('run'))
     .description('run the standard suite (or a slice of it) and write a record per run')
     .addOption(new Option('--tier <tier>', 'budget and size tier').choices(TIER_NAMES).default('smoke'))
     .option('--task <id...>', `tasks to run (default all: ${TASK_INFOS.map((t) => t.spec.id).join(', ')})`)
@@ -52,11 +51,6 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--no-store', 'write record files only, not the store (SQLite, or Postgres via DATABASE_URL)')
     .option('--jobs <n>', "runs at once, each in its own process ('auto': one per core)", processCount, 1)
     .option('--shard <i/N>', 'only slice i of N of the suite, balanced by expected run time (SLURM/Kubernetes array jobs)', parseShard)
-    .option(
-      '--confine',
-      "run every architecture, baselines too, in a confined child process (Node's permission model, scrubbed environment; wasm or cpu backend, wasm+blas for baselines asked by name): the data, clock, FLOP totals, scoring and record stay in this process. Default: modules given by path run confined, baselines in this process",
-    )
-    .option('--no-confine', 'run modules given by path in this process too (your own code, trusted: it may then use native BLAS)')
     .action(
       async (o: {
         tier: TierName;

@@ -7,7 +7,7 @@
  */
 import { type Command, Option } from 'commander';
 import { BACKENDS, type BackendChoice } from '../backend-names.ts';
-import { nonNegativeInt, positiveInt, processCount } from '../cli-options.ts';
+import { nonNegativeInt, positiveInt, processCount, withConfineOptions } from '../cli-options.ts';
 import { parseShard, type Shard } from '../jobs/shard.ts';
 import type { TierName } from '../results/record.ts';
 import { TIER_NAMES } from '../tiers.ts';
@@ -26,8 +26,7 @@ export function registerQueueCommands(program: Command, options: QueueCommandOpt
     });
   const queue = program.command('queue').description('a job queue on PostgreSQL (DATABASE_URL) that workers on many machines drain');
 
-  queue
-    .command('add')
+  withConfineOptions(queue.command('add'))
     .description('queue every run of the suite (or a slice) not yet queued or recorded; idempotent')
     .addOption(new Option('--tier <tier>', 'budget and size tier').choices([...TIER_NAMES]).default('cpu'))
     .option('--task <id...>', 'tasks (default all)')
@@ -35,32 +34,43 @@ export function registerQueueCommands(program: Command, options: QueueCommandOpt
     .option('--seeds <n>', "seeds per task and architecture, 0..n−1 (default: the tier's)", positiveInt)
     .option('--shard <i/N>', 'only slice i of N', parseShard)
     .option('--retries <n>', 'attempts after the first before a job is dead-lettered', nonNegativeInt, 2)
-    .action(async (o: { tier: TierName; task?: string[]; arch?: string[]; seeds?: number; shard?: Shard; retries: number }) => {
-      const [{ databaseUrl, openBoss }, { enqueueSuite }, { openStore }] = await Promise.all([
-        import('./boss.ts'),
-        import('./add.ts'),
-        import('../store/index.ts'),
-      ]);
-      const url = databaseUrl();
-      const store = await openStore({ url });
-      const boss = await openBoss(url);
-      try {
-        const s = await enqueueSuite(boss, store, {
-          tier: o.tier,
-          tasks: o.task,
-          archs: o.arch,
-          seeds: o.seeds,
-          shard: o.shard,
-          retries: o.retries,
-        });
-        for (const e of s.loadErrors) console.error(`✗ ${e.message}`);
-        console.log(`${s.added} run(s) added to the queue; ${s.queued} already queued; ${s.recorded} already recorded (skipped)`);
-        setExit(s.loadErrors.length ? 1 : 0);
-      } finally {
-        await boss.stop({ graceful: false });
-        await store.close();
-      }
-    });
+    .action(
+      async (o: {
+        tier: TierName;
+        task?: string[];
+        arch?: string[];
+        seeds?: number;
+        shard?: Shard;
+        retries: number;
+        confine?: boolean;
+      }) => {
+        const [{ databaseUrl, openBoss }, { enqueueSuite }, { openStore }] = await Promise.all([
+          import('./boss.ts'),
+          import('./add.ts'),
+          import('../store/index.ts'),
+        ]);
+        const url = databaseUrl();
+        const store = await openStore({ url });
+        const boss = await openBoss(url);
+        try {
+          const s = await enqueueSuite(boss, store, {
+            tier: o.tier,
+            tasks: o.task,
+            archs: o.arch,
+            seeds: o.seeds,
+            shard: o.shard,
+            retries: o.retries,
+            confine: o.confine ?? 'untrusted',
+          });
+          for (const e of s.loadErrors) console.error(`✗ ${e.message}`);
+          console.log(`${s.added} run(s) added to the queue; ${s.queued} already queued; ${s.recorded} already recorded (skipped)`);
+          setExit(s.loadErrors.length ? 1 : 0);
+        } finally {
+          await boss.stop({ graceful: false });
+          await store.close();
+        }
+      },
+    );
 
   queue
     .command('status')
