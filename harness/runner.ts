@@ -35,6 +35,11 @@ export interface BuiltModel {
   variables: Array<{ shape: number[]; embedding: boolean }>;
   /** trainable elements of every variable the engine holds after build(), declared in Model.variables or not */
   engineParams: number;
+  /**
+   * bytes of the tensors build() left beside the trainable variables (constants, non-trainable
+   * variables): state the parameter caps do not see, so it is capped too (train.ts)
+   */
+  stateBytes: number;
   /** Model.cost.activeParams as the module declared it, or null */
   declaredActive: number | null;
   attention: ModelCost['attention'] | null;
@@ -86,6 +91,20 @@ export function engineTrainableParams(): number {
   return Object.values(tf.engine().registeredVariables)
     .filter((v) => v.trainable)
     .reduce((n, v) => n + v.size, 0);
+}
+
+/** The engine's trainable elements and tensor bytes, before and after a build() to compare. */
+export function engineFootprint(): { trainable: number; bytes: number } {
+  return { trainable: engineTrainableParams(), bytes: tf.memory().numBytes };
+}
+
+/** What a build() added: trainable elements, and the bytes of every other tensor it left (4 bytes an element). */
+export function builtFootprint(
+  before: { trainable: number; bytes: number },
+  after: { trainable: number; bytes: number },
+): { engineParams: number; stateBytes: number } {
+  const engineParams = after.trainable - before.trainable;
+  return { engineParams, stateBytes: Math.max(0, after.bytes - before.bytes - 4 * engineParams) };
 }
 
 const copyTotals = (t: FlopTotals): FlopTotals => ({
@@ -148,7 +167,7 @@ export function localRunner(
     },
     async build() {
       // in-process, the engine may hold other runs' variables: count what this build adds
-      const before = engineTrainableParams();
+      const before = engineFootprint();
       ctx = createBuildContext(setup.seed, setup.scope);
       counter.reset();
       counter.active = true;
@@ -158,12 +177,12 @@ export function localRunner(
       } finally {
         counter.active = false;
       }
-      const engineParams = engineTrainableParams() - before; // before the optimizer, whose step counters are variables too
+      const footprint = builtFootprint(before, engineFootprint()); // before the optimizer, whose step counters are variables too
       optimizer = new ScheduledAdam(setup.learningRate, 0.9, 0.999, 1e-8);
       const embeddings = new Set(ctx.created.filter((c) => c.init === 'embedding').map((c) => c.variable));
       return {
         variables: model.variables.map((v) => ({ shape: [...v.shape], embedding: embeddings.has(v) })),
-        engineParams,
+        ...footprint,
         declaredActive: model.cost?.activeParams ?? null,
         attention: model.cost?.attention ?? null,
         hyperparameters: { ...model.hyperparameters },

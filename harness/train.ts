@@ -154,6 +154,13 @@ function addTotals(into: FlopTotals, add: FlopTotals): void {
   for (const k of Object.keys(into.byKind) as Array<keyof FlopTotals['byKind']>) into.byKind[k] += add.byKind[k];
 }
 
+/** Growth of the tensor bytes held between steps that counts as a leak (honest models hold exactly the same bytes). */
+const LEAK_BYTES_SLACK = 64 * 1024;
+
+/** The state a model may hold beside its trainable variables, at least (the baselines hold ≤ 41 KiB: causal masks, hash tables). */
+export const STATE_BYTES_FLOOR = 256 * 1024;
+const kib = (bytes: number) => `${(bytes / 1024).toFixed(0)} KiB`;
+
 /** Parameters counted by the harness from the variables' shapes; active: the declaration, checked against the total. */
 export function countParams(built: BuiltModel): { total: number; active: number } {
   const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
@@ -163,6 +170,15 @@ export function countParams(built: BuiltModel): { total: number; active: number 
     throw new RunFailure(
       'build',
       `the engine holds ${built.engineParams} trainable parameters after build() but Model.variables lists ${total}: list every trainable variable in Model.variables (parameters outside it are trained or read without being counted)`,
+    );
+  }
+  // State beside the parameters (constants, non-trainable variables) is where a model could keep
+  // training examples to look up at evaluation, outside every cap: small tables only.
+  const stateLimit = Math.max(STATE_BYTES_FLOOR, (4 * total) / 8);
+  if (built.stateBytes > stateLimit) {
+    throw new RunFailure(
+      'build',
+      `build() left ${kib(built.stateBytes)} of tensors beside the model's trainable variables (constants, non-trainable variables); the limit is ${kib(stateLimit)} (${kib(STATE_BYTES_FLOOR)} or an eighth of the parameters' bytes): state outside the parameters could hold stored examples that no cap counts — keep only small constants (masks, lookup tables), and make what learns a listed trainable variable`,
     );
   }
   const declared = built.declaredActive;
@@ -303,6 +319,7 @@ export async function trainRun(opts: TrainOptions): Promise<UnhashedRecord> {
     const evalAt = evaluationGrid(settings.evalPoints).map((f) => budget * f);
     let nextEval = 0;
     let leakBaseline = -1;
+    let leakBytes = 0;
     let leakStrikes = 0;
     const sampleEvery = 25;
 
@@ -353,15 +370,23 @@ export async function trainRun(opts: TrainOptions): Promise<UnhashedRecord> {
       peakTensorBytes = Math.max(peakTensorBytes, result.numBytes);
       if (steps % 10 === 0) memory.observe();
 
-      // Tensors must not pile up across steps: the optimizer's slots appear in step 1.
+      // Tensors must not pile up across steps, in number or in bytes (one kept tensor that grows
+      // is a store of examples): the optimizer's slots appear in step 1.
       const tensors = result.numTensors;
-      if (steps === 2) leakBaseline = tensors;
-      else if (steps > 2 && tensors > leakBaseline) {
-        leakStrikes++;
-        if (leakStrikes >= 3) {
+      if (steps === 2) {
+        leakBaseline = tensors;
+        leakBytes = result.numBytes;
+      } else if (steps > 2) {
+        const grew =
+          tensors > leakBaseline
+            ? `${tensors - leakBaseline} more tensors alive`
+            : result.numBytes > leakBytes + LEAK_BYTES_SLACK
+              ? `${((result.numBytes - leakBytes) / 1024).toFixed(0)} KiB more tensor memory held`
+              : null;
+        if (grew && ++leakStrikes >= 3) {
           throw new RunFailure(
             'train',
-            `the model leaks tensors: ${tensors - leakBaseline} more alive after step ${steps} than after step 2 — dispose what forward() creates outside tf.tidy, or create variables in build(), not forward()`,
+            `the model leaks tensors: ${grew} after step ${steps} than after step 2 — dispose what forward() creates outside tf.tidy, or create variables in build(), not forward()`,
           );
         }
       }

@@ -18,7 +18,7 @@ import { checkedForward, RunFailure } from '../forward.ts';
 import { harnessReads, installFlopCounter } from '../measure/flops.ts';
 import { type MeasurementFreeze, measurementFreeze } from '../measure/freeze.ts';
 import { activationSparsity, densityOfChange } from '../metrics/sparsity.ts';
-import { engineTrainableParams } from '../runner.ts';
+import { builtFootprint, engineFootprint } from '../runner.ts';
 import { buildModel, ScheduledAdam, trainingStep } from '../step.ts';
 import { trainingLoss } from '../tasks/losses.ts';
 import type { Batch } from '../tasks/types.ts';
@@ -134,6 +134,7 @@ async function start(m: Init): Promise<FromConfined> {
 
 function build(): FromConfined {
   if (!init || !architecture || !counter) throw new Error('build before init');
+  const before = engineFootprint();
   ctx = createBuildContext(init.seed, init.scope);
   // build() is metered: whatever it computes through the kernels is counted (and an unpriced kernel refused).
   counter.reset();
@@ -143,7 +144,7 @@ function build(): FromConfined {
   } finally {
     counter.active = false;
   }
-  const engineParams = engineTrainableParams(); // before the optimizer, whose step counters are variables too
+  const footprint = builtFootprint(before, engineFootprint()); // before the optimizer, whose step counters are variables too
   weights = Object.values(tf.engine().registeredVariables);
   const embeddings = new Set(ctx.created.filter((c) => c.init === 'embedding').map((c) => c.variable));
   optimizer = new ScheduledAdam(init.learningRate, 0.9, 0.999, 1e-8);
@@ -151,7 +152,7 @@ function build(): FromConfined {
   return {
     type: 'built',
     variables: model.variables.map((v) => ({ shape: [...v.shape], embedding: embeddings.has(v) })),
-    engineParams,
+    ...footprint,
     declaredActive: typeof cost?.activeParams === 'number' ? cost.activeParams : null,
     attention: cost?.attention ?? null,
     hyperparameters: { ...model.hyperparameters },

@@ -42,6 +42,7 @@ const FIXTURES = [
   'captures-engine',
   'computes-off-clock',
   'trains-at-eval',
+  'keeps-examples',
 ];
 
 /** Every file under results/ with its size and modification time: a hostile run must change none of it. */
@@ -252,6 +253,14 @@ describe('hostile modules, confined', () => {
     expect(r.final).toBeNull();
   });
 
+  it('refuses a model that keeps a store of examples beside its parameters (a lookup at evaluation)', () => {
+    const r = byName('keeps-examples');
+    expect(r.status).toBe('failed');
+    expect(r.failure?.phase).toBe('build');
+    expect(r.failure?.message).toMatch(/build\(\) left \d+ KiB of tensors beside the model's trainable variables/);
+    expect(r.final).toBeNull();
+  });
+
   it('records each run as confined, with the batch handed over off the clock', () => {
     const r = byName('honest-mlp');
     expect(r.training.confined).toBe(true);
@@ -319,6 +328,7 @@ describe('confinement flags and checks', () => {
     const built = {
       variables: [{ shape: [10, 10], embedding: false }],
       engineParams: 100,
+      stateBytes: 40 * 1024, // a baseline's causal mask and hash table
       attention: null,
       hyperparameters: {},
       ledger: {
@@ -332,5 +342,9 @@ describe('confinement flags and checks', () => {
     expect(countParams({ ...built, declaredActive: 40 })).toEqual({ total: 100, active: 40 });
     expect(() => countParams({ ...built, declaredActive: 1000 })).toThrow(/no larger than the 100 parameters/);
     expect(() => countParams({ ...built, engineParams: 1100, declaredActive: null })).toThrow(/engine holds 1100 trainable parameters/);
+    // a kept store of examples beside the parameters (a nearest-neighbour lookup at evaluation)
+    expect(() => countParams({ ...built, stateBytes: 1024 * 1024, declaredActive: null })).toThrow(
+      /build\(\) left 1024 KiB of tensors beside the model's trainable variables.*limit is 256 KiB/,
+    );
   });
 });

@@ -99,6 +99,8 @@ export const fromConfined = z.discriminatedUnion('type', [
     variables: z.array(z.object({ shape, embedding: z.boolean() })).max(100_000),
     /** trainable elements of every variable the engine holds after build (declared or not) */
     engineParams: count,
+    /** bytes of tensors build() left beside the trainable variables (constants, non-trainable variables) */
+    stateBytes: count,
     /** Model.cost as declared by the module */
     declaredActive: count.nullable(),
     attention: z.object({ layers: count, context: count, dim: count }).nullable(),

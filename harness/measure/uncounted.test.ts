@@ -58,6 +58,18 @@ describe('uncounted compute', () => {
     );
   });
 
+  it('flags heavy readbacks at a normal pace too: values kept in JavaScript can be used at evaluation, where nothing counts', () => {
+    const kept = rec({ name: 'mine', seconds: 12, flops: 1e10, readbackBytes: 100 * 1e6 });
+    const f = uncountedCompute(kept, baselines);
+    expect(f?.kind).toBe('readback-heavy');
+    expect(f?.message).toMatch(/readback-heavy — it read 1,000,000 bytes per step back into JavaScript \(baselines at most 4,096\), at 1\.0×/);
+    const verdict = uncountedComputeVerdict([kept], baselines, false);
+    expect(verdict.reasons).toEqual([expect.stringMatching(/readback-heavy.*--accept-slow/)]);
+    expect(uncountedComputeVerdict([kept], baselines, true).reasons).toEqual([]);
+    // a routing readback within the baselines' own is no flag
+    expect(uncountedCompute(rec({ name: 'mine', seconds: 12, flops: 1e10, readbackBytes: 100 * 4096 }), baselines)).toBeNull();
+  });
+
   it('compares only with completed baselines of the same hardware class, task and tier; never flags a baseline', () => {
     const slow = { seconds: 12, flops: 1e9 };
     expect(uncountedCompute(rec({ name: 'mine', ...slow, hw: 'NVIDIA H200 ×1 · webgpu' }), baselines)).toBeNull();

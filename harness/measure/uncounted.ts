@@ -16,7 +16,12 @@ export const READBACK_FACTOR = 5;
 export const READBACK_FLOOR_BYTES = 64 * 1024;
 
 export interface UncountedComputeFlag {
-  kind: 'uncounted-compute' | 'readback-compute';
+  /**
+   * uncounted-compute: slow per counted FLOP; readback-compute: slow, and reading back far more
+   * than the baselines; readback-heavy: at a normal pace, reading back far more than the
+   * baselines (values kept in JavaScript can be used at evaluation, where nothing is counted)
+   */
+  kind: 'uncounted-compute' | 'readback-compute' | 'readback-heavy';
   /** the run's training seconds per executed FLOP over the baselines' median */
   ratio: number;
   secondsPerFlop: number;
@@ -83,16 +88,29 @@ export function uncountedCompute(record: RunRecord, baselines: readonly RunRecor
   return pace ? flagOf(record, pace) : null;
 }
 
-/** The flag for `record` at an already measured pace; null within the factor. */
+/** The flag for `record` at an already measured pace; null within the factor and the baselines' readbacks. */
 export function flagOf(record: RunRecord, pace: Pace): UncountedComputeFlag | null {
   const { ratio, like, mine, base } = pace;
-  if (!(ratio > UNCOUNTED_COMPUTE_FACTOR)) return null;
   const rb = readbackPerStep(record);
   const baseRbs = like.map(readbackPerStep).filter((x): x is number => x !== null);
   const baseRb = baseRbs.length ? Math.max(...baseRbs) : null;
   const readback = rb !== null && rb >= READBACK_FLOOR_BYTES && rb > READBACK_FACTOR * (baseRb ?? 0);
+  const slowRun = ratio > UNCOUNTED_COMPUTE_FACTOR;
+  if (!slowRun && !readback) return null;
   const who = `${record.architecture.name} on ${record.task.id} (${record.task.tier}, ${record.hardwareClass})`;
   const slow = `${ratio.toFixed(1)}× the training seconds per counted FLOP of the ${like.length} baseline run(s) of its hardware class (${mine.toExponential(2)} s against a median ${base.toExponential(2)} s)`;
+  const read = `it read ${Math.round(rb ?? 0).toLocaleString('en')} bytes per step back into JavaScript (baselines at most ${Math.round(baseRb ?? 0).toLocaleString('en')})`;
+  if (!slowRun)
+    return {
+      kind: 'readback-heavy',
+      ratio,
+      secondsPerFlop: mine,
+      baselineSecondsPerFlop: base,
+      baselines: like.length,
+      readbackBytesPerStep: rb,
+      baselineReadbackBytesPerStep: baseRb,
+      message: `${who}: readback-heavy — ${read}, at ${ratio.toFixed(1)}× the baselines' seconds per counted FLOP: values kept in JavaScript can be computed on at evaluation, where no budget or clock reaches (or the model routes in JavaScript on wide scores): a maintainer should look`,
+    };
   return {
     kind: readback ? 'readback-compute' : 'uncounted-compute',
     ratio,
@@ -102,7 +120,7 @@ export function flagOf(record: RunRecord, pace: Pace): UncountedComputeFlag | nu
     readbackBytesPerStep: rb,
     baselineReadbackBytesPerStep: baseRb,
     message: readback
-      ? `${who}: readback compute — ${slow}, and it read ${Math.round(rb).toLocaleString('en')} bytes per step back into JavaScript (baselines at most ${Math.round(baseRb ?? 0).toLocaleString('en')}): compute on read-back values is not in the FLOP ledger; keep the model's compute in tfjs ops`
+      ? `${who}: readback compute — ${slow}, and ${read}: compute on read-back values is not in the FLOP ledger; keep the model's compute in tfjs ops`
       : `${who}: uncounted compute? ${slow}; the FLOP ledger may be missing compute (or the model runs many small kernels): a maintainer should look`,
   };
 }
@@ -120,9 +138,10 @@ export function uncountedComputeFlags(
 
 /**
  * `verify`'s reading of the flags: a re-run flagged for readback compute is refused; one
- * flagged for uncounted compute is refused unless the maintainer has looked at the module
- * and accepts its speed (`acceptSlow`), since honest models of many small kernels are slow
- * per FLOP too. `notes` say what was not checked, and why, so a verdict never implies a
+ * flagged for uncounted compute or heavy readbacks is refused unless the maintainer has
+ * looked at the module and accepts it (`acceptSlow`), since honest models of many small
+ * kernels are slow per FLOP too, and one that routes in JavaScript on wide scores reads back
+ * much. `notes` say what was not checked, and why, so a verdict never implies a
  * check it did not make.
  */
 export function uncountedComputeVerdict(
@@ -144,7 +163,7 @@ export function uncountedComputeVerdict(
     const seed = `${r.task.id} seed ${r.task.seed}`;
     if (flag?.kind === 'readback-compute') reasons.push(`${seed}: ${flag.message}`);
     else if (flag && !acceptSlow)
-      reasons.push(`${seed}: ${flag.message} (a maintainer who has read the module may accept its speed with --accept-slow)`);
+      reasons.push(`${seed}: ${flag.message} (a maintainer who has read the module may accept it with --accept-slow)`);
     else if (flag) notes.push(`${seed}: accepted with --accept-slow: ${flag.message}`);
     else
       notes.push(
