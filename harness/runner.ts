@@ -40,6 +40,8 @@ export interface BuiltModel {
    * variables): state the parameter caps do not see, so it is capped too (train.ts)
    */
   stateBytes: number;
+  /** every tensor byte the engine held right after build(), the harness's own included: what a step may add to is known from it */
+  heldBytes: number;
   /** Model.cost.activeParams as the module declared it, or null */
   declaredActive: number | null;
   attention: ModelCost['attention'] | null;
@@ -102,9 +104,9 @@ export function engineFootprint(): { trainable: number; bytes: number } {
 export function builtFootprint(
   before: { trainable: number; bytes: number },
   after: { trainable: number; bytes: number },
-): { engineParams: number; stateBytes: number } {
+): { engineParams: number; stateBytes: number; heldBytes: number } {
   const engineParams = after.trainable - before.trainable;
-  return { engineParams, stateBytes: Math.max(0, after.bytes - before.bytes - 4 * engineParams) };
+  return { engineParams, stateBytes: Math.max(0, after.bytes - before.bytes - 4 * engineParams), heldBytes: after.bytes };
 }
 
 const copyTotals = (t: FlopTotals): FlopTotals => ({

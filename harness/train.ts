@@ -100,6 +100,8 @@ export function evaluationGrid(points: number): number[] {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const disposeBatch = (b: Batch) => tf.dispose([b.x, b.y, b.groups]);
+/** Bytes of a batch's tensors (4 an element): what a step may hold beside the model and the optimizer. */
+const batchBytes = (b: Batch) => 4 * (b.x.size + b.y.size + b.groups.size);
 
 /**
  * Refuse a model over the tier's parameter caps before it trains. A baseline declared as a
@@ -376,6 +378,15 @@ export async function trainRun(opts: TrainOptions): Promise<UnhashedRecord> {
       if (steps === 2) {
         leakBaseline = tensors;
         leakBytes = result.numBytes;
+        // By now a step holds the parameters, Adam's two moments of each and at most the batch:
+        // more is state made in forward(), where build()'s cap on it would not see it.
+        const extra = result.numBytes - built.heldBytes - 8 * params.total - batchBytes(batch);
+        if (extra > LEAK_BYTES_SLACK) {
+          throw new RunFailure(
+            'train',
+            `after step 2 the model holds ${kib(extra)} of tensors beyond its parameters, the optimizer's two moments of each and the batch: state made in forward(), outside build()'s cap on it — create every variable and constant in build()`,
+          );
+        }
       } else if (steps > 2) {
         const grew =
           tensors > leakBaseline

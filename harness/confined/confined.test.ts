@@ -43,6 +43,7 @@ const FIXTURES = [
   'computes-off-clock',
   'trains-at-eval',
   'keeps-examples',
+  'keeps-examples-lazily',
 ];
 
 /** Every file under results/ with its size and modification time: a hostile run must change none of it. */
@@ -261,6 +262,13 @@ describe('hostile modules, confined', () => {
     expect(r.final).toBeNull();
   });
 
+  it('refuses the same store made in forward() at the first step, where build()’s cap would not see it', () => {
+    const r = byName('keeps-examples-lazily');
+    expect(r.status).toBe('failed');
+    expect(r.failure?.phase).toBe('train');
+    expect(r.failure?.message).toMatch(/after step 2 the model holds \d+ KiB of tensors beyond its parameters/);
+  });
+
   it('records each run as confined, with the batch handed over off the clock', () => {
     const r = byName('honest-mlp');
     expect(r.training.confined).toBe(true);
@@ -329,6 +337,7 @@ describe('confinement flags and checks', () => {
       variables: [{ shape: [10, 10], embedding: false }],
       engineParams: 100,
       stateBytes: 40 * 1024, // a baseline's causal mask and hash table
+      heldBytes: 0,
       attention: null,
       hyperparameters: {},
       ledger: {

@@ -101,6 +101,8 @@ export const fromConfined = z.discriminatedUnion('type', [
     engineParams: count,
     /** bytes of tensors build() left beside the trainable variables (constants, non-trainable variables) */
     stateBytes: count,
+    /** every tensor byte the child's engine held right after build() */
+    heldBytes: count,
     /** Model.cost as declared by the module */
     declaredActive: count.nullable(),
     attention: z.object({ layers: count, context: count, dim: count }).nullable(),

@@ -62,7 +62,9 @@ describe('uncounted compute', () => {
     const kept = rec({ name: 'mine', seconds: 12, flops: 1e10, readbackBytes: 100 * 1e6 });
     const f = uncountedCompute(kept, baselines);
     expect(f?.kind).toBe('readback-heavy');
-    expect(f?.message).toMatch(/readback-heavy — it read 1,000,000 bytes per step back into JavaScript \(baselines at most 4,096\), at 1\.0×/);
+    expect(f?.message).toMatch(
+      /readback-heavy — it read 1,000,000 bytes per step back into JavaScript \(baselines at most 4,096\), at 1\.0×/,
+    );
     const verdict = uncountedComputeVerdict([kept], baselines, false);
     expect(verdict.reasons).toEqual([expect.stringMatching(/readback-heavy.*--accept-slow/)]);
     expect(uncountedComputeVerdict([kept], baselines, true).reasons).toEqual([]);
