@@ -44,6 +44,7 @@ const FIXTURES = [
   'trains-at-eval',
   'keeps-examples',
   'keeps-examples-lazily',
+  'grows-store',
 ];
 
 /** Every file under results/ with its size and modification time: a hostile run must change none of it. */
@@ -267,6 +268,12 @@ describe('hostile modules, confined', () => {
     expect(r.status).toBe('failed');
     expect(r.failure?.phase).toBe('train');
     expect(r.failure?.message).toMatch(/after step 2 the model holds \d+ KiB of tensors beyond its parameters/);
+  });
+
+  it('refuses a store that grows one kept tensor each step (the count of tensors stays flat)', () => {
+    const r = byName('grows-store');
+    expect(r.status).toBe('failed');
+    expect(r.failure?.message).toMatch(/the model leaks tensors: \d+ KiB more tensor memory held after step \d+ than after step 2/);
   });
 
   it('records each run as confined, with the batch handed over off the clock', () => {
