@@ -100,25 +100,23 @@ export function flagOf(record: RunRecord, pace: Pace): UncountedComputeFlag | nu
   const who = `${record.architecture.name} on ${record.task.id} (${record.task.tier}, ${record.hardwareClass})`;
   const slow = `${ratio.toFixed(1)}× the training seconds per counted FLOP of the ${like.length} baseline run(s) of its hardware class (${mine.toExponential(2)} s against a median ${base.toExponential(2)} s)`;
   const read = `it read ${Math.round(rb ?? 0).toLocaleString('en')} bytes per step back into JavaScript (baselines at most ${Math.round(baseRb ?? 0).toLocaleString('en')})`;
-  if (!slowRun)
-    return {
-      kind: 'readback-heavy',
-      ratio,
-      secondsPerFlop: mine,
-      baselineSecondsPerFlop: base,
-      baselines: like.length,
-      readbackBytesPerStep: rb,
-      baselineReadbackBytesPerStep: baseRb,
-      message: `${who}: readback-heavy — ${read}, at ${ratio.toFixed(1)}× the baselines' seconds per counted FLOP: values kept in JavaScript can be computed on at evaluation, where no budget or clock reaches (or the model routes in JavaScript on wide scores): a maintainer should look`,
-    };
-  return {
-    kind: readback ? 'readback-compute' : 'uncounted-compute',
+  const figures = {
     ratio,
     secondsPerFlop: mine,
     baselineSecondsPerFlop: base,
     baselines: like.length,
     readbackBytesPerStep: rb,
     baselineReadbackBytesPerStep: baseRb,
+  };
+  if (!slowRun)
+    return {
+      kind: 'readback-heavy',
+      ...figures,
+      message: `${who}: readback-heavy — ${read}, at ${ratio.toFixed(1)}× the baselines' seconds per counted FLOP: values kept in JavaScript can be computed on at evaluation, where no budget or clock reaches (or the model routes in JavaScript on wide scores): a maintainer should look`,
+    };
+  return {
+    kind: readback ? 'readback-compute' : 'uncounted-compute',
+    ...figures,
     message: readback
       ? `${who}: readback compute — ${slow}, and ${read}: compute on read-back values is not in the FLOP ledger; keep the model's compute in tfjs ops`
       : `${who}: uncounted compute? ${slow}; the FLOP ledger may be missing compute (or the model runs many small kernels): a maintainer should look`,
