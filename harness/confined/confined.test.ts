@@ -4,17 +4,29 @@
  * every one is refused or made harmless, while an honest module and the dense baseline
  * train exactly as they do in-process.
  */
+import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadBlas } from '../../kernels/blas.ts';
 import { uncountedCompute } from '../measure/uncounted.ts';
+import { readRecordDir } from '../results/files.ts';
 import type { RunRecord } from '../results/record.ts';
+import { childEnv } from '../submit/child.ts';
 import { runSuite, type SuiteResult } from '../suite.ts';
 import { findTask } from '../tasks/index.ts';
 import { countParams, stepZeroRefusal } from '../train.ts';
 import { bundleForChild } from './bundle.ts';
 import { confinedEnv, confinementFlags } from './host.ts';
+
+/** Why no system BLAS loads here, or null (CI installs one and requires it). */
+const blasMissing = await loadBlas().then(
+  () => null,
+  (e: Error) => e.message,
+);
+if (blasMissing && process.env.MIDDLEPATH_REQUIRE_BLAS === '1') throw new Error(`MIDDLEPATH_REQUIRE_BLAS=1 (CI) but: ${blasMissing}`);
 
 const hostile = (name: string) => join(import.meta.dirname, '..', '..', 'test', 'fixtures', 'hostile', `${name}.ts`);
 const tmp = () => mkdtempSync(join(tmpdir(), 'mp-confined-'));
@@ -317,11 +329,29 @@ describe('the confined path trains the baselines as the in-process path does', (
     expect(confined?.params).toEqual(local?.params);
     expect(confined?.flops.executed).toBe(local?.flops.executed);
   });
+
+  // The harness's own code may call the system BLAS confined (addons allowed, koffi readable);
+  // a submission never gets either (confinedBackendFor).
+  it.skipIf(blasMissing !== null)('a baseline confined on wasm+blas trains: its child may load koffi and the system BLAS', async () => {
+    // in a process of its own: this one already runs the plain wasm backend, and a run's harness runs the child's backend too
+    const out = tmp();
+    const bin = join(import.meta.dirname, '..', '..', 'bin', 'middlepath.js');
+    const args = ['run', '--confine', '--arch', 'dense', '--backend', 'wasm+blas', '--task', 'superposition', '--out', out, '--no-store'];
+    await promisify(execFile)(process.execPath, [bin, ...args], { env: childEnv(), timeout: 240_000 });
+    const record = readRecordDir(out).flatMap((p) => ('record' in p ? [p.record] : []))[0];
+    expect(record?.failure).toBeNull();
+    expect(record?.status).toBe('completed');
+    expect(record?.backend.name).toBe('wasm+blas');
+    expect(record?.training.confined).toBe(true);
+  });
 });
 
 describe('confinement flags and checks', () => {
   it('reads only the bundles and the tfjs runtime; no writes, processes, workers or addons', async () => {
     const bundle = await bundleForChild(hostile('honest'));
+    expect(confinementFlags({ bundle, allowAddons: true, heapMB: 512 })).toEqual(
+      expect.arrayContaining(['--allow-addons', expect.stringMatching(/^--allow-fs-read=.*\/node_modules\/koffi$/)]),
+    );
     const flags = confinementFlags({ bundle, allowAddons: false, heapMB: 512 });
     expect(flags).toContain('--experimental-permission');
     const reads = flags.filter((f) => f.startsWith('--allow-fs-read=')).map((f) => f.slice('--allow-fs-read='.length));

@@ -24,6 +24,8 @@ import { type ConfinedBackend, type FromConfined, fromConfined, type Reply, type
 
 /** Runtime packages the child may read: tfjs and what tfjs-core imports. */
 const RUNTIME = ['@tensorflow', 'long', 'seedrandom'].map((p) => join(ROOT, 'node_modules', p));
+/** The FFI the wasm+blas kernels call the system BLAS through. */
+const KOFFI = join(ROOT, 'node_modules', 'koffi');
 
 export interface ConfinedOptions {
   bundle: ConfinedBundle;
@@ -44,7 +46,8 @@ export interface ConfinedOptions {
  * addons only when allowed.
  */
 export function permissionFlags(bundle: ConfinedBundle, allowAddons: boolean, extraReads: readonly string[] = []): string[] {
-  const reads = [bundle.childFile, join(bundle.moduleFile, '..'), ...RUNTIME, ...extraReads];
+  // koffi's files too where addons are allowed (a baseline on wasm+blas): the addon loads from there
+  const reads = [bundle.childFile, join(bundle.moduleFile, '..'), ...RUNTIME, ...(allowAddons ? [KOFFI] : []), ...extraReads];
   return [
     '--experimental-permission',
     ...reads.map((p) => `--allow-fs-read=${p}`),
