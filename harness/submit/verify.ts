@@ -244,22 +244,29 @@ export async function verify(o: VerifyOptions): Promise<VerifyResult> {
       const perRun = TASK_INFOS.filter((t) => m.tasks.includes(t.spec.id)).reduce((s, t) => s + t.tiers[m.tier].timeLimitSeconds + 60, 0);
       const timeLimitSeconds = o.timeLimitSeconds ?? perRun * m.seeds;
       const limits = limitsFor(m.tier);
-      const args = [MIDDLEPATH_BIN, 'run', '--arch', modulePath, '--tier', m.tier, '--seeds', String(m.seeds), '--task', ...m.tasks];
-      // --confine: the re-run's module runs in a confined child; its records are written by the harness process only
-      args.push('--out', join(work, 'out'), '--no-store', '--force', '--backend', o.backend, '--confine');
-      if (o.variantSeed !== null) args.push('--variant-seed', String(o.variantSeed));
+      /** `middlepath run` of `arch` on the manifest's tier and seeds, in a child process under the limits; records to `out`. */
+      const runInChild = (arch: string, tasks: string[], out: string, onStderr: (text: string) => void) => {
+        const args = [MIDDLEPATH_BIN, 'run', '--arch', arch, '--tier', m.tier, '--seeds', String(m.seeds), '--task', ...tasks];
+        // --confine: the module runs in a confined child; its records are written by the harness process only
+        args.push('--out', out, '--no-store', '--force', '--backend', o.backend, '--confine');
+        if (o.variantSeed !== null) args.push('--variant-seed', String(o.variantSeed));
+        return supervise({ args, cwd: work, heapMB: limits.heapMB, rssLimitMB: limits.rssLimitMB, timeLimitSeconds, onStderr });
+      };
+      /** Ingest `records` into the store with `provenance`; the store's kind, for the log. */
+      const storeAs = async (records: RunRecord[], provenance: 'baseline' | 'verified') => {
+        const store = await openStore(storeOptions);
+        try {
+          for (const r of records) await store.ingest(r, { provenance });
+        } finally {
+          await store.close();
+        }
+        return store.kind;
+      };
       o.log(
         `re-running ${m.name} (${m.tasks.join(', ')} × ${m.seeds} seed(s), ${m.tier} tier${o.variantSeed !== null ? ', held-out variant' : ''}) in a child process: limits ${timeLimitSeconds} s, ${limits.rssLimitMB} MB…`,
       );
-      const exit = await supervise({
-        args,
-        cwd: work,
-        heapMB: limits.heapMB,
-        rssLimitMB: limits.rssLimitMB,
-        timeLimitSeconds,
-        onStderr: (text) => {
-          for (const line of text.split('\n')) if (/→|FAILED|✗/.test(line)) o.log(`  ${line.trim()}`);
-        },
+      const exit = await runInChild(modulePath, m.tasks, join(work, 'out'), (text) => {
+        for (const line of text.split('\n')) if (/→|FAILED|✗/.test(line)) o.log(`  ${line.trim()}`);
       });
       if (exit.killed) return await finish('rejected', `the re-run was stopped: ${exit.killed.detail}`, null);
       const reruns = readRecordDir(join(work, 'out')).flatMap((p) => ('record' in p ? [p.record] : []));
@@ -278,17 +285,7 @@ export async function verify(o: VerifyOptions): Promise<VerifyResult> {
           `no baseline runs of ${unmatched.join(', ')} on the re-runs' hardware class: running the dense baseline there (confined, ${m.seeds} seed(s))…`,
         );
         const baseOut = join(work, 'baselines');
-        const baseArgs = [MIDDLEPATH_BIN, 'run', '--arch', 'dense', '--tier', m.tier, '--seeds', String(m.seeds), '--task', ...unmatched];
-        baseArgs.push('--out', baseOut, '--no-store', '--force', '--backend', o.backend, '--confine');
-        if (o.variantSeed !== null) baseArgs.push('--variant-seed', String(o.variantSeed));
-        const baseExit = await supervise({
-          args: baseArgs,
-          cwd: work,
-          heapMB: limits.heapMB,
-          rssLimitMB: limits.rssLimitMB,
-          timeLimitSeconds: timeLimitSeconds,
-          onStderr: () => {},
-        });
+        const baseExit = await runInChild('dense', unmatched, baseOut, () => {});
         const fresh = readRecordDir(baseOut).flatMap((p) =>
           'record' in p && p.record.status === 'completed' && reruns.some((r) => sameSlice(p.record, r)) ? [p.record] : [],
         );
@@ -296,15 +293,8 @@ export async function verify(o: VerifyOptions): Promise<VerifyResult> {
           o.log(`  the dense baseline run ended with ${baseExit.killed?.detail ?? `exit code ${baseExit.code}`}`);
         baselines.push(...fresh);
         // harness-run baselines of the leaderboard's data go into the store, for the board and the next verify
-        if (fresh.length > 0 && haveStore && o.variantSeed === null) {
-          const store = await openStore(storeOptions);
-          try {
-            for (const r of fresh) await store.ingest(r, { provenance: 'baseline' });
-          } finally {
-            await store.close();
-          }
-          o.log(`  ${fresh.length} dense baseline record(s) on that class are now in the store (${store.kind})`);
-        }
+        if (fresh.length > 0 && haveStore && o.variantSeed === null)
+          o.log(`  ${fresh.length} dense baseline record(s) on that class are now in the store (${await storeAs(fresh, 'baseline')})`);
       }
       const flags = uncountedComputeVerdict(reruns, baselines, o.acceptSlow ?? false);
       for (const note of flags.notes) o.log(`  ${note}`);
@@ -325,13 +315,7 @@ export async function verify(o: VerifyOptions): Promise<VerifyResult> {
       // re-runs on a held-out variant (other data than the leaderboard's).
       if (result.status === 'verified' && o.ingest && o.variantSeed === null) {
         const own = reruns.filter((r) => r.status === 'completed');
-        const store = await openStore(storeOptions);
-        try {
-          for (const r of own) await store.ingest(r, { provenance: 'verified' });
-        } finally {
-          await store.close();
-        }
-        o.log(`its ${own.length} re-run record(s) are now in the store (${store.kind})`);
+        o.log(`its ${own.length} re-run record(s) are now in the store (${await storeAs(own, 'verified')})`);
       }
       return result;
     } finally {
