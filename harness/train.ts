@@ -392,7 +392,7 @@ export async function trainRun(opts: TrainOptions): Promise<UnhashedRecord> {
           tensors > leakBaseline
             ? `${tensors - leakBaseline} more tensors alive`
             : result.numBytes > leakBytes + LEAK_BYTES_SLACK
-              ? `${((result.numBytes - leakBytes) / 1024).toFixed(0)} KiB more tensor memory held`
+              ? `${kib(result.numBytes - leakBytes)} more tensor memory held`
               : null;
         if (grew && ++leakStrikes >= 3) {
           throw new RunFailure(
