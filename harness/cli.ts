@@ -158,13 +158,14 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--out <dir>', 'records directory', 'results')
     .action(async (o: { out: string }) => {
       const { readRecordDir } = await import('./results/files.ts');
+      const { formatCostToTarget } = await import('./report.ts');
       for (const parsed of readRecordDir(o.out)) {
         if ('error' in parsed) console.log(`${parsed.path}: ${parsed.error}`);
         else {
           const r = parsed.record;
           const q = r.final ? r.final.quality.toPrecision(4) : r.status;
           console.log(
-            `${r.id}  ${r.status.padEnd(9)} ${r.task.metric.name}=${q}  ${r.flops.executed.toExponential(2)} FLOPs  ${r.training.wallSeconds.toFixed(1)} s`,
+            `${r.id}  ${r.status.padEnd(9)} ${r.task.metric.name}=${q}  ${r.flops.executed.toExponential(2)} FLOPs  ${r.training.wallSeconds.toFixed(1)} s  ${formatCostToTarget(r)}`,
           );
         }
       }

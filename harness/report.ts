@@ -5,7 +5,8 @@
 import cliProgress from 'cli-progress';
 import Table from 'cli-table3';
 import { uncountedComputeFlags } from './measure/uncounted.ts';
-import type { RunRecord } from './results/record.ts';
+import type { CostReading, RunRecord } from './results/record.ts';
+import { costToTargetOfRun } from './stats/cost-to-target.ts';
 import type { SuiteEvent, SuiteResult } from './suite.ts';
 
 export interface Reporter {
@@ -27,6 +28,30 @@ export function formatQuality(r: RunRecord): string {
 
 export function formatEnergy(r: RunRecord): string {
   return r.energy.measured ? `${r.energy.grossJoules.toFixed(1)} J` : 'not measured';
+}
+
+const reading = (c: CostReading): string =>
+  c.status === 'reached'
+    ? `${c.cost.toPrecision(4)} FLOPs`
+    : c.status === 'bound'
+      ? `≤ ${c.cost.toPrecision(4)} FLOPs (on target at the first evaluation)`
+      : c.status === 'not reached'
+        ? `not reached (${c.spent.toPrecision(4)} FLOPs spent)`
+        : `not measured: ${c.reason}`;
+
+/**
+ * A run's cost-to-target in executed FLOPs against the target in force (the figure the site
+ * shows, from the same module), and a figure the record stored when it ran as history.
+ */
+export function formatCostToTarget(r: RunRecord): string {
+  const { now, why, whenRun } = costToTargetOfRun(r);
+  const sign = r.task.metric.higherIsBetter ? '≥' : '≤';
+  const figure = now ? `cost-to-target ${reading(now.executedFlops)} (${sign} ${now.target.toPrecision(4)})` : `cost-to-target — (${why})`;
+  const history =
+    whenRun && whenRun.target !== now?.target
+      ? `; when run, against the target then in force (${sign} ${whenRun.target.toPrecision(4)}): ${reading(whenRun.executedFlops)}`
+      : '';
+  return figure + history;
 }
 
 export function summaryTable(records: RunRecord[]): string {

@@ -16,7 +16,6 @@ import { type FlopCounter, installFlopCounter } from './measure/flops.ts';
 import { readRecordDir, sealRecord, writeRecord } from './results/files.ts';
 import type { Fingerprint, RunRecord, TierName, TuningRecord } from './results/record.ts';
 import { runKey } from './run-key.ts';
-import { withCostToTarget } from './stats/cost-to-target.ts';
 import { findTask, TASKS } from './tasks/index.ts';
 import type { EvalSplit, Task, TierSettings } from './tasks/types.ts';
 import { Interrupted, type Progress, trainRun } from './train.ts';
@@ -266,7 +265,8 @@ export async function executeRun(run: PlannedRun, tier: TierName, variantSeed: n
     split: opts.split,
     tuning: run.tuning,
   });
-  return sealRecord(withCostToTarget(unsealed, run.task.tiers[tier].target));
+  // observations only: cost-to-target is computed when read (harness/stats/cost-to-target.ts)
+  return sealRecord(unsealed);
 }
 
 export async function runSuite(opts: SuiteOptions): Promise<SuiteResult> {

@@ -1,11 +1,11 @@
 /**
  * What the findings' statistics read from the records of one task: the task's target,
- * margin and test-set error in force, each run's cost-to-target (from the record, or from
- * its curve for records written before targets existed: the same code either way), and the
+ * margin and test-set error in force, each run's cost-to-target (computed from its curve
+ * against the target in force, never a figure a record stored), and the
  * seed pairs the paired tests and multipliers run on.
  */
 import type { CostReading, CostToTarget, RunRecord, TierName } from '../results/record.ts';
-import { type CostToTargetAxis, costToTargetAt } from '../stats/cost-to-target.ts';
+import { type CostToTargetAxis, costToTargetAt, targetInForce } from '../stats/cost-to-target.ts';
 import { type CostPair, type Multiplier, pairedMultiplier } from '../stats/multiplier.ts';
 import { logScaleMean } from '../stats/tests.ts';
 import { TASK_INFOS } from '../tiers.ts';
@@ -25,7 +25,7 @@ export interface VerdictConstants {
 export function constantsOf(task: string, tier: TierName): VerdictConstants | null {
   const info = TASK_INFOS.find((t) => t.spec.id === task);
   if (!info) return null;
-  const t = info.tiers[tier].target;
+  const t = targetInForce(task, tier);
   const s = info.statistics;
   return {
     target: t.value,
@@ -36,7 +36,7 @@ export function constantsOf(task: string, tier: TierName): VerdictConstants | nu
   };
 }
 
-/** A run's cost-to-target against `target`: the record's own when it was computed for this target. */
+/** A run's cost-to-target against `target`, from its curve (harness/stats/cost-to-target.ts). */
 export const costsOf = (r: RunRecord, target: number): CostToTarget => costToTargetAt(r, target);
 
 /** The runs that share a seed with another set, as [mine, theirs] in seed order. */

@@ -4,7 +4,11 @@
  */
 import { z } from 'zod';
 
-export const RECORD_SCHEMA_VERSION = 1;
+/**
+ * 2: records hold observations only (no cost-to-target: it is computed when read).
+ * Version 1 records still parse; the figure they stored is shown only as history.
+ */
+export const RECORD_SCHEMA_VERSION = 2;
 
 /** refused: the architecture declined the task (e.g. non-causal routing on a causal task); not a failure */
 export const runStatus = z.enum(['completed', 'diverged', 'timeout', 'failed', 'refused']);
@@ -138,7 +142,7 @@ export const costReading = z.discriminatedUnion('status', [
 ]);
 export type CostReading = z.infer<typeof costReading>;
 
-/** Cost-to-target on each cost axis, against the target the task's constants gave at run time. */
+/** Cost-to-target on each cost axis against one target: computed on read (harness/stats/cost-to-target.ts), never written since version 2. */
 export const costToTarget = z.object({
   /** the quality target (the task's metric, in its direction) */
   target: z.number(),
@@ -200,7 +204,7 @@ export type TuningRecord = z.infer<typeof tuningRecord>;
 
 export const runRecord = z
   .object({
-    schemaVersion: z.literal(RECORD_SCHEMA_VERSION),
+    schemaVersion: z.union([z.literal(1), z.literal(RECORD_SCHEMA_VERSION)]),
     /** unique per execution: <tier>.<task>.<arch>.s<seed>.<utc time> */
     id: z.string().regex(/^[a-z0-9][a-z0-9.-]*$/),
     /** same for every execution of the same (task, tier, seed, architecture source, harness version) */
@@ -298,7 +302,11 @@ export const runRecord = z
     evaluationSplit: z.enum(['test', 'validation']).optional(),
     /** the learning-rate tuning this run's learning rate came from; absent when it used the tier's */
     tuning: tuningRecord.optional(),
-    /** absent on records written before targets existed, and on tiers without a target: computed from the curve at analysis time */
+    /**
+     * Version 1 only: cost-to-target against the target in force on the day the run ran, a
+     * derived figure frozen into the record. Kept so the record's content hash still verifies
+     * and shown only as history; every reader computes the figure from the curve instead.
+     */
     costToTarget: costToTarget.optional(),
     /** SHA-256 of the canonical JSON of every other field */
     contentHash: z.string().regex(/^[0-9a-f]{64}$/),
@@ -322,6 +330,12 @@ export const runRecord = z
       if (a && b && (b.flops < a.flops || b.seconds < a.seconds || b.step < a.step))
         ctx.addIssue({ code: 'custom', path: ['curve', i], message: 'curve points must not go backwards' });
     }
+    if (r.schemaVersion !== 1 && r.costToTarget !== undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['costToTarget'],
+        message: `a version ${r.schemaVersion} record holds observations only: drop costToTarget (it is computed when read)`,
+      });
     if (Date.parse(r.finishedAt) < Date.parse(r.startedAt))
       ctx.addIssue({ code: 'custom', path: ['finishedAt'], message: 'finishedAt is before startedAt' });
   });

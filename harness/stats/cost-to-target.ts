@@ -1,12 +1,18 @@
 /**
- * Cost-to-target: the cost at which a run's evaluated quality reaches a fixed target and
+ * Cost-to-target, the one place it is computed: every reader (run pages, the board, the
+ * findings, the CLI) asks this module, which reads the run's curve against the target in
+ * force now (the task's constants, harness/tiers.ts). Records hold only the curve; a figure
+ * a version-1 record stored when it ran is history (`costToTargetOfRun(r).whenRun`).
+ *
+ * The cost at which a run's evaluated quality reaches a fixed target and
  * stays there to the end of training. A first crossing on a noisy curve scores luck; the
  * last time the curve was short of the target does not. Between the bracketing evaluation
  * points the cost is interpolated linearly in log(cost); a curve already there at its first
  * evaluation point (with a cost) gives only a bound; a curve short of it at the end, "not
  * reached".
  */
-import type { CostReading, CostToTarget, CurvePoint, RunRecord } from '../results/record.ts';
+import type { CostReading, CostToTarget, CurvePoint, RunRecord, TierName } from '../results/record.ts';
+import { TASK_INFOS } from '../tiers.ts';
 
 /** One curve as (cost so far, quality) pairs, in order of cost. */
 export type Curve = readonly { x: number; quality: number }[];
@@ -69,7 +75,7 @@ function curveOn(points: readonly CurvePoint[], axis: CostToTargetAxis, energy: 
   return out;
 }
 
-/** Cost-to-target on every axis, from a record's curve. Used when a record is written and, for older records, when it is read. */
+/** Cost-to-target on every axis, from a record's curve, against `target`. */
 export function costToTargetOf(record: Pick<RunRecord, 'curve' | 'energy' | 'task'>, target: number): CostToTarget {
   const { higherIsBetter } = record.task.metric;
   const on = (axis: CostToTargetAxis): CostReading => {
@@ -80,23 +86,10 @@ export function costToTargetOf(record: Pick<RunRecord, 'curve' | 'energy' | 'tas
 }
 
 /**
- * The record with its cost-to-target, as the suite writes it: only for a completed run on a
- * tier whose task has a target (a failed run's curve stops early; its cost says nothing).
+ * A record's cost-to-target against `target`, computed from its curve: never the figure a
+ * record stored, which was computed against the target in force on the day it ran.
  */
-export function withCostToTarget<R extends Pick<RunRecord, 'curve' | 'energy' | 'task' | 'status'>>(
-  record: R,
-  target: { value: number | null },
-): R & { costToTarget?: CostToTarget } {
-  if (record.status !== 'completed' || target.value === null) return record;
-  return { ...record, costToTarget: costToTargetOf(record, target.value) };
-}
-
-/**
- * A record's cost-to-target against `target`: its own when it was computed for this target,
- * else computed now from its curve (records written before targets existed) — the same code.
- */
-export function costToTargetAt(record: Pick<RunRecord, 'curve' | 'energy' | 'task' | 'costToTarget'>, target: number): CostToTarget {
-  if (record.costToTarget?.target === target) return record.costToTarget;
+export function costToTargetAt(record: Pick<RunRecord, 'curve' | 'energy' | 'task'>, target: number): CostToTarget {
   // a frozen record and curve (the store's records(), read on every page view) cannot change: its reading is kept
   if (!Object.isFrozen(record) || !Object.isFrozen(record.curve)) return costToTargetOf(record, target);
   let byTarget = memo.get(record);
@@ -113,3 +106,33 @@ export function costToTargetAt(record: Pick<RunRecord, 'curve' | 'energy' | 'tas
 }
 
 const memo = new WeakMap<object, Map<number, CostToTarget>>();
+
+/** A task's target on a tier as its constants state it now: the value and its basis, or why there is none. */
+export type TargetInForce = { value: number; basis: string } | { value: null; reason: string };
+
+export function targetInForce(task: string, tier: TierName): TargetInForce {
+  const info = TASK_INFOS.find((t) => t.spec.id === task);
+  if (!info) return { value: null, reason: `no task info for ${task}` };
+  const t = info.tiers[tier].target;
+  return t.value === null ? { value: null, reason: t.reason } : { value: t.value, basis: t.basis };
+}
+
+/** What every page and command shows as one run's cost-to-target. */
+export interface RunCostToTarget {
+  /** against the target in force now; null where there is none or the run did not complete (`why`) */
+  now: CostToTarget | null;
+  why: string | null;
+  /** the figure a version-1 record stored when it ran, against the target then in force: history, never the run's figure */
+  whenRun: CostToTarget | null;
+}
+
+export function costToTargetOfRun(
+  record: Pick<RunRecord, 'curve' | 'energy' | 'task' | 'status'> & { costToTarget?: CostToTarget | undefined },
+): RunCostToTarget {
+  const whenRun = record.costToTarget ?? null;
+  const t = targetInForce(record.task.id, record.task.tier);
+  if (t.value === null) return { now: null, why: `no target for ${record.task.id} on tier ${record.task.tier}: ${t.reason}`, whenRun };
+  // a failed run's curve stops early: its cost says nothing
+  if (record.status !== 'completed') return { now: null, why: `the run did not complete (${record.status})`, whenRun };
+  return { now: costToTargetAt(record, t.value), why: null, whenRun };
+}

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { sealRecord } from '../results/files.ts';
 import { type CostReading, type RunRecord, runRecord } from '../results/record.ts';
 import { makeRun } from '../store/test-support.ts';
-import { costOnCurve, costToTargetAt, costToTargetOf, withCostToTarget } from './cost-to-target.ts';
+import { costOnCurve, costToTargetAt, costToTargetOf, costToTargetOfRun, targetInForce } from './cost-to-target.ts';
 import { tCdf, tQuantile, tTwoSidedP } from './distributions.ts';
 import { type CostPair, pairedMultiplier } from './multiplier.ts';
 import { roundEasier, suggestTarget } from './targets.ts';
@@ -229,19 +229,26 @@ describe('cost-to-target on the record', () => {
     ],
   });
 
-  it('is added for a completed run on a tier with a target, and the record stays valid', () => {
-    const { contentHash: _h, ...unsealed } = completed;
-    const sealed = sealRecord(withCostToTarget(unsealed, { value: 0.9 }));
-    expect(sealed.costToTarget?.executedFlops).toEqual({ status: 'reached', cost: 1e7 });
-    expect(runRecord.safeParse(sealed).success).toBe(true);
-    // an older record without the field is valid too, and its figure is computed from the curve
-    expect(runRecord.safeParse(completed).success).toBe(true);
-    expect(costToTargetAt(completed, 0.9)).toEqual(sealed.costToTarget);
+  it('is computed on read from the curve, and a stored figure is history only', () => {
+    // a version-1 record that stored a figure against another target (the target in force when it ran)
+    const stale = { ...completed, costToTarget: costToTargetOf(completed, 0.5) };
+    expect(runRecord.safeParse(stale).success).toBe(true);
+    expect(costToTargetAt(stale, 0.9).executedFlops).toEqual({ status: 'reached', cost: 1e7 });
+    expect(costToTargetAt(stale, 0.9)).toEqual(costToTargetOf(completed, 0.9));
+    const shown = costToTargetOfRun(stale);
+    expect(shown.whenRun?.target).toBe(0.5);
+    const inForce = targetInForce(completed.task.id, 'cpu');
+    expect(inForce.value).not.toBeNull();
+    expect(shown.now).toEqual(costToTargetOf(completed, inForce.value as number));
   });
 
-  it('is left out for a failed run and for a tier without a target', () => {
+  it('is not given for a failed run, nor for a tier without a target', () => {
     const failed = makeRun({ arch: 'dense', tier: 'cpu', status: 'diverged', curve: [[1e6, 0.5]] });
-    expect(withCostToTarget(failed, { value: 0.9 })).not.toHaveProperty('costToTarget');
-    expect(withCostToTarget(completed, { value: null })).not.toHaveProperty('costToTarget');
+    expect(costToTargetOfRun(failed).now).toBeNull();
+    expect(costToTargetOfRun(failed).why).toMatch(/did not complete/);
+    const smoke = makeRun({ arch: 'dense', tier: 'smoke', curve: [[1e6, 0.5]] });
+    expect(targetInForce(smoke.task.id, 'smoke').value).toBeNull();
+    expect(costToTargetOfRun(smoke).now).toBeNull();
+    expect(costToTargetOfRun(smoke).why).toMatch(/no target/);
   });
 });

@@ -3,9 +3,7 @@ import Link from 'next/link';
 import { notFound } from 'next/navigation';
 import { flagOf, paceAgainstBaselines, UNCOUNTED_COMPUTE_FACTOR } from '../../harness/measure/uncounted.ts';
 import { PROVENANCE_TEXT } from '../../harness/results/provenance.ts';
-import type { CostReading, RunRecord } from '../../harness/results/record.ts';
-import { costToTargetOf } from '../../harness/stats/cost-to-target.ts';
-import { TASK_INFOS } from '../../harness/tiers.ts';
+import type { RunRecord } from '../../harness/results/record.ts';
 import { EmptyStore } from '../components/EmptyStore.tsx';
 import { ProvenanceMark } from '../components/Provenance.tsx';
 import {
@@ -24,6 +22,7 @@ import { count, date, flops, joules, percent, seconds, si, sig } from '../lib/fo
 import { live } from '../lib/live.ts';
 import { isExport } from '../lib/mode.ts';
 import { segment } from '../lib/params.ts';
+import { runCostText } from '../lib/run-cost.ts';
 import { getStore } from '../lib/store.ts';
 import { archHref, metricLabel, runHref } from '../lib/view.ts';
 
@@ -50,30 +49,18 @@ function Figure(props: { label: string; children: React.ReactNode }) {
   );
 }
 
-/** One axis of cost-to-target, in that axis's unit. */
-function reading(c: CostReading, unit: (x: number) => string): string {
-  switch (c.status) {
-    case 'reached':
-      return unit(c.cost);
-    case 'bound':
-      return `≤ ${unit(c.cost)} (on target at the first evaluation)`;
-    case 'not reached':
-      return `not reached (${unit(c.spent)} spent)`;
-    case 'not measured':
-      return `not measured: ${c.reason}`;
-  }
-}
-
-/** The record's cost-to-target, or for an older record the same figure computed from its curve and the task's target. */
+/** The run's cost-to-target against the target in force now; a figure the record stored when it ran is history only. */
 function CostToTarget({ r }: { r: RunRecord }) {
-  const target = TASK_INFOS.find((t) => t.spec.id === r.task.id)?.tiers[r.task.tier].target.value ?? null;
-  const c = r.costToTarget ?? (r.status === 'completed' && target !== null ? costToTargetOf(r, target) : null);
-  if (!c) return <Figure label="cost to target">— (no target for this task and tier, or the run did not complete)</Figure>;
-  const m = r.task.metric;
+  const c = runCostText(r);
   return (
-    <Figure label={`cost to target (${m.higherIsBetter ? '≥' : '≤'} ${sig(c.target, 4)}${m.unit ? ` ${m.unit}` : ''}, reached for good)`}>
-      {reading(c.executedFlops, flops)} executed; {reading(c.modelFlops, flops)} model; {reading(c.seconds, seconds)};{' '}
-      {reading(c.joules, joules)}
+    <Figure label={c.label}>
+      <span data-cost-to-target>{c.figure}</span>
+      {c.history ? (
+        <span className="muted small" data-cost-history>
+          {' '}
+          ({c.history})
+        </span>
+      ) : null}
     </Figure>
   );
 }
