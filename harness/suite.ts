@@ -15,11 +15,11 @@ import { collectFingerprint, hardwareClass } from './measure/fingerprint.ts';
 import { type FlopCounter, installFlopCounter } from './measure/flops.ts';
 import { readRecordDir, sealRecord, writeRecord } from './results/files.ts';
 import type { Fingerprint, RunRecord, TierName, TuningRecord } from './results/record.ts';
+import { tuningLookup } from './results/tuning.ts';
 import { runKey } from './run-key.ts';
 import { findTask, TASKS } from './tasks/index.ts';
 import type { EvalSplit, Task, TierSettings } from './tasks/types.ts';
 import { Interrupted, type Progress, trainRun } from './train.ts';
-import { tuningLookup } from './tune/file.ts';
 
 export interface SuiteOptions {
   tier: TierName;

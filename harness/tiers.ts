@@ -2,12 +2,13 @@
  * The tiers and every task's budget in each: the one place these constants live. Free of
  * tfjs, so the site's /methods page renders exactly what the harness runs with.
  */
-import { TIERS, type TierName } from './results/record.ts';
+
 import { charlmInfo } from './tasks/charlm.info.ts';
 import { tuningTierOf } from './tasks/ladder.ts';
 import { mnistInfo } from './tasks/mnist.info.ts';
 import { parityInfo } from './tasks/parity.info.ts';
 import { superpositionInfo } from './tasks/superposition.info.ts';
+import { TIERS, type TierName } from './tasks/tiers.ts';
 import type { TaskInfo } from './tasks/types.ts';
 
 /** Every tier, smallest budget first. */
@@ -27,3 +28,15 @@ export const TIER_PURPOSE: Record<TierName, string> = {
 
 /** The standard tasks, in suite order, without their data. */
 export const TASK_INFOS: readonly TaskInfo[] = [superpositionInfo, parityInfo, mnistInfo, charlmInfo];
+
+/**
+ * Memory limits for a tier: tensors may hold the largest allowed model 4 times over
+ * (weights, gradients, Adam's two slots) plus 512 MB of activations, at least 1 GB; the
+ * process may hold that plus 1.5 GB (Node, tfjs, the task data). The V8 heap holds no
+ * tensor data, so 1 GB is ample.
+ */
+export function limitsFor(tier: TierName): { rssLimitMB: number; tensorLimitMB: number; heapMB: number } {
+  const maxParams = Math.max(...TASK_INFOS.map((t) => t.tiers[tier].size.maxParams));
+  const tensorLimitMB = Math.max(1024, Math.ceil((16 * maxParams) / 2 ** 20) + 512);
+  return { tensorLimitMB, rssLimitMB: tensorLimitMB + 1536, heapMB: 1024 };
+}

@@ -12,7 +12,7 @@ import { rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { openStore } from '../harness/store/index.ts';
-import { syntheticRecord } from '../harness/store/synthetic.ts';
+import { syntheticRecord } from '../test/support/synthetic.ts';
 import { resolveView, tasksIn } from './lib/view.ts';
 import { serveSite } from './serve.ts';
 import { freePort, tempSqlitePath } from './test/fixture.ts';

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { constantsOf, multiplierOf } from '../harness/findings/analysis.ts';
-import { makeRun } from '../harness/store/test-support.ts';
+import { makeRun } from '../test/support/store.ts';
 import { curveFrontier, downsample, meanCurveOf, performanceProfile, profileScore, rho, TAU_MAX, targetTable } from './lib/curves.ts';
 
 // parity's cpu-tier target, whatever it is set to: the hand-made curves below are placed around it

@@ -10,15 +10,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { enqueueSuite } from '../harness/queue/add.ts';
 import { openBoss, openPool } from '../harness/queue/boss.ts';
 import { queueStatus } from '../harness/queue/status.ts';
-import {
-  type QueueFixture,
-  queueFixture,
-  startWorker,
-  TEST_DATABASE_URL,
-  type WorkerProcess,
-  waitFor,
-} from '../harness/queue/test-support.ts';
 import { openStore } from '../harness/store/index.ts';
+import { type QueueFixture, queueFixture, startWorker, TEST_DATABASE_URL, type WorkerProcess, waitFor } from '../test/support/queue.ts';
 import { type SiteServer, serveSite } from './serve.ts';
 import { freePort, tempSqlitePath } from './test/fixture.ts';
 

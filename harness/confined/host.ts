@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { wasmDistDir } from '../../kernels/wasm-setup.ts';
 import { RunFailure } from '../forward.ts';
-import { rssMB } from '../submit/child.ts';
+import { rssMB } from '../measure/memory.ts';
 import { type ConfinedBundle, ROOT } from './bundle.ts';
 import { confinedEnv } from './env.ts';
 import { type ConfinedBackend, type FromConfined, fromConfined, type Reply, type ToConfined } from './protocol.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { BPC, makeRun } from '../../test/support/store.ts';
 import type { RunRecord } from '../results/record.ts';
-import { BPC, makeRun } from '../store/test-support.ts';
 import { LADDER } from '../tasks/ladder.ts';
 import { ladderTasks, PLACEBO_NAME, scalingOf } from './scaling.ts';
 import { scalingSection } from './scaling-text.ts';

@@ -8,9 +8,9 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BPC, HW, type MakeRun, makeRun } from '../../test/support/store.ts';
 import { sealRecord, writeRecord } from '../results/files.ts';
 import type { Legibility, RoutingLayerStats, RunRecord } from '../results/record.ts';
-import { BPC, HW, type MakeRun, makeRun } from '../store/test-support.ts';
 import type { VerdictConstants } from './analysis.ts';
 import { buildFindings, type FindingsIo, runFindings } from './main.ts';
 import { END_MARKER, START_MARKER } from './readme.ts';

@@ -12,7 +12,8 @@ import { blasThreadsPerProcess, type RunJob } from './job.ts';
 import type { FromChild, ToChild } from './protocol.ts';
 
 const RUN_TS = fileURLToPath(new URL('../../bin/run-ts.js', import.meta.url));
-const CHILD = fileURLToPath(new URL('./child.ts', import.meta.url));
+// the child's entry sits beside the suite it runs (harness/run-child.ts), so this folder never imports the suite
+const CHILD = fileURLToPath(new URL('../run-child.ts', import.meta.url));
 /** what is kept of a child's stderr, to say why it ended without a record */
 const STDERR_TAIL = 4000;
 

@@ -9,16 +9,24 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
+import {
+  BIN,
+  type QueueFixture,
+  queueFixture,
+  startWorker,
+  TEST_DATABASE_URL,
+  type WorkerProcess,
+  waitFor,
+} from '../../test/support/queue.ts';
+import { makeRun } from '../../test/support/store.ts';
 import { readRecordDir, sealRecord } from '../results/files.ts';
 import type { RunRecord } from '../results/record.ts';
 import { openStore } from '../store/index.ts';
-import { makeRun } from '../store/test-support.ts';
 import type { TierSettings } from '../tasks/types.ts';
 import { type EnqueueOptions, enqueueSuite } from './add.ts';
 import { openBoss, openPool } from './boss.ts';
 import { commitRecord, reconcileFile } from './commit.ts';
 import { queueStatus } from './status.ts';
-import { BIN, type QueueFixture, queueFixture, startWorker, TEST_DATABASE_URL, type WorkerProcess, waitFor } from './test-support.ts';
 
 if (!TEST_DATABASE_URL) console.warn('TEST_DATABASE_URL is not set: SKIPPING the queue tests (CI sets it; they run there)');
 

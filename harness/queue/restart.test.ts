@@ -10,11 +10,11 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { queueFixture, startWorker, type WorkerProcess, waitFor } from '../../test/support/queue.ts';
 import { openStore } from '../store/index.ts';
 import { enqueueSuite } from './add.ts';
 import { openBoss, openPool } from './boss.ts';
 import { queueStatus } from './status.ts';
-import { queueFixture, startWorker, type WorkerProcess, waitFor } from './test-support.ts';
 
 function postgresBin(): string | null {
   const base = '/usr/lib/postgresql';

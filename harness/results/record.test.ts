@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { syntheticRecords } from '../store/synthetic.ts';
+import { syntheticRecords } from '../../test/support/synthetic.ts';
 import { contentHashOf, parseRecordFile, readRecordDir, writeRecord } from './files.ts';
 import { recordJsonSchema, SCHEMA_PATH } from './json-schema.ts';
 import { runRecord } from './record.ts';

@@ -3,6 +3,7 @@
  * One zod schema, shared by all three; exported as JSON Schema to results/schema.json.
  */
 import { z } from 'zod';
+import { qualityMetric, tierName } from '../tasks/tiers.ts';
 
 /**
  * 2: records hold observations only (no cost-to-target: it is computed when read).
@@ -14,22 +15,12 @@ export const RECORD_SCHEMA_VERSION = 2;
 export const runStatus = z.enum(['completed', 'diverged', 'timeout', 'failed', 'refused']);
 export type RunStatus = z.infer<typeof runStatus>;
 
-/** smoke, the scaling ladder's rungs (⅛, ¼, ½ of cpu's budget), cpu, gpu: smallest first */
-export const TIERS = ['smoke', 'cpu-eighth', 'cpu-quarter', 'cpu-half', 'cpu', 'gpu'] as const;
-export const tierName = z.enum(TIERS);
-export type TierName = z.infer<typeof tierName>;
+// Tiers and quality metrics belong to the tasks; re-exported for the record's readers.
+export { type QualityMetric, qualityMetric, TIERS, type TierName, tierName } from '../tasks/tiers.ts';
 
 export const family = z.enum(['dense', 'moe', 'hybrid', 'other']);
 
 const nonNegative = z.number().finite().nonnegative();
-
-/** How a task scores a model: the metric's name, unit and direction. */
-export const qualityMetric = z.object({
-  name: z.string(), // 'accuracy', 'bits per character', 'weighted MSE'
-  unit: z.string(), // '%', 'bpc', ''
-  higherIsBetter: z.boolean(),
-});
-export type QualityMetric = z.infer<typeof qualityMetric>;
 
 /** Energy: either measured with a named method, or not measured with the reason. */
 export const energyReading = z.discriminatedUnion('measured', [

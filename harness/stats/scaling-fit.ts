@@ -16,7 +16,7 @@
  * one seed share its data order and initial draw, so pooled-residual intervals would be too narrow.
  */
 import { linearRegression } from 'simple-statistics';
-import { fCdf } from './distributions.ts';
+import { fCdf } from '../math/distributions.ts';
 import { type Difference, oneSampleT } from './tests.ts';
 
 /** One run's end point: its seed, training compute and final loss. */

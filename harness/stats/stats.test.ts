@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { sealRecord } from '../results/files.ts';
+import { makeRun } from '../../test/support/store.ts';
+import { tCdf, tQuantile, tTwoSidedP } from '../math/distributions.ts';
 import { type CostReading, type RunRecord, runRecord } from '../results/record.ts';
-import { makeRun } from '../store/test-support.ts';
 import { costOnCurve, costToTargetAt, costToTargetOf, costToTargetOfRun, targetInForce } from './cost-to-target.ts';
-import { tCdf, tQuantile, tTwoSidedP } from './distributions.ts';
 import { type CostPair, pairedMultiplier } from './multiplier.ts';
 import { roundEasier, suggestTarget } from './targets.ts';
 import { holm, oneSampleT, pairedT, tost, welchT } from './tests.ts';

@@ -4,7 +4,7 @@
  * step-down correction across a family of verdicts. Pure arithmetic on numbers.
  */
 import { mean, sampleVariance } from 'simple-statistics';
-import { tCdf, tQuantile, tTwoSidedP } from './distributions.ts';
+import { tCdf, tQuantile, tTwoSidedP } from '../math/distributions.ts';
 
 /** An effect (a − b, or a mean log ratio) with its two-sided interval and p-value. */
 export interface Difference {

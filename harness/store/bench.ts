@@ -11,8 +11,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { syntheticRecord } from '../../test/support/synthetic.ts';
 import { openStore } from './index.ts';
-import { syntheticRecord } from './synthetic.ts';
 import type { LeaderboardFilter, LeaderboardRow, Store } from './types.ts';
 
 function median(xs: number[]): number {

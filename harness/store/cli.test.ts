@@ -3,12 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { afterAll, describe, expect, it } from 'vitest';
+import { makeRun } from '../../test/support/store.ts';
+import { syntheticRecords } from '../../test/support/synthetic.ts';
 import { writeRecord } from '../results/files.ts';
 import { registerStoreCommands } from './cli.ts';
 import { leaderboardCsv, leaderboardJson } from './export.ts';
 import { openStore } from './index.ts';
-import { syntheticRecords } from './synthetic.ts';
-import { makeRun } from './test-support.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'middlepath-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

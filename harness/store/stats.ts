@@ -3,7 +3,7 @@
  * intervals over seeds, geometric means, Pareto frontiers and the compute multiplier.
  */
 import { sampleStandardDeviation, mean as ssMean } from 'simple-statistics';
-import { tQuantile } from '../stats/distributions.ts';
+import { tQuantile } from '../math/distributions.ts';
 import type { Interval } from './types.ts';
 
 /** The 97.5% quantile of Student's t with df degrees of freedom (two-sided 95%). */

@@ -3,9 +3,9 @@
  * and the acceptance interval verify compares re-runs with.
  */
 import { describe, expect, it } from 'vitest';
+import { reseal, syntheticUpload } from '../../test/support/submit.ts';
 import { meanInterval } from '../store/stats.ts';
 import { bundleHashOf, checkBundle, foreignImports, type Manifest, uploadDocumentOf } from './bundle.ts';
-import { reseal, syntheticUpload } from './test-support.ts';
 import { acceptanceInterval } from './verify.ts';
 
 /** A document whose manifest was changed and whose bundle hash was recomputed, so only the change is wrong. */

@@ -7,9 +7,9 @@
  * never runs a signal handler anyway).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { rssMB } from '../measure/memory.ts';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const RUN_TS = join(ROOT, 'bin', 'run-ts.js');
@@ -47,16 +47,6 @@ export interface SupervisedExit {
   stdout: string;
   /** the last 8 KB of stderr */
   stderrTail: string;
-}
-
-/** RSS of a process in MB from /proc (Linux); null elsewhere or once it has exited. */
-export function rssMB(pid: number): number | null {
-  try {
-    const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) / 1024 : null;
-  } catch {
-    return null;
-  }
 }
 
 /**

@@ -7,12 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
+import { TEST_DATABASE_URL } from '../../test/support/store.ts';
+import { syntheticUpload } from '../../test/support/submit.ts';
 import { sha256 } from '../results/files.ts';
 import type { OpenStoreOptions } from '../store/index.ts';
-import { TEST_DATABASE_URL } from '../store/test-support.ts';
 import { checkBundle } from './bundle.ts';
 import { hashToken, openSubmissionDb } from './db.ts';
-import { syntheticUpload } from './test-support.ts';
 
 function bundleOf(name: string) {
   const r = checkBundle(syntheticUpload({ name }).doc);

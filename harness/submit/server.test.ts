@@ -8,10 +8,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { reseal, snapshot, syntheticUpload } from '../../test/support/submit.ts';
 import { bundleHashOf, uploadDocumentOf } from './bundle.ts';
 import { openSubmissionDb, type SubmissionDb } from './db.ts';
 import { closeWritableDbs } from './server.ts';
-import { reseal, snapshot, syntheticUpload } from './test-support.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'middlepath-route-'));
 const sqlitePath = join(dir, 'store.sqlite');

@@ -14,6 +14,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cli, FIXTURES, reseal, snapshot } from '../../test/support/submit.ts';
 import { readRecordDir } from '../results/files.ts';
 import type { UnhashedRecord } from '../results/record.ts';
 import { openStore } from '../store/index.ts';
@@ -21,7 +22,6 @@ import { checkBundle, makeManifest, readBundleDir, writeBundleDir } from './bund
 import { openSubmissionDb } from './db.ts';
 import type { CheckName } from './protocol.ts';
 import { closeWritableDbs } from './server.ts';
-import { cli, FIXTURES, reseal, snapshot } from './test-support.ts';
 import type { ValidationReport } from './validate.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'middlepath-submit-'));

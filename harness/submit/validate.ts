@@ -16,8 +16,8 @@ import { confinedBackendFor } from '../confined/runner.ts';
 import { ArchitectureError } from '../errors.ts';
 import { resolveModule } from '../load-architecture.ts';
 import { sha256 } from '../results/files.ts';
-import type { TierName } from '../results/record.ts';
-import { TASK_INFOS } from '../tiers.ts';
+import type { TierName } from '../tasks/tiers.ts';
+import { limitsFor } from '../tiers.ts';
 import { ROOT, supervise } from './child.ts';
 import { type CheckName, childMessage, type ValidationFailure } from './protocol.ts';
 
@@ -58,18 +58,6 @@ export interface ValidationReport {
   warnings: { check: CheckName; task: string | null; message: string }[];
   peakRssMB: number | null;
   limits: { timeLimitSeconds: number; stallSeconds: number; rssLimitMB: number; tensorLimitMB: number; heapMB: number };
-}
-
-/**
- * Memory limits for a tier: tensors may hold the largest allowed model 4 times over
- * (weights, gradients, Adam's two slots) plus 512 MB of activations, at least 1 GB; the
- * process may hold that plus 1.5 GB (Node, tfjs, the task data). The V8 heap holds no
- * tensor data, so 1 GB is ample.
- */
-export function limitsFor(tier: TierName): { rssLimitMB: number; tensorLimitMB: number; heapMB: number } {
-  const maxParams = Math.max(...TASK_INFOS.map((t) => t.tiers[tier].size.maxParams));
-  const tensorLimitMB = Math.max(1024, Math.ceil((16 * maxParams) / 2 ** 20) + 512);
-  return { tensorLimitMB, rssLimitMB: tensorLimitMB + 1536, heapMB: 1024 };
 }
 
 /** The task data packages, read by the validation child (never by a run's confined child). */

@@ -31,11 +31,10 @@ import { readRecordDir, sha256 } from '../results/files.ts';
 import type { RunRecord } from '../results/record.ts';
 import { DEFAULT_SQLITE_PATH, openStore } from '../store/index.ts';
 import { tQuantile975 } from '../store/stats.ts';
-import { TASK_INFOS } from '../tiers.ts';
+import { limitsFor, TASK_INFOS } from '../tiers.ts';
 import { type Bundle, type CheckResult, checkBundle, readBundleDir } from './bundle.ts';
 import { MIDDLEPATH_BIN, supervise } from './child.ts';
 import { openSubmissionDb, type SubmissionDb, type Verification } from './db.ts';
-import { limitsFor } from './validate.ts';
 
 /**
  * How far a re-run may differ from the bundle's record of the same seed, in one place.

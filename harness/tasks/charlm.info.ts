@@ -60,7 +60,7 @@ export const charlmInfo: TaskInfo = {
       unit: `windows of ${CONTEXT} characters`,
       standardError: 0.0159,
       basis:
-        'measured: sd of the 256 windows’ bits per character ÷ √256 (a window’s characters are correlated, so the window is the unit) for dense seed 0 at the cpu budget (2.922 bpc), `node bin/run-ts.js harness/stats/measure-test-set.ts charlm`',
+        'measured: sd of the 256 windows’ bits per character ÷ √256 (a window’s characters are correlated, so the window is the unit) for dense seed 0 at the cpu budget (2.922 bpc), `node bin/run-ts.js scripts/measure-test-set.ts charlm`',
     },
   },
   tiers: {

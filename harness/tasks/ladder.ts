@@ -6,7 +6,7 @@
  * ladder varies training compute alone, and the rates tuned at the full budget serve every
  * rung (results/tuning/cpu.json).
  */
-import type { TierName } from '../results/record.ts';
+import type { TierName } from './tiers.ts';
 import type { TierSettings } from './types.ts';
 
 export type LadderRung = Extract<TierName, 'cpu-eighth' | 'cpu-quarter' | 'cpu-half'>;

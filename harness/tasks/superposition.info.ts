@@ -67,7 +67,7 @@ export const superpositionInfo: TaskInfo = {
       unit: 'examples',
       standardError: 0.000413,
       basis:
-        'measured: sd of the 4,096 examples’ weighted squared errors ÷ √4,096 for dense seed 0 at the cpu budget (quality 0.006086), `node bin/run-ts.js harness/stats/measure-test-set.ts superposition`',
+        'measured: sd of the 4,096 examples’ weighted squared errors ÷ √4,096 for dense seed 0 at the cpu budget (quality 0.006086), `node bin/run-ts.js scripts/measure-test-set.ts superposition`',
     },
   },
   tiers: {

@@ -4,7 +4,7 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import type { SizeSpec, TaskSpec } from '../architecture.ts';
-import type { QualityMetric, TierName } from '../results/record.ts';
+import type { QualityMetric, TierName } from './tiers.ts';
 
 /** One batch: inputs, targets and the per-example group label used by the metrics. */
 export interface Batch {

@@ -7,8 +7,8 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { BACKENDS, type BackendChoice } from '../backend.ts';
 import type { TierName } from '../results/record.ts';
+import { defaultTuningFile } from '../results/tuning.ts';
 import { TUNED_TIER_NAMES } from '../tiers.ts';
-import { defaultTuningFile } from './file.ts';
 import { DEFAULT_BUDGET_FRACTION, DEFAULT_EXTEND, DEFAULT_MULTIPLIERS, runTune, type TuneEvent } from './tune.ts';
 
 function multipliers(value: string): number[] {

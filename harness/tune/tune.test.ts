@@ -9,11 +9,11 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { runRecord } from '../results/record.ts';
+import { tuningFile } from '../results/tuning.ts';
 import { runKey } from '../run-key.ts';
 import { runSuite } from '../suite.ts';
 import { TASKS } from '../tasks/index.ts';
 import { registerTuneCommands } from './cli.ts';
-import { tuningFile } from './file.ts';
 import { beyondEdge, choose, runTune } from './tune.ts';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'mp-tune-test-'));

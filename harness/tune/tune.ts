@@ -14,9 +14,9 @@ import type { BackendChoice } from '../backend.ts';
 import { UsageError } from '../errors.ts';
 import { baselineNames, loadArchitecture } from '../load-architecture.ts';
 import type { TierName } from '../results/record.ts';
+import { readTuningFile, type Trial, TUNING_METHOD, type TuningEntry, writeTuningFile } from '../results/tuning.ts';
 import { runSuite, type SuiteEvent } from '../suite.ts';
 import { findTask, TASKS } from '../tasks/index.ts';
-import { readTuningFile, type Trial, TUNING_METHOD, type TuningEntry, writeTuningFile } from './file.ts';
 
 /**
  * The grid as multiples of the tier's learning rate: three values about a factor 3 apart

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { sealRecord, sha256 } from '../../harness/results/files.ts';
 import type { RunRecord } from '../../harness/results/record.ts';
 import { openStore } from '../../harness/store/index.ts';
-import { syntheticRecords } from '../../harness/store/synthetic.ts';
+import { syntheticRecords } from '../../test/support/synthetic.ts';
 
 /** Synthetic records at scale: for the export test and the benchmark. */
 export function records(): RunRecord[] {

@@ -6,7 +6,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import pg from 'pg';
-import { sha256 } from '../results/files.ts';
+import { sha256 } from '../../harness/results/files.ts';
 
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL;
 const root = join(import.meta.dirname, '..', '..');

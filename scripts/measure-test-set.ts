@@ -6,20 +6,20 @@
  * The standard error is their standard deviation over √n. Prints the figure the task's
  * constants state; writes no record.
  *
- *   node bin/run-ts.js harness/stats/measure-test-set.ts superposition charlm [--tier cpu] [--seed 0]
+ *   node bin/run-ts.js scripts/measure-test-set.ts superposition charlm [--tier cpu] [--seed 0]
  */
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { sampleStandardDeviation } from 'simple-statistics';
-import { selectBackend } from '../backend.ts';
-import { loadArchitecture } from '../load-architecture.ts';
-import { collectFingerprint, hardwareClass } from '../measure/fingerprint.ts';
-import { installFlopCounter } from '../measure/flops.ts';
-import type { TierName } from '../results/record.ts';
-import { findTask } from '../tasks/index.ts';
-import { IMPORTANCE } from '../tasks/superposition.info.ts';
-import type { Batch, Task, TaskData } from '../tasks/types.ts';
-import { trainRun } from '../train.ts';
+import { selectBackend } from '../harness/backend.ts';
+import { loadArchitecture } from '../harness/load-architecture.ts';
+import { collectFingerprint, hardwareClass } from '../harness/measure/fingerprint.ts';
+import { installFlopCounter } from '../harness/measure/flops.ts';
+import type { TierName } from '../harness/results/record.ts';
+import { findTask } from '../harness/tasks/index.ts';
+import { IMPORTANCE } from '../harness/tasks/superposition.info.ts';
+import type { Batch, Task, TaskData } from '../harness/tasks/types.ts';
+import { trainRun } from '../harness/train.ts';
 
 /** Each example's contribution to the task's quality (the quality is their mean). */
 const PER_EXAMPLE: Record<string, (output: tf.Tensor, batch: Batch) => tf.Tensor1D> = {

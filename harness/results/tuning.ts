@@ -8,9 +8,9 @@ import { dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { UsageError } from '../errors.ts';
-import { writeFileAtomic } from '../results/files.ts';
-import { runStatus, type TierName, type TuningRecord, tierName } from '../results/record.ts';
 import { tuningTierOf } from '../tasks/ladder.ts';
+import { writeFileAtomic } from './files.ts';
+import { runStatus, type TierName, type TuningRecord, tierName } from './record.ts';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 

@@ -8,11 +8,11 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
-import { contentHashOf, sha256 } from '../results/files.ts';
-import { type RunRecord, runRecord, type UnhashedRecord } from '../results/record.ts';
-import { makeRun } from '../store/test-support.ts';
-import { makeManifest, uploadDocumentOf } from './bundle.ts';
-import { childEnv } from './child.ts';
+import { contentHashOf, sha256 } from '../../harness/results/files.ts';
+import { type RunRecord, runRecord, type UnhashedRecord } from '../../harness/results/record.ts';
+import { makeManifest, uploadDocumentOf } from '../../harness/submit/bundle.ts';
+import { childEnv } from '../../harness/submit/child.ts';
+import { makeRun } from './store.ts';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 export const FIXTURES = join(ROOT, 'test', 'fixtures');

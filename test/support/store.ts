@@ -14,12 +14,12 @@ import { migrate as migrateSqlite } from 'drizzle-orm/better-sqlite3/migrator';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
-import { sealRecord, sha256 } from '../results/files.ts';
-import type { EnergyReading, QualityMetric, RunRecord, RunStatus, TierName, UnhashedRecord } from '../results/record.ts';
-import { openStore, rowOf } from './index.ts';
-import { pg as pgSchema } from './schema/index.ts';
+import { sealRecord, sha256 } from '../../harness/results/files.ts';
+import type { EnergyReading, QualityMetric, RunRecord, RunStatus, TierName, UnhashedRecord } from '../../harness/results/record.ts';
+import { openStore, rowOf } from '../../harness/store/index.ts';
+import { pg as pgSchema } from '../../harness/store/schema/index.ts';
+import type { Family, Store } from '../../harness/store/types.ts';
 import { syntheticRecord } from './synthetic.ts';
-import type { Family, Store } from './types.ts';
 
 export const ACCURACY: QualityMetric = { name: 'accuracy', unit: '', higherIsBetter: true };
 export const BPC: QualityMetric = { name: 'bits per character', unit: 'bpc', higherIsBetter: false };
@@ -147,7 +147,7 @@ export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL;
 
 /** A copy of a dialect's migrations folder whose journal stops after the first migration. */
 function firstMigrationOnly(dialect: 'sqlite' | 'pg'): string {
-  const from = fileURLToPath(new URL(`./migrations/${dialect}`, import.meta.url));
+  const from = fileURLToPath(new URL(`../../harness/store/migrations/${dialect}`, import.meta.url));
   const to = mkdtempSync(join(tmpdir(), `middlepath-mig-${dialect}-`));
   cpSync(from, to, { recursive: true });
   const journalPath = join(to, 'meta', '_journal.json');

@@ -6,13 +6,13 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { sealRecord, writeRecord } from '../results/files.ts';
-import { writePublishedManifest } from '../results/published.ts';
-import type { RunRecord } from '../results/record.ts';
-import { ingestDir } from './ingest.ts';
+import { sealRecord, writeRecord } from '../../harness/results/files.ts';
+import { writePublishedManifest } from '../../harness/results/published.ts';
+import type { RunRecord } from '../../harness/results/record.ts';
+import { ingestDir } from '../../harness/store/ingest.ts';
+import type { LeaderboardRow, Store } from '../../harness/store/types.ts';
+import { ACCURACY, type Backend, BPC, HW, makeRun } from './store.ts';
 import { syntheticRecords } from './synthetic.ts';
-import { ACCURACY, type Backend, BPC, HW, makeRun } from './test-support.ts';
-import type { LeaderboardRow, Store } from './types.ts';
 
 const T2 = 4.30265273; // t_{0.975, 2}
 const T1 = 12.70620474; // t_{0.975, 1}

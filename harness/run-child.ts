@@ -1,5 +1,5 @@
 /**
- * A child process that makes one run: `node bin/run-ts.js harness/jobs/child.ts`, forked
+ * A child process that makes one run: `node bin/run-ts.js harness/run-child.ts`, forked
  * with an IPC channel. It trains in its own process (the wasm backend is single-threaded
  * and one tfjs engine per process; a crash or a leak ends with the process) and hands the
  * sealed record to its parent, which alone writes it. Signals from the terminal or a
@@ -7,14 +7,14 @@
  * parent is gone.
  */
 
-import { loadConfined } from '../confined/describe.ts';
-import { ArchitectureError, UsageError } from '../errors.ts';
-import { loadArchitecture } from '../load-architecture.ts';
-import { executeRun } from '../suite.ts';
-import { findTask } from '../tasks/index.ts';
-import { Interrupted } from '../train.ts';
-import { jobSettings } from './job.ts';
-import type { FromChild, ToChild } from './protocol.ts';
+import { loadConfined } from './confined/describe.ts';
+import { ArchitectureError, UsageError } from './errors.ts';
+import { jobSettings } from './jobs/job.ts';
+import type { FromChild, ToChild } from './jobs/protocol.ts';
+import { loadArchitecture } from './load-architecture.ts';
+import { executeRun } from './suite.ts';
+import { findTask } from './tasks/index.ts';
+import { Interrupted } from './train.ts';
 
 const send = (m: FromChild) => new Promise<void>((done) => process.send?.(m, () => done()));
 const controller = new AbortController();
@@ -33,7 +33,7 @@ async function run(m: Extract<ToChild, { type: 'run' }>): Promise<void> {
     if (e instanceof UsageError || e instanceof ArchitectureError) return send({ type: 'refused-job', message: e.message });
     throw e;
   }
-  const { runKey } = await import('../run-key.ts');
+  const { runKey } = await import('./run-key.ts');
   const key = runKey({
     task: job.task,
     tier: job.tier,

@@ -1,10 +1,10 @@
 /**
  * Seed synthetic run records, for developing the site and benchmarking the store.
  *
- *   npx tsx harness/store/seed-synthetic.ts --count 10000            # → .middlepath/synthetic.sqlite
- *   npx tsx harness/store/seed-synthetic.ts --sqlite /tmp/s.sqlite --count 500
- *   npx tsx harness/store/seed-synthetic.ts --url postgres://…/db --count 500
- *   npx tsx harness/store/seed-synthetic.ts --out .middlepath/synthetic-files --count 50   # record files
+ *   npx tsx scripts/seed-synthetic.ts --count 10000            # → .middlepath/synthetic.sqlite
+ *   npx tsx scripts/seed-synthetic.ts --sqlite /tmp/s.sqlite --count 500
+ *   npx tsx scripts/seed-synthetic.ts --url postgres://…/db --count 500
+ *   npx tsx scripts/seed-synthetic.ts --out .middlepath/synthetic-files --count 50   # record files
  *
  * Kept apart from real results: the default target is its own SQLite file (point the site
  * at it with MIDDLEPATH_SQLITE=.middlepath/synthetic.sqlite), DATABASE_URL is never read
@@ -14,9 +14,9 @@
 import { resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { writeRecord } from '../results/files.ts';
-import { DEFAULT_SQLITE_PATH, openStore } from './index.ts';
-import { syntheticRecord } from './synthetic.ts';
+import { writeRecord } from '../harness/results/files.ts';
+import { DEFAULT_SQLITE_PATH, openStore } from '../harness/store/index.ts';
+import { syntheticRecord } from '../test/support/synthetic.ts';
 
 export const DEFAULT_SYNTHETIC_SQLITE = '.middlepath/synthetic.sqlite';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { contentHashOf } from '../results/files.ts';
-import { runRecord } from '../results/record.ts';
+import { contentHashOf } from '../../harness/results/files.ts';
+import { runRecord } from '../../harness/results/record.ts';
 import { isSynthetic, SYNTHETIC_ARCHITECTURES, syntheticRecord, syntheticRecords } from './synthetic.ts';
 
 describe('syntheticRecords', () => {

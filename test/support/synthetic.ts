@@ -7,7 +7,7 @@
  * Deterministic: record i depends only on (seed, i), so a larger count extends a smaller
  * one rather than reshuffling it.
  */
-import { sealRecord, sha256 } from '../results/files.ts';
+import { sealRecord, sha256 } from '../../harness/results/files.ts';
 import type {
   CurvePoint,
   EnergyReading,
@@ -18,9 +18,9 @@ import type {
   RunStatus,
   TierName,
   UnhashedRecord,
-} from '../results/record.ts';
-import { rng } from '../tasks/random.ts';
-import type { Family } from './types.ts';
+} from '../../harness/results/record.ts';
+import type { Family } from '../../harness/store/types.ts';
+import { rng } from '../../harness/tasks/random.ts';
 
 export const SYNTHETIC_HARNESS_VERSION = 'synthetic';
 export const SYNTHETIC_ORIGIN = 'synthetic';
