@@ -10,15 +10,16 @@ import * as tf from '@tensorflow/tfjs';
 import type { SizeSpec } from './architecture.ts';
 import type { ActiveBackend } from './backend.ts';
 import { ArchitectureError, thrownMessage } from './errors.ts';
-import { ablateExperts, evaluate } from './evaluate.ts';
+import { ablateExperts, type Evaluation, evaluate } from './evaluate.ts';
 import { RunFailure } from './forward.ts';
 import type { LoadedArchitecture } from './load-architecture.ts';
 import { createEnergyMeter, type EnergyMeter } from './measure/energy.ts';
 import type { FlopCounter, FlopTotals } from './measure/flops.ts';
-import { createMemoryTracker } from './measure/memory.ts';
+import { createMemoryTracker, type MemoryTracker } from './measure/memory.ts';
 import { modelFlopsPerStep } from './measure/model-flops.ts';
 import {
   type CurvePoint,
+  type EnergyReading,
   type Fingerprint,
   RECORD_SCHEMA_VERSION,
   type RunStatus,
@@ -212,252 +213,365 @@ export function checkDeclaredActive(built: BuiltModel, stepLedger: FlopTotals, p
   );
 }
 
-export async function trainRun(opts: TrainOptions): Promise<UnhashedRecord> {
-  const { task, tier, seed, arch, backend } = opts;
-  const settings: TierSettings = {
-    ...task.tiers[tier],
+/**
+ * What a run has observed so far, and all the record is made from: the FLOP ledger, the
+ * clock, the curve and the checks' counts. The stages below add to it; none reads a figure
+ * from anywhere else.
+ */
+export interface Observations {
+  /** the FLOP ledger's totals, kept here in the harness: each step's ledger (from wherever the model runs) is added */
+  ledger: FlopTotals;
+  curve: CurvePoint[];
+  steps: number;
+  trainSeconds: number;
+  firstStepSeconds: number;
+  evalSeconds: number;
+  /** joules spent evaluating, taken out of training's */
+  evalJoules: number;
+  modelFlops: number;
+  perStepModelFlops: number;
+  peakTensorBytes: number;
+  /** training loss since the previous evaluation point */
+  lossSum: number;
+  lossCount: number;
+  lastQuality: number | null;
+  updateSample: { update: number; gradient: number } | null;
+  params: { total: number; active: number };
+  hyperparameters: Record<string, string | number | boolean>;
+  final: UnhashedRecord['final'];
+}
+
+/** One run in progress: its options, settings, identity, meters and observations. */
+export interface RunContext {
+  opts: TrainOptions;
+  settings: TierSettings;
+  id: string;
+  meter: EnergyMeter;
+  memory: MemoryTracker;
+  obs: Observations;
+}
+
+export const emptyObservations = (): Observations => ({
+  ledger: zeroTotals(),
+  curve: [],
+  steps: 0,
+  trainSeconds: 0,
+  firstStepSeconds: 0,
+  evalSeconds: 0,
+  evalJoules: 0,
+  modelFlops: 0,
+  perStepModelFlops: 0,
+  peakTensorBytes: 0,
+  lossSum: 0,
+  lossCount: 0,
+  lastQuality: null,
+  updateSample: null,
+  params: { total: 0, active: 0 },
+  hyperparameters: {},
+  final: null,
+});
+
+/** The tier's settings with the run's overrides, and the tuned learning rate where the run has one. */
+export function runSettings(opts: Pick<TrainOptions, 'task' | 'tier' | 'settings' | 'tuning'>): TierSettings {
+  return {
+    ...opts.task.tiers[opts.tier],
     ...opts.settings,
     ...(opts.tuning ? { learningRate: opts.tuning.chosen } : {}),
   };
-  const split = opts.split ?? 'test';
-  const startedMs = Date.now();
-  const loadAtStart = loadavg()[0] ?? 0;
-  // UTC time to the millisecond plus a random tag: unique even for runs started together.
+}
+
+/** <tier>.<task>.<arch>.s<seed>.<UTC time to the millisecond>.<random tag>: unique even for runs started together. */
+export function runId(opts: Pick<TrainOptions, 'task' | 'tier' | 'seed' | 'arch'>, startedMs: number): string {
   const stamp = iso(startedMs).replace(/[-:.]/g, '').replace(/Z$/, 'z').toLowerCase();
-  const id = `${tier}.${task.spec.id}.${arch.architecture.name}.s${seed}.${stamp}.${randomBytes(2).toString('hex')}`;
-  const dataSeed = opts.variantSeed ?? 0;
+  return `${opts.tier}.${opts.task.spec.id}.${opts.arch.architecture.name}.s${opts.seed}.${stamp}.${randomBytes(2).toString('hex')}`;
+}
 
-  let status: RunStatus = 'completed';
-  let failure: UnhashedRecord['failure'] = null;
-  let data: TaskData | undefined;
-  let runner: Runner | undefined;
-  // Meter the device that trains: RAPL for CPU backends, NVML for GPU ones (never an idle GPU for a CPU run).
-  const meter = opts.energyMeter ? opts.energyMeter() : createEnergyMeter({ target: backend.device === 'cpu' ? 'cpu' : 'gpu' });
-  const memory = createMemoryTracker(tf);
-  let peakTensorBytes = 0;
-  const curve: CurvePoint[] = [];
-  let params = { total: 0, active: 0 };
-  let final: UnhashedRecord['final'] = null;
-  let steps = 0;
-  let trainSeconds = 0;
-  let firstStepSeconds = 0;
-  let evalSeconds = 0;
-  let evalJoules = 0;
-  let modelFlops = 0;
-  let perStepModelFlops = 0;
-  let executedBudgetFlops = 0;
-  let lossSum = 0;
-  let lossCount = 0;
-  let lastQuality: number | null = null;
-  let updateSample: { update: number; gradient: number } | null = null;
-  let hyperparameters: Record<string, string | number | boolean> = {};
-  // The FLOP ledger's totals live here, in the harness: each step's ledger (from wherever the model runs) is added to them.
-  const ledger = zeroTotals();
+/** Stage 1, the data: the task's fixed data for this seed (or held-out variant) and split. */
+export function prepareData(opts: Pick<TrainOptions, 'task' | 'seed' | 'variantSeed' | 'split'>): TaskData {
+  return opts.task.load({ runSeed: opts.seed, dataSeed: opts.variantSeed ?? 0, split: opts.split ?? 'test' });
+}
 
-  const joulesNow = () => {
-    const j = meter.sinceBegin();
-    return j === null ? null : Math.max(0, j - evalJoules);
-  };
+/** Where the model runs: the runner the options name (a confined child), else this process. */
+export function runnerFor(run: Pick<RunContext, 'opts' | 'settings' | 'id'>, data: TaskData): Runner {
+  const { opts, settings } = run;
+  const setup = { spec: opts.task.spec, size: settings.size, seed: opts.seed, scope: run.id, learningRate: settings.learningRate, data };
+  if (opts.runner) return opts.runner(setup);
+  if (opts.counter) return localRunner(opts.arch, opts.counter, setup);
+  throw new Error('trainRun needs a FLOP counter (in-process) or a runner');
+}
 
-  const runEval = async (r: Runner, d: TaskData) => {
-    const t0 = performance.now();
-    const j0 = meter.sinceBegin();
-    const evaluation = evaluate(await r.evaluation(), task, d);
-    evalSeconds += (performance.now() - t0) / 1000;
-    const j1 = meter.sinceBegin();
-    if (j0 !== null && j1 !== null) evalJoules += j1 - j0;
-    const legibility = evaluation.legibility;
-    if (updateSample) {
-      legibility.updateDensity = updateSample.update;
-      legibility.gradientDensity = updateSample.gradient;
-    }
-    curve.push({
-      step: steps,
-      flops: ledger.total,
-      modelFlops,
-      seconds: trainSeconds,
-      joules: joulesNow(),
-      trainLoss: lossCount > 0 ? lossSum / lossCount : null,
-      quality: evaluation.quality,
-      evalLoss: evaluation.evalLoss,
-      legibility,
-    });
-    lossSum = 0;
-    lossCount = 0;
-    lastQuality = evaluation.quality;
-    return evaluation;
-  };
-
-  try {
-    await meter.measureIdle(opts.idleSeconds ?? 0);
-    data = task.load({ runSeed: seed, dataSeed, split });
-    const setup = { spec: task.spec, size: settings.size, seed, scope: id, learningRate: settings.learningRate, data };
-    if (opts.runner) runner = opts.runner(setup);
-    else if (opts.counter) runner = localRunner(arch, opts.counter, setup);
-    else throw new Error('trainRun needs a FLOP counter (in-process) or a runner');
-    const described = await runner.start();
-    if (described.name !== arch.architecture.name) {
-      throw new RunFailure(
-        'build',
-        `the module declares name '${described.name}' where it was loaded as '${arch.architecture.name}': one module, one name`,
-      );
-    }
-    if (described.refusal)
-      throw new RunFailure('build', `${arch.architecture.name} refuses task '${task.spec.id}': ${described.refusal}`, 'refused');
-
-    const built = await runner.build();
-    addTotals(ledger, built.ledger); // build() is metered: what it computed counts against the budget
-    params = countParams(built);
-    hyperparameters = built.hyperparameters;
-    checkParamCaps(params, settings.size, tier, task.spec.id, arch);
-    perStepModelFlops = modelFlopsPerStep(
-      task.spec,
-      settings.batchSize,
-      params.active,
-      built.attention ? { attention: built.attention } : undefined,
+/**
+ * Stage 2, the model: start the architecture, build it (metered: what build() computes counts
+ * against the budget) and check it before it trains: its name, a refusal, its parameters
+ * counted from its variables against the tier's caps.
+ */
+export async function buildModelChecked(run: RunContext, runner: Runner): Promise<BuiltModel> {
+  const { task, tier, arch } = run.opts;
+  const described = await runner.start();
+  if (described.name !== arch.architecture.name) {
+    throw new RunFailure(
+      'build',
+      `the module declares name '${described.name}' where it was loaded as '${arch.architecture.name}': one module, one name`,
     );
+  }
+  if (described.refusal)
+    throw new RunFailure('build', `${arch.architecture.name} refuses task '${task.spec.id}': ${described.refusal}`, 'refused');
 
-    const budget = settings.budgetFlops;
-    const evalAt = evaluationGrid(settings.evalPoints).map((f) => budget * f);
-    let nextEval = 0;
-    let leakBaseline = -1;
-    let leakBytes = 0;
-    let leakStrikes = 0;
-    const sampleEvery = 25;
+  const built = await runner.build();
+  const obs = run.obs;
+  addTotals(obs.ledger, built.ledger);
+  obs.params = countParams(built);
+  obs.hyperparameters = built.hyperparameters;
+  checkParamCaps(obs.params, run.settings.size, tier, task.spec.id, arch);
+  obs.perStepModelFlops = modelFlopsPerStep(
+    task.spec,
+    run.settings.batchSize,
+    obs.params.active,
+    built.attention ? { attention: built.attention } : undefined,
+  );
+  return built;
+}
 
-    const first = await runEval(runner, data); // step 0: the untrained model, also the shape check
-    const untrained = stepZeroRefusal(task, first.quality);
-    if (untrained) throw new RunFailure('build', untrained);
-    meter.begin();
+/** Evaluate on the held-out set now (off the training clock and its joules) and add the curve's point. */
+export async function evaluationPoint(run: RunContext, runner: Runner, data: TaskData): Promise<Evaluation> {
+  const { meter, obs } = run;
+  const t0 = performance.now();
+  const j0 = meter.sinceBegin();
+  const evaluation = evaluate(await runner.evaluation(), run.opts.task, data);
+  obs.evalSeconds += (performance.now() - t0) / 1000;
+  const j1 = meter.sinceBegin();
+  if (j0 !== null && j1 !== null) obs.evalJoules += j1 - j0;
+  const legibility = evaluation.legibility;
+  if (obs.updateSample) {
+    legibility.updateDensity = obs.updateSample.update;
+    legibility.gradientDensity = obs.updateSample.gradient;
+  }
+  const j = meter.sinceBegin();
+  obs.curve.push({
+    step: obs.steps,
+    flops: obs.ledger.total,
+    modelFlops: obs.modelFlops,
+    seconds: obs.trainSeconds,
+    joules: j === null ? null : Math.max(0, j - obs.evalJoules),
+    trainLoss: obs.lossCount > 0 ? obs.lossSum / obs.lossCount : null,
+    quality: evaluation.quality,
+    evalLoss: evaluation.evalLoss,
+    legibility,
+  });
+  obs.lossSum = 0;
+  obs.lossCount = 0;
+  obs.lastQuality = evaluation.quality;
+  return evaluation;
+}
 
-    while (ledger.total < budget) {
-      if (opts.signal?.aborted) throw new Interrupted('interrupted');
-      if (trainSeconds > settings.timeLimitSeconds) {
-        throw new RunFailure(
-          'train',
-          `stopped after ${trainSeconds.toFixed(0)} s (the ${tier} tier's limit is ${settings.timeLimitSeconds} s) at ${((100 * ledger.total) / budget).toFixed(0)}% of the FLOP budget`,
-          'timeout',
-        );
-      }
-      const batch = data.nextTrainBatch(settings.batchSize);
-      const sample = steps % sampleEvery === 1;
-      // Off the clock, as making the batch is: a confined child gets it over IPC here.
-      await runner.stage?.(batch);
-      // The clock is this process's: a step's time includes the request and the answer back.
-      const t0 = performance.now();
-      let result: StepResult;
-      try {
-        result = await runner.step(batch, learningRateAt(ledger.total / budget, settings.learningRate), sample, steps);
-      } finally {
-        disposeBatch(batch);
-      }
-      const seconds = (performance.now() - t0) / 1000;
-      addTotals(ledger, result.ledger);
-      if (result.density) updateSample = result.density;
-      const loss = result.loss;
-      trainSeconds += seconds;
-      if (steps === 0) firstStepSeconds = seconds;
-      steps++;
-      modelFlops += perStepModelFlops;
-      if (!Number.isFinite(loss)) {
-        throw new RunFailure(
-          'train',
-          `the training loss became ${loss} at step ${steps} (${ledger.total.toExponential(2)} FLOPs)`,
-          'diverged',
-        );
-      }
-      lossSum += loss;
-      lossCount++;
-      if (steps === 3) checkDeclaredActive(built, result.ledger, perStepModelFlops, params.active);
-      peakTensorBytes = Math.max(peakTensorBytes, result.numBytes);
-      if (steps % 10 === 0) memory.observe();
+/**
+ * Stage 4, the evaluation schedule: the grid's FLOP points (evaluationGrid); after a step,
+ * whether it passed one. One evaluation per step however many points it passed (early points
+ * can be closer together than a step); the last point is the final evaluation, after the loop.
+ */
+export interface EvaluationSchedule {
+  dueAfterStep(flops: number): boolean;
+}
 
-      // Tensors must not pile up across steps, in number or in bytes (one kept tensor that grows
-      // is a store of examples): the optimizer's slots appear in step 1.
-      const tensors = result.numTensors;
-      if (steps === 2) {
-        leakBaseline = tensors;
-        leakBytes = result.numBytes;
-        // By now a step holds the parameters, Adam's two moments of each and at most the batch:
-        // more is state made in forward(), where build()'s cap on it would not see it.
-        const extra = result.numBytes - built.heldBytes - 8 * params.total - batchBytes(batch);
-        if (extra > LEAK_BYTES_SLACK) {
-          throw new RunFailure(
-            'train',
-            `after step 2 the model holds ${kib(extra)} of tensors beyond its parameters, the optimizer's two moments of each and the batch: state made in forward(), outside build()'s cap on it — create every variable and constant in build()`,
-          );
-        }
-      } else if (steps > 2) {
-        const grew =
-          tensors > leakBaseline
-            ? `${tensors - leakBaseline} more tensors alive`
-            : result.numBytes > leakBytes + LEAK_BYTES_SLACK
-              ? `${kib(result.numBytes - leakBytes)} more tensor memory held`
-              : null;
-        if (grew && ++leakStrikes >= 3) {
-          throw new RunFailure(
-            'train',
-            `the model leaks tensors: ${grew} after step ${steps} than after step 2 — dispose what forward() creates outside tf.tidy, or create variables in build(), not forward()`,
-          );
-        }
-      }
-
-      // One evaluation per step however many grid points it passed (early points can be
-      // closer together than a step); the final evaluation follows the loop.
+export function evaluationSchedule(budgetFlops: number, points: number): EvaluationSchedule {
+  const evalAt = evaluationGrid(points).map((f) => budgetFlops * f);
+  let next = 0;
+  return {
+    dueAfterStep(flops) {
       let passed = false;
-      while (nextEval < evalAt.length && ledger.total >= (evalAt[nextEval] as number)) {
-        nextEval++;
+      while (next < evalAt.length && flops >= (evalAt[next] as number)) {
+        next++;
         passed = true;
       }
-      if (passed && nextEval < evalAt.length) await runEval(runner, data);
-      opts.onProgress?.({ step: steps, flops: ledger.total, budgetFlops: budget, loss, seconds: trainSeconds, lastQuality });
-      await new Promise((r) => setImmediate(r)); // let signals (Ctrl-C) and the power sampler's timer run
-    }
-    executedBudgetFlops = budget;
-    const last = await runEval(runner, data);
-    const t0 = performance.now();
-    // Modularity, once at the end: the same held-out set with one expert masked at a time.
-    const r = runner;
-    last.legibility.ablation = await ablateExperts((ablate) => r.evaluation(ablate), task, data, last);
-    evalSeconds += (performance.now() - t0) / 1000;
-    final = { quality: last.quality, evalLoss: last.evalLoss, subQualities: last.subQualities, legibility: last.legibility };
-  } catch (e) {
-    if (e instanceof Interrupted) throw e;
-    if (e instanceof RunFailure) {
-      status = e.status;
-      failure = { phase: e.phase, message: e.message };
-    } else if (e instanceof ArchitectureError) {
-      status = 'failed';
-      failure = { phase: 'build', message: e.message };
-    } else {
-      status = 'failed';
-      failure = { phase: 'train', message: `harness error: ${e instanceof Error ? (e.stack ?? e.message) : thrownMessage(e)}` };
-    }
-  } finally {
-    runner?.dispose();
-    data?.dispose();
-  }
+      return passed && next < evalAt.length;
+    },
+  };
+}
 
+/** Step 0: the untrained model, also the shape check; a model already trained in build() is refused. Opens the energy window. */
+export async function untrainedEvaluation(run: RunContext, runner: Runner, data: TaskData): Promise<void> {
+  const first = await evaluationPoint(run, runner, data);
+  const untrained = stepZeroRefusal(run.opts.task, first.quality);
+  if (untrained) throw new RunFailure('build', untrained);
+  run.meter.begin();
+}
+
+/**
+ * Tensors must not pile up across steps, in number or in bytes (one kept tensor that grows is
+ * a store of examples): the optimizer's slots appear in step 1, so step 2 sets the baseline.
+ */
+export function tensorGuard(
+  built: BuiltModel,
+  totalParams: number,
+): (steps: number, held: Pick<StepResult, 'numTensors' | 'numBytes'>, batchBytes: number) => void {
+  let baseline = -1;
+  let baselineBytes = 0;
+  let strikes = 0;
+  return (steps, held, batchBytes) => {
+    if (steps === 2) {
+      baseline = held.numTensors;
+      baselineBytes = held.numBytes;
+      // By now a step holds the parameters, Adam's two moments of each and at most the batch:
+      // more is state made in forward(), where build()'s cap on it would not see it.
+      const extra = held.numBytes - built.heldBytes - 8 * totalParams - batchBytes;
+      if (extra > LEAK_BYTES_SLACK) {
+        throw new RunFailure(
+          'train',
+          `after step 2 the model holds ${kib(extra)} of tensors beyond its parameters, the optimizer's two moments of each and the batch: state made in forward(), outside build()'s cap on it — create every variable and constant in build()`,
+        );
+      }
+    } else if (steps > 2) {
+      const grew =
+        held.numTensors > baseline
+          ? `${held.numTensors - baseline} more tensors alive`
+          : held.numBytes > baselineBytes + LEAK_BYTES_SLACK
+            ? `${kib(held.numBytes - baselineBytes)} more tensor memory held`
+            : null;
+      if (grew && ++strikes >= 3) {
+        throw new RunFailure(
+          'train',
+          `the model leaks tensors: ${grew} after step ${steps} than after step 2 — dispose what forward() creates outside tf.tidy, or create variables in build(), not forward()`,
+        );
+      }
+    }
+  };
+}
+
+/** Gradient and update densities are sampled on one step in this many. */
+const SAMPLE_EVERY = 25;
+
+/** One training step on the clock: its ledger, seconds and loss added to the observations; a non-finite loss diverges. */
+export async function timedStep(run: RunContext, runner: Runner, data: TaskData): Promise<{ result: StepResult; batchBytes: number }> {
+  const { obs, settings } = run;
+  const budget = settings.budgetFlops;
+  const batch = data.nextTrainBatch(settings.batchSize);
+  const sample = obs.steps % SAMPLE_EVERY === 1;
+  // Off the clock, as making the batch is: a confined child gets it over IPC here.
+  await runner.stage?.(batch);
+  // The clock is this process's: a step's time includes the request and the answer back.
+  const t0 = performance.now();
+  let result: StepResult;
+  try {
+    result = await runner.step(batch, learningRateAt(obs.ledger.total / budget, settings.learningRate), sample, obs.steps);
+  } finally {
+    disposeBatch(batch);
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  addTotals(obs.ledger, result.ledger);
+  if (result.density) obs.updateSample = result.density;
+  obs.trainSeconds += seconds;
+  if (obs.steps === 0) obs.firstStepSeconds = seconds;
+  obs.steps++;
+  obs.modelFlops += obs.perStepModelFlops;
+  if (!Number.isFinite(result.loss)) {
+    throw new RunFailure(
+      'train',
+      `the training loss became ${result.loss} at step ${obs.steps} (${obs.ledger.total.toExponential(2)} FLOPs)`,
+      'diverged',
+    );
+  }
+  obs.lossSum += result.loss;
+  obs.lossCount++;
+  return { result, batchBytes: batchBytes(batch) };
+}
+
+/**
+ * Stage 3, the budgeted step loop: steps until the executed FLOPs reach the budget, each
+ * checked (declared cost, held tensors), evaluated on the schedule; stopped by Ctrl-C or the
+ * tier's time limit.
+ */
+export async function stepLoop(
+  run: RunContext,
+  runner: Runner,
+  data: TaskData,
+  built: BuiltModel,
+  schedule: EvaluationSchedule,
+): Promise<void> {
+  const { opts, settings, obs } = run;
+  const budget = settings.budgetFlops;
+  const guard = tensorGuard(built, obs.params.total);
+  while (obs.ledger.total < budget) {
+    if (opts.signal?.aborted) throw new Interrupted('interrupted');
+    if (obs.trainSeconds > settings.timeLimitSeconds) {
+      throw new RunFailure(
+        'train',
+        `stopped after ${obs.trainSeconds.toFixed(0)} s (the ${opts.tier} tier's limit is ${settings.timeLimitSeconds} s) at ${((100 * obs.ledger.total) / budget).toFixed(0)}% of the FLOP budget`,
+        'timeout',
+      );
+    }
+    const { result, batchBytes: heldBatch } = await timedStep(run, runner, data);
+    if (obs.steps === 3) checkDeclaredActive(built, result.ledger, obs.perStepModelFlops, obs.params.active);
+    obs.peakTensorBytes = Math.max(obs.peakTensorBytes, result.numBytes);
+    if (obs.steps % 10 === 0) run.memory.observe();
+    guard(obs.steps, result, heldBatch);
+    if (schedule.dueAfterStep(obs.ledger.total)) await evaluationPoint(run, runner, data);
+    opts.onProgress?.({
+      step: obs.steps,
+      flops: obs.ledger.total,
+      budgetFlops: budget,
+      loss: result.loss,
+      seconds: obs.trainSeconds,
+      lastQuality: obs.lastQuality,
+    });
+    await new Promise((r) => setImmediate(r)); // let signals (Ctrl-C) and the power sampler's timer run
+  }
+}
+
+/** Stage 5, the final evaluation and legibility: the last curve point, then modularity (one expert masked at a time). */
+export async function finalEvaluation(run: RunContext, runner: Runner, data: TaskData): Promise<NonNullable<UnhashedRecord['final']>> {
+  const last = await evaluationPoint(run, runner, data);
+  const t0 = performance.now();
+  last.legibility.ablation = await ablateExperts((ablate) => runner.evaluation(ablate), run.opts.task, data, last);
+  run.obs.evalSeconds += (performance.now() - t0) / 1000;
+  return { quality: last.quality, evalLoss: last.evalLoss, subQualities: last.subQualities, legibility: last.legibility };
+}
+
+/** How a run ended: completed, or the status and reason from what was thrown. An interrupt is rethrown: it makes no record. */
+export type Outcome = { status: RunStatus; failure: UnhashedRecord['failure'] };
+
+export function outcomeOf(e: unknown): Outcome {
+  if (e instanceof Interrupted) throw e;
+  if (e instanceof RunFailure) return { status: e.status, failure: { phase: e.phase, message: e.message } };
+  if (e instanceof ArchitectureError) return { status: 'failed', failure: { phase: 'build', message: e.message } };
+  return {
+    status: 'failed',
+    failure: { phase: 'train', message: `harness error: ${e instanceof Error ? (e.stack ?? e.message) : thrownMessage(e)}` },
+  };
+}
+
+/** Close the energy window: training's joules (evaluation's taken out), net of idle power over the training seconds. */
+export function trainingEnergy(
+  meter: EnergyMeter,
+  obs: Pick<Observations, 'evalJoules' | 'trainSeconds'>,
+): { energy: EnergyReading; powerTrace: { t: number; watts: number }[] } {
   const energy = meter.end();
   const powerTrace = meter.trace();
   meter.dispose();
-  const joules = energy.measured ? Math.max(0, energy.grossJoules - evalJoules) : null;
-  const finishedMs = Date.now();
+  if (!energy.measured) return { energy, powerTrace };
+  const joules = Math.max(0, energy.grossJoules - obs.evalJoules);
+  return {
+    energy: { ...energy, grossJoules: joules, netJoules: joules - energy.idleWatts * obs.trainSeconds, windowSeconds: obs.trainSeconds },
+    powerTrace,
+  };
+}
+
+/** Stage 6, the record: the run's identity, settings and outcome, and what it observed. */
+export function runRecordOf(
+  run: RunContext,
+  outcome: Outcome,
+  at: { startedMs: number; loadAtStart: number; runner: Runner | undefined },
+): UnhashedRecord {
+  const { opts, settings, obs } = run;
+  const { task, tier, seed, arch } = opts;
+  const { energy, powerTrace } = trainingEnergy(run.meter, obs);
   return {
     schemaVersion: RECORD_SCHEMA_VERSION,
-    id,
-    key: runKey({
-      task: task.spec.id,
-      tier,
-      seed,
-      variantSeed: opts.variantSeed,
-      sourceHash: arch.sourceHash,
-      tuning: opts.tuning,
-    }),
-    status,
-    failure,
-    startedAt: iso(startedMs),
-    finishedAt: iso(finishedMs),
+    id: run.id,
+    key: runKey({ task: task.spec.id, tier, seed, variantSeed: opts.variantSeed, sourceHash: arch.sourceHash, tuning: opts.tuning }),
+    status: outcome.status,
+    failure: outcome.failure,
+    startedAt: iso(at.startedMs),
+    finishedAt: iso(Date.now()),
     harnessVersion: HARNESS_VERSION,
     task: { id: task.spec.id, tier, seed, variantSeed: opts.variantSeed, metric: task.metric },
     architecture: {
@@ -467,42 +581,80 @@ export async function trainRun(opts: TrainOptions): Promise<UnhashedRecord> {
       reference: arch.architecture.reference ?? null,
       origin: arch.origin,
       sourceHash: arch.sourceHash,
-      hyperparameters,
+      hyperparameters: obs.hyperparameters,
     },
-    params,
+    params: obs.params,
     training: {
       optimizer: 'adam(0.9, 0.999, 1e-8), warm-up 5% then cosine to 10% over the FLOP budget',
       learningRate: settings.learningRate,
       batchSize: settings.batchSize,
-      steps,
-      examples: steps * settings.batchSize,
-      budgetFlops: status === 'completed' ? executedBudgetFlops : settings.budgetFlops,
+      steps: obs.steps,
+      examples: obs.steps * settings.batchSize,
+      budgetFlops: settings.budgetFlops,
       timeLimitSeconds: settings.timeLimitSeconds,
-      wallSeconds: trainSeconds,
-      firstStepSeconds,
-      evalSeconds,
-      load: { cores: availableParallelism(), atStart: loadAtStart, atEnd: loadavg()[0] ?? 0 },
-      confined: runner?.confined ?? opts.runner !== undefined,
+      wallSeconds: obs.trainSeconds,
+      firstStepSeconds: obs.firstStepSeconds,
+      evalSeconds: obs.evalSeconds,
+      load: { cores: availableParallelism(), atStart: at.loadAtStart, atEnd: loadavg()[0] ?? 0 },
+      confined: at.runner?.confined ?? opts.runner !== undefined,
     },
     flops: {
-      executed: ledger.total,
-      model: modelFlops,
-      byKind: { ...ledger.byKind },
-      perStep: steps > 0 ? ledger.total / steps : 0,
+      executed: obs.ledger.total,
+      model: obs.modelFlops,
+      byKind: { ...obs.ledger.byKind },
+      perStep: obs.steps > 0 ? obs.ledger.total / obs.steps : 0,
     },
-    readbacks: { ...ledger.readbacks },
-    energy: energy.measured
-      ? { ...energy, grossJoules: joules ?? 0, netJoules: (joules ?? 0) - energy.idleWatts * trainSeconds, windowSeconds: trainSeconds }
-      : energy,
+    readbacks: { ...obs.ledger.readbacks },
+    energy,
     powerTrace,
     // where the model ran in a child, its tensors and resident memory are the child's
-    memory: runner?.peakRssBytes ? { peakTensorBytes, peakRssBytes: runner.peakRssBytes() } : memory.result(),
-    curve,
-    final,
-    backend: { name: backend.name, reason: backend.reason },
+    memory: at.runner?.peakRssBytes
+      ? { peakTensorBytes: obs.peakTensorBytes, peakRssBytes: at.runner.peakRssBytes() }
+      : run.memory.result(),
+    curve: obs.curve,
+    final: obs.final,
+    backend: { name: opts.backend.name, reason: opts.backend.reason },
     fingerprint: opts.fingerprint,
     hardwareClass: opts.hardwareClass,
-    evaluationSplit: split,
+    evaluationSplit: opts.split ?? 'test',
     ...(opts.tuning ? { tuning: opts.tuning } : {}),
   };
+}
+
+/**
+ * The run, in the order the methods text gives it: prepare the data, build and check the
+ * model, evaluate it untrained, train to the FLOP budget evaluating on the schedule, evaluate
+ * at the end with legibility, and make the record from what was observed.
+ */
+export async function trainRun(opts: TrainOptions): Promise<UnhashedRecord> {
+  const startedMs = Date.now();
+  const loadAtStart = loadavg()[0] ?? 0;
+  const run: RunContext = {
+    opts,
+    settings: runSettings(opts),
+    id: runId(opts, startedMs),
+    // Meter the device that trains: RAPL for CPU backends, NVML for GPU ones (never an idle GPU for a CPU run).
+    meter: opts.energyMeter ? opts.energyMeter() : createEnergyMeter({ target: opts.backend.device === 'cpu' ? 'cpu' : 'gpu' }),
+    memory: createMemoryTracker(tf),
+    obs: emptyObservations(),
+  };
+  let outcome: Outcome = { status: 'completed', failure: null };
+  let data: TaskData | undefined;
+  let runner: Runner | undefined;
+  try {
+    await run.meter.measureIdle(opts.idleSeconds ?? 0);
+    data = prepareData(opts);
+    runner = runnerFor(run, data);
+    const built = await buildModelChecked(run, runner);
+    const schedule = evaluationSchedule(run.settings.budgetFlops, run.settings.evalPoints);
+    await untrainedEvaluation(run, runner, data);
+    await stepLoop(run, runner, data, built, schedule);
+    run.obs.final = await finalEvaluation(run, runner, data);
+  } catch (e) {
+    outcome = outcomeOf(e);
+  } finally {
+    runner?.dispose();
+    data?.dispose();
+  }
+  return runRecordOf(run, outcome, { startedMs, loadAtStart, runner });
 }
