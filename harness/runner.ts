@@ -117,16 +117,10 @@ const copyTotals = (t: FlopTotals): FlopTotals => ({
 });
 
 /** The architecture in this process: the harness's path before issue 8, and still the one tests use. */
-export function localRunner(
-  arch: Pick<LoadedArchitecture, 'architecture'> & Partial<Pick<LoadedArchitecture, 'path'>>,
-  counter: FlopCounter,
-  setup: RunnerSetup,
-): Runner {
-  // In this process the module was imported before any freeze, so only its build() and training
-  // steps run frozen (thawed between, for the harness's own kernel swaps); confined, it loads frozen.
+/** Runs a module's code frozen (harness/measure/freeze.ts): tampering with the meters fails the phase with its own message. */
+function frozenCaller(label: string): <T>(phase: 'build' | 'train', fn: () => T) => T {
   const freezer = measurementFreeze();
-  const label = arch.path ?? `the module of ${arch.architecture.name}`;
-  const frozen = <T>(phase: 'build' | 'train', fn: () => T): T => {
+  return function frozen<T>(phase: 'build' | 'train', fn: () => T): T {
     freezer.freeze(label); // O(1): a flag and two sizes (freeze.ts)
     let result: T;
     try {
@@ -141,6 +135,34 @@ export function localRunner(
     if (freezer.refused) throw new RunFailure(phase, freezer.refused.message);
     return result;
   };
+}
+
+/** What the architecture says of itself, and whether it refuses the task. */
+function describedArchitecture(a: LoadedArchitecture['architecture'], spec: RunnerSetup['spec']): RunnerArchitecture {
+  let refusal: string | undefined;
+  try {
+    refusal = a.refuse?.(spec);
+  } catch (e) {
+    throw new RunFailure('build', `refuse() threw: ${thrownMessage(e)}`);
+  }
+  return {
+    name: a.name,
+    family: a.family,
+    description: a.description,
+    reference: a.reference ?? null,
+    control: a.control ?? null,
+    refusal: refusal ?? null,
+  };
+}
+
+export function localRunner(
+  arch: Pick<LoadedArchitecture, 'architecture'> & Partial<Pick<LoadedArchitecture, 'path'>>,
+  counter: FlopCounter,
+  setup: RunnerSetup,
+): Runner {
+  // In this process the module was imported before any freeze, so only its build() and training
+  // steps run frozen (thawed between, for the harness's own kernel swaps); confined, it loads frozen.
+  const frozen = frozenCaller(arch.path ?? `the module of ${arch.architecture.name}`);
   let ctx: OwnedBuildContext | undefined;
   let model: Model | undefined;
   let optimizer: ScheduledAdam | undefined;
@@ -151,21 +173,7 @@ export function localRunner(
   return {
     confined: false,
     async start() {
-      const a = arch.architecture;
-      let refusal: string | undefined;
-      try {
-        refusal = a.refuse?.(setup.spec);
-      } catch (e) {
-        throw new RunFailure('build', `refuse() threw: ${thrownMessage(e)}`);
-      }
-      return {
-        name: a.name,
-        family: a.family,
-        description: a.description,
-        reference: a.reference ?? null,
-        control: a.control ?? null,
-        refusal: refusal ?? null,
-      };
+      return describedArchitecture(arch.architecture, setup.spec);
     },
     async build() {
       // in-process, the engine may hold other runs' variables: count what this build adds
