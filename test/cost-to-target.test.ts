@@ -15,7 +15,7 @@ import { contentHashOf } from '../harness/results/files.ts';
 import { type RunRecord, runRecord } from '../harness/results/record.ts';
 import { costToTargetOfRun } from '../harness/stats/cost-to-target.ts';
 import { targetTable } from '../site/lib/curves.ts';
-import { flops } from '../site/lib/format.ts';
+import { flops, sig } from '../site/lib/format.ts';
 import { runCostText } from '../site/lib/run-cost.ts';
 
 const RUNS = join(import.meta.dirname, '..', 'results', 'runs');
@@ -78,6 +78,10 @@ describe('one cost-to-target for a run', () => {
       expect(flops(cost)).toBe(flops(board));
       // the stored figure, labelled as history with the target it was computed against
       expect(page.history).toMatch(/^when run, against the target then in force/);
+      // the target in the board's words (accuracy in %)
+      expect(page.label).toContain(
+        record.task.metric.name === 'accuracy' ? `≥ ${sig(100 * now.target, 4)}%` : `≤ ${sig(now.target, 4)} bpc`,
+      );
 
       // the CLI
       const line = lines.get(record.id) ?? '';

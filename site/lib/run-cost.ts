@@ -5,6 +5,7 @@
  */
 import type { CostReading, CostToTarget, RunRecord } from '../../harness/results/record.ts';
 import { costToTargetOfRun } from '../../harness/stats/cost-to-target.ts';
+import { qualityScale } from './curves.ts';
 import { flops, joules, seconds, sig } from './format.ts';
 
 /** One axis of cost-to-target, in that axis's unit. */
@@ -32,7 +33,10 @@ export interface RunCostText {
 export function runCostText(r: RunRecord): RunCostText {
   const { now, why, whenRun } = costToTargetOfRun(r);
   const m = r.task.metric;
-  const against = (target: number) => `${m.higherIsBetter ? '≥' : '≤'} ${sig(target, 4)}${m.unit ? ` ${m.unit}` : ''}`;
+  // the target as the board states it (accuracy in %)
+  const scale = qualityScale(m);
+  const unit = scale.unit ? (scale.unit === '%' ? '%' : ` ${scale.unit}`) : '';
+  const against = (target: number) => `${m.higherIsBetter ? '≥' : '≤'} ${sig(target * scale.factor, 4)}${unit}`;
   const all = (c: CostToTarget) =>
     `${reading(c.executedFlops, flops)} executed; ${reading(c.modelFlops, flops)} model; ${reading(c.seconds, seconds)}; ${reading(c.joules, joules)}`;
   const history =
