@@ -76,8 +76,17 @@ export function readsOf(bundle: ConfinedBundle, allowAddons: boolean, extraReads
   return [...new Set([dirname(bundle.childFile), dirname(bundle.moduleFile), ...RUNTIME, ...(allowAddons ? [KOFFI] : []), ...extraReads])];
 }
 
+const phaseOf = (m: ToConfined): 'build' | 'train' | 'eval' =>
+  m.type === 'step' || m.type === 'batch' ? 'train' : m.type === 'eval' ? 'eval' : 'build';
+
 export class ConfinedChild {
-  private pending: { resolve: (m: FromConfined) => void; reject: (e: Error) => void; timer: NodeJS.Timeout } | null = null;
+  private pending: {
+    resolve: (m: FromConfined) => void;
+    reject: (e: Error) => void;
+    timer: NodeJS.Timeout;
+    /** the phase of the run the request serves: what a failure while it waits is named for */
+    phase: 'build' | 'train' | 'eval';
+  } | null = null;
   private ended: string | null = null;
   private stderr = '';
   private peakRss = 0;
@@ -181,7 +190,7 @@ export class ConfinedChild {
     this.pending = null;
     if (pending) {
       clearTimeout(pending.timer);
-      pending.reject(new RunFailure('train', message));
+      pending.reject(new RunFailure(pending.phase, message));
     }
   }
 
@@ -203,7 +212,7 @@ export class ConfinedChild {
         () => this.kill(`no reply to '${m.type}' within ${seconds} s: the architecture's process was stopped`),
         seconds * 1000,
       );
-      this.pending = { resolve, reject, timer };
+      this.pending = { resolve, reject, timer, phase: phaseOf(m) };
       (this.child.stdio[3] as Writable).write(requestFrame(this.seq++, m), (e) => {
         if (e) this.failPending(`could not send '${m.type}' to the architecture's process: ${e.message}`);
       });
