@@ -21,9 +21,11 @@ export {
 } from './wasm-matmul.ts';
 export { registerWasmRowKernels, unregisterWasmRowKernels, WASM_ROW_KERNELS, wasmRowKernelsRegistered } from './wasm-rows.ts';
 export { useWasmBackend, wasmDistDir } from './wasm-setup.ts';
+export type { JitStats, Xsmm } from './xsmm.ts';
+export { loadXsmm, loadXsmmBlas, preferSystemBlas, xsmmBlas, xsmmLibraryPath } from './xsmm.ts';
 
 export interface KernelOptions {
-  /** wasm only: run matmuls (and MoE's grouped matmuls) on this system BLAS; absent: the wasm kernels */
+  /** wasm only: run matmuls (and MoE's grouped matmuls) on this system BLAS (or libxsmm as one: kernels/xsmm.ts); absent: the wasm kernels */
   blas?: Blas;
 }
 
