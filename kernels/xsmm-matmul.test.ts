@@ -13,7 +13,7 @@ import { type Blas, CBLAS_NO_TRANS, CBLAS_ROW_MAJOR, CBLAS_TRANS } from './blas.
 import { blasKernelSuite } from './blas-suite.ts';
 import { randomData } from './matmul-cases.ts';
 import { useWasmBackend } from './wasm-setup.ts';
-import { loadXsmm, loadXsmmBlas, preferSystemBlas, type Xsmm, xsmmBlas } from './xsmm.ts';
+import { loadXsmmBlas, preferSystemBlas, type Xsmm, xsmmBlas } from './xsmm.ts';
 
 let xsmm: Xsmm | null = null;
 let blas: Blas | null = null;
@@ -168,7 +168,9 @@ describe.skipIf(xsmm === null)(
       const p = new Float32Array(p0);
       const m1 = new Float32Array(n);
       const m2 = new Float32Array(n);
-      grads.forEach((g, t) => xsmm?.adam(n, p, m1, m2, g, lr, b1, b2, eps, 1 - b1 ** (t + 1), 1 - b2 ** (t + 1)));
+      grads.forEach((g, t) => {
+        xsmm?.adam(n, p, m1, m2, g, lr, b1, b2, eps, 1 - b1 ** (t + 1), 1 - b2 ** (t + 1));
+      });
       let err = 0;
       for (let i = 0; i < n; i++) err = Math.max(err, Math.abs((p[i] as number) - (want[i] as number)));
       expect(err).toBeLessThan(1e-6);

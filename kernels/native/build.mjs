@@ -26,7 +26,8 @@ const lib = join(out, 'libmpxsmm.so');
 const HOW = 'apt-get install libxsmm-dev (and a C compiler), then npm run build:native';
 
 function skip(why) {
-  const line = `middlepath: skipped the wasm+libxsmm kernels (libxsmm's JIT for matmuls; faster than OpenBLAS on small ones): ${why}; to get them: ${HOW}`;
+  // One line, short enough to be quoted whole where the backend choice says why it fell back.
+  const line = `middlepath: skipped the wasm+libxsmm kernels: ${why}; to get them: ${HOW}`;
   mkdirSync(out, { recursive: true });
   rmSync(lib, { force: true });
   writeFileSync(join(out, 'skipped.txt'), `${line}\n`);
