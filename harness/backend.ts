@@ -61,7 +61,10 @@ function hasVulkanLoader(): boolean {
   return dirs.some((d) => d && existsSync(join(d, 'libvulkan.so.1')));
 }
 
-type Loaded = Omit<ActiveBackend, 'reason' | 'kernels' | 'blas'> & { blas?: Awaited<ReturnType<typeof loadBlas>> };
+type Loaded = Omit<ActiveBackend, 'reason' | 'kernels' | 'blas'> & {
+  blas?: Awaited<ReturnType<typeof loadBlas>>;
+  native?: Awaited<ReturnType<typeof loadXsmmBlas>>['xsmm'];
+};
 
 /** Load one backend; throws with the reason it cannot run here. */
 async function load(name: BackendName): Promise<Loaded> {
@@ -92,9 +95,9 @@ async function load(name: BackendName): Promise<Loaded> {
       return { name, tfjsName: 'webgpu', device: 'gpu (webgpu)', version: await packageVersion('@tensorflow/tfjs-backend-webgpu') };
     }
     case 'wasm+libxsmm': {
-      const { blas } = await loadXsmmBlas();
+      const { blas, xsmm } = await loadXsmmBlas();
       await useWasmBackend();
-      return { name, tfjsName: 'wasm', device: 'cpu', version: await packageVersion('@tensorflow/tfjs-backend-wasm'), blas };
+      return { name, tfjsName: 'wasm', device: 'cpu', version: await packageVersion('@tensorflow/tfjs-backend-wasm'), blas, native: xsmm };
     }
     case 'wasm+blas': {
       const blas = await loadBlas();
@@ -119,9 +122,9 @@ export async function selectBackend(choice: BackendChoice): Promise<ActiveBacken
   const passedOver: string[] = [];
   for (const name of candidates) {
     try {
-      const { blas, ...loaded } = await load(name);
+      const { blas, native, ...loaded } = await load(name);
       await tf.ready();
-      const kernels = registerKernels(loaded.tfjsName, { blas });
+      const kernels = registerKernels(loaded.tfjsName, { blas, native });
       const reason =
         choice === 'auto'
           ? `auto: first available${passedOver.length ? ` (passed over: ${passedOver.join('; ')})` : ''}`

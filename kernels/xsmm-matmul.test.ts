@@ -9,8 +9,11 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
+import { installFlopCounter } from '../harness/measure/flops.ts';
 import { type Blas, CBLAS_NO_TRANS, CBLAS_ROW_MAJOR, CBLAS_TRANS } from './blas.ts';
 import { blasKernelSuite } from './blas-suite.ts';
+import { FusedAdamOptimizer } from './fused-adam.ts';
+import { registerKernels } from './index.ts';
 import { randomData } from './matmul-cases.ts';
 import { useWasmBackend } from './wasm-setup.ts';
 import { loadXsmmBlas, preferSystemBlas, type Xsmm, xsmmBlas } from './xsmm.ts';
@@ -181,5 +184,76 @@ describe.skipIf(xsmm === null)(
     });
   },
 );
+
+describe.skipIf(xsmm === null)('FusedAdam (one-pass Adam through the wrapper)', () => {
+  /** An MLP's Adam steps on wasm with `opt`; returns the losses, the final weights and the FLOPs of the last step. */
+  function train(opt: tf.AdamOptimizer, share = false) {
+    const init = tf.mul(tf.tensor(randomData(16 * 24, 80), [16, 24]), 0.3);
+    const w1 = tf.variable(init); // shares init's memory while init lives (refCount 2)
+    if (!share) init.dispose();
+    const b1 = tf.variable(tf.zeros([24]));
+    const w2 = tf.variable(tf.mul(tf.tensor(randomData(24 * 5, 81), [24, 5]), 0.3));
+    const x = tf.tensor(randomData(40 * 16, 82), [40, 16]);
+    const y = tf.oneHot(
+      tf.tensor1d(
+        Array.from({ length: 40 }, (_, i) => (i * 3) % 5),
+        'int32',
+      ),
+      5,
+    );
+    const loss = () => tf.losses.softmaxCrossEntropy(y, tf.matMul(tf.relu(tf.add(tf.matMul(x, w1), b1)), w2)) as tf.Scalar;
+    const losses: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      const l = opt.minimize(loss, true) as tf.Scalar;
+      losses.push(l.dataSync()[0] as number);
+      l.dispose();
+    }
+    const counter = installFlopCounter('wasm');
+    counter.active = true;
+    tf.dispose(opt.minimize(loss, true) ?? []);
+    counter.uninstall();
+    const weights = [w1, b1, w2].map((v) => new Float32Array(v.dataSync()));
+    const initAfter = share ? new Float32Array(init.dataSync()) : null;
+    if (initAfter) expect(initAfter).toEqual(new Float32Array(tf.mul(tf.tensor(randomData(16 * 24, 80), [16, 24]), 0.3).dataSync()));
+    tf.dispose([w1, b1, w2, x, y, init]);
+    opt.dispose();
+    return { losses, weights, flops: counter.totals.total, calls: counter.totals.calls, initAfter };
+  }
+
+  it("registers with the wrapper on wasm+libxsmm and gives tfjs's Adam: losses, weights, and the same FLOP ledger", () => {
+    if (!xsmm || !blas) return;
+    registerKernels('wasm');
+    const t0 = tf.memory().numTensors;
+    const want = train(tf.train.adam(0.02));
+    const leftByTfjs = tf.memory().numTensors - t0; // the test's own constants
+    expect(registerKernels('wasm', { blas, native: xsmm })).toContain('FusedAdam');
+    const t1 = tf.memory().numTensors;
+    const got = train(new FusedAdamOptimizer(0.02, 0.9, 0.999, 1e-7));
+    expect(tf.memory().numTensors - t1).toBe(leftByTfjs); // the fused update leaks nothing more
+    expect(want.losses[3]).toBeLessThan(want.losses[0] as number); // it trains
+    for (const [i, l] of got.losses.entries()) expect(Math.abs(l - (want.losses[i] as number))).toBeLessThan(1e-5);
+    got.weights.forEach((w, i) => {
+      const ref = want.weights[i] as Float32Array;
+      for (let j = 0; j < w.length; j++) expect(Math.abs((w[j] as number) - (ref[j] as number))).toBeLessThan(1e-5);
+    });
+    expect(got.flops).toBe(want.flops);
+    expect(got.flops).toBeGreaterThan(0);
+    expect(want.calls - got.calls).toBe(3 * 13); // one FusedAdam in place of tfjs's 14 kernels, for each of the 3 variables
+    registerKernels('wasm');
+  });
+
+  it("a variable sharing its memory with another tensor is updated by tfjs's path, and the other tensor keeps its values", () => {
+    if (!xsmm || !blas) return;
+    registerKernels('wasm');
+    const want = train(tf.train.adam(0.02), true);
+    registerKernels('wasm', { blas, native: xsmm });
+    const got = train(new FusedAdamOptimizer(0.02, 0.9, 0.999, 1e-7), true);
+    for (const [i, l] of got.losses.entries()) expect(Math.abs(l - (want.losses[i] as number))).toBeLessThan(1e-5);
+    expect(got.initAfter).toEqual(want.initAfter);
+    // w1 shared its memory only until tfjs's path assigned it a new tensor; by the counted step all 3 are fused
+    expect(want.calls - got.calls).toBe(3 * 13);
+    registerKernels('wasm');
+  });
+});
 
 blasKernelSuite({ title: 'libxsmm', blas, why, backend: 'wasm+libxsmm', library: /^wasm\+libxsmm 1\.17/ });
