@@ -25,7 +25,7 @@ export {
 export { registerWasmRowKernels, unregisterWasmRowKernels, WASM_ROW_KERNELS, wasmRowKernelsRegistered } from './wasm-rows.ts';
 export { useWasmBackend, wasmDistDir } from './wasm-setup.ts';
 export type { JitStats, Xsmm } from './xsmm.ts';
-export { loadXsmm, loadXsmmBlas, preferSystemBlas, xsmmBlas, xsmmLibraryPath } from './xsmm.ts';
+export { loadXsmm, loadXsmmBlas, preferSystemBlas, xsmmBlas, xsmmJitSeconds, xsmmLibraryPath } from './xsmm.ts';
 
 export interface KernelOptions {
   /** wasm only: run matmuls (and MoE's grouped matmuls) on this system BLAS (or libxsmm as one: kernels/xsmm.ts); absent: the wasm kernels */

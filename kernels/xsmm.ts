@@ -84,6 +84,17 @@ type Koffi = { load(path: string): KoffiLib };
 const firstLine = (e: unknown) => String((e as Error)?.message ?? e).split('\n')[0] ?? 'unknown error';
 
 let loaded: Promise<Xsmm> | null = null;
+let current: Xsmm | null = null;
+
+/**
+ * Seconds libxsmm has spent generating kernels in this process (0 without the wrapper): a
+ * clock that times training steps subtracts its growth over a step to keep the JIT off it.
+ * Each new shape costs ~0.1–0.3 ms once; a MoE layer meets new shapes as its experts' row
+ * counts change (one kernel per row count, product and tile: up to ~64 per product).
+ */
+export function xsmmJitSeconds(): number {
+  return current?.jitStats().seconds ?? 0;
+}
 
 /**
  * Loads the wrapper (once per process). Rejects with why not: not built (with the install
@@ -123,7 +134,7 @@ export function loadXsmm(): Promise<Xsmm> {
       'void mpx_adam(int n, float *p, float *m, float *v, float *g, float lr, float b1, float b2, float eps, float c1, float c2)',
     ) as Xsmm['adam'];
     const setTiles = lib.func('void mpx_set_tiles(int mb, int nb)') as (mb: number, nb: number) => void;
-    return {
+    current = {
       path,
       version: `${Math.floor(version / 10000)}.${Math.floor(version / 100) % 100}.${version % 100}`,
       target,
@@ -138,6 +149,7 @@ export function loadXsmm(): Promise<Xsmm> {
       adam,
       setTiles,
     };
+    return current;
   })();
   loaded.catch(() => {
     loaded = null;
