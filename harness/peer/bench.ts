@@ -15,6 +15,8 @@
  *   the CPU has, AVX-512 on Zen 5) and libxsmm's JIT on a cache-resident 128×256×256 product.
  * Each side's share is its GFLOP/s ÷ (peak × threads), of both peaks; FLOPs per step are
  * middlepath's executed FLOP count. The fastest path is the faster of wasm+BLAS and wasm+libxsmm.
+ * wasm+libxsmm includes its FusedAdam (Adam in one pass), as training on that backend does;
+ * the wasm and wasm+BLAS sides run tfjs's Adam.
  * PyTorch is optional: /usr/bin/python3 with Debian's python3-torch (PYTHON to override).
  * Env: ROUNDS (default 5), STEPS per side per round (default 3), WORKLOADS (comma-separated
  * substrings of the workload names to keep).
@@ -248,7 +250,7 @@ async function main(): Promise<void> {
     const flops = counter.totals.total;
     counter.uninstall();
     const use = (side: Exclude<Side, 'torch'>) =>
-      registerKernels('wasm', side === 'blas' ? { blas } : side === 'xsmm' && xblas ? { blas: xblas } : {});
+      registerKernels('wasm', side === 'blas' ? { blas } : side === 'xsmm' && xblas && xsmm ? { blas: xblas, native: xsmm } : {});
     const local = (['wasm', 'blas', 'xsmm'] as const).filter((s) => s !== 'xsmm' || xblas);
     for (const side of local) {
       use(side);
