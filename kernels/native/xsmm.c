@@ -147,10 +147,11 @@ static int jit_gemm(int tA, int m, int n, int k, const float *a, int lda, const 
   int mb = tile_m > 0 && tile_m < m ? tile_m : m;
   int nb = tile_n > 0 && tile_n < n ? tile_n : n;
   int flags = tA ? LIBXSMM_GEMM_FLAG_TRANS_B : LIBXSMM_GEMM_FLAG_NONE;
-  for (int i0 = 0; i0 < m; i0 += mb) {
-    int mi = m - i0 < mb ? m - i0 : mb;
-    for (int j0 = 0; j0 < n; j0 += nb) {
-      int nj = n - j0 < nb ? n - j0 : nb;
+  /* column blocks outer: one k x nb block of B stays in cache while A's row blocks stream past it */
+  for (int j0 = 0; j0 < n; j0 += nb) {
+    int nj = n - j0 < nb ? n - j0 : nb;
+    for (int i0 = 0; i0 < m; i0 += mb) {
+      int mi = m - i0 < mb ? m - i0 : mb;
       /* column-major: Cᵀ tile [nj x mi] = Bᵀ tile [nj x k] · A'ᵀ tile [k x mi] */
       libxsmm_smmfunction fn = kernel(nj, mi, k, ldb, lda, ldc, beta1, flags);
       if (!fn) return 0;
