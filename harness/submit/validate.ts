@@ -122,7 +122,7 @@ export async function validateModule(modulePath: string, opts: ValidateOptions):
     return report;
   }
   const bundle = { childFile: await bundleHarnessEntry('validate'), moduleFile };
-  const backend = confinedBackendFor(opts.backend ?? 'auto', isBaseline ? 'baseline' : modulePath);
+  const backend = await confinedBackendFor(opts.backend ?? 'auto', isBaseline ? 'baseline' : modulePath);
 
   const exit = await supervise({
     args: [

@@ -176,8 +176,8 @@ function ComputeCheck({ r, baselines }: { r: RunRecord; baselines: readonly RunR
     );
   return pace ? (
     <p className="muted small" id="run-compute-check" data-check="within">
-      Uncounted-compute check: {sig(pace.ratio)}× the training seconds per counted FLOP of the {pace.like.length} baseline run(s) of its
-      task, tier and hardware class (flagged above {UNCOUNTED_COMPUTE_FACTOR}×).
+      Uncounted-compute check (the FLOP ledger is the child’s claim; the seconds are measured here): {sig(pace.ratio)}× the training seconds per counted FLOP of the {pace.like.length} baseline run(s) of its
+      task, tier and hardware class of the slowest of them (flagged above {UNCOUNTED_COMPUTE_FACTOR}×).
     </p>
   ) : (
     <p className="muted small" id="run-compute-check" data-check="not-checked">
