@@ -250,6 +250,9 @@ export function costOf(kernelName: string, call: CallInfo): { kind: FlopKind; fl
     case 'TopK':
       // one comparison per input element (routers pick their experts with it)
       return { kind: 'reduction', flops: size(call.inputs[0]) };
+    case 'FusedAdam':
+      // kernels/fused-adam.ts: Adam's update in one pass, priced as tfjs's 14 elementwise kernels per element
+      return { kind: 'elementwise', flops: 14 * size(call.inputs[0]) };
     case 'FusedBatchNorm':
       // subtract the mean, divide by the deviation, scale, shift
       return { kind: 'elementwise', flops: 4 * size(call.outputs[0]) };
