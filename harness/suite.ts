@@ -242,7 +242,7 @@ export async function executeRun(run: PlannedRun, tier: TierName, variantSeed: n
   const backend = confined
     ? {
         ...engine.backend,
-        reason: `confined run (--backend ${opts.backend}): the architecture's process runs ${confined}${confined === 'wasm+blas' ? ' (native BLAS inside the OS sandbox)' : ''}`,
+        reason: `confined run (--backend ${opts.backend}): the architecture's process runs ${confined}${confined === 'wasm+blas' || confined === 'wasm+libxsmm' ? ' (native kernels inside the OS sandbox)' : ''}`,
       }
     : engine.backend;
   opts.onBackend?.(backend, hardwareClass);

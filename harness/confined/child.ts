@@ -11,6 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { loadBlas, registerKernels, useWasmBackend } from '../../kernels/index.ts';
+import { loadXsmmBlas } from '../../kernels/xsmm.ts';
 import { isArchitecture, type Model } from '../architecture.ts';
 import { createBuildContext, type OwnedBuildContext } from '../build-context.ts';
 import { thrownMessage } from '../errors.ts';
@@ -98,9 +99,10 @@ async function start(m: Init): Promise<FromConfined> {
   if (m.backend === 'cpu') {
     if (!(await tf.setBackend('cpu'))) throw new Error('the cpu backend did not initialise');
   } else await useWasmBackend(m.wasmDir);
-  // native BLAS goes through an FFI addon: only a baseline's child is started with --allow-addons (host.ts)
-  const blas = m.backend === 'wasm+blas' ? await loadBlas() : undefined;
-  const kernels = registerKernels(tf.getBackend(), { blas });
+  // native kernels go through an FFI addon: a child is started with --allow-addons only inside the OS sandbox, or for a baseline (host.ts)
+  const native = m.backend === 'wasm+libxsmm' ? await loadXsmmBlas() : undefined;
+  const blas = m.backend === 'wasm+blas' ? await loadBlas() : native?.blas;
+  const kernels = registerKernels(tf.getBackend(), { blas, native: native?.xsmm });
   counter = installFlopCounter(tf.getBackend());
   evalInputs = m.evalInputs.map(tensorOf);
   // The module loads last: the backend, kernels and FLOP counter are in place, and frozen, before its code runs.

@@ -13,10 +13,12 @@
  * The permission model does not cover the network: see the README's "Limits for submitters".
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import { wasmDistDir } from '../../kernels/wasm-setup.ts';
+import { xsmmLibraryPath } from '../../kernels/xsmm.ts';
 import { UsageError } from '../errors.ts';
 import { RunFailure } from '../forward.ts';
 import { ProcessTree } from '../measure/process-tree.ts';
@@ -56,8 +58,8 @@ export interface ConfinedOptions {
  * addons only when allowed.
  */
 export function permissionFlags(bundle: ConfinedBundle, allowAddons: boolean, extraReads: readonly string[] = []): string[] {
-  // koffi's files too where addons are allowed (a baseline on wasm+blas): the addon loads from there
-  const reads = [bundle.childFile, join(bundle.moduleFile, '..'), ...RUNTIME, ...(allowAddons ? [KOFFI] : []), ...extraReads];
+  // koffi's files and the libxsmm wrapper's folder too where addons are allowed: they load from there
+  const reads = [bundle.childFile, join(bundle.moduleFile, '..'), ...RUNTIME, ...nativeReads(allowAddons), ...extraReads];
   return [
     '--experimental-permission',
     ...reads.map((p) => `--allow-fs-read=${p}`),
@@ -73,7 +75,14 @@ export function confinementFlags(o: Pick<ConfinedOptions, 'bundle' | 'allowAddon
 
 /** What the sandbox binds read-only: exactly what the permission model lets the child read. */
 export function readsOf(bundle: ConfinedBundle, allowAddons: boolean, extraReads: readonly string[] = []): string[] {
-  return [...new Set([dirname(bundle.childFile), dirname(bundle.moduleFile), ...RUNTIME, ...(allowAddons ? [KOFFI] : []), ...extraReads])];
+  return [...new Set([dirname(bundle.childFile), dirname(bundle.moduleFile), ...RUNTIME, ...nativeReads(allowAddons), ...extraReads])];
+}
+
+/** koffi, and the libxsmm wrapper's folder (built at install) where it exists: what native kernels load from. */
+function nativeReads(allowAddons: boolean): string[] {
+  if (!allowAddons) return [];
+  const xsmm = dirname(xsmmLibraryPath());
+  return [KOFFI, ...(existsSync(xsmm) ? [xsmm] : [])];
 }
 
 const phaseOf = (m: ToConfined): 'build' | 'train' | 'eval' =>
@@ -159,7 +168,11 @@ export class ConfinedChild {
       ? sandboxed({ reads: readsOf(opts.bundle, opts.allowAddons), cwd, command: process.execPath, args: node })
       : { file: process.execPath, args: node };
     const child = spawn(command.file, command.args, {
-      env: confinedEnv(opts.blasThreads ? { MIDDLEPATH_BLAS_THREADS: String(opts.blasThreads) } : {}),
+      env: confinedEnv({
+        ...(opts.blasThreads ? { MIDDLEPATH_BLAS_THREADS: String(opts.blasThreads) } : {}),
+        // the bundled child cannot find the wrapper beside its own file: named here
+        ...(opts.backend === 'wasm+libxsmm' ? { MIDDLEPATH_XSMM_LIB: xsmmLibraryPath() } : {}),
+      }),
       cwd,
       // fd 3: requests in; fd 4: signed replies out (channel.ts); no Node IPC channel for module code to reach
       stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'],

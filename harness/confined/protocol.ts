@@ -16,7 +16,7 @@ export interface WireTensor<T extends Float32Array | Int32Array = Float32Array |
 }
 
 /** Backends a confined child may run: the addon-free ones, and wasm+blas for trusted (baseline) code only. */
-export const CONFINED_BACKENDS = ['wasm', 'cpu', 'wasm+blas'] as const;
+export const CONFINED_BACKENDS = ['wasm', 'cpu', 'wasm+blas', 'wasm+libxsmm'] as const;
 export type ConfinedBackend = (typeof CONFINED_BACKENDS)[number];
 
 export type ToConfined =

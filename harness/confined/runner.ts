@@ -8,6 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { loadBlas } from '../../kernels/blas.ts';
+import { loadXsmm } from '../../kernels/xsmm.ts';
 import type { BackendChoice } from '../backend-names.ts';
 import { UsageError } from '../errors.ts';
 import type { EvalModel } from '../evaluate.ts';
@@ -156,20 +157,26 @@ export async function confinedBackendFor(choice: BackendChoice, origin: string):
   const boxed = sandboxStatus().available;
   if (choice === 'wasm') return 'wasm';
   if (choice === 'cpu') return 'cpu';
-  if (choice === 'auto') return boxed && (await blasLoads()) ? 'wasm+blas' : 'wasm';
-  if (choice === 'wasm+blas' && (boxed || origin === 'baseline')) return 'wasm+blas';
+  if (choice === 'auto') return boxed ? await fastestNative() : 'wasm';
+  if ((choice === 'wasm+blas' || choice === 'wasm+libxsmm') && (boxed || origin === 'baseline')) return choice;
   throw new UsageError(
-    choice === 'wasm+blas'
-      ? `wasm+blas calls the system BLAS through a native addon (an FFI), which a confined submission may load only inside the OS sandbox, and this machine has none (${(sandboxStatus() as { reason?: string }).reason}): use --backend wasm`
+    choice === 'wasm+blas' || choice === 'wasm+libxsmm'
+      ? `${choice} calls native kernels through an addon (an FFI), which a confined submission may load only inside the OS sandbox, and this machine has none (${(sandboxStatus() as { reason?: string }).reason}): use --backend wasm`
       : `the ${choice} backend loads a native addon or a GPU driver, which a confined run may not: use --backend wasm, wasm+blas or cpu, or run it in a container without --confine`,
   );
 }
 
-const blasLoads = () =>
-  loadBlas().then(
-    () => true,
-    () => false,
-  );
+/** What `auto` picks in the sandbox: the order selectBackend uses, of the native paths that load here. */
+async function fastestNative(): Promise<ConfinedBackend> {
+  const loads = (p: Promise<unknown>) =>
+    p.then(
+      () => true,
+      () => false,
+    );
+  if (await loads(loadXsmm())) return 'wasm+libxsmm';
+  if (await loads(loadBlas())) return 'wasm+blas';
+  return 'wasm';
+}
 
 /** The confined runner for one run of the suite: the tier's memory limits, a step or evaluation at most the tier's time limit. */
 export function confinedRunFor(
@@ -183,7 +190,7 @@ export function confinedRunFor(
   return confinedRunner({
     modulePath: arch.path,
     backend,
-    allowAddons: backend === 'wasm+blas',
+    allowAddons: backend === 'wasm+blas' || backend === 'wasm+libxsmm',
     // the harness's own baselines may run without the OS sandbox where a machine has none; a module
     // given by path only as MIDDLEPATH_SANDBOX says (submit and verify: required; run: a loud warning)
     ...(arch.origin === 'baseline' ? { sandbox: 'optional' as const } : {}),

@@ -45,7 +45,9 @@ describe('uncounted compute', () => {
     expect(f?.kind).toBe('uncounted-compute');
     expect(f?.ratio).toBeCloseTo(6);
     expect(f?.baselines).toBe(3);
-    expect(f?.message).toMatch(/^mine on mnist \(cpu, cpu ×1 · wasm\): uncounted compute\? 6\.0× the training seconds per counted FLOP of the slowest/);
+    expect(f?.message).toMatch(
+      /^mine on mnist \(cpu, cpu ×1 · wasm\): uncounted compute\? 6\.0× the training seconds per counted FLOP of the slowest/,
+    );
   });
 
   it('calls it readback compute when the run also read back far more per step than any baseline', () => {
@@ -91,7 +93,9 @@ describe('uncounted compute', () => {
     const readback = rec({ name: 'mine', seconds: 12, flops: 1e9, readbackBytes: 100 * 1e6 });
     const passed = uncountedComputeVerdict([honest], baselines, false);
     expect(passed.reasons).toEqual([]);
-    expect(passed.notes).toEqual([expect.stringMatching(/^uncounted compute checked for mnist seed 0: [\d.]+× the slowest baseline's seconds/)]);
+    expect(passed.notes).toEqual([
+      expect.stringMatching(/^uncounted compute checked for mnist seed 0: [\d.]+× the slowest baseline's seconds/),
+    ]);
 
     const refused = uncountedComputeVerdict([slow, readback], baselines, false);
     expect(refused.reasons).toHaveLength(2);
