@@ -6,9 +6,11 @@
  * (tfjs, the store, the site), so `--version`, `--help` and `list tasks` answer at once.
  * Command groups living elsewhere register themselves the same way (store, submit, queue).
  */
+
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { BACKENDS, type BackendChoice } from './backend-names.ts';
 import { positiveInt, processCount, withConfineOptions } from './cli-options.ts';
+import { sandboxStatus } from './confined/sandbox.ts';
 import { UsageError } from './errors.ts';
 import { parseShard, type Shard } from './jobs/shard.ts';
 import { registerQueueCommands } from './queue/cli.ts';
@@ -86,7 +88,9 @@ function buildProgram(setExit: (code: number) => void): Command {
         const modules = (o.arch ?? []).filter((a) => !isBaselineName(a));
         if (o.confine === undefined && modules.length > 0 && !o.json) {
           process.stderr.write(
-            `${modules.join(', ')}: confined (a module's code is untrusted until you say otherwise), so on wasm, without native BLAS — its hardware class differs from baselines run here in-process. For your own code, --no-confine runs it in this process; --confine runs the baselines confined too.\n`,
+            sandboxStatus().available
+              ? `${modules.join(', ')}: confined (a module's code is untrusted until you say otherwise): its own process in the OS sandbox, on the same kernels as the baselines. For your own code, --no-confine runs it in this process; --confine runs the baselines confined too.\n`
+              : `${modules.join(', ')}: confined (a module's code is untrusted until you say otherwise), so on wasm, without native BLAS — its hardware class differs from baselines run here in-process. For your own code, --no-confine runs it in this process; --confine runs the baselines confined too.\n`,
           );
         }
         const store = o.store ? await openStoreForRun() : undefined;

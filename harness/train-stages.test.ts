@@ -76,6 +76,7 @@ function contextOf(opts: TrainOptions): RunContext {
     id: runId(opts, Date.now()),
     meter: createEnergyMeter({ target: 'cpu' }),
     memory: createMemoryTracker(tf),
+    probe: null,
     obs: emptyObservations(),
   };
 }

@@ -7,8 +7,10 @@
 import { randomBytes } from 'node:crypto';
 import { availableParallelism, loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
+import { xsmmJitSeconds } from '../kernels/xsmm.ts';
 import type { SizeSpec } from './architecture.ts';
 import type { ActiveBackend } from './backend.ts';
+import { type CausalityProbe, causalityProbe, checkCausality, disposeProbe, withProbe } from './causality.ts';
 import { ArchitectureError, thrownMessage } from './errors.ts';
 import { ablateExperts, type Evaluation, evaluate } from './evaluate.ts';
 import { RunFailure } from './forward.ts';
@@ -21,6 +23,7 @@ import {
   type CurvePoint,
   type EnergyReading,
   type Fingerprint,
+  hyperparameters as hyperparametersSchema,
   RECORD_SCHEMA_VERSION,
   type RunStatus,
   type TierName,
@@ -224,6 +227,8 @@ export interface Observations {
   curve: CurvePoint[];
   steps: number;
   trainSeconds: number;
+  /** CPU seconds of the training steps, read by this process: the child's from /proc, or this process's own; null where unreadable */
+  trainCpuSeconds: number | null;
   firstStepSeconds: number;
   evalSeconds: number;
   /** joules spent evaluating, taken out of training's */
@@ -248,6 +253,8 @@ export interface RunContext {
   id: string;
   meter: EnergyMeter;
   memory: MemoryTracker;
+  /** on a causal task, inputs the model is evaluated on beside the held-out set (never scored): set once the data are loaded */
+  probe: CausalityProbe | null;
   obs: Observations;
 }
 
@@ -256,6 +263,7 @@ export const emptyObservations = (): Observations => ({
   curve: [],
   steps: 0,
   trainSeconds: 0,
+  trainCpuSeconds: 0,
   firstStepSeconds: 0,
   evalSeconds: 0,
   evalJoules: 0,
@@ -292,9 +300,17 @@ export function prepareData(opts: Pick<TrainOptions, 'task' | 'seed' | 'variantS
 }
 
 /** Where the model runs: the runner the options name (a confined child), else this process. */
-export function runnerFor(run: Pick<RunContext, 'opts' | 'settings' | 'id'>, data: TaskData): Runner {
+export function runnerFor(run: Pick<RunContext, 'opts' | 'settings' | 'id' | 'probe'>, data: TaskData): Runner {
   const { opts, settings } = run;
-  const setup = { spec: opts.task.spec, size: settings.size, seed: opts.seed, scope: run.id, learningRate: settings.learningRate, data };
+  // the model is evaluated on the held-out inputs and, on a causal task, the causality probe (never scored)
+  const setup = {
+    spec: opts.task.spec,
+    size: settings.size,
+    seed: opts.seed,
+    scope: run.id,
+    learningRate: settings.learningRate,
+    data: withProbe(data, run.probe),
+  };
   if (opts.runner) return opts.runner(setup);
   if (opts.counter) return localRunner(opts.arch, opts.counter, setup);
   throw new Error('trainRun needs a FLOP counter (in-process) or a runner');
@@ -321,7 +337,14 @@ export async function buildModelChecked(run: RunContext, runner: Runner): Promis
   const obs = run.obs;
   addTotals(obs.ledger, built.ledger);
   obs.params = countParams(built);
-  obs.hyperparameters = built.hyperparameters;
+  const declared = hyperparametersSchema.safeParse(built.hyperparameters);
+  if (!declared.success) {
+    throw new RunFailure(
+      'build',
+      `Model.hyperparameters is too large for a record (${declared.error.issues[0]?.message}): declare at most 64 settings, keys ≤ 64 characters, text values ≤ 200`,
+    );
+  }
+  obs.hyperparameters = declared.data;
   checkParamCaps(obs.params, run.settings.size, tier, task.spec.id, arch);
   obs.perStepModelFlops = modelFlopsPerStep(
     task.spec,
@@ -337,7 +360,9 @@ export async function evaluationPoint(run: RunContext, runner: Runner, data: Tas
   const { meter, obs } = run;
   const t0 = performance.now();
   const j0 = meter.sinceBegin();
-  const evaluation = evaluate(await runner.evaluation(), run.opts.task, data);
+  const model = await runner.evaluation();
+  const evaluation = evaluate(model, run.opts.task, data);
+  if (run.probe) checkCausality(model, data, run.probe);
   obs.evalSeconds += (performance.now() - t0) / 1000;
   const j1 = meter.sinceBegin();
   if (j0 !== null && j1 !== null) obs.evalJoules += j1 - j0;
@@ -440,23 +465,35 @@ export function tensorGuard(
 /** Gradient and update densities are sampled on one step in this many. */
 const SAMPLE_EVERY = 25;
 
+/** CPU seconds so far of where the model runs: the child's (from /proc), or this process's own; null where unreadable. */
+function cpuSecondsOf(runner: Runner): number | null {
+  if (runner.cpuSeconds) return runner.cpuSeconds();
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+}
+
 /** One training step on the clock: its ledger, seconds and loss added to the observations; a non-finite loss diverges. */
 export async function timedStep(run: RunContext, runner: Runner, data: TaskData): Promise<{ result: StepResult; batchBytes: number }> {
   const { obs, settings } = run;
   const budget = settings.budgetFlops;
   const batch = data.nextTrainBatch(settings.batchSize);
   const sample = obs.steps % SAMPLE_EVERY === 1;
-  // Off the clock, as making the batch is: a confined child gets it over IPC here.
-  await runner.stage?.(batch);
-  // The clock is this process's: a step's time includes the request and the answer back.
+  // The clock is this process's, and a step's time includes handing the batch over (a confined
+  // child gets it over its pipe), the request and the answer back: nothing the child does is off it.
   const t0 = performance.now();
+  const cpu0 = cpuSecondsOf(runner);
+  const jit0 = xsmmJitSeconds(); // libxsmm's kernel generation (first call of a shape, in this process) is kept off the clock
   let result: StepResult;
   try {
+    await runner.stage?.(batch);
     result = await runner.step(batch, learningRateAt(obs.ledger.total / budget, settings.learningRate), sample, obs.steps);
   } finally {
     disposeBatch(batch);
   }
-  const seconds = (performance.now() - t0) / 1000;
+  const seconds = (performance.now() - t0) / 1000 - (xsmmJitSeconds() - jit0);
+  const cpu1 = cpuSecondsOf(runner);
+  if (cpu0 !== null && cpu1 !== null && obs.trainCpuSeconds !== null) obs.trainCpuSeconds += cpu1 - cpu0;
+  else obs.trainCpuSeconds = null;
   addTotals(obs.ledger, result.ledger);
   if (result.density) obs.updateSample = result.density;
   obs.trainSeconds += seconds;
@@ -597,6 +634,8 @@ export function runRecordOf(
       evalSeconds: obs.evalSeconds,
       load: { cores: availableParallelism(), atStart: at.loadAtStart, atEnd: loadavg()[0] ?? 0 },
       confined: at.runner?.confined ?? opts.runner !== undefined,
+      cpuSeconds: obs.trainCpuSeconds,
+      sandbox: at.runner?.sandbox?.() ?? null,
     },
     flops: {
       executed: obs.ledger.total,
@@ -636,6 +675,7 @@ export async function trainRun(opts: TrainOptions): Promise<UnhashedRecord> {
     // Meter the device that trains: RAPL for CPU backends, NVML for GPU ones (never an idle GPU for a CPU run).
     meter: opts.energyMeter ? opts.energyMeter() : createEnergyMeter({ target: opts.backend.device === 'cpu' ? 'cpu' : 'gpu' }),
     memory: createMemoryTracker(tf),
+    probe: null,
     obs: emptyObservations(),
   };
   let outcome: Outcome = { status: 'completed', failure: null };
@@ -644,6 +684,7 @@ export async function trainRun(opts: TrainOptions): Promise<UnhashedRecord> {
   try {
     await run.meter.measureIdle(opts.idleSeconds ?? 0);
     data = prepareData(opts);
+    run.probe = causalityProbe(opts.task.spec, data);
     runner = runnerFor(run, data);
     const built = await buildModelChecked(run, runner);
     const schedule = evaluationSchedule(run.settings.budgetFlops, run.settings.evalPoints);
@@ -654,6 +695,7 @@ export async function trainRun(opts: TrainOptions): Promise<UnhashedRecord> {
     outcome = outcomeOf(e);
   } finally {
     runner?.dispose();
+    disposeProbe(run.probe);
     data?.dispose();
   }
   return runRecordOf(run, outcome, { startedMs, loadAtStart, runner });

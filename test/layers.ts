@@ -51,6 +51,7 @@ export const LAYERS: readonly { name: string; modules: readonly string[] }[] = [
       'harness/load-architecture.ts',
       'harness/run-key.ts',
       'harness/train.ts',
+      'harness/causality.ts',
       'harness/confined',
       'harness/jobs',
       'harness/suite.ts',
