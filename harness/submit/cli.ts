@@ -11,7 +11,7 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import { BACKENDS, type BackendChoice } from '../backend-names.ts';
 import { positiveInt } from '../cli-options.ts';
 import type { TierName } from '../results/record.ts';
-import { TIER_NAMES } from '../tiers.ts';
+import { DEFAULT_TIER, TIER_HELP, TIER_NAMES } from '../tiers.ts';
 import type { openSubmissionDb } from './db.ts';
 
 export interface SubmitCommandOptions {
@@ -34,7 +34,7 @@ export function registerSubmitCommands(program: Command, options: SubmitCommandO
     });
   const log = options.log ?? ((line: string) => console.log(line));
   const error = options.error ?? ((line: string) => console.error(line));
-  const tierOption = () => new Option('--tier <tier>', 'budget and size tier').choices([...TIER_NAMES]).default('cpu');
+  const tierOption = () => new Option('--tier <tier>', TIER_HELP).choices([...TIER_NAMES]).default(DEFAULT_TIER);
   const backendOption = () => new Option('--backend <backend>', 'tfjs backend').choices(['auto', ...BACKENDS]).default('auto');
 
   program
