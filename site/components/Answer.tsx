@@ -58,39 +58,39 @@ export async function Answer({ store, facets }: { store: Store; facets: Facets }
   const cheaper = readings.filter((r) => r.bound === '' && r.lo > 1);
   const dearer = readings.filter((r) => r.bound === '' && r.hi < 1);
   const rest = pairs - cheaper.length - dearer.length;
-  const rows = readings.map((r) => ({ ...r, row: `${r.task} · ${r.arch}` }));
+  const rows = readings;
+  const archs = [...new Set(rows.map((r) => r.arch))].sort();
   const domain = logDomain(Math.min(...rows.map((r) => r.lo)), Math.max(...rows.map((r) => r.hi)), 1);
+  // one panel per task (fy), an architecture per row: narrow enough to stay legible on a phone
   const chart =
     rows.length === 0
       ? null
       : plotToReact({
-          className: 'mp-plot answer-plot',
+          className: 'mp-plot',
           ariaLabel: 'seed-paired multiplier vs dense on executed FLOPs to each task’s target, per task and architecture',
-          width: 640,
-          height: 40 + 17 * rows.length,
-          marginLeft: 190,
-          marginRight: 16,
-          marginTop: 6,
-          style: 'font-size: 12px',
-          x: {
-            type: 'log',
-            domain,
-            label: 'FLOP multiplier vs dense to the target (log; > 1×: cheaper than dense) →',
-            tickFormat: multiplier,
-            ticks: 4,
-            grid: true,
-          },
-          y: { domain: rows.map((r) => r.row), label: null },
+          width: 480,
+          height: 44 + (12 * archs.length + 10) * tasks.length,
+          marginLeft: 112,
+          marginRight: 92,
+          marginTop: 8,
+          marginBottom: 36,
+          style: 'font-size: 11px',
+          x: { type: 'log', domain, label: 'FLOPs to target: × dense (> 1×: cheaper) →', tickFormat: multiplier, ticks: 4, grid: true },
+          y: { domain: archs, label: null },
+          fy: { domain: tasks, label: null },
+          facet: { marginRight: 92 },
           marks: [
+            Plot.frame({ stroke: '#e3e5ea' }),
             Plot.ruleX([1], { stroke: '#4269d0', strokeDasharray: '3,3' }),
-            Plot.ruleY(rows, { y: 'row', x1: 'lo', x2: 'hi', stroke: (d: Reading) => archColor(d.arch), strokeWidth: 2 }),
+            Plot.ruleY(rows, { fy: 'task', y: 'arch', x1: 'lo', x2: 'hi', stroke: (d: Reading) => archColor(d.arch), strokeWidth: 2 }),
             Plot.dot(rows, {
+              fy: 'task',
               x: 'value',
-              y: 'row',
-              r: 4.5,
+              y: 'arch',
+              r: 3.5,
               fill: (d: Reading) => (d.bound ? 'white' : archColor(d.arch)),
               stroke: (d: Reading) => archColor(d.arch),
-              strokeWidth: 2,
+              strokeWidth: 1.5,
               title: (d: Reading) =>
                 `${d.arch} on ${d.task}: ${d.bound ? `${d.bound} ` : ''}${multiplier(d.value)}${d.bound ? ' (bound)' : ` [${multiplier(d.lo)}, ${multiplier(d.hi)}]`}`,
               className: 'answer-dot',

@@ -110,12 +110,14 @@ export function Leaderboard(props: {
   const board = boardFor(rows, view.task, view.cost, 'quality', metric);
   const caption = `Task ${view.task}, tier ${view.tier}, on ${view.hw}: ${metricLabel(metric)} at the FLOP budget against ${COST_LABEL[view.cost]}. Dots: mean over seeds; bars: 95% interval; dashed line: the Pareto frontier.`;
   const table = view.task === 'all' ? null : targetTable(records, view.task, view.tier, CURVE_AXIS.executedFlops);
-  const target = table
-    ? (arch: string) => {
-        const row = table.rows.find((r) => r.name === arch);
-        return { m: row ? row.multiplier : undefined, k: multKey(view.tier, view.task, arch, 'executedFlops') };
-      }
-    : undefined;
+  // no target in this tier (or no runs): no multiplier to show, so no compute × column
+  const target =
+    table && table.target !== null
+      ? (arch: string) => {
+          const row = table.rows.find((r) => r.name === arch);
+          return { m: row ? row.multiplier : undefined, k: multKey(view.tier, view.task, arch, 'executedFlops') };
+        }
+      : undefined;
   const viewKey = JSON.stringify(view);
 
   return (
