@@ -69,7 +69,7 @@ export async function Answer({ store, facets }: { store: Store; facets: Facets }
           className: 'mp-plot',
           ariaLabel: 'seed-paired multiplier vs dense on executed FLOPs to each task’s target, per task and architecture',
           width: 480,
-          height: 44 + (12 * archs.length + 10) * tasks.length,
+          height: 44 + (15 * archs.length + 10) * tasks.length,
           marginLeft: 112,
           marginRight: 92,
           marginTop: 8,

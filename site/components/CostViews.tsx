@@ -28,7 +28,7 @@ import { archHref, COST_LABEL } from '../lib/view.ts';
 import { logDomain } from './BoardChart.tsx';
 import { archColors, CurvesChart, LABEL_GAP } from './CurvesChart.tsx';
 
-const PROFILE_MARGIN = { top: 20, bottom: 36 };
+const PROFILE_MARGIN = { top: 32, bottom: 36 };
 
 /** The key a shown multiplier carries (data-mult): one figure per key on a page. */
 export const multKey = (tier: string, task: string, arch: string, cost: CostAxis): string => `${tier}/${task}/${arch}/${cost}`;
@@ -149,10 +149,11 @@ function MultiplierChart({ table, colors }: { table: TargetTable; colors: Readon
         className: 'mp-plot',
         ariaLabel: `${table.task}: multiplier vs dense`,
         width: 520,
-        height: 36 + 22 * pts.length,
+        height: 50 + 22 * pts.length,
         marginLeft: 150,
         marginRight: 20,
         marginTop: 6,
+        marginBottom: 44,
         style: 'font-size: 12px',
         x: {
           type: 'log',
