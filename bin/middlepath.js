@@ -2,6 +2,10 @@
 // The `middlepath` command: TypeScript sources run through tsx, no build step.
 import { readFileSync } from 'node:fs';
 
+// A Node process opens its inspector (code execution in this process) on SIGUSR1 unless it
+// handles the signal: every harness process ignores it (research/trust.md).
+process.on('SIGUSR1', () => {});
+
 // `--version` answers before tsx and the harness load (those take seconds on a busy machine).
 const args = process.argv.slice(2);
 if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {

@@ -6,6 +6,10 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { register as registerTsx } from 'tsx/esm/api';
 
+// A Node process opens its inspector (code execution in this process) on SIGUSR1 unless it
+// handles the signal: every harness process ignores it (research/trust.md).
+process.on('SIGUSR1', () => {});
+
 register('./resolve-hook.js', import.meta.url);
 registerTsx();
 

@@ -1,7 +1,9 @@
 /**
  * Backend choice. `auto` takes the first that loads of tensorflow-gpu > tensorflow > webgpu >
- * wasm+blas > wasm > cpu. `wasm+blas` is the wasm backend with its matmuls on the system BLAS
- * (kernels/blas.ts); `wasm` forces the plain wasm kernels. The optional native backends cannot install on machines without their
+ * wasm+libxsmm > wasm+blas > wasm > cpu. `wasm+blas` is the wasm backend with its matmuls on the
+ * system BLAS (kernels/blas.ts); `wasm+libxsmm` has them on libxsmm's JIT through the wrapper npm
+ * install builds (kernels/xsmm.ts; the system BLAS for the few shapes it runs better); `wasm`
+ * forces the plain wasm kernels. The optional native backends cannot install on machines without their
  * download hosts or a GPU, so each is loaded by dynamic import and its failure kept as the
  * reason it was passed over — the run record says which backend ran and why.
  */
@@ -10,7 +12,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-import { type BlasInfo, describeBlas, loadBlas, registerKernels } from '../kernels/index.ts';
+import { type BlasInfo, describeBlas, loadBlas, loadXsmmBlas, registerKernels } from '../kernels/index.ts';
 import { useWasmBackend } from '../kernels/wasm-setup.ts';
 import { BACKENDS, type BackendChoice, type BackendName } from './backend-names.ts';
 import { UsageError } from './errors.ts';
@@ -29,7 +31,7 @@ export interface ActiveBackend {
   version: string | null;
   /** custom kernels registered over the stock ones */
   kernels: string[];
-  /** wasm+blas: the system BLAS the matmuls run on; null otherwise */
+  /** wasm+blas, wasm+libxsmm: the library the matmuls run on; null otherwise */
   blas: BlasInfo | null;
 }
 
@@ -75,7 +77,10 @@ function quietAdapterProbe(): string {
   return `the webgpu package could not be probed: ${firstLine(r.error ?? r.stderr.trim().split('\n').at(-1) ?? `exit ${r.status}`)}`;
 }
 
-type Loaded = Omit<ActiveBackend, 'reason' | 'kernels' | 'blas'> & { blas?: Awaited<ReturnType<typeof loadBlas>> };
+type Loaded = Omit<ActiveBackend, 'reason' | 'kernels' | 'blas'> & {
+  blas?: Awaited<ReturnType<typeof loadBlas>>;
+  native?: Awaited<ReturnType<typeof loadXsmmBlas>>['xsmm'];
+};
 
 /** Load one backend; throws with the reason it cannot run here. */
 async function load(name: BackendName): Promise<Loaded> {
@@ -108,6 +113,11 @@ async function load(name: BackendName): Promise<Loaded> {
       if (!(await tf.setBackend('webgpu'))) throw new Error('the webgpu backend did not initialise');
       return { name, tfjsName: 'webgpu', device: 'gpu (webgpu)', version: await packageVersion('@tensorflow/tfjs-backend-webgpu') };
     }
+    case 'wasm+libxsmm': {
+      const { blas, xsmm } = await loadXsmmBlas();
+      await useWasmBackend();
+      return { name, tfjsName: 'wasm', device: 'cpu', version: await packageVersion('@tensorflow/tfjs-backend-wasm'), blas, native: xsmm };
+    }
     case 'wasm+blas': {
       const blas = await loadBlas();
       await useWasmBackend();
@@ -131,9 +141,9 @@ export async function selectBackend(choice: BackendChoice): Promise<ActiveBacken
   const passedOver: string[] = [];
   for (const name of candidates) {
     try {
-      const { blas, ...loaded } = await load(name);
+      const { blas, native, ...loaded } = await load(name);
       await tf.ready();
-      const kernels = registerKernels(loaded.tfjsName, { blas });
+      const kernels = registerKernels(loaded.tfjsName, { blas, native });
       const reason =
         choice === 'auto'
           ? `auto: first available${passedOver.length ? ` (passed over: ${passedOver.join('; ')})` : ''}`

@@ -16,9 +16,17 @@ const bin = join(root, 'bin', 'middlepath.js');
 const env: NodeJS.ProcessEnv = { ...process.env };
 for (const k of Object.keys(env)) if (k === 'NODE_OPTIONS' || k.startsWith('VITEST')) delete env[k];
 
-async function cli(args: string[], cwd = root): Promise<{ code: number; stdout: string; stderr: string }> {
+async function cli(
+  args: string[],
+  cwd = root,
+  extraEnv: Record<string, string> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [bin, ...args], { cwd, env, timeout: 240_000 });
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [bin, ...args], {
+      cwd,
+      env: { ...env, ...extraEnv },
+      timeout: 240_000,
+    });
     return { code: 0, stdout, stderr };
   } catch (e) {
     const err = e as { code: number; stdout: string; stderr: string };
@@ -27,6 +35,26 @@ async function cli(args: string[], cwd = root): Promise<{ code: number; stdout: 
 }
 
 describe('middlepath CLI', () => {
+  it('refuses submit and verify where there is no OS sandbox, saying why; run --arch warns loudly and runs', async () => {
+    const off = { MIDDLEPATH_SANDBOX: 'off' };
+    const fixture = join(root, 'test', 'fixtures', 'tiny-mlp.ts');
+    for (const args of [
+      ['submit', fixture],
+      ['verify', 'some-submission'],
+    ]) {
+      const r = await cli(args, root, off);
+      expect(r.code, args[0]).toBe(2);
+      expect(r.stderr).toMatch(new RegExp(`middlepath ${args[0]}: refused — it runs untrusted code, and this machine has no OS sandbox`));
+    }
+    const run = await cli(
+      ['run', '--tier', 'smoke', '--task', 'parity', '--arch', fixture, '--out', mkdtempSync(join(tmpdir(), 'mp-nosb-')), '--json'],
+      root,
+      off,
+    );
+    expect(run.stderr).toMatch(/WARNING: no OS sandbox here \(turned off by MIDDLEPATH_SANDBOX=off\)/);
+    expect(run.code, run.stderr).toBe(0);
+  });
+
   it('exits 2 and lists the valid names for an unknown task, architecture or backend', async () => {
     const task = await cli(['run', '--task', 'imagenet']);
     expect(task.code).toBe(2);
@@ -51,9 +79,10 @@ describe('middlepath CLI', () => {
     const record = runRecord.parse(parsed.records[0]);
     expect(record.architecture).toMatchObject({ name: 'tiny-mlp', origin: './my-arch.ts' });
     expect(record.status).toBe('completed');
-    // a module given by path is untrusted by default: confined, on wasm (no native addons there)
+    // a module given by path is untrusted by default: confined — inside the OS sandbox on the
+    // system BLAS like the baselines, or on wasm (no native addons) where there is no sandbox
     expect(record.training.confined).toBe(true);
-    expect(record.backend.name).toBe('wasm');
+    expect(record.backend.name).toBe(record.training.sandbox ? 'wasm+blas' : 'wasm');
     expect(readdirSync(join(out, 'runs'))).toHaveLength(1);
   });
 

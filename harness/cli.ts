@@ -10,6 +10,7 @@ import { availableParallelism } from 'node:os';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { BACKENDS, type BackendChoice } from './backend-names.ts';
 import { positiveInt, processCount, withConfineOptions } from './cli-options.ts';
+import { sandboxStatus } from './confined/sandbox.ts';
 import { UsageError } from './errors.ts';
 import { parseShard, type Shard } from './jobs/shard.ts';
 import { registerQueueCommands } from './queue/cli.ts';
@@ -87,10 +88,12 @@ function buildProgram(setExit: (code: number) => void): Command {
         const modules = (o.arch ?? []).filter((a) => !isBaselineName(a));
         if (o.confine === undefined && modules.length > 0 && !o.json) {
           process.stderr.write(
-            `${modules.join(', ')}: confined (a module's code is untrusted until you say otherwise), so on wasm, without native BLAS — its hardware class differs from baselines run here in-process. For your own code, --no-confine runs it in this process; --confine runs the baselines confined too.\n`,
+            sandboxStatus().available
+              ? `${modules.join(', ')}: confined (a module's code is untrusted until you say otherwise): its own process in the OS sandbox, on the same kernels as the baselines. For your own code, --no-confine runs it in this process; --confine runs the baselines confined too.\n`
+              : `${modules.join(', ')}: confined (a module's code is untrusted until you say otherwise), so on wasm, without native BLAS — its hardware class differs from baselines run here in-process. For your own code, --no-confine runs it in this process; --confine runs the baselines confined too.\n`,
           );
         }
-        if (!o.json && (o.backend === 'auto' || o.backend === 'wasm+blas')) process.stderr.write(`${threadsNote(o.jobs)}\n`);
+        if (!o.json && (o.backend === 'auto' || o.backend.startsWith('wasm+'))) process.stderr.write(`${threadsNote(o.jobs)}\n`);
         const store = o.store ? await openStoreForRun() : undefined;
         try {
           const result = await runSuite({
@@ -266,7 +269,7 @@ function threadsNote(jobs: number): string {
         ? 'MIDDLEPATH_BLAS_THREADS'
         : `all ${cores} cores, --jobs 1`;
   const other = jobs > 1 ? `--jobs 1 gives ×${cores}` : `--jobs ${cores} gives ×1`;
-  return `BLAS threads per run: ${threads} (${why}); the thread count is part of a record's hardware class (wasm+blas), so ${other} — another class, compared separately. MIDDLEPATH_BLAS_THREADS with --jobs 1 picks it.`;
+  return `BLAS threads per run: ${threads} (${why}); the thread count is part of a record's hardware class (wasm+blas, wasm+libxsmm), so ${other} — another class, compared separately. MIDDLEPATH_BLAS_THREADS with --jobs 1 picks it.`;
 }
 
 /** A UsageError naming the port and what to do when something already listens there. */

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { describeBlas, loadBlas } from '../kernels/index.ts';
 import { probeBackends, selectBackend } from './backend.ts';
+import { sandboxStatus } from './confined/sandbox.ts';
 import { describeEnergy } from './measure/energy.ts';
 import { collectFingerprint, hardwareClass } from './measure/fingerprint.ts';
 import { HARNESS_VERSION } from './version.ts';
@@ -20,6 +21,12 @@ export async function doctor(): Promise<void> {
   console.log(`cpu: ${fp.cpu} (${fp.cpuCores} cores), memory ${(fp.memoryBytes / 2 ** 30).toFixed(1)} GiB, ${fp.os}`);
   console.log(`gpus: ${fp.gpus.length ? fp.gpus.map((g) => `${g.vendor} ${g.model}`).join(', ') : 'none found'}`);
   console.log(`git: ${fp.gitCommit ?? 'not a git checkout'}${fp.gitDirty ? ' (dirty)' : ''}`);
+  const sandbox = sandboxStatus();
+  console.log(
+    sandbox.available
+      ? `\nsandbox: ${sandbox.tool} ${sandbox.version} — submitted code runs as uid ${sandbox.outsideUid} outside, in its own pid and network namespaces (docs/trust.md)`
+      : `\nsandbox: none — ${sandbox.reason}. submit and verify refuse to run untrusted code here; run --arch warns (docs/trust.md)`,
+  );
   const energy = describeEnergy();
   console.log(`\nenergy: ${energy.message}`);
   for (const c of energy.checks) console.log(`  ${JSON.stringify(c)}`);

@@ -75,6 +75,10 @@ export interface Runner {
   evaluation(ablate?: NonNullable<ForwardContext['ablate']>): Promise<EvalModel>;
   /** resident memory of the process that runs the model, where this runner knows it better than the caller */
   peakRssBytes?(): number;
+  /** CPU seconds used so far by the process that runs the model, read by the harness (from /proc), or null where it cannot be */
+  cpuSeconds?(): number | null;
+  /** the OS sandbox the model runs in, or null (in-process, or a machine without one) */
+  sandbox?(): { tool: string; version: string; outsideUid: number } | null;
   dispose(): void;
 }
 

@@ -5,6 +5,7 @@
  * so they import nothing of the meters, the data or the record.
  */
 import * as tf from '@tensorflow/tfjs';
+import { FusedAdamOptimizer } from '../kernels/fused-adam.ts';
 import type { Model, SizeSpec, TaskSpec } from './architecture.ts';
 import type { OwnedBuildContext } from './build-context.ts';
 import { thrownMessage } from './errors.ts';
@@ -14,8 +15,8 @@ import { tamperOf } from './measure/freeze.ts';
 import { densityOfChange } from './metrics/sparsity.ts';
 import type { Batch, TaskData } from './tasks/types.ts';
 
-/** Adam whose learning rate the harness's schedule sets before every step. */
-export class ScheduledAdam extends tf.AdamOptimizer {
+/** Adam whose learning rate the harness's schedule sets before every step (one fused pass on wasm+libxsmm: kernels/fused-adam.ts). */
+export class ScheduledAdam extends FusedAdamOptimizer {
   setLearningRate(lr: number) {
     this.learningRate = lr;
   }

@@ -234,7 +234,7 @@ export interface RunOptions {
 
 /** Train one planned run in this process and seal its record (Interrupted propagates). */
 export async function executeRun(run: PlannedRun, tier: TierName, variantSeed: number | null, opts: RunOptions): Promise<RunRecord> {
-  const confined = opts.confine ? confinedBackendFor(opts.backend, run.arch.origin) : null;
+  const confined = opts.confine ? await confinedBackendFor(opts.backend, run.arch.origin) : null;
   // Confined: this process runs the same backend as the child (for the data, the scoring and the fingerprint).
   const engine = await startEngine(confined ?? opts.backend);
   const { counter, fingerprint, hardwareClass } = engine;
@@ -242,7 +242,7 @@ export async function executeRun(run: PlannedRun, tier: TierName, variantSeed: n
   const backend = confined
     ? {
         ...engine.backend,
-        reason: `confined run (--backend ${opts.backend}): the architecture's process runs ${confined}, without native addons unless a baseline asks for wasm+blas`,
+        reason: `confined run (--backend ${opts.backend}): the architecture's process runs ${confined}${confined === 'wasm+blas' || confined === 'wasm+libxsmm' ? ' (native kernels inside the OS sandbox)' : ''}`,
       }
     : engine.backend;
   opts.onBackend?.(backend, hardwareClass);

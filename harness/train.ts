@@ -7,8 +7,10 @@
 import { randomBytes } from 'node:crypto';
 import { availableParallelism, loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
+import { xsmmJitSeconds } from '../kernels/xsmm.ts';
 import type { SizeSpec } from './architecture.ts';
 import type { ActiveBackend } from './backend.ts';
+import { type CausalityProbe, causalityProbe, checkCausality, disposeProbe, withProbe } from './causality.ts';
 import { ArchitectureError, thrownMessage } from './errors.ts';
 import { ablateExperts, evaluate } from './evaluate.ts';
 import { RunFailure } from './forward.ts';
@@ -20,6 +22,7 @@ import { modelFlopsPerStep } from './measure/model-flops.ts';
 import {
   type CurvePoint,
   type Fingerprint,
+  hyperparameters as hyperparametersSchema,
   RECORD_SCHEMA_VERSION,
   type RunStatus,
   type TierName,
@@ -230,6 +233,7 @@ export async function trainRun(opts: TrainOptions): Promise<UnhashedRecord> {
   let status: RunStatus = 'completed';
   let failure: UnhashedRecord['failure'] = null;
   let data: TaskData | undefined;
+  let probe: CausalityProbe | null = null;
   let runner: Runner | undefined;
   // Meter the device that trains: RAPL for CPU backends, NVML for GPU ones (never an idle GPU for a CPU run).
   const meter = opts.energyMeter ? opts.energyMeter() : createEnergyMeter({ target: backend.device === 'cpu' ? 'cpu' : 'gpu' });
@@ -240,6 +244,13 @@ export async function trainRun(opts: TrainOptions): Promise<UnhashedRecord> {
   let final: UnhashedRecord['final'] = null;
   let steps = 0;
   let trainSeconds = 0;
+  /** CPU seconds of the training steps, read by this process: the child's from /proc, or this process's own; null where unreadable */
+  let trainCpuSeconds: number | null = 0;
+  const cpuNow = (): number | null => {
+    if (runner?.cpuSeconds) return runner.cpuSeconds();
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1e6;
+  };
   let firstStepSeconds = 0;
   let evalSeconds = 0;
   let evalJoules = 0;
@@ -262,7 +273,9 @@ export async function trainRun(opts: TrainOptions): Promise<UnhashedRecord> {
   const runEval = async (r: Runner, d: TaskData) => {
     const t0 = performance.now();
     const j0 = meter.sinceBegin();
-    const evaluation = evaluate(await r.evaluation(), task, d);
+    const model = await r.evaluation();
+    const evaluation = evaluate(model, task, d);
+    if (probe) checkCausality(model, d, probe);
     evalSeconds += (performance.now() - t0) / 1000;
     const j1 = meter.sinceBegin();
     if (j0 !== null && j1 !== null) evalJoules += j1 - j0;
@@ -291,7 +304,16 @@ export async function trainRun(opts: TrainOptions): Promise<UnhashedRecord> {
   try {
     await meter.measureIdle(opts.idleSeconds ?? 0);
     data = task.load({ runSeed: seed, dataSeed, split });
-    const setup = { spec: task.spec, size: settings.size, seed, scope: id, learningRate: settings.learningRate, data };
+    probe = causalityProbe(task.spec, data);
+    // the model is evaluated on the held-out inputs and, on a causal task, the causality probe (never scored)
+    const setup = {
+      spec: task.spec,
+      size: settings.size,
+      seed,
+      scope: id,
+      learningRate: settings.learningRate,
+      data: withProbe(data, probe),
+    };
     if (opts.runner) runner = opts.runner(setup);
     else if (opts.counter) runner = localRunner(arch, opts.counter, setup);
     else throw new Error('trainRun needs a FLOP counter (in-process) or a runner');
@@ -308,7 +330,14 @@ export async function trainRun(opts: TrainOptions): Promise<UnhashedRecord> {
     const built = await runner.build();
     addTotals(ledger, built.ledger); // build() is metered: what it computed counts against the budget
     params = countParams(built);
-    hyperparameters = built.hyperparameters;
+    const declared = hyperparametersSchema.safeParse(built.hyperparameters);
+    if (!declared.success) {
+      throw new RunFailure(
+        'build',
+        `Model.hyperparameters is too large for a record (${declared.error.issues[0]?.message}): declare at most 64 settings, keys ≤ 64 characters, text values ≤ 200`,
+      );
+    }
+    hyperparameters = declared.data;
     checkParamCaps(params, settings.size, tier, task.spec.id, arch);
     perStepModelFlops = modelFlopsPerStep(
       task.spec,
@@ -341,17 +370,22 @@ export async function trainRun(opts: TrainOptions): Promise<UnhashedRecord> {
       }
       const batch = data.nextTrainBatch(settings.batchSize);
       const sample = steps % sampleEvery === 1;
-      // Off the clock, as making the batch is: a confined child gets it over IPC here.
-      await runner.stage?.(batch);
-      // The clock is this process's: a step's time includes the request and the answer back.
+      // The clock is this process's, and a step's time includes handing the batch over (a confined
+      // child gets it over its pipe), the request and the answer back: nothing the child does is off it.
       const t0 = performance.now();
+      const cpu0 = cpuNow();
+      const jit0 = xsmmJitSeconds(); // libxsmm's kernel generation (first call of a shape, in this process) is kept off the clock
       let result: StepResult;
       try {
+        await runner.stage?.(batch);
         result = await runner.step(batch, learningRateAt(ledger.total / budget, settings.learningRate), sample, steps);
       } finally {
         disposeBatch(batch);
       }
-      const seconds = (performance.now() - t0) / 1000;
+      const seconds = (performance.now() - t0) / 1000 - (xsmmJitSeconds() - jit0);
+      const cpu1 = cpuNow();
+      if (cpu0 !== null && cpu1 !== null && trainCpuSeconds !== null) trainCpuSeconds += cpu1 - cpu0;
+      else trainCpuSeconds = null;
       addTotals(ledger, result.ledger);
       if (result.density) updateSample = result.density;
       const loss = result.loss;
@@ -435,6 +469,7 @@ export async function trainRun(opts: TrainOptions): Promise<UnhashedRecord> {
     }
   } finally {
     runner?.dispose();
+    disposeProbe(probe);
     data?.dispose();
   }
 
@@ -483,6 +518,8 @@ export async function trainRun(opts: TrainOptions): Promise<UnhashedRecord> {
       evalSeconds,
       load: { cores: availableParallelism(), atStart: loadAtStart, atEnd: loadavg()[0] ?? 0 },
       confined: runner?.confined ?? opts.runner !== undefined,
+      cpuSeconds: trainCpuSeconds,
+      sandbox: runner?.sandbox?.() ?? null,
     },
     flops: {
       executed: ledger.total,

@@ -12,7 +12,8 @@
  */
 import { availableParallelism } from 'node:os';
 
-export type BlasLibrary = 'openblas' | 'blis' | 'accelerate';
+/** 'libxsmm': the JIT wrapper of kernels/xsmm.ts, presented as a BLAS (wasm+libxsmm) */
+export type BlasLibrary = 'openblas' | 'blis' | 'accelerate' | 'libxsmm';
 
 /** Row-major C = alpha·op(A)·op(B) + beta·C on float32 pointers (TypedArray views, no copy). */
 export type Sgemm = (

@@ -5,13 +5,16 @@
 import type { Blas } from './blas.ts';
 import { registerBlasGroupedKernels, unregisterBlasGroupedKernels } from './blas-grouped.ts';
 import { registerBlasMatMulKernels, unregisterBlasMatMulKernels } from './blas-matmul.ts';
+import { registerFusedAdam, unregisterFusedAdam } from './fused-adam.ts';
 import { registerWasmMatMulKernels, unregisterWasmMatMulKernels } from './wasm-matmul.ts';
 import { registerWasmRowKernels, unregisterWasmRowKernels } from './wasm-rows.ts';
 import { registerWasmSegmentSum } from './wasm-segment-sum.ts';
+import type { Xsmm } from './xsmm.ts';
 
 export type { Blas, BlasInfo, BlasLibrary } from './blas.ts';
 export { blasThreadsWanted, CBLAS_NO_TRANS, CBLAS_ROW_MAJOR, CBLAS_TRANS, describeBlas, loadBlas } from './blas.ts';
 export { BLAS_MATMUL_KERNELS, blasInUse, blasMatMulKernelsRegistered } from './blas-matmul.ts';
+export { ADAM_FLOPS_PER_ELEMENT, FUSED_ADAM, FusedAdamOptimizer, fusedAdamRegistered } from './fused-adam.ts';
 export type { TransposePlan, WasmMatMulKernelName, WasmMatMulOptions } from './wasm-matmul.ts';
 export {
   registerWasmMatMulKernels,
@@ -21,10 +24,14 @@ export {
 } from './wasm-matmul.ts';
 export { registerWasmRowKernels, unregisterWasmRowKernels, WASM_ROW_KERNELS, wasmRowKernelsRegistered } from './wasm-rows.ts';
 export { useWasmBackend, wasmDistDir } from './wasm-setup.ts';
+export type { JitStats, Xsmm } from './xsmm.ts';
+export { loadXsmm, loadXsmmBlas, preferSystemBlas, xsmmBlas, xsmmJitSeconds, xsmmLibraryPath } from './xsmm.ts';
 
 export interface KernelOptions {
-  /** wasm only: run matmuls (and MoE's grouped matmuls) on this system BLAS; absent: the wasm kernels */
+  /** wasm only: run matmuls (and MoE's grouped matmuls) on this system BLAS (or libxsmm as one: kernels/xsmm.ts); absent: the wasm kernels */
   blas?: Blas;
+  /** wasm only: the libxsmm wrapper's native elementwise kernels (FusedAdam); wasm+libxsmm passes it */
+  native?: Xsmm;
 }
 
 /**
@@ -37,6 +44,7 @@ export interface KernelOptions {
 export function registerKernels(backendName: string, options: KernelOptions = {}): string[] {
   const names: string[] = [];
   if (backendName === 'wasm') {
+    unregisterFusedAdam();
     unregisterBlasGroupedKernels();
     unregisterBlasMatMulKernels(); // the wasm ones must be underneath (they are the BLAS kernels' fallback)
     names.push(...registerWasmMatMulKernels(), ...registerWasmSegmentSum(), ...registerWasmRowKernels());
@@ -44,6 +52,7 @@ export function registerKernels(backendName: string, options: KernelOptions = {}
       registerBlasMatMulKernels(options.blas);
       names.push(...registerBlasGroupedKernels(options.blas));
     }
+    if (options.native) names.push(...registerFusedAdam(options.native));
   }
   return names;
 }
@@ -51,6 +60,7 @@ export function registerKernels(backendName: string, options: KernelOptions = {}
 /** Undoes registerKernels(backendName), restoring the stock kernels. Idempotent. */
 export function unregisterKernels(backendName: string): void {
   if (backendName === 'wasm') {
+    unregisterFusedAdam();
     unregisterBlasGroupedKernels();
     unregisterBlasMatMulKernels();
     unregisterWasmMatMulKernels();

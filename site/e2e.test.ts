@@ -288,6 +288,14 @@ describe('run and architecture pages', () => {
     await page.close();
   });
 
+  test('a path with a NUL byte, a control character or a malformed escape is a 400, not a 500', async () => {
+    for (const path of ['/runs/a%00b', '/archs/%01', '/runs/%E0%A4%A']) {
+      const res = await fetch(`${site.url}${path}`);
+      expect(res.status, path).toBe(400);
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    }
+  });
+
   test('compare and methods pages render', async () => {
     const [a, b] = (await store.architectures()).map((x) => x.name);
     const page = await open(`/compare?${new URLSearchParams({ a: a ?? '', b: b ?? '' })}`);

@@ -11,6 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { loadBlas, registerKernels, useWasmBackend } from '../../kernels/index.ts';
+import { loadXsmmBlas } from '../../kernels/xsmm.ts';
 import { isArchitecture, type Model } from '../architecture.ts';
 import { createBuildContext, type OwnedBuildContext } from '../build-context.ts';
 import { thrownMessage } from '../errors.ts';
@@ -22,13 +23,12 @@ import { builtFootprint, engineFootprint } from '../runner.ts';
 import { buildModel, ScheduledAdam, trainingStep } from '../step.ts';
 import { trainingLoss } from '../tasks/losses.ts';
 import type { Batch } from '../tasks/types.ts';
+import { openChildChannel } from './child-channel.ts';
 import type { FromConfined, Ledger, ToConfined, WireTensor } from './protocol.ts';
 import { markWeights, type WeightMark, weightChangedSince } from './watch.ts';
 
-// Captured before the module loads: the channel the harness answers on.
-const send = process.send?.bind(process);
-if (!send) throw new Error('harness/confined/child.ts must be started by the harness with an IPC channel');
-const reply = (m: FromConfined) => send(m);
+// Opened before the module loads: the key and the functions that sign replies are out of its reach from here on.
+const channel = openChildChannel();
 
 type Init = Extract<ToConfined, { type: 'init' }>;
 let init: Init | undefined;
@@ -99,9 +99,10 @@ async function start(m: Init): Promise<FromConfined> {
   if (m.backend === 'cpu') {
     if (!(await tf.setBackend('cpu'))) throw new Error('the cpu backend did not initialise');
   } else await useWasmBackend(m.wasmDir);
-  // native BLAS goes through an FFI addon: only a baseline's child is started with --allow-addons (host.ts)
-  const blas = m.backend === 'wasm+blas' ? await loadBlas() : undefined;
-  const kernels = registerKernels(tf.getBackend(), { blas });
+  // native kernels go through an FFI addon: a child is started with --allow-addons only inside the OS sandbox, or for a baseline (host.ts)
+  const native = m.backend === 'wasm+libxsmm' ? await loadXsmmBlas() : undefined;
+  const blas = m.backend === 'wasm+blas' ? await loadBlas() : native?.blas;
+  const kernels = registerKernels(tf.getBackend(), { blas, native: native?.xsmm });
   counter = installFlopCounter(tf.getBackend());
   evalInputs = m.evalInputs.map(tensorOf);
   // The module loads last: the backend, kernels and FLOP counter are in place, and frozen, before its code runs.
@@ -309,10 +310,34 @@ async function answer(m: ToConfined): Promise<FromConfined> {
   }
 }
 
-process.on('message', (m: ToConfined) => {
-  void handle(m).then((r) => {
-    reply(r);
+/**
+ * One request at a time, read blocking: between a reply and the next request the event loop
+ * does not turn, so nothing the module left behind (a timer, a promise) runs off the clock;
+ * whatever it left runs inside the next request, where the harness's clock and ledger are.
+ */
+async function serve(): Promise<never> {
+  for (;;) {
+    const m = channel.read() as ToConfined | null;
+    if (m === null) process.exit(0); // the harness is gone: nothing here is wanted
+    const before = m.type === 'step' ? null : markWeights(weights);
+    let r = await handle(m);
+    // Only a training step may change the weights: a hand-over, a build or an evaluation that did is refused.
+    const changed = before && model && r.type !== 'failed' ? weightChangedSince(before) : null;
+    if (changed !== null) {
+      r = {
+        type: 'failed',
+        phase: phaseOf(m),
+        status: 'failed',
+        message: offTheClock(`changed its weights while the harness asked for '${m.type}' (variable '${changed}')`),
+      };
+    }
+    channel.write(r);
     goIdle();
-  });
-});
-process.on('disconnect', () => process.exit(1)); // the harness is gone: nothing here is wanted
+    // Let what the module left for "right after" (a zero-delay timer, a resolved promise) run now,
+    // while the harness is not asking: a kernel it dispatches is refused at the next request
+    // (offRequest). Later timers can fire only inside a later request, where the event loop turns
+    // — in a training step, on the clock and in its ledger.
+    await new Promise((done) => setTimeout(done, 0));
+  }
+}
+void serve();

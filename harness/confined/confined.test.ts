@@ -20,6 +20,7 @@ import { findTask } from '../tasks/index.ts';
 import { countParams, stepZeroRefusal } from '../train.ts';
 import { bundleForChild } from './bundle.ts';
 import { confinedEnv, confinementFlags } from './host.ts';
+import { sandboxStatus } from './sandbox.ts';
 
 /** Why no system BLAS loads here, or null (CI installs one and requires it). */
 const blasMissing = await loadBlas().then(
@@ -57,6 +58,8 @@ const FIXTURES = [
   'keeps-examples',
   'keeps-examples-lazily',
   'grows-store',
+  'escapes',
+  'patches-wire',
 ];
 
 /** Every file under results/ with its size and modification time: a hostile run must change none of it. */
@@ -78,6 +81,11 @@ function resultsSnapshot(): string[] {
 }
 const RESULTS_BEFORE = resultsSnapshot();
 
+let usr1 = 0;
+const onUsr1 = () => {
+  usr1++;
+};
+
 describe('hostile modules, confined', () => {
   let result: SuiteResult;
   const saved = { db: process.env.DATABASE_URL, token: process.env.MIDDLEPATH_TOKEN };
@@ -92,6 +100,7 @@ describe('hostile modules, confined', () => {
     rmSync(FORGED, { force: true });
     process.env.DATABASE_URL = 'postgres://owner:secret@127.0.0.1:5432/leaderboard';
     process.env.MIDDLEPATH_TOKEN = 'secret-upload-token';
+    process.on('SIGUSR1', onUsr1);
     result = await runSuite({
       tier: 'smoke',
       backend: 'wasm',
@@ -104,6 +113,7 @@ describe('hostile modules, confined', () => {
     });
   });
   afterAll(() => {
+    process.off('SIGUSR1', onUsr1);
     for (const [k, v] of [['DATABASE_URL', saved.db] as const, ['MIDDLEPATH_TOKEN', saved.token] as const]) {
       if (v === undefined) delete process.env[k];
       else process.env[k] = v;
@@ -120,7 +130,8 @@ describe('hostile modules, confined', () => {
     const r = byName('reads-data');
     expect(r.status).toBe('failed');
     expect(r.failure?.phase).toBe('build');
-    expect(r.failure?.message).toMatch(/ERR_ACCESS_DENIED.*FileSystemRead.*mnist/);
+    // refused by the permission model, or (inside the OS sandbox) not there at all
+    expect(r.failure?.message).toMatch(/ERR_ACCESS_DENIED.*FileSystemRead.*mnist|Cannot find module '[^']*mnist/);
   });
 
   it('refuses to bundle a module that imports a data package', () => {
@@ -146,7 +157,8 @@ describe('hostile modules, confined', () => {
     expect(r.architecture.hyperparameters.databaseUrl).toBe('absent');
     expect(r.architecture.hyperparameters.token).toBe('absent');
     const keys = String(r.architecture.hyperparameters.envKeys).split(',').filter(Boolean);
-    for (const k of keys) expect(k).toMatch(/^(PATH|HOME|LANG|OPENBLAS_\w+)$/);
+    // PWD: bubblewrap's --chdir sets it (the bundle's folder)
+    for (const k of keys) expect(k).toMatch(/^(PATH|HOME|LANG|PWD|OPENBLAS_\w+)$/);
   });
 
   it("keeps the harness's clock and score when the module patches Date.now, performance.now and Math.random", () => {
@@ -160,11 +172,39 @@ describe('hostile modules, confined', () => {
     expect(patched.training.steps).toBe(honest.training.steps);
   });
 
-  it('ignores a forged score: a forged reply fails the run, and no claim is recorded as quality', () => {
+  it('refuses a forged reply: a frame written to the reply pipe without the key fails the run, and no claim is recorded as quality', () => {
     const r = byName('forges');
     expect(r.status).toBe('failed');
     expect(r.failure?.phase).toBe('eval');
+    expect(r.failure?.message).toMatch(/sent a reply not signed by the harness runtime: refused/);
     expect(r.final).toBeNull();
+  });
+
+  it('keeps the wire out of reach: the serializer, Buffer writers and HMAC cannot be patched, and the run is the honest one', () => {
+    const r = byName('patches-wire');
+    expect(r.status).toBe('completed');
+    const h = r.architecture.hyperparameters;
+    for (const k of ['serialize', 'serializerProto', 'bufferWriter', 'hmacDigest']) expect(h[k], k).toBe('TypeError');
+  });
+
+  it.runIf(sandboxStatus().available)(
+    'lets no signal, socket or file out of the sandbox: another uid, its own pid and network namespaces, no harness files',
+    () => {
+      const r = byName('escapes');
+      expect(r.status).toBe('completed');
+      const h = r.architecture.hyperparameters;
+      expect(h.uid).toBe(65534);
+      expect(h.ppid).toBe(1); // bubblewrap's init in its own pid namespace: the harness is not even visible
+      expect(usr1).toBe(0); // this (the harness's) process never received it
+      for (const service of ['postgres', 'redis', 'inspector']) expect(h[service], service).toBe('ECONNREFUSED');
+      expect(h.passwd).toMatch(/ERR_ACCESS_DENIED|ENOENT/);
+      expect(h.repository).toMatch(/ERR_ACCESS_DENIED|ENOENT/);
+      expect(r.training.sandbox).toMatchObject({ tool: 'bubblewrap', outsideUid: process.getuid?.() === 0 ? 65534 : process.getuid?.() });
+    },
+  );
+
+  it('has the sandbox where CI requires it', () => {
+    if (process.env.MIDDLEPATH_REQUIRE_SANDBOX === '1') expect(sandboxStatus()).toMatchObject({ available: true });
   });
 
   it('refuses trainable variables kept outside Model.variables', () => {
@@ -288,10 +328,12 @@ describe('hostile modules, confined', () => {
     expect(r.failure?.message).toMatch(/the model leaks tensors: \d+ KiB more tensor memory held after step \d+ than after step 2/);
   });
 
-  it('records each run as confined, with the batch handed over off the clock', () => {
+  it('records each run as confined, with CPU time and peak memory read by the harness from /proc', () => {
     const r = byName('honest-mlp');
     expect(r.training.confined).toBe(true);
     expect(r.training.steps).toBeGreaterThan(3);
+    expect(r.training.cpuSeconds).toBeGreaterThan(0);
+    expect(r.memory.peakRssBytes).toBeGreaterThan(20 * 2 ** 20);
   });
 
   it('changes nothing under results/', () => {
@@ -343,6 +385,27 @@ describe('the confined path trains the baselines as the in-process path does', (
     expect(record?.status).toBe('completed');
     expect(record?.backend.name).toBe('wasm+blas');
     expect(record?.training.confined).toBe(true);
+  });
+});
+
+describe('causality on a sequence task', () => {
+  it('refuses a charlm model whose output at t reads the input at t + 1, and passes a causal baseline', async () => {
+    const r = await runSuite({
+      tier: 'smoke',
+      backend: 'wasm',
+      outDir: tmp(),
+      seeds: 1,
+      tasks: ['charlm'],
+      archs: [hostile('peeks-ahead'), 'dense'],
+      settings: { budgetFlops: 2e9, evalPoints: 1, timeLimitSeconds: 120 },
+      confine: 'untrusted',
+    });
+    const peeks = r.records.find((x) => x.architecture.name === 'peeks-ahead');
+    expect(peeks?.status).toBe('failed');
+    expect(peeks?.failure?.message).toMatch(/the model is not causal: changing the inputs after position \d+ changed its outputs/);
+    expect(peeks?.final).toBeNull();
+    const dense = r.records.find((x) => x.architecture.name === 'dense');
+    expect(dense?.status).toBe('completed');
   });
 });
 

@@ -12,15 +12,21 @@
  *   read from /proc; a per-request time limit (a module stuck in a loop never replies).
  * The permission model does not cover the network: see the README's "Limits for submitters".
  */
-import { type ChildProcess, fork } from 'node:child_process';
-import { join } from 'node:path';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import { wasmDistDir } from '../../kernels/wasm-setup.ts';
+import { xsmmLibraryPath } from '../../kernels/xsmm.ts';
+import { UsageError } from '../errors.ts';
 import { RunFailure } from '../forward.ts';
-import { rssMB } from '../submit/child.ts';
+import { ProcessTree } from '../measure/process-tree.ts';
 import { type ConfinedBundle, ROOT } from './bundle.ts';
+import { ReplyReader, requestFrame } from './channel.ts';
 import { confinedEnv } from './env.ts';
 import { type ConfinedBackend, type FromConfined, fromConfined, type Reply, type ToConfined } from './protocol.ts';
+import { type SandboxStatus, sandboxed, sandboxRequirement, sandboxStatus, warnUnsandboxed } from './sandbox.ts';
 
 /** Runtime packages the child may read: tfjs and what tfjs-core imports. */
 const RUNTIME = ['@tensorflow', 'long', 'seedrandom'].map((p) => join(ROOT, 'node_modules', p));
@@ -38,6 +44,12 @@ export interface ConfinedOptions {
   requestSeconds: number;
   /** BLAS threads, for wasm+blas */
   blasThreads?: number;
+  /**
+   * 'required': refuse to start without the OS sandbox; 'optional': start under the permission
+   * model alone where there is none. Unset: as MIDDLEPATH_SANDBOX says (`submit` and `verify`
+   * set 'required'), else optional with a loud warning — `run --arch` on a machine without one.
+   */
+  sandbox?: 'required' | 'optional';
 }
 
 /**
@@ -46,8 +58,8 @@ export interface ConfinedOptions {
  * addons only when allowed.
  */
 export function permissionFlags(bundle: ConfinedBundle, allowAddons: boolean, extraReads: readonly string[] = []): string[] {
-  // koffi's files too where addons are allowed (a baseline on wasm+blas): the addon loads from there
-  const reads = [bundle.childFile, join(bundle.moduleFile, '..'), ...RUNTIME, ...(allowAddons ? [KOFFI] : []), ...extraReads];
+  // koffi's files and the libxsmm wrapper's folder too where addons are allowed: they load from there
+  const reads = [bundle.childFile, join(bundle.moduleFile, '..'), ...RUNTIME, ...nativeReads(allowAddons), ...extraReads];
   return [
     '--experimental-permission',
     ...reads.map((p) => `--allow-fs-read=${p}`),
@@ -61,36 +73,72 @@ export function confinementFlags(o: Pick<ConfinedOptions, 'bundle' | 'allowAddon
   return [...permissionFlags(o.bundle, o.allowAddons), `--max-old-space-size=${o.heapMB}`];
 }
 
+/** What the sandbox binds read-only: exactly what the permission model lets the child read. */
+export function readsOf(bundle: ConfinedBundle, allowAddons: boolean, extraReads: readonly string[] = []): string[] {
+  return [...new Set([dirname(bundle.childFile), dirname(bundle.moduleFile), ...RUNTIME, ...nativeReads(allowAddons), ...extraReads])];
+}
+
+/** koffi, and the libxsmm wrapper's folder (built at install) where it exists: what native kernels load from. */
+function nativeReads(allowAddons: boolean): string[] {
+  if (!allowAddons) return [];
+  const xsmm = dirname(xsmmLibraryPath());
+  return [KOFFI, ...(existsSync(xsmm) ? [xsmm] : [])];
+}
+
+const phaseOf = (m: ToConfined): 'build' | 'train' | 'eval' =>
+  m.type === 'step' || m.type === 'batch' ? 'train' : m.type === 'eval' ? 'eval' : 'build';
+
 export class ConfinedChild {
-  private pending: { resolve: (m: FromConfined) => void; reject: (e: Error) => void; timer: NodeJS.Timeout } | null = null;
+  private pending: {
+    resolve: (m: FromConfined) => void;
+    reject: (e: Error) => void;
+    timer: NodeJS.Timeout;
+    /** the phase of the run the request serves: what a failure while it waits is named for */
+    phase: 'build' | 'train' | 'eval';
+  } | null = null;
   private ended: string | null = null;
   private stderr = '';
   private peakRss = 0;
   private readonly poll: NodeJS.Timeout;
+  private readonly replies: ReplyReader;
+  private seq = 0;
+  private readonly tree: ProcessTree | null;
 
   private constructor(
     private readonly child: ChildProcess,
     private readonly opts: ConfinedOptions,
+    /** the OS sandbox it runs in, or null where there is none (sandboxStatus() says why) */
+    readonly sandbox: (SandboxStatus & { available: true }) | null,
   ) {
+    this.tree = child.pid === undefined ? null : new ProcessTree(child.pid);
     child.stderr?.on('data', (d: Buffer) => {
       this.stderr = (this.stderr + d.toString()).slice(-4000);
     });
-    child.on('message', (raw: unknown) => {
-      const pending = this.pending;
-      if (!pending) return; // unasked-for messages (a module calling process.send) are dropped
-      this.pending = null;
-      clearTimeout(pending.timer);
-      const parsed = fromConfined.safeParse(raw);
-      if (parsed.success) pending.resolve(parsed.data);
-      else pending.reject(new RunFailure('train', `the architecture's process sent a malformed reply: ${parsed.error.issues[0]?.message}`));
-    });
+    this.replies = new ReplyReader(
+      (raw) => {
+        const pending = this.pending;
+        if (!pending) return this.kill("the architecture's process sent a reply nobody asked for: refused");
+        this.pending = null;
+        clearTimeout(pending.timer);
+        const parsed = fromConfined.safeParse(raw);
+        if (parsed.success) pending.resolve(parsed.data);
+        else
+          pending.reject(new RunFailure('train', `the architecture's process sent a malformed reply: ${parsed.error.issues[0]?.message}`));
+      },
+      (why) => this.kill(`the architecture's process sent ${why}: refused — only the harness's own runtime in the child may answer`),
+    );
+    (child.stdio[4] as Readable).on('data', (d: Buffer) => this.replies.push(d));
+    // fd 3 is the harness's to write; anything the child writes back on it is dropped
+    (child.stdio[3] as Readable).on('data', () => {});
+    (child.stdio[3] as Writable).on('error', () => {});
+    (child.stdio[3] as Writable).write(this.replies.key);
     child.on('exit', (code, signal) => {
       this.ended ??= `the architecture's process ended (${signal ? `signal ${signal}` : `exit code ${code}`})${this.stderrLine()}`;
       this.failPending(this.ended);
       clearInterval(this.poll);
     });
     this.poll = setInterval(() => {
-      const rss = child.pid === undefined ? null : rssMB(child.pid);
+      const rss = this.tree?.rssMB() ?? null;
       if (rss === null) return;
       this.peakRss = Math.max(this.peakRss, rss);
       if (rss > opts.rssLimitMB)
@@ -99,17 +147,50 @@ export class ConfinedChild {
     this.poll.unref();
   }
 
+  /**
+   * Start the child: in the OS sandbox (sandbox.ts) where this machine has one; where it has
+   * none, only with `sandbox: 'optional'` (the harness's own code, or `run --arch` after its
+   * warning), else a UsageError that says why.
+   */
   static start(opts: ConfinedOptions): ConfinedChild {
-    const child = fork(opts.bundle.childFile, [], {
-      execArgv: confinementFlags(opts),
-      env: confinedEnv(opts.blasThreads ? { MIDDLEPATH_BLAS_THREADS: String(opts.blasThreads) } : {}),
-      cwd: join(opts.bundle.moduleFile, '..'),
-      serialization: 'advanced',
-      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    const sandbox = sandboxStatus();
+    if (!sandbox.available) {
+      if ((opts.sandbox ?? sandboxRequirement()) === 'required') {
+        throw new UsageError(
+          `untrusted code runs only inside an OS sandbox, and this machine has none: ${sandbox.reason}. Run it on Linux with bubblewrap installed, or in a container or VM without network`,
+        );
+      }
+      if (opts.sandbox !== 'optional') warnUnsandboxed(sandbox.reason);
+    }
+    const node = [...confinementFlags(opts), opts.bundle.childFile];
+    const cwd = join(opts.bundle.moduleFile, '..');
+    const command = sandbox.available
+      ? sandboxed({ reads: readsOf(opts.bundle, opts.allowAddons), cwd, command: process.execPath, args: node })
+      : { file: process.execPath, args: node };
+    const child = spawn(command.file, command.args, {
+      env: confinedEnv({
+        ...(opts.blasThreads ? { MIDDLEPATH_BLAS_THREADS: String(opts.blasThreads) } : {}),
+        // the bundled child cannot find the wrapper beside its own file: named here
+        ...(opts.backend === 'wasm+libxsmm' ? { MIDDLEPATH_XSMM_LIB: xsmmLibraryPath() } : {}),
+      }),
+      cwd,
+      // fd 3: requests in; fd 4: signed replies out (channel.ts); no Node IPC channel for module code to reach
+      stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'],
       // its own process group: whatever it started is killed with it
       detached: true,
     });
-    return new ConfinedChild(child, opts);
+    return new ConfinedChild(child, opts, sandbox.available ? sandbox : null);
+  }
+
+  /** CPU seconds the child's processes have used so far (user + system, from /proc, read here) */
+  cpuSeconds(): number | null {
+    return this.tree?.cpuSeconds() ?? null;
+  }
+
+  /** The highest resident memory the kernel saw for the child (VmHWM), in bytes; null where /proc cannot tell */
+  kernelPeakRssBytes(): number | null {
+    const kb = this.tree?.peakKB() ?? null;
+    return kb === null ? null : kb * 1024;
   }
 
   private stderrLine(): string {
@@ -122,7 +203,7 @@ export class ConfinedChild {
     this.pending = null;
     if (pending) {
       clearTimeout(pending.timer);
-      pending.reject(new RunFailure('train', message));
+      pending.reject(new RunFailure(pending.phase, message));
     }
   }
 
@@ -144,8 +225,8 @@ export class ConfinedChild {
         () => this.kill(`no reply to '${m.type}' within ${seconds} s: the architecture's process was stopped`),
         seconds * 1000,
       );
-      this.pending = { resolve, reject, timer };
-      this.child.send(m, (e) => {
+      this.pending = { resolve, reject, timer, phase: phaseOf(m) };
+      (this.child.stdio[3] as Writable).write(requestFrame(this.seq++, m), (e) => {
         if (e) this.failPending(`could not send '${m.type}' to the architecture's process: ${e.message}`);
       });
     });

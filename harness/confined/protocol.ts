@@ -16,7 +16,7 @@ export interface WireTensor<T extends Float32Array | Int32Array = Float32Array |
 }
 
 /** Backends a confined child may run: the addon-free ones, and wasm+blas for trusted (baseline) code only. */
-export const CONFINED_BACKENDS = ['wasm', 'cpu', 'wasm+blas'] as const;
+export const CONFINED_BACKENDS = ['wasm', 'cpu', 'wasm+blas', 'wasm+libxsmm'] as const;
 export type ConfinedBackend = (typeof CONFINED_BACKENDS)[number];
 
 export type ToConfined =
@@ -106,7 +106,10 @@ export const fromConfined = z.discriminatedUnion('type', [
     /** Model.cost as declared by the module */
     declaredActive: count.nullable(),
     attention: z.object({ layers: count, context: count, dim: count }).nullable(),
-    hyperparameters: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
+    /** bounded as in the record (refused here, at the boundary, rather than when the record is sealed) */
+    hyperparameters: z
+      .record(z.string().max(64), z.union([z.string().max(200), z.number(), z.boolean()]))
+      .refine((h) => Object.keys(h).length <= 64, { message: 'at most 64 hyperparameters' }),
     /** what build() dispatched through the kernel registry */
     ledger,
     featureEmbedding: z.boolean(),

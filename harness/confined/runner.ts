@@ -7,6 +7,8 @@
  * (its name, its parameters) is taken without a check against what the harness knows.
  */
 import * as tf from '@tensorflow/tfjs';
+import { loadBlas } from '../../kernels/blas.ts';
+import { loadXsmm } from '../../kernels/xsmm.ts';
 import type { BackendChoice } from '../backend-names.ts';
 import { UsageError } from '../errors.ts';
 import type { EvalModel } from '../evaluate.ts';
@@ -18,6 +20,7 @@ import type { Batch } from '../tasks/types.ts';
 import { bundleForChild } from './bundle.ts';
 import { ConfinedChild, type ConfinedOptions, moduleUrl, wasmDistDir } from './host.ts';
 import type { ConfinedBackend, Reply, WireTensor } from './protocol.ts';
+import { sandboxStatus } from './sandbox.ts';
 
 export interface ConfinedRunOptions extends Omit<ConfinedOptions, 'bundle'> {
   /** the architecture module's path (a baseline's file or a submission), bundled here */
@@ -130,7 +133,11 @@ export async function confinedRunner(o: ConfinedRunOptions): Promise<(setup: Run
       async evaluation(ablate) {
         return evalModel(await live().request({ type: 'eval', ...(ablate ? { ablate } : {}) }, 'evaluated'));
       },
-      peakRssBytes: () => child?.peakRssBytes ?? 0,
+      // measured here, from /proc: the kernel's high-water mark where it can be read, else the polled peak
+      peakRssBytes: () => child?.kernelPeakRssBytes() ?? child?.peakRssBytes ?? 0,
+      cpuSeconds: () => child?.cpuSeconds() ?? null,
+      sandbox: () =>
+        child?.sandbox ? { tool: child.sandbox.tool, version: child.sandbox.version, outsideUid: child.sandbox.outsideUid } : null,
       dispose() {
         child?.close();
       },
@@ -139,21 +146,36 @@ export async function confinedRunner(o: ConfinedRunOptions): Promise<(setup: Run
 }
 
 /**
- * The backend a confined run uses. Untrusted code gets no native addons, so no native
- * BLAS (koffi could call any C function) and no tfjs-node: `auto` and `wasm` give wasm,
- * `cpu` gives cpu. A baseline (the harness's own code) may run wasm+blas when asked by
- * name — a record says which backend ran and the leaderboard compares within a hardware
- * class, so a submission on wasm is compared with baselines on wasm.
+ * The backend a confined run uses. Inside the OS sandbox (sandbox.ts) a native addon is no
+ * escape hatch — the process can reach no file, process or socket of the harness whatever C
+ * it calls — so submissions and baselines alike run on the system BLAS (`auto` picks
+ * wasm+blas where one loads) and share the baselines' hardware class. Without the sandbox,
+ * only Node's permission model confines the child and an FFI could call any C function, so
+ * untrusted code gets no addons: `auto` and `wasm` give wasm, and wasm+blas is for baselines.
  */
-export function confinedBackendFor(choice: BackendChoice, origin: string): ConfinedBackend {
-  if (choice === 'auto' || choice === 'wasm') return 'wasm';
+export async function confinedBackendFor(choice: BackendChoice, origin: string): Promise<ConfinedBackend> {
+  const boxed = sandboxStatus().available;
+  if (choice === 'wasm') return 'wasm';
   if (choice === 'cpu') return 'cpu';
-  if (choice === 'wasm+blas' && origin === 'baseline') return 'wasm+blas';
+  if (choice === 'auto') return boxed ? await fastestNative() : 'wasm';
+  if ((choice === 'wasm+blas' || choice === 'wasm+libxsmm') && (boxed || origin === 'baseline')) return choice;
   throw new UsageError(
-    choice === 'wasm+blas'
-      ? 'wasm+blas calls the system BLAS through a native addon (an FFI), which a confined submission may not load: use --backend wasm (or run it in a container without --confine)'
-      : `the ${choice} backend loads a native addon or a GPU driver, which a confined run may not: use --backend wasm or cpu, or run it in a container without --confine`,
+    choice === 'wasm+blas' || choice === 'wasm+libxsmm'
+      ? `${choice} calls native kernels through an addon (an FFI), which a confined submission may load only inside the OS sandbox, and this machine has none (${(sandboxStatus() as { reason?: string }).reason}): use --backend wasm`
+      : `the ${choice} backend loads a native addon or a GPU driver, which a confined run may not: use --backend wasm, wasm+blas or cpu, or run it in a container without --confine`,
   );
+}
+
+/** What `auto` picks in the sandbox: the order selectBackend uses, of the native paths that load here. */
+async function fastestNative(): Promise<ConfinedBackend> {
+  const loads = (p: Promise<unknown>) =>
+    p.then(
+      () => true,
+      () => false,
+    );
+  if (await loads(loadXsmm())) return 'wasm+libxsmm';
+  if (await loads(loadBlas())) return 'wasm+blas';
+  return 'wasm';
 }
 
 /** The confined runner for one run of the suite: the tier's memory limits, a step or evaluation at most the tier's time limit. */
@@ -168,7 +190,10 @@ export function confinedRunFor(
   return confinedRunner({
     modulePath: arch.path,
     backend,
-    allowAddons: backend === 'wasm+blas',
+    allowAddons: backend === 'wasm+blas' || backend === 'wasm+libxsmm',
+    // the harness's own baselines may run without the OS sandbox where a machine has none; a module
+    // given by path only as MIDDLEPATH_SANDBOX says (submit and verify: required; run: a loud warning)
+    ...(arch.origin === 'baseline' ? { sandbox: 'optional' as const } : {}),
     heapMB: limits.heapMB,
     rssLimitMB: limits.rssLimitMB,
     requestSeconds: timeLimitSeconds,

@@ -79,7 +79,7 @@ export async function collectFingerprint(options: FingerprintOptions): Promise<F
   const gitDir = options.gitDir ?? dirname(fileURLToPath(import.meta.url));
   const [hw, git, tf] = await Promise.all([hardware, gitState(gitDir), import('@tensorflow/tfjs')]);
   // wasm+blas is recorded by the BLAS its kernels are registered on: 'wasm+openblas 0.3.21, kernel SkylakeX, 2 threads'
-  const blas = options.backend === 'wasm+blas' ? blasInUse() : null;
+  const blas = options.backend === 'wasm+blas' || options.backend === 'wasm+libxsmm' ? blasInUse() : null;
   return {
     cpu: hw.cpu,
     cpuCores: hw.cpuCores,

@@ -50,17 +50,27 @@ function fusedMatmulFlops(call: CallInfo): number {
   return matmulFlops(call) + bias + activation;
 }
 
-/** Forward conv: 2 · output elements · (filter height × width × input channels per group). */
-function convFlops({ inputs, outputs }: CallInfo): number {
+/**
+ * Forward conv: 2 · output elements · (filter taps × input channels per output): the filter is
+ * [kh, kw, inC, outC] (2-D) or [kd, kh, kw, inC, outC] (3-D). A depthwise filter is
+ * [kh, kw, inC, multiplier] and each output channel reads one input channel: taps only.
+ */
+function convFlops({ inputs, outputs }: CallInfo, depthwise = false): number {
   const filter = inputs[1];
   if (!filter) return 0;
-  const perOutput = size(filter, filter.length - 1); // kh · kw · inC (filter is [kh, kw, inC, outC])
+  const perOutput = depthwise ? size(filter, filter.length - 2) : size(filter, filter.length - 1);
   return 2 * size(outputs[0]) * perOutput;
 }
-/** Backprop of a conv costs as much as the forward: same MACs, different operand. */
-function convBackpropInputFlops({ inputs, outputs, attrs }: CallInfo): number {
+/**
+ * Backprop to the input costs the forward's MACs (each pairs a dy element with a filter tap and
+ * an input channel): 2 · |dy| · taps · inC, whatever the filter's rank — Conv3D's kernel depth
+ * included. inputs are [dy, filter].
+ */
+function convBackpropInputFlops({ inputs, attrs }: CallInfo): number {
+  const dy = inputs[0];
   const filter = inputs[1] ?? (attrs.filterShape as Shape | undefined);
-  return 2 * size(outputs[0]) * last(filter, 1) * last(filter, 3) * last(filter, 4);
+  if (!dy || !filter) return 0;
+  return (2 * size(dy) * size(filter)) / last(filter, 1);
 }
 function convBackpropFilterFlops({ inputs, outputs }: CallInfo): number {
   // outputs[0] is the filter gradient [kh, kw, inC, outC]; each tap sums over the dy positions.
@@ -211,10 +221,11 @@ export function costOf(kernelName: string, call: CallInfo): { kind: FlopKind; fl
       return { kind: 'matmul', flops: fusedMatmulFlops(call) };
     case 'Conv2D':
     case 'FusedConv2D':
-    case 'DepthwiseConv2dNative':
-    case 'FusedDepthwiseConv2D':
     case 'Conv3D':
       return { kind: 'conv', flops: convFlops(call) };
+    case 'DepthwiseConv2dNative':
+    case 'FusedDepthwiseConv2D':
+      return { kind: 'conv', flops: convFlops(call, true) };
     case 'Conv2DBackpropInput':
     case 'Conv3DBackpropInputV2':
       return { kind: 'conv', flops: convBackpropInputFlops(call) };
@@ -239,6 +250,9 @@ export function costOf(kernelName: string, call: CallInfo): { kind: FlopKind; fl
     case 'TopK':
       // one comparison per input element (routers pick their experts with it)
       return { kind: 'reduction', flops: size(call.inputs[0]) };
+    case 'FusedAdam':
+      // kernels/fused-adam.ts: Adam's update in one pass, priced as tfjs's 14 elementwise kernels per element
+      return { kind: 'elementwise', flops: 14 * size(call.inputs[0]) };
     case 'FusedBatchNorm':
       // subtract the mean, divide by the deviation, scale, shift
       return { kind: 'elementwise', flops: 4 * size(call.outputs[0]) };

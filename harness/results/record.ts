@@ -198,6 +198,16 @@ export const tuningRecord = z.object({
 });
 export type TuningRecord = z.infer<typeof tuningRecord>;
 
+/** Free text from a run (or a module): bounded, so one record cannot make a page of megabytes. */
+const text = (max: number) => z.string().max(max);
+/**
+ * What the module says of its own settings: at most 64 entries, short keys, short values (a
+ * 24.8 MB record of them once made 49.7 MB pages).
+ */
+export const hyperparameters = z
+  .record(text(64), z.union([text(200), z.number(), z.boolean()]))
+  .refine((h) => Object.keys(h).length <= 64, { message: 'at most 64 hyperparameters' });
+
 export const runRecord = z
   .object({
     schemaVersion: z.literal(RECORD_SCHEMA_VERSION),
@@ -207,12 +217,12 @@ export const runRecord = z
     key: z.string().regex(/^[0-9a-f]{16}$/),
     status: runStatus,
     /** why a run did not complete: what happened and what to fix */
-    failure: z.object({ phase: z.enum(['load', 'build', 'train', 'eval']), message: z.string() }).nullable(),
+    failure: z.object({ phase: z.enum(['load', 'build', 'train', 'eval']), message: text(8000) }).nullable(),
     startedAt: z.iso.datetime(),
     finishedAt: z.iso.datetime(),
-    harnessVersion: z.string(),
+    harnessVersion: text(40),
     task: z.object({
-      id: z.string(),
+      id: text(40),
       tier: tierName,
       seed: z.number().int(),
       /** set when the task's data were regenerated from a held-out seed */
@@ -225,14 +235,14 @@ export const runRecord = z
       description: z.string().max(500),
       reference: z.string().max(300).nullable(),
       /** 'baseline' for baselines/, else the module path as given */
-      origin: z.string(),
+      origin: text(500),
       /** SHA-256 of the module source */
       sourceHash: z.string().regex(/^[0-9a-f]{64}$/),
-      hyperparameters: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
+      hyperparameters,
     }),
     params: z.object({ total: z.number().int().nonnegative(), active: z.number().int().nonnegative() }),
     training: z.object({
-      optimizer: z.string(),
+      optimizer: text(200),
       learningRate: nonNegative,
       batchSize: z.number().int().positive(),
       steps: z.number().int().nonnegative(),
@@ -259,6 +269,21 @@ export const runRecord = z
        * except a submission's own runs).
        */
       confined: z.boolean().optional(),
+      /**
+       * CPU seconds (user + system) of the training steps, measured by the harness: a confined
+       * child's read from /proc by the parent, an in-process run's from this process. Beside
+       * wallSeconds it shows a child that works on threads or processes of its own. Null where
+       * it could not be read; absent in older records.
+       */
+      cpuSeconds: nonNegative.nullable().optional(),
+      /**
+       * The OS sandbox the model ran in (harness/confined/sandbox.ts): its tool, version and the
+       * uid it ran as outside. Null: no sandbox (in-process, or a machine without one); absent in older records.
+       */
+      sandbox: z
+        .object({ tool: text(40), version: text(40), outsideUid: z.number().int() })
+        .nullable()
+        .optional(),
     }),
     flops: z.object({
       /** counted at run time by wrapping the backend's kernels, training steps only */
@@ -290,10 +315,10 @@ export const runRecord = z
         legibility: legibility,
       })
       .nullable(),
-    backend: z.object({ name: z.string(), reason: z.string() }),
+    backend: z.object({ name: text(40), reason: text(1000) }),
     fingerprint,
     /** like is ranked only against like: '<device> ×<count> · <backend>' */
-    hardwareClass: z.string(),
+    hardwareClass: text(200),
     /** which held-out set the curve and final figures are on; absent in older records (the test split) */
     evaluationSplit: z.enum(['test', 'validation']).optional(),
     /** the learning-rate tuning this run's learning rate came from; absent when it used the tier's */

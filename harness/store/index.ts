@@ -83,6 +83,23 @@ type Records = typeof pgSchema.records;
 
 type CompactPoint = [number, number, number | null, number];
 
+const warnedTampered = new Set<string>();
+
+/**
+ * A stored record as read back: parsed by the one schema and its content hash recomputed, so
+ * a row edited in the database (quality, provenance of figures, anything) is refused, not shown.
+ */
+function checkedRecord(text: string): { record: RunRecord } | { tampered: string } {
+  const record = runRecord.parse(JSON.parse(text));
+  const hash = contentHashOf(record);
+  if (hash !== record.contentHash) {
+    return {
+      tampered: `run ${record.id}: the stored record does not match its content hash (${hash.slice(0, 12)}… ≠ ${record.contentHash.slice(0, 12)}…): it was edited in the database — re-ingest its record file`,
+    };
+  }
+  return { record };
+}
+
 /**
  * The compact curve column is written only by rowOf from a validated record; a cheap
  * structural check (zod here cost more than the query itself at 10,000 runs) still
@@ -368,8 +385,11 @@ class DrizzleStore implements Store {
     const { rec, db } = this;
     const rows = await db.select({ record: rec.record }).from(rec).where(eq(rec.id, id)).limit(1);
     const row = rows[0];
-    // validated on the way out too: the row could have been written by an older harness
-    return row ? runRecord.parse(JSON.parse(row.record)) : null;
+    // validated and hash-checked on the way out too: the row could have been written by an older harness, or edited in the database
+    if (!row) return null;
+    const checked = checkedRecord(row.record);
+    if ('tampered' in checked) throw new Error(checked.tampered);
+    return checked.record;
   }
 
   async records(filter: LeaderboardFilter, opts: { incomplete?: boolean } = {}): Promise<readonly RunRecord[]> {
@@ -395,12 +415,19 @@ class DrizzleStore implements Store {
       .orderBy(asc(t.id));
     // validated on the way out, as run() does; frozen because every caller shares the array
     const out = Object.freeze(
-      rows.map((r) => {
-        const rec = runRecord.parse(JSON.parse(r.record));
+      rows.flatMap((r) => {
+        const checked = checkedRecord(r.record);
+        if ('tampered' in checked) {
+          // an edited row is left out of every page, and said once
+          if (!warnedTampered.has(checked.tampered)) process.stderr.write(`warning: ${checked.tampered}\n`);
+          warnedTampered.add(checked.tampered);
+          return [];
+        }
+        const rec = checked.record;
         // the curve too: readers memoise what they compute from a frozen record's curve (cost-to-target)
         for (const p of rec.curve) Object.freeze(p);
         Object.freeze(rec.curve);
-        return Object.freeze(rec);
+        return [Object.freeze(rec)];
       }),
     );
     cache.records.set(key, out);

@@ -99,6 +99,21 @@ export function defineStoreSuite(makeBackend: () => Backend): void {
     await expect(store.ingest(tampered)).rejects.toThrow(/contentHash does not match/);
   });
 
+  it('hash-checks records read back: a row edited in the database is refused by run() and left out of records()', async () => {
+    const r = makeRun({ arch: 'dense', seed: 1, curve: [[1e9, 0.9]] });
+    const other = makeRun({ arch: 'dense', seed: 2, curve: [[1e9, 0.8]] });
+    await store.ingest(r);
+    await store.ingest(other);
+    const filter = { task: r.task.id, tier: r.task.tier, hardwareClass: r.hardwareClass };
+    expect((await store.records(filter)).map((x) => x.id).sort()).toEqual([r.id, other.id].sort());
+    await store.close();
+    // a better score written straight into the row, by whoever holds the database
+    await backend.editStoredRecord(r.id, (json) => json.replace('"quality":0.9', '"quality":0.99'));
+    store = await backend.open();
+    await expect(store.run(r.id)).rejects.toThrow(/does not match its content hash.*edited in the database/);
+    expect((await store.records(filter)).map((x) => x.id)).toEqual([other.id]);
+  });
+
   it('ingestDir reports malformed, invalid and edited files by path and reason, and loads the rest', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'middlepath-ingest-'));
     try {

@@ -140,6 +140,8 @@ export interface Backend {
   reset(): Promise<void>;
   /** makes the store as the first migration (0000, records inline) left it, holding these records */
   legacy(records: RunRecord[]): Promise<void>;
+  /** rewrites a stored record's JSON in the database behind the store's back (an attacker with the database) */
+  editStoredRecord(id: string, edit: (json: string) => string): Promise<void>;
   cleanup(): Promise<void>;
 }
 
@@ -193,6 +195,15 @@ export function sqliteBackend(): Backend {
         rmSync(migrations, { recursive: true, force: true });
       }
     },
+    async editStoredRecord(id, edit) {
+      const client = new Database(current);
+      try {
+        const row = client.prepare('SELECT record FROM records WHERE id = ?').get(id) as { record: string };
+        client.prepare('UPDATE records SET record = ? WHERE id = ?').run(edit(row.record), id);
+      } finally {
+        client.close();
+      }
+    },
     async cleanup() {
       rmSync(dir, { recursive: true, force: true });
     },
@@ -244,6 +255,12 @@ export function postgresBackend(baseUrl: string): Backend {
         await client.end();
         rmSync(migrations, { recursive: true, force: true });
       }
+    },
+    async editStoredRecord(id, edit) {
+      await admin(async (c) => {
+        const { rows } = await c.query<{ record: string }>(`SELECT record FROM ${schema}.records WHERE id = $1`, [id]);
+        await c.query(`UPDATE ${schema}.records SET record = $1 WHERE id = $2`, [edit(rows[0]?.record ?? ''), id]);
+      });
     },
     async cleanup() {
       if (created) await admin((c) => c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`));

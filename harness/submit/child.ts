@@ -10,6 +10,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sandboxed, sandboxStatus } from '../confined/sandbox.ts';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const RUN_TS = join(ROOT, 'bin', 'run-ts.js');
@@ -32,6 +33,8 @@ export interface SuperviseOptions {
   onStderr?: (text: string) => void;
   /** how often RSS and the clocks are checked */
   pollMs?: number;
+  /** run it in the OS sandbox (confined/sandbox.ts), reading only these paths, where the machine has one */
+  sandboxReads?: readonly string[];
 }
 
 export type KillReason = { reason: 'time' | 'stall' | 'memory'; detail: string };
@@ -72,8 +75,15 @@ export function childEnv(extra: Record<string, string | undefined> = {}): NodeJS
 export function supervise(opts: SuperviseOptions): Promise<SupervisedExit> {
   const started = performance.now();
   const withReport = Boolean(opts.onReportLine);
-  const child: ChildProcess = spawn(process.execPath, [`--max-old-space-size=${opts.heapMB}`, ...opts.args], {
-    cwd: opts.cwd ?? ROOT,
+  const node = [`--max-old-space-size=${opts.heapMB}`, ...opts.args];
+  const cwd = opts.cwd ?? ROOT;
+  // untrusted code (validate's child) inside the OS sandbox where the machine has one
+  const command =
+    opts.sandboxReads && sandboxStatus().available
+      ? sandboxed({ reads: opts.sandboxReads, cwd, command: process.execPath, args: node })
+      : { file: process.execPath, args: node };
+  const child: ChildProcess = spawn(command.file, command.args, {
+    cwd,
     env: opts.env ?? childEnv(),
     stdio: withReport ? ['ignore', 'pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe'],
   });

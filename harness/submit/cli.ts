@@ -7,9 +7,11 @@
  * Exit codes as elsewhere: 0 fine, 1 the module, run or check failed, 2 bad usage.
  * Each action imports what it runs: listing the commands loads no tfjs, store or server.
  */
+
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { BACKENDS, type BackendChoice } from '../backend-names.ts';
 import { positiveInt } from '../cli-options.ts';
+import { sandboxStatus } from '../confined/sandbox.ts';
 import type { TierName } from '../results/record.ts';
 import { DEFAULT_TIER, TIER_HELP, TIER_NAMES } from '../tiers.ts';
 import type { openSubmissionDb } from './db.ts';
@@ -24,6 +26,24 @@ function positiveNumber(value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a positive number');
   return n;
+}
+
+/**
+ * `submit` and `verify` run untrusted code, so only inside the OS sandbox: without one they
+ * refuse and say why. Set for this process and every run it starts (MIDDLEPATH_SANDBOX), so a
+ * child run cannot fall back to the permission model alone.
+ */
+function requireSandbox(command: string, error: (line: string) => void, setExit: (code: number) => void): boolean {
+  const sandbox = sandboxStatus();
+  if (!sandbox.available) {
+    error(
+      `middlepath ${command}: refused — it runs untrusted code, and this machine has no OS sandbox for it: ${sandbox.reason}. Run it on Linux with bubblewrap and unprivileged user namespaces, or in a container or VM without network (README: the trust boundary)`,
+    );
+    setExit(2);
+    return false;
+  }
+  process.env.MIDDLEPATH_SANDBOX = 'required';
+  return true;
 }
 
 export function registerSubmitCommands(program: Command, options: SubmitCommandOptions = {}): void {
@@ -92,6 +112,7 @@ export function registerSubmitCommands(program: Command, options: SubmitCommandO
           json: boolean;
         },
       ) => {
+        if (!requireSandbox('submit', error, setExit)) return;
         const token = o.token ?? process.env.MIDDLEPATH_TOKEN;
         if (o.server && !token) {
           error(
@@ -179,6 +200,7 @@ export function registerSubmitCommands(program: Command, options: SubmitCommandO
           json: boolean;
         },
       ) => {
+        if (!requireSandbox('verify', error, setExit)) return;
         const fromEnv = process.env.MIDDLEPATH_VARIANT_SEED;
         let variantSeed = o.variantSeed ?? null;
         if (variantSeed === null && fromEnv) {

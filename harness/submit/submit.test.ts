@@ -153,7 +153,7 @@ describe('middlepath submit, verify and tokens', () => {
     // the store's dense run is local, not a published baseline: verify runs the dense baseline
     // on the re-runs' class itself (confined), stores it as a baseline and makes the check
     expect(r.stderr).toMatch(/no baseline runs of superposition on the re-runs' hardware class: running the dense baseline there/);
-    expect(r.stderr).toMatch(/uncounted compute checked for superposition seed 0: [\d.]+× the baselines' seconds per counted FLOP/);
+    expect(r.stderr).toMatch(/uncounted compute checked for superposition seed 0: [\d.]+× the slowest baseline's seconds per counted FLOP/);
     const s = await openStore({ sqlitePath, readonly: true });
     const base = await s.records({
       task: 'superposition',

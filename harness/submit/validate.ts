@@ -7,11 +7,12 @@
  * publishes nothing, so the data it could read are the public packages'. Every failure
  * names the check, the task and what to change.
  */
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { xsmmLibraryPath } from '../../kernels/xsmm.ts';
 import type { BackendChoice } from '../backend.ts';
 import { bundleHarnessEntry, bundleModule } from '../confined/bundle.ts';
 import { confinedEnv } from '../confined/env.ts';
-import { permissionFlags, wasmDistDir } from '../confined/host.ts';
+import { permissionFlags, readsOf, wasmDistDir } from '../confined/host.ts';
 import { confinedBackendFor } from '../confined/runner.ts';
 import { ArchitectureError } from '../errors.ts';
 import { resolveModule } from '../load-architecture.ts';
@@ -122,12 +123,15 @@ export async function validateModule(modulePath: string, opts: ValidateOptions):
     return report;
   }
   const bundle = { childFile: await bundleHarnessEntry('validate'), moduleFile };
-  const backend = confinedBackendFor(opts.backend ?? 'auto', isBaseline ? 'baseline' : modulePath);
+  const backend = await confinedBackendFor(opts.backend ?? 'auto', isBaseline ? 'baseline' : modulePath);
 
+  const addons = backend === 'wasm+blas' || backend === 'wasm+libxsmm';
   const exit = await supervise({
+    sandboxReads: readsOf(bundle, addons, TASK_DATA),
+    cwd: dirname(bundle.moduleFile),
     args: [
       // confined as a run's module is, plus read access to the task data it trains on here
-      ...permissionFlags(bundle, backend === 'wasm+blas', TASK_DATA),
+      ...permissionFlags(bundle, addons, TASK_DATA),
       bundle.childFile,
       moduleFile,
       modulePath,
@@ -138,7 +142,7 @@ export async function validateModule(modulePath: string, opts: ValidateOptions):
       String(limits.tensorLimitMB),
       wasmDistDir(),
     ],
-    env: confinedEnv(),
+    env: confinedEnv(backend === 'wasm+libxsmm' ? { MIDDLEPATH_XSMM_LIB: xsmmLibraryPath() } : {}),
     heapMB: limits.heapMB,
     rssLimitMB: limits.rssLimitMB,
     timeLimitSeconds: limits.timeLimitSeconds,

@@ -78,6 +78,32 @@ function CostToTarget({ r }: { r: RunRecord }) {
   );
 }
 
+/**
+ * Where a figure comes from: measured by the harness itself (its clock, /proc, its scorer), or,
+ * for a run whose model ran in a child process, reported by that process — a claim, checked
+ * against what the harness measured (README: the trust boundary).
+ */
+function Source({ r, measured }: { r: RunRecord; measured: boolean }) {
+  if (measured)
+    return (
+      <span className="muted small" data-provenance="measured">
+        {' '}
+        · measured by the harness
+      </span>
+    );
+  return r.training.confined ? (
+    <span className="muted small" data-provenance="claimed">
+      {' '}
+      · claimed by the model's process, checked against the measured seconds and memory
+    </span>
+  ) : (
+    <span className="muted small" data-provenance="measured">
+      {' '}
+      · counted in the harness's process
+    </span>
+  );
+}
+
 function Summary({ r }: { r: RunRecord }) {
   const m = r.task.metric;
   const unit = m.unit && m.unit !== '%' ? ` ${m.unit}` : m.unit;
@@ -93,11 +119,13 @@ function Summary({ r }: { r: RunRecord }) {
       <Figure label="hardware class">{r.hardwareClass}</Figure>
       <Figure label={`final ${metricLabel(m)}`}>
         {r.final ? `${qualityFormat(m)(r.final.quality)}${m.name === 'accuracy' ? '' : unit}` : '—'}
+        <Source r={r} measured />
       </Figure>
       <Figure label="final eval loss">{r.final ? sig(r.final.evalLoss, 4) : '—'}</Figure>
       <CostToTarget r={r} />
       <Figure label="executed FLOPs">
         {flops(r.flops.executed)} of a {flops(r.training.budgetFlops)} budget ({flops(r.flops.perStep)} per step)
+        <Source r={r} measured={false} />
       </Figure>
       <Figure label="model FLOPs">{flops(r.flops.model)}</Figure>
       <Figure label="training time">
@@ -106,10 +134,30 @@ function Summary({ r }: { r: RunRecord }) {
         {r.training.confined === undefined ? null : (
           <span className="muted" id="run-isolation">
             {' '}
-            · {r.training.confined ? 'confined child process: each step includes one IPC round trip' : "in the harness's process"}
+            ·{' '}
+            {r.training.confined
+              ? 'confined child process: each step includes handing the batch over and one round trip'
+              : "in the harness's process"}
           </span>
         )}
+        <Source r={r} measured />
       </Figure>
+      {r.training.cpuSeconds === undefined ? null : (
+        <Figure label="training CPU time">
+          {r.training.cpuSeconds === null ? 'not measured (no /proc here)' : seconds(r.training.cpuSeconds)}
+          {r.training.cpuSeconds === null ? null : <Source r={r} measured />}
+        </Figure>
+      )}
+      {r.training.sandbox === undefined ? null : (
+        <Figure label="sandbox">
+          <span id="run-sandbox">
+            {r.training.sandbox
+              ? `${r.training.sandbox.tool} ${r.training.sandbox.version}: uid ${r.training.sandbox.outsideUid} outside, its own pid and network namespaces`
+              : 'none (in-process, or a machine without one)'}
+          </span>
+        </Figure>
+      )}
+
       <Figure label="energy">
         {r.energy.measured ? (
           <>
@@ -124,6 +172,7 @@ function Summary({ r }: { r: RunRecord }) {
       </Figure>
       <Figure label="parameters">
         {count(r.params.total)} total, {count(r.params.active)} active
+        <Source r={r} measured={false} />
       </Figure>
       <Figure label="training">
         {r.training.steps} steps × batch {r.training.batchSize} ({count(r.training.examples)} examples), {r.training.optimizer} at lr{' '}
@@ -148,6 +197,12 @@ function Summary({ r }: { r: RunRecord }) {
       </Figure>
       <Figure label="memory">
         peak tensors {si(r.memory.peakTensorBytes, 'B')}, peak RSS {si(r.memory.peakRssBytes, 'B')}
+        {r.training.confined ? (
+          <span className="muted small" data-provenance="measured">
+            {' '}
+            · the resident peak read by the harness from /proc; the tensor peak claimed by the model's process
+          </span>
+        ) : null}
       </Figure>
       <Figure label="backend">
         {r.backend.name} — {r.backend.reason}
@@ -176,8 +231,9 @@ function ComputeCheck({ r, baselines }: { r: RunRecord; baselines: readonly RunR
     );
   return pace ? (
     <p className="muted small" id="run-compute-check" data-check="within">
-      Uncounted-compute check: {sig(pace.ratio)}× the training seconds per counted FLOP of the {pace.like.length} baseline run(s) of its
-      task, tier and hardware class (flagged above {UNCOUNTED_COMPUTE_FACTOR}×).
+      Uncounted-compute check (the FLOP ledger is the child’s claim; the seconds are measured here): {sig(pace.ratio)}× the training seconds
+      per counted FLOP of the {pace.like.length} baseline run(s) of its task, tier and hardware class of the slowest of them (flagged above{' '}
+      {UNCOUNTED_COMPUTE_FACTOR}×).
     </p>
   ) : (
     <p className="muted small" id="run-compute-check" data-check="not-checked">

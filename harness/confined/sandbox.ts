@@ -1,0 +1,166 @@
+/**
+ * The OS boundary around a process that runs an architecture module (research/trust.md):
+ * bubblewrap (Debian `bubblewrap`, Flatpak's sandbox) gives it
+ * - its own user: uid 65534 (nobody) inside; outside too where the harness runs as root
+ *   (bwrap is started through `setpriv` as nobody, so no file of the harness's user is
+ *   writable and no process of it can be signalled);
+ * - its own pid namespace (it cannot see or signal the harness), network namespace (a
+ *   loopback of its own: no database, inspector, site or Redis is reachable), IPC and UTS
+ *   namespaces;
+ * - a root of exactly what it needs, read-only: /usr (Node and the shared libraries), the
+ *   linker's cache, the runtime packages and its bundle; a private tmpfs at /tmp; a fresh
+ *   /proc of its own pid namespace and a minimal /dev;
+ * - no capabilities, die-with-parent and a new session (no terminal to inject keys into).
+ * Node's permission model stays on inside it as a second layer (host.ts).
+ *
+ * Where bwrap is missing or user namespaces are off (macOS, a locked-down kernel) there is
+ * no sandbox: `sandboxStatus()` says why, `submit` and `verify` refuse to run untrusted code,
+ * and `run --arch` warns.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, lstatSync, realpathSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { confinedEnv } from './env.ts';
+
+/** nobody: the user a sandboxed process runs as, inside and (where the harness is root) outside */
+export const SANDBOX_UID = 65534;
+
+export type SandboxStatus = { available: true; tool: string; version: string; outsideUid: number } | { available: false; reason: string };
+
+let status: SandboxStatus | undefined;
+
+const rootStarts = () => typeof process.getuid === 'function' && process.getuid() === 0;
+
+/** Top-level entries of / that are symlinks into /usr on a merged-/usr system (Debian 12): recreated as links. */
+const ROOT_LINKS = ['/bin', '/lib', '/lib64', '/sbin'];
+/** Files outside /usr the dynamic linker and Debian's alternatives (libopenblas.so.0 → /etc/alternatives/…) read. */
+const ETC = ['/etc/ld.so.cache', '/etc/ld.so.conf', '/etc/ld.so.conf.d', '/etc/alternatives'];
+
+export interface SandboxSpec {
+  /** paths the process may read (bound read-only at the same path) */
+  reads: readonly string[];
+  /** the working directory inside (must be among `reads` or under one) */
+  cwd: string;
+  /** the program and its arguments, as they would run outside */
+  command: string;
+  args: readonly string[];
+}
+
+/** The bwrap arguments for `spec` (without the program that runs them). */
+function bwrapArgs(spec: SandboxSpec): string[] {
+  const a = [
+    '--unshare-all',
+    '--unshare-user',
+    '--uid',
+    String(SANDBOX_UID),
+    '--gid',
+    String(SANDBOX_UID),
+    '--hostname',
+    'middlepath-sandbox',
+    '--die-with-parent',
+    '--new-session',
+    '--cap-drop',
+    'ALL',
+    '--ro-bind',
+    '/usr',
+    '/usr',
+  ];
+  for (const link of ROOT_LINKS) {
+    if (!existsSync(link)) continue;
+    const st = lstatSync(link);
+    if (st.isSymbolicLink()) a.push('--symlink', realpathSync(link).replace(/^\//, ''), link);
+    else a.push('--ro-bind', link, link);
+  }
+  for (const f of ETC) a.push('--ro-bind-try', f, f);
+  // Node itself, where it is not under /usr (nvm, a tarball in /opt)
+  const node = realpathSync(process.execPath);
+  if (!node.startsWith('/usr/')) a.push('--ro-bind', dirname(dirname(node)), dirname(dirname(node)));
+  for (const p of spec.reads) a.push('--ro-bind', p, p);
+  a.push('--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp', '--chdir', spec.cwd);
+  return a;
+}
+
+/**
+ * The command line that runs `spec` sandboxed: `setpriv … bwrap … <command> <args>` when the
+ * harness is root (the sandbox's user is nobody outside as well), `bwrap …` otherwise (its user
+ * namespace maps nobody inside onto the harness's uid outside; the pid and network namespaces
+ * still keep it from the harness's processes and services).
+ */
+export function sandboxed(spec: SandboxSpec): { file: string; args: string[] } {
+  const inner = ['bwrap', ...bwrapArgs(spec), spec.command, ...spec.args];
+  if (rootStarts()) {
+    return {
+      file: 'setpriv',
+      args: [`--reuid=${SANDBOX_UID}`, `--regid=${SANDBOX_UID}`, '--clear-groups', '--inh-caps=-all', ...inner],
+    };
+  }
+  return { file: inner[0] as string, args: inner.slice(1) };
+}
+
+/**
+ * Whether this machine can sandbox a child, probed once a process: bwrap must run Node inside
+ * a fresh user, pid and network namespace. `MIDDLEPATH_SANDBOX=off` says no (to try the
+ * refusals); nothing turns a missing sandbox into a present one.
+ */
+export function sandboxStatus(): SandboxStatus {
+  if (status) return status;
+  if (process.env.MIDDLEPATH_SANDBOX === 'off') {
+    status = { available: false, reason: 'turned off by MIDDLEPATH_SANDBOX=off' };
+    return status;
+  }
+  if (process.platform !== 'linux') {
+    status = { available: false, reason: `no bubblewrap sandbox on ${process.platform} (it needs Linux namespaces)` };
+    return status;
+  }
+  const version = spawnSync('bwrap', ['--version'], { encoding: 'utf8' });
+  if (version.error || version.status !== 0) {
+    status = { available: false, reason: 'bubblewrap is not installed (Debian/Ubuntu: apt-get install bubblewrap)' };
+    return status;
+  }
+  const probe = sandboxed({
+    reads: [],
+    cwd: '/',
+    command: process.execPath,
+    args: ['-e', 'process.stdout.write(String(process.getuid()) + " " + process.pid)'],
+  });
+  const r = spawnSync(probe.file, probe.args, { encoding: 'utf8', env: confinedEnv(), timeout: 20_000 });
+  if (r.status !== 0 || r.stdout.trim() !== `${SANDBOX_UID} 2`) {
+    const why = (r.stderr || r.error?.message || `exit ${r.status}`).trim().split('\n')[0];
+    status = {
+      available: false,
+      reason: `bubblewrap could not start a sandbox here (${why}); unprivileged user namespaces may be off (sysctl kernel.unprivileged_userns_clone=1, or run in a container or VM without network)`,
+    };
+    return status;
+  }
+  status = {
+    available: true,
+    tool: 'bubblewrap',
+    version: version.stdout.trim().replace(/^bubblewrap\s*/, ''),
+    outsideUid: rootStarts() ? SANDBOX_UID : (process.getuid?.() ?? -1),
+  };
+  return status;
+}
+
+/**
+ * Whether untrusted code may run without the sandbox in this process: `MIDDLEPATH_SANDBOX=required`
+ * (what `submit` and `verify` set for themselves and the runs they start) says no; otherwise
+ * it runs under Node's permission model alone, after a warning.
+ */
+export function sandboxRequirement(): 'required' | 'optional' {
+  return process.env.MIDDLEPATH_SANDBOX === 'required' ? 'required' : 'optional';
+}
+
+let warned = false;
+/** Say once a process, loudly, that untrusted code runs without the OS boundary. */
+export function warnUnsandboxed(reason: string): void {
+  if (warned) return;
+  warned = true;
+  process.stderr.write(
+    `\n!!! WARNING: no OS sandbox here (${reason}).\n!!! A submitted module now runs under Node's permission model only: it can open sockets to this machine's services (a database, the site), signal processes of your user, and forge what it reports. Run untrusted code only where bubblewrap works, or in a container or VM without network. submit and verify refuse to run without it.\n\n`,
+  );
+}
+
+/** For tests: forget the probe's answer. */
+export function resetSandboxStatus(): void {
+  status = undefined;
+}

@@ -1,0 +1,311 @@
+/*
+ * middlepath's native kernels: a small shared wrapper over libxsmm 1.17 (Debian ships it only
+ * as static archives, so koffi cannot load it directly), built at npm install by build.mjs.
+ *
+ * - mpx_sgemm: row-major C = alpha·op(A)·op(B) + beta·C (cblas_sgemm's meaning, row-major only)
+ *   on libxsmm's JIT. libxsmm is column-major: row-major C = op(A)·op(B) is column-major
+ *   Cᵀ = op(B)ᵀ·op(A)ᵀ, so B is libxsmm's "A" and A its "B". The 1.17 JIT has no kernel for
+ *   libxsmm's TRANS_A, i.e. row-major transposeB: B is transposed into scratch first.
+ *   Large products are tiled (row and column blocks of C, full K) over one JIT kernel per tile
+ *   shape. Kernels are cached per shape here, and the JIT's time is counted (mpx_jit_stats).
+ * - mpx_fma_gflops: the core's fp32 FMA peak, from a loop of independent FMA chains (AVX-512
+ *   when the CPU has it, else AVX2+FMA), chosen at run time.
+ * - mpx_adam: Adam's update in one pass over parameter, both moments and gradient.
+ */
+#include <libxsmm.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+static double now_s(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static int initialised = 0;
+static void init(void) {
+  if (!initialised) {
+    libxsmm_init();
+    initialised = 1;
+  }
+}
+
+/* ---------- kernel cache: (m, n, k, lda, ldb, ldc, beta, flags) -> JIT kernel ---------- */
+
+typedef struct {
+  int m, n, k, lda, ldb, ldc, beta1, flags;
+  int used;
+  libxsmm_smmfunction fn; /* NULL: libxsmm declined the shape (remembered too) */
+} entry;
+
+#define CACHE_SIZE 4096
+static entry cache[CACHE_SIZE];
+static int cache_count = 0;
+static double jit_seconds = 0;
+static long jit_kernels = 0, jit_declined = 0, cache_lookups = 0;
+
+static libxsmm_smmfunction kernel(int m, int n, int k, int lda, int ldb, int ldc, int beta1, int flags) {
+  uint64_t h = 1469598103934665603ull;
+  int key[8] = {m, n, k, lda, ldb, ldc, beta1, flags};
+  for (int i = 0; i < 8; i++) h = (h ^ (uint64_t)(uint32_t)key[i]) * 1099511628211ull;
+  cache_lookups++;
+  for (int probe = 0; probe < CACHE_SIZE; probe++) {
+    entry *e = &cache[(h + (uint64_t)probe) % CACHE_SIZE];
+    if (!e->used) {
+      if (cache_count >= CACHE_SIZE / 2) break; /* full enough: ask libxsmm (it caches too) */
+      float alpha = 1.0f, beta = beta1 ? 1.0f : 0.0f;
+      libxsmm_blasint lda_ = lda, ldb_ = ldb, ldc_ = ldc;
+      int prefetch = LIBXSMM_PREFETCH_NONE;
+      double t0 = now_s();
+      libxsmm_smmfunction fn = libxsmm_smmdispatch(m, n, k, &lda_, &ldb_, &ldc_, &alpha, &beta, &flags, &prefetch);
+      jit_seconds += now_s() - t0;
+      if (fn) jit_kernels++;
+      else jit_declined++;
+      e->m = m; e->n = n; e->k = k; e->lda = lda; e->ldb = ldb; e->ldc = ldc; e->beta1 = beta1; e->flags = flags;
+      e->fn = fn;
+      e->used = 1;
+      cache_count++;
+      return fn;
+    }
+    if (e->m == m && e->n == n && e->k == k && e->lda == lda && e->ldb == ldb && e->ldc == ldc && e->beta1 == beta1 && e->flags == flags) return e->fn;
+  }
+  /* past this table's size: libxsmm's own registry, timed whole (its lookup and any JIT it does) */
+  float alpha = 1.0f, beta = beta1 ? 1.0f : 0.0f;
+  libxsmm_blasint lda_ = lda, ldb_ = ldb, ldc_ = ldc;
+  int prefetch = LIBXSMM_PREFETCH_NONE;
+  double t0 = now_s();
+  libxsmm_smmfunction fn = libxsmm_smmdispatch(m, n, k, &lda_, &ldb_, &ldc_, &alpha, &beta, &flags, &prefetch);
+  jit_seconds += now_s() - t0;
+  return fn;
+}
+
+/* JIT statistics since load: [seconds spent generating, kernels generated, shapes declined, lookups] */
+void mpx_jit_stats(double *out) {
+  out[0] = jit_seconds;
+  out[1] = (double)jit_kernels;
+  out[2] = (double)jit_declined;
+  out[3] = (double)cache_lookups;
+}
+
+const char *mpx_target(void) {
+  init();
+  return libxsmm_get_target_arch();
+}
+
+int mpx_version(void) { return LIBXSMM_VERSION_MAJOR * 10000 + LIBXSMM_VERSION_MINOR * 100 + LIBXSMM_VERSION_UPDATE; }
+
+/* ---------- scratch for transposed operands and products ---------- */
+
+typedef struct {
+  float *p;
+  size_t len;
+} buffer;
+static buffer scratch[3];
+static float *scratch_of(int which, size_t n) {
+  buffer *b = &scratch[which];
+  if (n > b->len) {
+    free(b->p);
+    b->len = n + n / 2;
+    b->p = (float *)aligned_alloc(64, ((b->len * sizeof(float) + 63) / 64) * 64);
+    if (!b->p) b->len = 0;
+  }
+  return b->p;
+}
+
+/* dst [cols x rows] (ld = ldd) = src [rows x cols] (ld = lds)ᵀ, row-major, by libxsmm's transpose */
+static void transpose(const float *src, int rows, int cols, int lds, float *dst, int ldd) {
+  libxsmm_otrans(dst, src, sizeof(float), cols, rows, lds, ldd);
+}
+
+/* The plain loop, for what the JIT declines: row-major C = op(A)·op(B) + beta1·C. */
+static void loop_gemm(int tA, int tB, int m, int n, int k, const float *a, int lda, const float *b, int ldb, int beta1, float *c, int ldc) {
+  for (int i = 0; i < m; i++) {
+    float *ci = c + (size_t)i * ldc;
+    if (!beta1) memset(ci, 0, sizeof(float) * (size_t)n);
+    for (int p = 0; p < k; p++) {
+      float av = tA ? a[(size_t)p * lda + i] : a[(size_t)i * lda + p];
+      if (!tB) {
+        const float *bp = b + (size_t)p * ldb;
+        for (int j = 0; j < n; j++) ci[j] += av * bp[j];
+      } else
+        for (int j = 0; j < n; j++) ci[j] += av * b[(size_t)j * ldb + p];
+    }
+  }
+}
+
+/* tile sizes in C's rows (mb) and columns (nb); 0 = whole. Set by mpx_set_tiles (benchmarks). */
+static int tile_m = 64, tile_n = 256;
+void mpx_set_tiles(int mb, int nb) {
+  tile_m = mb;
+  tile_n = nb;
+}
+
+/* row-major C[m x n] (+)= A'[m x k]·B'[k x n], A' = op(A) given by tA (B already untransposed) */
+static int jit_gemm(int tA, int m, int n, int k, const float *a, int lda, const float *b, int ldb, int beta1, float *c, int ldc) {
+  int mb = tile_m > 0 && tile_m < m ? tile_m : m;
+  int nb = tile_n > 0 && tile_n < n ? tile_n : n;
+  int flags = tA ? LIBXSMM_GEMM_FLAG_TRANS_B : LIBXSMM_GEMM_FLAG_NONE;
+  /* column blocks outer: one k x nb block of B stays in cache while A's row blocks stream past it */
+  for (int j0 = 0; j0 < n; j0 += nb) {
+    int nj = n - j0 < nb ? n - j0 : nb;
+    for (int i0 = 0; i0 < m; i0 += mb) {
+      int mi = m - i0 < mb ? m - i0 : mb;
+      /* column-major: Cᵀ tile [nj x mi] = Bᵀ tile [nj x k] · A'ᵀ tile [k x mi] */
+      libxsmm_smmfunction fn = kernel(nj, mi, k, ldb, lda, ldc, beta1, flags);
+      if (!fn) return 0;
+      const float *at = tA ? a + i0 : a + (size_t)i0 * lda;
+      fn(b + j0, at, c + (size_t)i0 * ldc + j0);
+    }
+  }
+  return 1;
+}
+
+/* transposeB plan: 0 = the cheaper copy (below), 1 = always transpose the product, 2 = always B */
+static int tb_plan = 0;
+void mpx_set_tb_plan(int plan) { tb_plan = plan; }
+
+/*
+ * Row-major C = alpha·op(A)·op(B) + beta·C. Returns 1 when the JIT ran it, 0 when the plain loop
+ * did (a shape libxsmm declined). alpha ≠ 1 and beta ∉ {0, 1} are applied around the kernel.
+ */
+int mpx_sgemm(int tA, int tB, int m, int n, int k, float alpha, const float *a, int lda, const float *b, int ldb, float beta, float *c,
+              int ldc) {
+  init();
+  if (m <= 0 || n <= 0) return 1;
+  if (k <= 0 || alpha == 0.0f) {
+    for (int i = 0; i < m; i++)
+      for (int j = 0; j < n; j++) c[(size_t)i * ldc + j] = beta == 0.0f ? 0.0f : beta * c[(size_t)i * ldc + j];
+    return 1;
+  }
+  int beta1 = beta != 0.0f;
+  if (alpha != 1.0f) {
+    /* C = alpha·(op(A)·op(B) + (beta/alpha)·C) */
+    float s = beta / alpha;
+    if (beta1 && s != 1.0f)
+      for (int i = 0; i < m; i++)
+        for (int j = 0; j < n; j++) c[(size_t)i * ldc + j] *= s;
+  } else if (beta1 && beta != 1.0f)
+    for (int i = 0; i < m; i++)
+      for (int j = 0; j < n; j++) c[(size_t)i * ldc + j] *= beta;
+  int jit = 0;
+  if (!tB) jit = jit_gemm(tA, m, n, k, a, lda, b, ldb, beta1, c, ldc);
+  else if (tA || (tb_plan == 0 ? (size_t)m * k + (size_t)m * n < (size_t)n * k : tb_plan == 1)) {
+    /* C = op(A)·Bᵀ = (B·op(A)ᵀ)ᵀ: D [n x m] = B·A (tA) or B·At (At = Aᵀ in scratch), then C = Dᵀ.
+       Moves m·n (+ m·k) floats instead of B's n·k: the cheaper way for few rows (experts). */
+    const float *at = a;
+    int ldat = lda;
+    float *t = NULL, *d = scratch_of(1, (size_t)n * m);
+    if (!tA) {
+      t = scratch_of(0, (size_t)k * m);
+      if (t) {
+        transpose(a, m, k, lda, t, m);
+        at = t;
+        ldat = m;
+      }
+    }
+    if (d && (tA || t) && jit_gemm(0, n, m, k, b, ldb, at, ldat, 0, d, m)) {
+      jit = 1;
+      if (!beta1) transpose(d, n, m, m, c, ldc);
+      else {
+        float *e = scratch_of(2, (size_t)m * n);
+        if (e) {
+          transpose(d, n, m, m, e, n);
+          for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++) c[(size_t)i * ldc + j] += e[(size_t)i * n + j];
+        } else
+          for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++) c[(size_t)i * ldc + j] += d[(size_t)j * m + i];
+      }
+    }
+  } else {
+    /* C = A·Bᵀ with Bᵀ materialised [k x n] */
+    float *t = scratch_of(0, (size_t)k * n);
+    if (t) {
+      transpose(b, n, k, ldb, t, n);
+      jit = jit_gemm(0, m, n, k, a, lda, t, n, beta1, c, ldc);
+    }
+  }
+  if (!jit) loop_gemm(tA, tB, m, n, k, a, lda, b, ldb, beta1, c, ldc);
+  if (alpha != 1.0f)
+    for (int i = 0; i < m; i++)
+      for (int j = 0; j < n; j++) c[(size_t)i * ldc + j] *= alpha;
+  return jit;
+}
+
+/* ---------- the machine's fp32 FMA peak on one core ---------- */
+
+#if defined(__x86_64__)
+__attribute__((target("avx512f"))) static double fma512(long iters) {
+  __m512 acc[12];
+  for (int i = 0; i < 12; i++) acc[i] = _mm512_set1_ps(0.001f * (float)i);
+  const __m512 x = _mm512_set1_ps(0.999999f), y = _mm512_set1_ps(1e-7f);
+  for (long it = 0; it < iters; it++)
+    for (int i = 0; i < 12; i++) acc[i] = _mm512_fmadd_ps(acc[i], x, y);
+  __m512 s = acc[0];
+  for (int i = 1; i < 12; i++) s = _mm512_add_ps(s, acc[i]);
+  return (double)_mm512_reduce_add_ps(s);
+}
+__attribute__((target("avx2,fma"))) static double fma256(long iters) {
+  __m256 acc[12];
+  for (int i = 0; i < 12; i++) acc[i] = _mm256_set1_ps(0.001f * (float)i);
+  const __m256 x = _mm256_set1_ps(0.999999f), y = _mm256_set1_ps(1e-7f);
+  for (long it = 0; it < iters; it++)
+    for (int i = 0; i < 12; i++) acc[i] = _mm256_fmadd_ps(acc[i], x, y);
+  __m256 s = acc[0];
+  for (int i = 1; i < 12; i++) s = _mm256_add_ps(s, acc[i]);
+  float f[8];
+  _mm256_storeu_ps(f, s);
+  return (double)(f[0] + f[1] + f[2] + f[3] + f[4] + f[5] + f[6] + f[7]);
+}
+#endif
+
+/* Widest FMA this CPU runs: 512, 256, or 0 (none this wrapper knows). */
+int mpx_fma_width(void) {
+#if defined(__x86_64__)
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f")) return 512;
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return 256;
+#endif
+  return 0;
+}
+
+static volatile double sink;
+/* GFLOP/s of `iters` rounds of 12 independent FMA chains at the widest width (one core). */
+double mpx_fma_gflops(long iters) {
+  int w = mpx_fma_width();
+  if (w == 0) return 0;
+  double t0 = now_s();
+#if defined(__x86_64__)
+  sink = w == 512 ? fma512(iters) : fma256(iters);
+#endif
+  double s = now_s() - t0;
+  return (double)iters * 12.0 * (w / 32) * 2.0 / s / 1e9;
+}
+
+/* ---------- Adam in one pass ---------- */
+
+/*
+ * m = b1·m + (1−b1)·g; v = b2·v + (1−b2)·g²; p −= lr·m/(c1·(sqrt(v/c2) + eps))
+ * with c1 = 1 − b1^t, c2 = 1 − b2^t (tfjs's AdamOptimizer: lr·m̂/(sqrt(v̂)+eps)).
+ * Cloned for AVX-512, AVX2 and baseline x86-64, picked at load by the dynamic linker.
+ */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+__attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
+void mpx_adam(int n, float *p, float *m, float *v, const float *g, float lr, float b1, float b2, float eps, float c1, float c2) {
+  const float a1 = 1.0f - b1, a2 = 1.0f - b2, ic1 = 1.0f / c1, ic2 = 1.0f / c2;
+  for (int i = 0; i < n; i++) {
+    float gi = g[i];
+    float mi = b1 * m[i] + a1 * gi;
+    float vi = b2 * v[i] + a2 * gi * gi;
+    m[i] = mi;
+    v[i] = vi;
+    p[i] -= lr * (mi * ic1) / (__builtin_sqrtf(vi * ic2) + eps);
+  }
+}
