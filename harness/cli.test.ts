@@ -65,7 +65,7 @@ describe('middlepath CLI', () => {
     expect(arch.stderr).toMatch(/unknown architecture 'transformer-xl'; the baselines are: dense/);
     const backend = await cli(['run', '--backend', 'tpu']);
     expect(backend.code).toBe(2);
-    expect(backend.stderr).toMatch(/Allowed choices are auto, tensorflow-gpu, tensorflow, webgpu, wasm\+blas, wasm, cpu/);
+    expect(backend.stderr).toMatch(/Allowed choices are auto, tensorflow-gpu, tensorflow, webgpu, wasm\+libxsmm, wasm\+blas, wasm, cpu/);
   });
 
   it('runs a module from anywhere on disk that imports middlepath and tfjs, and prints JSON', async () => {
