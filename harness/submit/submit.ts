@@ -179,8 +179,16 @@ export async function submit(o: SubmitOptions): Promise<SubmitResult> {
   // harness, confined as submit runs it) are this submission's runs too: copied into the bundle
   // folder, where the suite below finds them and skips them, so nothing is trained twice.
   const reused = reuseRunRecords(o.outDir, bundleDir, { name: arch.name, sourceHash: arch.sourceHash, tier: o.tier, tasks, seeds });
-  if (reused.length)
-    o.log(`reusing ${reused.length} run(s) that \`middlepath run\` recorded in ${join(o.outDir, 'runs')}: ${reused.join(', ')}`);
+  if (reused.length) {
+    o.log(
+      `reusing ${reused.length} run(s) that \`middlepath run\` recorded in ${join(o.outDir, 'runs')}: ${reused.map((r) => r.file).join(', ')}`,
+    );
+    // `run` indexed them as local runs: they are this submission's now, one row each (not a local and a submitted one)
+    for (const { record } of reused)
+      await store
+        ?.ingest(record, { provenance: 'submitted' })
+        .catch((e: Error) => o.log(`warning: ${record.id} not re-indexed as submitted: ${e.message}`));
+  }
   const reporter = createReporter({ json: o.json });
   const onRecord = store
     ? async (record: RunRecord) => {
@@ -310,17 +318,17 @@ export function formatMetric(value: number, metric: { name: string; unit?: strin
 /**
  * Copy into BUNDLE/runs the records in OUT/runs of this module (same name and source hash, tier,
  * harness version, the tasks and seeds submitted, no variant data) that ran confined, as submit
- * runs it, and settled (a failed run is run again). Returns the copied files' names.
+ * runs it, and settled (a failed run is run again). Returns the copied files' names and records.
  */
 export function reuseRunRecords(
   outDir: string,
   bundleDir: string,
   m: { name: string; sourceHash: string; tier: TierName; tasks: readonly string[]; seeds: number },
-): string[] {
+): Array<{ file: string; record: RunRecord }> {
   const have = new Set(
     existsSync(join(bundleDir, 'runs')) ? readRecordDir(bundleDir).flatMap((p) => ('record' in p ? [p.record.key] : [])) : [],
   );
-  const copied: string[] = [];
+  const copied: Array<{ file: string; record: RunRecord }> = [];
   for (const p of readRecordDir(outDir)) {
     if (!('record' in p)) continue;
     const r = p.record;
@@ -338,7 +346,7 @@ export function reuseRunRecords(
     mkdirSync(join(bundleDir, 'runs'), { recursive: true });
     copyFileSync(p.path, join(bundleDir, 'runs', basename(p.path)));
     have.add(r.key);
-    copied.push(basename(p.path));
+    copied.push({ file: basename(p.path), record: r });
   }
   return copied;
 }
