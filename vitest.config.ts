@@ -1,18 +1,29 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
+/**
+ * Two projects: `unit` is `npm test` (everything but the long training runs); `quality` is
+ * `npm run test:quality` (dense trained at the cpu tier on every task to its quality bar, tens
+ * of minutes on 2 cores). CI (.ci/run) runs both. `npx vitest run FILE` finds a file in either.
+ */
+const QUALITY = ['test/quality.test.ts'];
+const EXCLUDE = ['node_modules/**', 'site/.next/**'];
+
 export default defineConfig({
   resolve: {
     // the same mapping bin/resolve-hook.js gives modules run by the CLI
     alias: { middlepath: fileURLToPath(new URL('./harness/api.ts', import.meta.url)) },
   },
   test: {
-    include: ['**/*.test.ts'],
-    exclude: ['node_modules/**', 'site/.next/**'],
     // tfjs keeps one global engine per process: isolate test files in forks.
     pool: 'forks',
     testTimeout: 120_000,
     hookTimeout: 600_000,
     maxWorkers: 2,
+    setupFiles: ['test/exit-with-parent.ts'],
+    projects: [
+      { extends: true, test: { name: 'unit', include: ['**/*.test.ts'], exclude: [...EXCLUDE, ...QUALITY] } },
+      { extends: true, test: { name: 'quality', include: QUALITY, exclude: EXCLUDE } },
+    ],
   },
 });

@@ -7,8 +7,10 @@
  * download hosts or a GPU, so each is loaded by dynamic import and its failure kept as the
  * reason it was passed over — the run record says which backend ran and why.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { type BlasInfo, describeBlas, loadBlas, loadXsmmBlas, registerKernels } from '../kernels/index.ts';
 import { useWasmBackend } from '../kernels/wasm-setup.ts';
@@ -61,6 +63,20 @@ function hasVulkanLoader(): boolean {
   return dirs.some((d) => d && existsSync(join(d, 'libvulkan.so.1')));
 }
 
+/** 'adapter' when Dawn finds a WebGPU adapter, else why not; Dawn's own output stays in the child. */
+function quietAdapterProbe(): string {
+  const script =
+    "const d = await import('webgpu'); Object.assign(globalThis, d.globals); const a = await d.create([]).requestAdapter(); process.stdout.write(a ? 'adapter' : 'none'); process.exit(0);";
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+    cwd: fileURLToPath(new URL('..', import.meta.url)),
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  if (r.stdout === 'adapter') return 'adapter';
+  if (r.stdout === 'none') return 'Dawn found no WebGPU adapter (needs a Vulkan driver and loader)';
+  return `the webgpu package could not be probed: ${firstLine(r.error ?? r.stderr.trim().split('\n').at(-1) ?? `exit ${r.status}`)}`;
+}
+
 type Loaded = Omit<ActiveBackend, 'reason' | 'kernels' | 'blas'> & {
   blas?: Awaited<ReturnType<typeof loadBlas>>;
   native?: Awaited<ReturnType<typeof loadXsmmBlas>>['xsmm'];
@@ -82,6 +98,9 @@ async function load(name: BackendName): Promise<Loaded> {
     case 'webgpu': {
       // Dawn prints a warning per probe when the Vulkan loader is missing: look first.
       if (!hasVulkanLoader()) throw new Error('no Vulkan loader (libvulkan.so.1) for Dawn to find a GPU with');
+      // ...and prints loader noise ("XDG_RUNTIME_DIR is invalid") on machines with a loader and no GPU: ask in a child whose stderr we keep.
+      const probe = quietAdapterProbe();
+      if (probe !== 'adapter') throw new Error(probe);
       // tfjs-backend-webgpu reads navigator.gpu at import time: provide Dawn's first.
       const dawn = (await import('webgpu' as string)) as { create(flags: string[]): unknown; globals: Record<string, unknown> };
       Object.assign(globalThis, dawn.globals);

@@ -3,7 +3,8 @@
  * fix, JSON output, and a submission module outside the repository importing 'middlepath'.
  */
 import { execFile, spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -64,7 +65,7 @@ describe('middlepath CLI', () => {
     expect(arch.stderr).toMatch(/unknown architecture 'transformer-xl'; the baselines are: dense/);
     const backend = await cli(['run', '--backend', 'tpu']);
     expect(backend.code).toBe(2);
-    expect(backend.stderr).toMatch(/Allowed choices are auto, tensorflow-gpu, tensorflow, webgpu, wasm\+blas, wasm, cpu/);
+    expect(backend.stderr).toMatch(/Allowed choices are auto, tensorflow-gpu, tensorflow, webgpu, wasm\+libxsmm, wasm\+blas, wasm, cpu/);
   });
 
   it('runs a module from anywhere on disk that imports middlepath and tfjs, and prints JSON', async () => {
@@ -111,6 +112,22 @@ describe('middlepath CLI', () => {
     expect(code, stderr).toBe(130);
     expect(stderr).toMatch(/interrupted: the run in progress was dropped/);
     expect(existsSync(join(out, 'runs')) ? readdirSync(join(out, 'runs')) : []).toEqual([]);
+  });
+
+  it("answers --version with package.json's version, and refuses a taken port for site with exit 2 and what to do", async () => {
+    const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
+    expect((await cli(['--version'])).stdout.trim()).toBe(version);
+    const taken = createServer();
+    await new Promise<void>((ok) => taken.listen(0, '127.0.0.1', ok));
+    const port = (taken.address() as AddressInfo).port;
+    try {
+      const r = await cli(['site', '--port', String(port), '--no-ingest']);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(new RegExp(`port ${port} on 127\\.0\\.0\\.1 is already in use.*--port`));
+      expect(r.stdout).not.toMatch(/leaderboard: http/); // no address printed for a server that is not ours
+    } finally {
+      taken.close();
+    }
   });
 
   it('lists tasks, architectures and runs', async () => {

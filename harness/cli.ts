@@ -6,7 +6,7 @@
  * (tfjs, the store, the site), so `--version`, `--help` and `list tasks` answer at once.
  * Command groups living elsewhere register themselves the same way (store, submit, queue).
  */
-
+import { availableParallelism } from 'node:os';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { BACKENDS, type BackendChoice } from './backend-names.ts';
 import { positiveInt, processCount, withConfineOptions } from './cli-options.ts';
@@ -19,7 +19,7 @@ import { registerStoreCommands } from './store/cli.ts';
 import { DEFAULT_SQLITE_PATH } from './store/defaults.ts';
 import type { Store } from './store/types.ts';
 import { registerSubmitCommands } from './submit/cli.ts';
-import { TASK_INFOS, TIER_NAMES } from './tiers.ts';
+import { DEFAULT_TIER, TASK_INFOS, TIER_HELP, TIER_NAMES } from './tiers.ts';
 import { registerTuneCommands } from './tune/cli.ts';
 import { HARNESS_VERSION } from './version.ts';
 
@@ -40,7 +40,7 @@ function buildProgram(setExit: (code: number) => void): Command {
 
   withConfineOptions(program.command('run'))
     .description('run the standard suite (or a slice of it) and write a record per run')
-    .addOption(new Option('--tier <tier>', 'budget and size tier').choices(TIER_NAMES).default('smoke'))
+    .addOption(new Option('--tier <tier>', TIER_HELP).choices([...TIER_NAMES]).default(DEFAULT_TIER))
     .option('--task <id...>', `tasks to run (default all: ${TASK_INFOS.map((t) => t.spec.id).join(', ')})`)
     .option('--arch <name-or-path...>', 'baseline names or paths to architecture modules (default every baseline)')
     .option('--seeds <n>', "seeds per task and architecture, 0..n−1 (default: the tier's)", positiveInt)
@@ -93,6 +93,7 @@ function buildProgram(setExit: (code: number) => void): Command {
               : `${modules.join(', ')}: confined (a module's code is untrusted until you say otherwise), so on wasm, without native BLAS — its hardware class differs from baselines run here in-process. For your own code, --no-confine runs it in this process; --confine runs the baselines confined too.\n`,
           );
         }
+        if (!o.json && (o.backend === 'auto' || o.backend.startsWith('wasm+'))) process.stderr.write(`${threadsNote(o.jobs)}\n`);
         const store = o.store ? await openStoreForRun() : undefined;
         try {
           const result = await runSuite({
@@ -210,6 +211,8 @@ function buildProgram(setExit: (code: number) => void): Command {
         console.log(`static site written to ${dir}`);
         return;
       }
+      // Checked before anything else: another server on the port would answer our readiness probe.
+      await assertPortFree(o.port, o.host);
       const sqlitePath = process.env.DATABASE_URL ? undefined : resolve(o.sqlite ?? DEFAULT_SQLITE_PATH);
       if (o.ingest) {
         // The committed records (e.g. the published cpu suite) belong on the board too; re-indexing is a no-op.
@@ -223,10 +226,21 @@ function buildProgram(setExit: (code: number) => void): Command {
       console.error('building the site if needed (first time: a minute or so)…');
       const server = await serveSite({ port: o.port, hostname: o.host, sqlitePath, stdio: 'pipe' });
       console.log(`middlepath leaderboard: ${server.url}  (Ctrl-C to stop)`);
+      let stopped = false;
       await new Promise<void>((done) => {
-        process.once('SIGINT', () => void server.close().then(done));
+        process.once('SIGINT', () => {
+          stopped = true;
+          void server.close().then(done);
+        });
         server.process.once('exit', () => done());
       });
+      const code = server.process.exitCode;
+      if (!stopped && code !== 0) {
+        console.error(
+          `middlepath: the site server stopped on its own (exit ${code ?? server.process.signalCode}):\n${server.log().slice(-2000)}`,
+        );
+        setExit(1);
+      }
     });
 
   program
@@ -238,6 +252,43 @@ function buildProgram(setExit: (code: number) => void): Command {
     });
 
   return program;
+}
+
+/**
+ * The BLAS threads each run gets is part of its hardware class ("×2 threads"), and --jobs changes
+ * it (cores shared out, harness/jobs/pool.ts): say so before a suite, so that nobody is surprised
+ * that `--jobs 1` and `--jobs 2` records are not compared with each other.
+ */
+function threadsNote(jobs: number): string {
+  const cores = availableParallelism();
+  const env = Number(process.env.MIDDLEPATH_BLAS_THREADS);
+  const threads = jobs > 1 ? Math.max(1, Math.floor(cores / jobs)) : Number.isInteger(env) && env >= 1 ? env : cores;
+  const why =
+    jobs > 1
+      ? `--jobs ${jobs} shares ${cores} cores out`
+      : Number.isInteger(env) && env >= 1
+        ? 'MIDDLEPATH_BLAS_THREADS'
+        : `all ${cores} cores, --jobs 1`;
+  const other = jobs > 1 ? `--jobs 1 gives ×${cores}` : `--jobs ${cores} gives ×1`;
+  return `BLAS threads per run: ${threads} (${why}); the thread count is part of a record's hardware class (wasm+blas, wasm+libxsmm), so ${other} — another class, compared separately. MIDDLEPATH_BLAS_THREADS with --jobs 1 picks it.`;
+}
+
+/** A UsageError naming the port and what to do when something already listens there. */
+async function assertPortFree(port: number, host: string): Promise<void> {
+  const { createServer } = await import('node:net');
+  await new Promise<void>((ok, fail) => {
+    const probe = createServer();
+    probe.once('error', (e: NodeJS.ErrnoException) =>
+      fail(
+        e.code === 'EADDRINUSE'
+          ? new UsageError(`port ${port} on ${host} is already in use (another \`middlepath site\`?): stop it, or pick another with --port`)
+          : e.code === 'EACCES'
+            ? new UsageError(`port ${port} on ${host} needs privileges to bind: pick one above 1023 with --port`)
+            : e,
+      ),
+    );
+    probe.listen(port, host, () => probe.close(() => ok()));
+  });
 }
 
 /** The store each record is indexed in as it lands; a store that cannot open is a warning. */

@@ -54,23 +54,56 @@ export function formatCostToTarget(r: RunRecord): string {
   return figure + history;
 }
 
+/** 1234567 → "1.23M": parameter counts in a column that must stay narrow. */
+function compactCount(n: number): string {
+  if (n < 1e3) return String(n);
+  const [div, suffix] = n < 1e6 ? [1e3, 'k'] : n < 1e9 ? [1e6, 'M'] : [1e9, 'G'];
+  return `${(n / div).toPrecision(3)}${suffix}`;
+}
+
+/**
+ * The results table: one row per run, in the order given (the plan's), no vertical rules, so
+ * that it fits 100 columns. A run that did not complete shows its status where its quality would
+ * be; the energy column appears only when some run measured energy (the line under the table says why not).
+ */
 export function summaryTable(records: RunRecord[]): string {
+  const withEnergy = records.some((r) => r.energy.measured);
+  const head = ['task', 'architecture', 'seed', 'quality', 'FLOPs run', 'model', 'train s', ...(withEnergy ? ['energy'] : []), 'params'];
   const table = new Table({
-    head: ['task', 'architecture', 'seed', 'status', 'quality', 'executed FLOPs', 'model FLOPs', 'train s', 'energy', 'params'],
-    style: { head: [], border: [] },
+    head,
+    chars: {
+      top: '',
+      'top-mid': '',
+      'top-left': '',
+      'top-right': '',
+      bottom: '',
+      'bottom-mid': '',
+      'bottom-left': '',
+      'bottom-right': '',
+      left: '',
+      'left-mid': '',
+      mid: '',
+      'mid-mid': '',
+      right: '',
+      'right-mid': '',
+      middle: ' ',
+    },
+    style: { head: [], border: [], 'padding-left': 0, 'padding-right': 1 },
   });
+  table.push(head.map((h) => '─'.repeat(h.length)));
   for (const r of records) {
     table.push([
       r.task.id,
       r.architecture.name,
       r.task.seed,
-      r.status,
-      formatQuality(r),
+      r.status === 'completed' ? formatQuality(r) : r.status,
       sci(r.flops.executed),
       sci(r.flops.model),
       r.training.wallSeconds.toFixed(1),
-      formatEnergy(r),
-      r.params.active === r.params.total ? `${r.params.total}` : `${r.params.active}/${r.params.total}`,
+      ...(withEnergy ? [formatEnergy(r)] : []),
+      r.params.active === r.params.total
+        ? compactCount(r.params.total)
+        : `${compactCount(r.params.active)}/${compactCount(r.params.total)}`,
     ]);
   }
   return table.toString();
@@ -94,17 +127,28 @@ function formatEta(s: number | null): string {
       : `${(s / 3600).toFixed(1)}h`;
 }
 
-/** The bar's line, fitted to the terminal: the label is shortened first, then FLOPs and loss dropped. */
+/** The training loss in the task's own units where they are a loss: bits per character for charlm (the loss is in nats). */
+export function formatLoss(loss: number | null | undefined, unit: string | undefined): string {
+  if (loss === null || loss === undefined) return 'loss —';
+  return unit === 'bpc' ? `${(loss / Math.LN2).toFixed(3)} bpc` : `loss ${loss.toFixed(4)}`;
+}
+
+/**
+ * The bar's line, fitted to the terminal. The label (which run) is the last thing to give up:
+ * FLOPs and loss go first, then the bar shrinks to 10, and only then is the label shortened.
+ * `{left}`, not `{eta}`: cli-progress fills `{eta}` itself, in bare seconds.
+ */
 export function barFormat(label: string, columns: number): { format: string; barsize: number } {
   const width = Math.max(30, columns - 1);
   // at their widest: " 100% | 1.23e+10/3.00e+10 | loss 12.3456 | ETA 59m59s" is 54 columns, " 100% | ETA 59m59s" 18
-  const full = width >= 54 + 10 + 12;
-  const figures = full ? ' {percentage}% | {flops}/{budget} | loss {loss} | ETA {eta}' : ' {percentage}% | ETA {eta}';
-  const figuresWidth = full ? 54 : 18;
-  const barsize = Math.max(10, Math.min(30, width - figuresWidth - Math.min(label.length, 30) - 1));
-  const room = Math.max(1, width - figuresWidth - barsize - 1);
+  const fullFigures = { text: ' {percentage}% | {flops}/{budget} | {loss} | ETA {left}', width: 54 };
+  const shortFigures = { text: ' {percentage}% | ETA {left}', width: 18 };
+  const minBar = 10;
+  const figures = label.length + 1 + minBar + fullFigures.width <= width ? fullFigures : shortFigures;
+  const barsize = Math.max(minBar, Math.min(30, width - figures.width - label.length - 1));
+  const room = Math.max(1, width - figures.width - barsize - 1);
   const shown = label.length > room ? `${label.slice(0, Math.max(0, room - 1))}…` : label;
-  return { format: `${shown} {bar}${figures}`, barsize };
+  return { format: `${shown} {bar}${figures.text}`, barsize };
 }
 
 export function createReporter({ json, concurrent = false }: { json: boolean; concurrent?: boolean }): Reporter {
@@ -114,6 +158,11 @@ export function createReporter({ json, concurrent = false }: { json: boolean; co
   let bar: cliProgress.SingleBar | undefined;
   const lastLogged = new Map<string, number>();
   let energyNote: string | null = null;
+  // the plan's order, for the table (with --jobs, runs finish in any order), and the runs under way, for Ctrl-C
+  const planIndex = new Map<string, number>();
+  const recordIndex = new Map<string, number>();
+  const inFlight = new Set<string>();
+  let planned = 0;
 
   return {
     event(e) {
@@ -129,13 +178,21 @@ export function createReporter({ json, concurrent = false }: { json: boolean; co
           log(`✗ ${e.message}`);
           break;
         case 'start': {
+          planIndex.set(e.run.key, e.index);
+          inFlight.add(e.run.key);
+          planned = e.total;
           const label = `[${e.index + 1}/${e.total}] ${e.run.task.spec.id} · ${e.run.arch.architecture.name} · seed ${e.run.seed}`;
           if (tty) {
             bar = new cliProgress.SingleBar(
               { ...barFormat(label, process.stderr.columns ?? 80), hideCursor: true, stream: process.stderr },
               cliProgress.Presets.shades_classic,
             );
-            bar.start(e.budgetFlops, 0, { flops: '0', budget: sci(e.budgetFlops), loss: '—', eta: formatEta(null) });
+            bar.start(e.budgetFlops, 0, {
+              flops: '0',
+              budget: sci(e.budgetFlops),
+              loss: formatLoss(null, undefined),
+              left: formatEta(null),
+            });
           } else log(`${label}: training to ${sci(e.budgetFlops)} executed FLOPs`);
           lastLogged.set(e.run.key, 0);
           break;
@@ -145,22 +202,27 @@ export function createReporter({ json, concurrent = false }: { json: boolean; co
           if (bar) {
             bar.update(Math.min(p.flops, p.budgetFlops), {
               flops: sci(p.flops),
-              loss: p.loss?.toFixed(4) ?? '—',
-              eta: formatEta(etaSeconds(p)),
+              loss: formatLoss(p.loss, e.run.task.metric.unit),
+              left: formatEta(etaSeconds(p)),
             });
           } else if (!json && p.flops - (lastLogged.get(e.run.key) ?? 0) >= p.budgetFlops / 4) {
             lastLogged.set(e.run.key, p.flops);
             const who = concurrent ? `  ${e.run.task.spec.id} · ${e.run.arch.architecture.name} · seed ${e.run.seed}` : ' ';
-            log(`${who} step ${p.step}: ${pct(p.flops / p.budgetFlops)} of budget, loss ${p.loss?.toFixed(4)}, ${p.seconds.toFixed(1)} s`);
+            log(
+              `${who} step ${p.step}: ${pct(p.flops / p.budgetFlops)} of budget, ${formatLoss(p.loss, e.run.task.metric.unit)}, ${p.seconds.toFixed(1)} s`,
+            );
           }
           break;
         }
         case 'crash':
+          inFlight.delete(e.run.key);
           log(`✗ ${e.run.task.spec.id} · ${e.run.arch.architecture.name} · seed ${e.run.seed}: ${e.message}; nothing was recorded`);
           break;
         case 'done': {
           bar?.stop();
           bar = undefined;
+          inFlight.delete(e.run.key);
+          recordIndex.set(e.record.id, planIndex.get(e.run.key) ?? Number.POSITIVE_INFINITY);
           const r = e.record;
           if (!r.energy.measured) energyNote = r.energy.reason;
           const outcome =
@@ -174,7 +236,13 @@ export function createReporter({ json, concurrent = false }: { json: boolean; co
           break;
         case 'interrupted':
           bar?.stop();
-          log('interrupted: the run in progress was dropped; finished runs are recorded');
+          {
+            const dropped = inFlight.size;
+            const unstarted = Math.max(0, planned - planIndex.size);
+            log(
+              `interrupted: ${dropped === 1 ? 'the run in progress was' : `the ${dropped} runs in progress were`} dropped${unstarted ? `, ${unstarted} not started` : ''}; finished runs are recorded`,
+            );
+          }
           break;
       }
     },
@@ -185,7 +253,10 @@ export function createReporter({ json, concurrent = false }: { json: boolean; co
         );
         return;
       }
-      if (result.records.length) console.log(summaryTable(result.records));
+      const inPlanOrder = [...result.records].sort(
+        (a, b) => (recordIndex.get(a.id) ?? Number.POSITIVE_INFINITY) - (recordIndex.get(b.id) ?? Number.POSITIVE_INFINITY),
+      );
+      if (result.records.length) console.log(summaryTable(inPlanOrder));
       if (energyNote) console.log(`energy: not measured — ${energyNote}`);
       // compared with the baseline runs of this suite (same hardware class, task and tier)
       for (const { flag } of uncountedComputeFlags(result.records)) console.log(`⚑ ${flag.message}`);

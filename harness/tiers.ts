@@ -13,6 +13,13 @@ import type { TaskInfo } from './tasks/types.ts';
 
 /** Every tier, smallest budget first. */
 export const TIER_NAMES: readonly TierName[] = TIERS;
+/**
+ * The one tier every command (run, validate, submit, queue add) uses without --tier: smoke, so
+ * that a first command finishes in minutes. The published comparisons are at --tier cpu.
+ */
+export const DEFAULT_TIER: TierName = 'smoke';
+/** --tier's help, the same for every command */
+export const TIER_HELP = `budget and size tier (default ${DEFAULT_TIER}: seconds per run, a check, not for comparisons; the leaderboard is cpu)`;
 
 /** The tiers a learning rate is tuned on: a ladder rung trains with cpu's rates. */
 export const TUNED_TIER_NAMES: readonly TierName[] = TIER_NAMES.filter((t) => tuningTierOf(t) === t);

@@ -36,7 +36,7 @@ test('the export holds the leaderboard, every run with its record, every archite
   const home = resolveView(facets, {})?.view;
   if (!home) throw new Error('empty fixture');
   const index = readFileSync(join(out, 'index.html'), 'utf8');
-  expect(index).toContain('board-chart');
+  expect(index).toContain('curves-chart'); // the front page's curves (the chart at the budget is on each task's view)
   // choices link to prerendered views, which exist
   const board = `board/${home.task}/${home.tier}/${hwSlug(facets, home.hw)}/wallSeconds/${home.cap}.html`;
   expect(index).toContain(`/${board.replace(/\.html$/, '')}`);

@@ -4,8 +4,10 @@ import { renderToStaticMarkup } from 'react-dom/server';
 import { describe, expect, test } from 'vitest';
 import type { Facets } from '../harness/store/types.ts';
 import { paretoSet } from './lib/board.ts';
+import { headingId, siteHref } from './lib/docs.ts';
+import { archColor } from './lib/family.ts';
 import { interval, intervalParts, multiplier, seconds, si } from './lib/format.ts';
-import { fromPx, placeLabels, toPx } from './lib/labels.ts';
+import { dodge, fromPx, placeLabels, toPx } from './lib/labels.ts';
 import { segment } from './lib/params.ts';
 import { plotToReact } from './lib/plot-ssr.tsx';
 import { allBoardParams, hwFromSlug, hwSlug, resolveView, slugMap, viewHref, withChange } from './lib/view.ts';
@@ -163,5 +165,41 @@ describe('frontier and labels', () => {
     const ya = toPx(y, placed.get('a') ?? 0);
     const yb = toPx(y, placed.get('b') ?? 0);
     expect(Math.abs(ya - yb)).toBeGreaterThanOrEqual(14);
+  });
+});
+
+describe('line-end labels, colours and docs links', () => {
+  test('dodged labels keep their order, never come closer than the gap, and stay in range when they fit', () => {
+    // six architectures ending at 100%: the performance profile's pile-up
+    const ys = dodge([20, 20, 20, 20, 20, 20, 150], 14, 20, 280);
+    const sorted = [...ys].sort((a, b) => a - b);
+    for (let i = 1; i < sorted.length; i++) expect((sorted[i] as number) - (sorted[i - 1] as number)).toBeGreaterThanOrEqual(14);
+    expect(Math.min(...ys)).toBeGreaterThanOrEqual(20);
+    expect(Math.max(...ys)).toBeLessThanOrEqual(280);
+    expect(ys[6]).toBe(150); // a label with room stays by its line
+    // pushed past the bottom, the column is pulled back up
+    const low = dodge([270, 275, 280], 14, 0, 280);
+    expect(Math.max(...low)).toBe(280);
+    expect([...low].sort((a, b) => a - b)).toEqual([252, 266, 280]);
+  });
+
+  test('an architecture has one colour whatever else is shown', () => {
+    expect(archColor('hash')).toBe(archColor('hash'));
+    expect(
+      new Set(
+        ['dense', 'hash', 'switch-top1', 'topk', 'shared-routed', 'gradient-routed', 'expert-choice', 'dense-block', 'dense-total'].map(
+          archColor,
+        ),
+      ).size,
+    ).toBe(9);
+    expect(archColor('my-arch')).toMatch(/^#[0-9a-f]{6}$/);
+  });
+
+  test('docs links: other pages and record files become site routes, source files lose their link', () => {
+    expect(siteHref('trust.md#limits')).toBe('/docs/trust#limits');
+    expect(siteHref('../results/runs/cpu.charlm.hash.s0.x.json')).toBe('/runs/cpu.charlm.hash.s0.x');
+    expect(siteHref('../kernels/README.md#wasm')).toBeNull();
+    expect(siteHref('https://example.org')).toBe('https://example.org');
+    expect(headingId('Limits for submitters: the trust boundary')).toBe('limits-for-submitters-the-trust-boundary');
   });
 });

@@ -1,9 +1,12 @@
 /**
- * Regenerate the README's "What we found" section from the committed run records.
+ * Regenerate the "What we found" section of docs/findings.md (moved there from the README; the
+ * site renders it at /docs/findings) from the committed run records.
  *
  *   npm run findings                      # rewrite the section between the markers, print it
- *   npm run findings -- --check           # exit 1 when the README's section is stale
- *   node bin/run-ts.js harness/findings/main.ts --records results/runs --readme README.md
+ *   npm run findings -- --check           # exit 1 when the section is stale
+ *   node bin/run-ts.js harness/findings/main.ts --records results/runs --readme docs/findings.md
+ *
+ * --readme names any markdown file holding the markers (the option kept its old name).
  *
  * The records are read once and that snapshot is both ingested and summarised, so a suite
  * writing new records meanwhile cannot make the tables and the header disagree. The store
@@ -33,7 +36,7 @@ import {
 
 export const findingsOptions = z.object({
   records: z.string().min(1).default('results/runs'),
-  readme: z.string().min(1).default('README.md'),
+  readme: z.string().min(1).default('docs/findings.md'),
   check: z.boolean().default(false),
 });
 export type FindingsOptions = z.infer<typeof findingsOptions>;

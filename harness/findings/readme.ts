@@ -1,6 +1,6 @@
 /**
- * The findings section's place in the README: the text between two HTML comments, which
- * render as nothing on GitHub. Everything outside the markers is left byte for byte.
+ * The findings section's place in its markdown file (docs/findings.md): the text between two
+ * HTML comments, which render as nothing on GitHub. Everything outside the markers is left byte for byte.
  */
 
 export const START_MARKER = '<!-- findings:start -->';

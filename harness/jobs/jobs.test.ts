@@ -91,6 +91,7 @@ describe('run --jobs', () => {
     });
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
     expect(code, stderr).toBe(130);
+    expect(stderr).toMatch(/interrupted: the 2 runs in progress were dropped/); // both were under way, and it says so
     expect(existsSync(join(out, 'runs')) ? readdirSync(join(out, 'runs')) : []).toEqual([]);
   });
 });

@@ -10,7 +10,7 @@ import { BACKENDS, type BackendChoice } from '../backend-names.ts';
 import { nonNegativeInt, positiveInt, processCount, withConfineOptions } from '../cli-options.ts';
 import { parseShard, type Shard } from '../jobs/shard.ts';
 import type { TierName } from '../results/record.ts';
-import { TIER_NAMES } from '../tiers.ts';
+import { DEFAULT_TIER, TIER_HELP, TIER_NAMES } from '../tiers.ts';
 
 export interface QueueCommandOptions {
   setExit?: (code: number) => void;
@@ -28,7 +28,7 @@ export function registerQueueCommands(program: Command, options: QueueCommandOpt
 
   withConfineOptions(queue.command('add'))
     .description('queue every run of the suite (or a slice) not yet queued or recorded; idempotent')
-    .addOption(new Option('--tier <tier>', 'budget and size tier').choices([...TIER_NAMES]).default('cpu'))
+    .addOption(new Option('--tier <tier>', TIER_HELP).choices([...TIER_NAMES]).default(DEFAULT_TIER))
     .option('--task <id...>', 'tasks (default all)')
     .option('--arch <name-or-path...>', 'baseline names or module paths (default every baseline); a path must exist on every worker')
     .option('--seeds <n>', "seeds per task and architecture, 0..n−1 (default: the tier's)", positiveInt)

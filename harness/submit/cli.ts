@@ -13,7 +13,7 @@ import { BACKENDS, type BackendChoice } from '../backend-names.ts';
 import { positiveInt } from '../cli-options.ts';
 import { sandboxStatus } from '../confined/sandbox.ts';
 import type { TierName } from '../results/record.ts';
-import { TIER_NAMES } from '../tiers.ts';
+import { DEFAULT_TIER, TIER_HELP, TIER_NAMES } from '../tiers.ts';
 import type { openSubmissionDb } from './db.ts';
 
 export interface SubmitCommandOptions {
@@ -54,7 +54,7 @@ export function registerSubmitCommands(program: Command, options: SubmitCommandO
     });
   const log = options.log ?? ((line: string) => console.log(line));
   const error = options.error ?? ((line: string) => console.error(line));
-  const tierOption = () => new Option('--tier <tier>', 'budget and size tier').choices([...TIER_NAMES]).default('cpu');
+  const tierOption = () => new Option('--tier <tier>', TIER_HELP).choices([...TIER_NAMES]).default(DEFAULT_TIER);
   const backendOption = () => new Option('--backend <backend>', 'tfjs backend').choices(['auto', ...BACKENDS]).default('auto');
 
   program

@@ -327,3 +327,54 @@ describe('middlepath submit, verify and tokens', () => {
     expect(existsSync(join(out, 'submissions', 'two-files'))).toBe(false);
   });
 });
+
+describe('submit after run, beside dense of another hardware class', () => {
+  it("reuses the module's runs that `run` recorded, and runs dense on the module's own class even when dense of another class exists", async () => {
+    const root = mkdtempSync(join(tmpdir(), 'middlepath-submit-reuse-'));
+    const results = join(root, 'results');
+    const module = join(FIXTURES, 'tiny-mlp.ts');
+    // every command indexes into ROOT/.middlepath/store.sqlite (the default store, relative to the working folder)
+    const common = ['--tier', 'smoke', '--task', 'superposition', '--out', results];
+    try {
+      // dense in this process on the cpu backend (as `npm start` leaves dense of its own class), then the module through `run` (confined, wasm)
+      const dense = await cli(['run', '--arch', 'dense', '--seeds', '1', '--backend', 'cpu', ...common], { cwd: root });
+      expect(dense.code, dense.stderr).toBe(0);
+      const ran = await cli(['run', '--arch', module, '--seeds', '1', ...common], { cwd: root });
+      expect(ran.code, ran.stderr).toBe(0);
+      const recordsOf = (arch: string) =>
+        readRecordDir(results).flatMap((p) => ('record' in p && p.record.architecture.name === arch ? [p.record] : []));
+      const [own] = recordsOf('tiny-mlp');
+      const [otherDense] = recordsOf('dense');
+      expect(own?.training.confined).toBe(true);
+      expect(otherDense?.hardwareClass).not.toBe(own?.hardwareClass);
+
+      const r = await cli(['submit', module, '--seeds', '1', ...common, '--json'], { cwd: root });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(/reusing 1 run\(s\) that `middlepath run` recorded/);
+      expect(r.stderr).toMatch(/no completed dense runs for superposition on '[^']+' at the smoke tier: running the dense baseline there/);
+      const checked = checkBundle(readBundleDir(join(results, 'submissions', 'tiny-mlp')));
+      expect(checked.ok).toBe(true);
+      if (!checked.ok) return;
+      const { manifest, records } = checked.bundle;
+      const byRole = (role: string) => records.filter((_, i) => manifest.records[i]?.role === role);
+      // the run `run` made, not a second one
+      expect(byRole('submission').map((x) => x.id)).toEqual([own?.id]);
+      // dense beside it on the module's class, seed for seed
+      expect(byRole('baseline').map((x) => [x.architecture.name, x.task.seed, x.hardwareClass])).toEqual([
+        ['dense', 0, own?.hardwareClass],
+      ]);
+      expect(
+        recordsOf('dense')
+          .map((x) => x.hardwareClass)
+          .sort(),
+      ).toEqual([otherDense?.hardwareClass, own?.hardwareClass].sort());
+      // the store holds the module's run once, as the submission's (run had indexed it as local)
+      const s = await openStore({ sqlitePath: join(root, '.middlepath', 'store.sqlite'), readonly: true });
+      const rows = (await s.runs()).filter((x) => x.architecture === 'tiny-mlp');
+      await s.close();
+      expect(rows.map((x) => [x.id, x.provenance])).toEqual([[own?.id, 'submitted']]);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  }, 600_000);
+});

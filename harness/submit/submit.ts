@@ -7,7 +7,7 @@
  * submitter's own code on the submitter's own machine. Only a maintainer's `verify` and
  * the site, which receive other people's code, isolate or refuse to run it.
  */
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { BackendChoice } from '../backend.ts';
 import { createReporter } from '../report.ts';
@@ -175,6 +175,20 @@ export async function submit(o: SubmitOptions): Promise<SubmitResult> {
       o.log(`warning: the store could not be opened (${(e as Error).message}); dense runs are looked for in ${o.outDir}/runs only`);
     }
   }
+  // Runs `middlepath run --arch MODULE` already recorded in OUT/runs (same module source, tier,
+  // harness, confined as submit runs it) are this submission's runs too: copied into the bundle
+  // folder, where the suite below finds them and skips them, so nothing is trained twice.
+  const reused = reuseRunRecords(o.outDir, bundleDir, { name: arch.name, sourceHash: arch.sourceHash, tier: o.tier, tasks, seeds });
+  if (reused.length) {
+    o.log(
+      `reusing ${reused.length} run(s) that \`middlepath run\` recorded in ${join(o.outDir, 'runs')}: ${reused.map((r) => r.file).join(', ')}`,
+    );
+    // `run` indexed them as local runs: they are this submission's now, one row each (not a local and a submitted one)
+    for (const { record } of reused)
+      await store
+        ?.ingest(record, { provenance: 'submitted' })
+        .catch((e: Error) => o.log(`warning: ${record.id} not re-indexed as submitted: ${e.message}`));
+  }
   const reporter = createReporter({ json: o.json });
   const onRecord = store
     ? async (record: RunRecord) => {
@@ -211,29 +225,43 @@ export async function submit(o: SubmitOptions): Promise<SubmitResult> {
     if (!first) return stop('no runs were recorded');
     const { hardwareClass } = first;
 
-    // The compute multiplier needs dense on this hardware class: run it where the store has none.
+    // The comparison needs dense on the module's own hardware class, seed for seed. Records of
+    // dense on another class (e.g. wasm+blas from `npm start`) share the run key, so the suite
+    // would skip them: the missing seeds are run forced. A bundle is never written without them.
     let dense = await denseRuns(store, o.outDir, o.tier, hardwareClass);
-    const missing = tasks.filter((t) => !dense.get(t)?.length);
+    const seedList = Array.from({ length: seeds }, (_, i) => i);
+    const missingSeeds = (t: string) => seedList.filter((seed) => !dense.get(t)?.some((r) => r.task.seed === seed));
+    const missing = tasks.filter((t) => missingSeeds(t).length > 0);
     if (missing.length) {
       o.log(
-        `no completed dense runs for ${missing.join(', ')} on '${hardwareClass}' at the ${o.tier} tier: running the dense baseline there…`,
+        `no completed dense runs for ${missing.map((t) => (missingSeeds(t).length === seeds ? t : `${t} (seed ${missingSeeds(t).join(', ')})`)).join(', ')} on '${hardwareClass}' at the ${o.tier} tier: running the dense baseline there…`,
       );
-      const base = await runSuite({
-        tier: o.tier,
-        tasks: missing,
-        archs: ['dense'],
-        seeds,
-        backend: o.backend,
-        confine: true,
-        outDir: o.outDir,
-        signal: o.signal,
-        onEvent: reporter.event,
-        onRecord,
-      });
-      if (base.interrupted) return stop('interrupted while running the dense baseline; run submit again to go on', 130);
+      for (const t of missing) {
+        const base = await runSuite({
+          tier: o.tier,
+          tasks: [t],
+          archs: ['dense'],
+          seedList: missingSeeds(t),
+          force: true,
+          backend: o.backend,
+          confine: true,
+          outDir: o.outDir,
+          signal: o.signal,
+          onEvent: reporter.event,
+          onRecord,
+        });
+        if (base.interrupted) return stop('interrupted while running the dense baseline; run submit again to go on', 130);
+      }
       dense = await denseRuns(store, o.outDir, o.tier, hardwareClass);
     }
-    const baselines = tasks.flatMap((t) => (dense.get(t) ?? []).slice(0, seeds));
+    const stillMissing = tasks.flatMap((t) => missingSeeds(t).map((seed) => `${t} seed ${seed}`));
+    if (stillMissing.length) {
+      return stop(
+        `no completed dense run on '${hardwareClass}' for ${stillMissing.join(', ')} (the dense baseline's output is above): a bundle without its dense comparison is not written; fix what stopped it and run submit again (your runs are kept in ${bundleDir})`,
+      );
+    }
+    // newest completed dense run per task and seed, in the module's own class
+    const baselines = tasks.flatMap((t) => seedList.map((seed) => (dense.get(t) ?? []).find((r) => r.task.seed === seed) as RunRecord));
 
     const manifest = makeManifest({
       source,
@@ -259,7 +287,8 @@ export async function submit(o: SubmitOptions): Promise<SubmitResult> {
     result.manifest = manifest;
     o.log(`bundle written to ${bundleDir} (hash ${hash})`);
     for (const c of manifest.claim) {
-      const figure = c.mean === null ? 'no completed run' : `${c.mean.toPrecision(4)} [${c.lo?.toPrecision(4)}, ${c.hi?.toPrecision(4)}]`;
+      const f = (x: number | null) => (x === null ? '—' : formatMetric(x, c.metric));
+      const figure = c.mean === null ? 'no completed run' : `${f(c.mean)} [${f(c.lo)}, ${f(c.hi)}]`;
       o.log(`  ${c.task.padEnd(14)} ${c.metric.name}: ${figure} over ${c.values.length}/${c.runs} run(s)`);
     }
     const incomplete = mine.filter((r) => r.status !== 'completed');
@@ -278,6 +307,48 @@ export async function submit(o: SubmitOptions): Promise<SubmitResult> {
     reporter.stop();
     await store?.close();
   }
+}
+
+/** A claimed figure as the site prints it: accuracy as a percentage, others with their unit. */
+export function formatMetric(value: number, metric: { name: string; unit?: string | undefined }): string {
+  if (metric.name === 'accuracy') return `${(100 * value).toFixed(2)}%`;
+  return `${value.toPrecision(4)}${metric.unit ? ` ${metric.unit}` : ''}`;
+}
+
+/**
+ * Copy into BUNDLE/runs the records in OUT/runs of this module (same name and source hash, tier,
+ * harness version, the tasks and seeds submitted, no variant data) that ran confined, as submit
+ * runs it, and settled (a failed run is run again). Returns the copied files' names and records.
+ */
+export function reuseRunRecords(
+  outDir: string,
+  bundleDir: string,
+  m: { name: string; sourceHash: string; tier: TierName; tasks: readonly string[]; seeds: number },
+): Array<{ file: string; record: RunRecord }> {
+  const have = new Set(
+    existsSync(join(bundleDir, 'runs')) ? readRecordDir(bundleDir).flatMap((p) => ('record' in p ? [p.record.key] : [])) : [],
+  );
+  const copied: Array<{ file: string; record: RunRecord }> = [];
+  for (const p of readRecordDir(outDir)) {
+    if (!('record' in p)) continue;
+    const r = p.record;
+    const same =
+      r.architecture.name === m.name &&
+      r.architecture.sourceHash === m.sourceHash &&
+      r.task.tier === m.tier &&
+      r.harnessVersion === HARNESS_VERSION &&
+      r.task.variantSeed === null &&
+      m.tasks.includes(r.task.id) &&
+      r.task.seed < m.seeds &&
+      r.training.confined === true &&
+      r.status !== 'failed';
+    if (!same || have.has(r.key)) continue;
+    mkdirSync(join(bundleDir, 'runs'), { recursive: true });
+    copyFileSync(p.path, join(bundleDir, 'runs', basename(p.path)));
+    have.add(r.key);
+    copied.push({ file: basename(p.path), record: r });
+  }
+  return copied;
 }
 
 /** POST a bundle to SERVER/api/submissions with the upload token. */

@@ -45,6 +45,9 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
             <Link href="/methods" prefetch={false}>
               Methods
             </Link>
+            <Link href="/docs/running" prefetch={false}>
+              Docs
+            </Link>
           </nav>
         </header>
         <main>{children}</main>

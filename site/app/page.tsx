@@ -1,4 +1,5 @@
 import Link from 'next/link';
+import { Answer } from '../components/Answer.tsx';
 import { EmptyStore } from '../components/EmptyStore.tsx';
 import { Leaderboard } from '../components/Leaderboard.tsx';
 import { live } from '../lib/live.ts';
@@ -21,7 +22,8 @@ export default async function Home({ searchParams }: { searchParams: SearchParam
   const [rows, records] = await Promise.all([st.store.leaderboard(filter), st.store.records(filter)]);
   return (
     <>
-      <h1>What does it cost to reach the target?</h1>
+      <Answer store={st.store} facets={facets} />
+      <h2 className="board-title">What does it cost to reach the target?</h2>
       <p className="lede">
         Every architecture trained to the same FLOP budget on the same task, its held-out quality evaluated along the way. The curves show
         quality against cost, the tables the cost at which each architecture reaches the task’s target and its multiplier against dense, and

@@ -10,7 +10,7 @@ import type { CostAxis } from '../../harness/store/types.ts';
 import type { Board, BoardPoint } from '../lib/board.ts';
 import { higherIsBetter } from '../lib/board.ts';
 import { qualityFormat, qualityScale } from '../lib/curves.ts';
-import { FAMILIES, FAMILY_COLOR, FAMILY_LABEL } from '../lib/family.ts';
+import { archColor, FAMILY_LABEL } from '../lib/family.ts';
 import { interval, joules, multiplier, seconds, si, sig } from '../lib/format.ts';
 import { placeLabels } from '../lib/labels.ts';
 import { plotToReact } from '../lib/plot-ssr.tsx';
@@ -45,7 +45,6 @@ function titleOf(p: BoardPoint, cost: CostAxis, cap: CapAxis, metric: QualityMet
     `${COST_LABEL[cost]}: ${interval(p.x, costFormat(cost))}`,
     `${capLabel(cap, metric)}: ${interval(p.y, cap === 'quality' ? qualityFormat(metric) : capFormat(cap))}`,
   ];
-  if (cap !== 'multiplier' && r.multiplier) lines.push(`compute multiplier: ${interval(r.multiplier, multiplier)}`);
   if (cap === 'multiplier' && r.quality) lines.push(`${metricLabel(metric)}: ${interval(r.quality, qualityFormat(metric))}`);
   lines.push(`params: ${si(r.paramsTotal)} total, ${si(r.paramsActive)} active`);
   lines.push(`seeds: ${r.seeds}${r.failedRuns ? ` (+${r.failedRuns} failed)` : ''}`);
@@ -82,7 +81,7 @@ export function BoardChart(props: { board: Board; cost: CostAxis; cap: CapAxis; 
     frontier: p.frontier,
     title: titleOf(p, cost, cap, metric),
     href: archHref(p.name),
-    color: FAMILY_COLOR[p.family],
+    color: archColor(p.name),
   }));
   const frontier = pts.filter((p) => p.frontier).sort((a, b) => a.x - b.x);
   const higher = higherIsBetter(cap, metric);
@@ -168,13 +167,7 @@ export function BoardChart(props: { board: Board; cost: CostAxis; cap: CapAxis; 
   });
   return (
     <figure className="board-chart" data-cost={cost} data-cap={cap} data-points={pts.length}>
-      <ul className="legend" aria-label="families">
-        {FAMILIES.filter((f) => pts.some((p) => p.family === f)).map((f) => (
-          <li key={f}>
-            <span className="swatch" style={{ background: FAMILY_COLOR[f] }} aria-hidden="true" />
-            {FAMILY_LABEL[f]}
-          </li>
-        ))}
+      <ul className="legend" aria-label="legend">
         {frontier.length > 0 && (
           <li>
             <span className="swatch frontier-swatch" aria-hidden="true" />
@@ -185,19 +178,7 @@ export function BoardChart(props: { board: Board; cost: CostAxis; cap: CapAxis; 
       {pts.length > 0 ? svg : <p className="muted">Nothing to plot on these axes.</p>}
       <figcaption>{props.caption}</figcaption>
       {board.offChart.length > 0 && (
-        <p className="muted small off-chart">
-          Not plotted ({cap === 'multiplier' && cost !== 'energyJoules' ? 'no compute multiplier' : 'no value on these axes'}; hover a name
-          for why):{' '}
-          {board.offChart.map((o, i) => (
-            <span key={o.name}>
-              {i > 0 && ', '}
-              <span className="why" title={o.why} data-arch={o.name}>
-                {o.name}
-              </span>
-            </span>
-          ))}
-          .
-        </p>
+        <p className="muted small off-chart">Not plotted: {board.offChart.map((o) => `${o.name} (${o.why})`).join('; ')}.</p>
       )}
     </figure>
   );

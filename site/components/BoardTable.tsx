@@ -6,12 +6,14 @@
 import Link from 'next/link';
 import type { ReactNode } from 'react';
 import type { QualityMetric } from '../../harness/results/record.ts';
+import type { Multiplier } from '../../harness/stats/multiplier.ts';
 import type { Interval, LeaderboardRow } from '../../harness/store/types.ts';
 import { tableSeconds } from '../lib/board.ts';
 import { qualityFormat } from '../lib/curves.ts';
 import { FAMILY_COLOR, FAMILY_LABEL, FAMILY_SHORT } from '../lib/family.ts';
-import { count, flopCount, interval, intervalParts, joules, multiplier, percent, seconds, sig } from '../lib/format.ts';
+import { count, flopCount, intervalParts, joules, percent, seconds, sig } from '../lib/format.ts';
 import { archHref, COST_LABEL, metricLabel, type SortDir, type SortKey, type View } from '../lib/view.ts';
+import { MultiplierCell } from './CostViews.tsx';
 import { ProvenanceMarks } from './Provenance.tsx';
 import { TableSorter } from './TableSorter.tsx';
 
@@ -41,7 +43,16 @@ const iv = (i: Interval | null, fmt: (x: number) => string): ReactNode => (i ? <
 
 const frac = (x: number | null): ReactNode => percent(x);
 
-export function columnsFor(task: string, metric: QualityMetric | undefined, time: (s: number) => string = seconds): Column[] {
+/** An architecture's fixed-target multiplier (undefined: not in the table) and its data-mult key. */
+export type TargetMultiplier = (arch: string) => { m: Multiplier | null | undefined; k: string };
+
+export function columnsFor(
+  task: string,
+  metric: QualityMetric | undefined,
+  time: (s: number) => string = seconds,
+  /** one task's cost-to-target multipliers; without them (all tasks) there is no compute × column */
+  target?: TargetMultiplier,
+): Column[] {
   const higher = metric?.higherIsBetter ?? true;
   const cols: Column[] = [
     {
@@ -88,32 +99,28 @@ export function columnsFor(task: string, metric: QualityMetric | undefined, time
     });
   }
   cols.push(
-    {
-      key: 'multiplier',
-      label: 'compute ×',
-      title:
-        task === 'all'
-          ? 'compute multiplier vs dense: geometric mean over tasks of dense FLOPs to its final quality ÷ this architecture’s FLOPs to the same quality (> 1 is better)'
-          : 'compute multiplier vs dense: dense FLOPs to its final quality ÷ this architecture’s FLOPs to the same quality (> 1 is better)',
-      numeric: true,
-      dir: 'desc',
-      value: (r) => r.multiplier?.mean ?? null,
-      cell: (r) =>
-        r.multiplier ? (
-          <span
-            title={[
-              r.multiplierSeconds ? `on wall time: ${interval(r.multiplierSeconds, multiplier)}` : 'on wall time: —',
-              r.multiplierJoules ? `on energy: ${interval(r.multiplierJoules, multiplier)}` : 'on energy: not measured',
-            ].join('\n')}
-          >
-            <IntervalCell i={r.multiplier} fmt={multiplier} />
-          </span>
-        ) : (
-          <span className="muted" title={r.multiplierNote ?? ''}>
-            —
-          </span>
-        ),
-    },
+    ...(target
+      ? [
+          {
+            key: 'multiplier' as const,
+            label: 'compute ×',
+            title:
+              'seed-paired multiplier vs dense on executed FLOPs to the task’s fixed target, as in the cost-to-target table above (> 1: cheaper than dense)',
+            numeric: true,
+            dir: 'desc' as const,
+            value: (r: LeaderboardRow) => {
+              const m = target(r.architecture).m;
+              if (m === undefined) return null;
+              if (m === null) return 1;
+              return m.kind === 'estimate' || m.kind === 'bound' ? m.value : null;
+            },
+            cell: (r: LeaderboardRow) => {
+              const { m, k } = target(r.architecture);
+              return m === undefined ? <span className="muted">no runs</span> : <MultiplierCell m={m} k={k} />;
+            },
+          },
+        ]
+      : []),
     {
       key: 'executedFlops',
       label: 'executed FLOPs',
@@ -263,10 +270,11 @@ export function BoardTable(props: {
   /** the architectures on the chart's frontier, for the axes the chart shows */
   frontier: ReadonlySet<string>;
   sortHref(key: SortKey, dir: SortDir): string;
+  target?: TargetMultiplier;
 }) {
   const { view, metric } = props;
-  const cols = columnsFor(view.task, metric, tableSeconds(props.rows));
-  const defaultKey: SortKey = view.cap === 'quality' && view.task !== 'all' ? 'quality' : 'multiplier';
+  const cols = columnsFor(view.task, metric, tableSeconds(props.rows), props.target);
+  const defaultKey: SortKey = cols.some((c) => c.key === 'multiplier') ? 'multiplier' : view.task !== 'all' ? 'quality' : 'executedFlops';
   const activeKey = view.sort ?? defaultKey;
   const activeDir = view.sort ? view.dir : (cols.find((c) => c.key === defaultKey)?.dir ?? 'desc');
   const rows = sortRows(props.rows, cols, view.sort, view.dir, defaultKey);
@@ -317,8 +325,7 @@ export function BoardTable(props: {
       </table>
       <p className="table-note muted small">
         Means over seeds with 95% intervals beneath. A bar at the left of a row: on the chart’s Pareto frontier of {COST_LABEL[view.cost]}{' '}
-        and {view.cap === 'multiplier' ? 'compute multiplier' : metricLabel(metric)} (costs within 1% count as a tie). Hover a header for
-        how it is measured.
+        and {metricLabel(metric)} (costs within 1% count as a tie). Hover a header for how it is measured.
       </p>
       <TableSorter tableId="board-table" />
     </div>

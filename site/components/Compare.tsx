@@ -4,10 +4,11 @@ import type { ReactNode } from 'react';
 import type { RunRecord, TierName } from '../../harness/results/record.ts';
 import type { CompareRow, Interval, LeaderboardRow, Store } from '../../harness/store/types.ts';
 import { significance, type Verdict } from '../lib/compare.ts';
-import { type ArchCurve, curveFrontier, meanCurveOf, type TaskCurves, taskCurves } from '../lib/curves.ts';
-import { flopCount, joules, multiplier, seconds, si, sig } from '../lib/format.ts';
+import { type ArchCurve, CURVE_AXIS, curveFrontier, meanCurveOf, type TaskCurves, targetTable, taskCurves } from '../lib/curves.ts';
+import { flopCount, joules, seconds, si, sig } from '../lib/format.ts';
 import { archHref, metricLabel, TIER_ORDER } from '../lib/view.ts';
 import { IntervalCell } from './BoardTable.tsx';
+import { MultiplierCell, multKey } from './CostViews.tsx';
 import { archColors, CurvesChart } from './CurvesChart.tsx';
 
 type Slice = { tier: TierName; hardwareClass: string };
@@ -123,7 +124,17 @@ export function CompareTable(props: { a: string; b: string; slice: Slice; rows: 
                     verdict={test((x) => x.final?.quality ?? null, higher)}
                     missing="no run"
                   />
-                  <Pair a={r.a?.multiplier} b={r.b?.multiplier} fmt={multiplier} verdict={null} />
+                  {[a, b].map((name, i) => {
+                    // the fixed-target, seed-paired multiplier of the front page's tables (not tested between a and b)
+                    const row = targetTable(props.records, r.task, props.slice.tier, CURVE_AXIS.executedFlops)?.rows.find(
+                      (x) => x.name === name,
+                    );
+                    return (
+                      <td key={name} className="num" data-side={i === 0 ? 'a' : 'b'} data-col="multiplier">
+                        {row ? <MultiplierCell m={row.multiplier} k={multKey(props.slice.tier, r.task, name, 'executedFlops')} /> : '—'}
+                      </td>
+                    );
+                  })}
                   <Pair a={r.a?.executedFlops} b={r.b?.executedFlops} fmt={flopCount} verdict={test((x) => x.flops.executed, false)} />
                   <Pair a={r.a?.wallSeconds} b={r.b?.wallSeconds} fmt={seconds} verdict={test((x) => x.training.wallSeconds, false)} />
                   <Pair

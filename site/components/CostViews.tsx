@@ -22,10 +22,16 @@ import {
   taskCurves,
 } from '../lib/curves.ts';
 import { multiplier, secondsIn, si, sig, timeUnit } from '../lib/format.ts';
+import { dodge, fromPx, toPx } from '../lib/labels.ts';
 import { plotToReact } from '../lib/plot-ssr.tsx';
 import { archHref, COST_LABEL } from '../lib/view.ts';
 import { logDomain } from './BoardChart.tsx';
-import { archColors, CurvesChart } from './CurvesChart.tsx';
+import { archColors, CurvesChart, LABEL_GAP } from './CurvesChart.tsx';
+
+const PROFILE_MARGIN = { top: 32, bottom: 36 };
+
+/** The key a shown multiplier carries (data-mult): one figure per key on a page. */
+export const multKey = (tier: string, task: string, arch: string, cost: CostAxis): string => `${tier}/${task}/${arch}/${cost}`;
 
 /** One formatter for a whole table: FLOPs with SI prefixes, times all in one unit, joules in J. */
 function tableFormat(cost: CostAxis, values: readonly number[]): (x: number) => string {
@@ -70,12 +76,22 @@ function CostCell({ row, fmt }: { row: TargetRow; fmt: (x: number) => string }) 
   }
 }
 
-function MultiplierCell({ m }: { m: Multiplier | null }) {
-  if (m === null) return <span className="muted">1× (baseline)</span>;
+/**
+ * The seed-paired, fixed-target multiplier vs dense: the one multiplier of the site (front page,
+ * board table, /compare). `k` (tier/task/architecture/cost axis) marks it for the browser test
+ * that fails when one multiplier is shown with two different figures.
+ */
+export function MultiplierCell({ m, k }: { m: Multiplier | null; k?: string }) {
+  if (m === null)
+    return (
+      <span className="muted" data-mult={k} data-kind="baseline">
+        1× (baseline)
+      </span>
+    );
   switch (m.kind) {
     case 'estimate':
       return (
-        <span className="iv" data-kind="estimate" data-value={m.value}>
+        <span className="iv" data-kind="estimate" data-value={m.value} data-mult={k}>
           <span className="mean">{multiplier(m.value)}</span>
           {m.lo !== null && m.hi !== null && <span className="ci">{`${multiplier(m.lo)} – ${multiplier(m.hi)}`}</span>}
         </span>
@@ -85,6 +101,7 @@ function MultiplierCell({ m }: { m: Multiplier | null }) {
         <span
           data-kind="bound"
           data-value={m.value}
+          data-mult={k}
           title="a bound, not an estimate: some seeds reached the target only by their first evaluation, or not at all"
         >
           {m.direction === 'at least' ? '≥' : '≤'} {multiplier(m.value)} <span className="bound-mark">bound</span>
@@ -95,14 +112,22 @@ function MultiplierCell({ m }: { m: Multiplier | null }) {
       );
     case 'censored':
       return (
-        <span data-kind="censored" className="muted">
+        <span data-kind="censored" className="muted" data-mult={k}>
           {m.archReached} of {m.n} reached (dense {m.denseReached}): no figure
         </span>
       );
     case 'not measured':
-      return <span className="muted">not measured: {m.reason}</span>;
+      return (
+        <span className="muted" data-mult={k}>
+          not measured: {m.reason}
+        </span>
+      );
     case 'no pairs':
-      return <span className="muted">no seed shared with dense</span>;
+      return (
+        <span className="muted" data-mult={k}>
+          no seed shared with dense
+        </span>
+      );
   }
 }
 
@@ -124,10 +149,11 @@ function MultiplierChart({ table, colors }: { table: TargetTable; colors: Readon
         className: 'mp-plot',
         ariaLabel: `${table.task}: multiplier vs dense`,
         width: 520,
-        height: 36 + 22 * pts.length,
+        height: 50 + 22 * pts.length,
         marginLeft: 150,
         marginRight: 20,
         marginTop: 6,
+        marginBottom: 44,
         style: 'font-size: 12px',
         x: {
           type: 'log',
@@ -162,7 +188,17 @@ function MultiplierChart({ table, colors }: { table: TargetTable; colors: Readon
   );
 }
 
-export function TargetTableView({ table, cost, colors }: { table: TargetTable; cost: CostAxis; colors: ReadonlyMap<string, string> }) {
+export function TargetTableView({
+  table,
+  cost,
+  colors,
+  tier,
+}: {
+  table: TargetTable;
+  cost: CostAxis;
+  colors: ReadonlyMap<string, string>;
+  tier: TierName;
+}) {
   const fmt = tableFormat(cost, costValues(table.rows));
   const scale = qualityScale(table.metric);
   const target =
@@ -182,10 +218,10 @@ export function TargetTableView({ table, cost, colors }: { table: TargetTable; c
             <table className="ctt" data-task={table.task} data-cost={cost}>
               <thead>
                 <tr>
+                  <th scope="col">architecture</th>
                   <th scope="col" className="num">
                     rank
                   </th>
-                  <th scope="col">architecture</th>
                   <th scope="col" className="num">
                     seeds reached
                   </th>
@@ -208,14 +244,14 @@ export function TargetTableView({ table, cost, colors }: { table: TargetTable; c
               <tbody>
                 {table.rows.map((r) => (
                   <tr key={r.name} data-arch={r.name}>
-                    <td className="num" data-col="rank">
-                      {r.rank ?? '—'}
-                    </td>
                     <td data-col="architecture">
                       <span className="swatch" style={{ background: colors.get(r.name) }} aria-hidden="true" />
                       <Link href={archHref(r.name)} prefetch={false}>
                         {r.name}
                       </Link>
+                    </td>
+                    <td className="num" data-col="rank">
+                      {r.rank ?? '—'}
                     </td>
                     <td className="num" data-col="reached" data-value={`${r.reached}/${r.n}`}>
                       {r.reached} of {r.n}
@@ -224,7 +260,7 @@ export function TargetTableView({ table, cost, colors }: { table: TargetTable; c
                       <CostCell row={r} fmt={fmt} />
                     </td>
                     <td className="num" data-col="multiplier">
-                      <MultiplierCell m={r.multiplier} />
+                      <MultiplierCell m={r.multiplier} k={multKey(tier, table.task, r.name, cost)} />
                     </td>
                   </tr>
                 ))}
@@ -246,6 +282,21 @@ export function TargetTableView({ table, cost, colors }: { table: TargetTable; c
 export function ProfileChart({ profile, cost, colors }: { profile: Profile; cost: CostAxis; colors: ReadonlyMap<string, string> }) {
   const taus = Array.from({ length: 61 }, (_, i) => 1 + (i * (TAU_MAX - 1)) / 60);
   const lines = profile.archs.flatMap((a) => taus.map((tau) => ({ name: a.name, tau, rho: rho(a.ratios, tau) })));
+  // the line-end labels in one column, dodged: several architectures end at 100%
+  const height = Math.max(300, PROFILE_MARGIN.top + PROFILE_MARGIN.bottom + LABEL_GAP * (profile.archs.length + 1));
+  const yAxis = {
+    type: 'linear' as const,
+    domain: [0, 1] as [number, number],
+    range: [height - PROFILE_MARGIN.bottom, PROFILE_MARGIN.top] as [number, number],
+  };
+  const finals = profile.archs.map((a) => ({ name: a.name, rho: rho(a.ratios, TAU_MAX) }));
+  const placed = dodge(
+    finals.map((f) => toPx(yAxis, f.rho)),
+    LABEL_GAP,
+    PROFILE_MARGIN.top,
+    height - PROFILE_MARGIN.bottom,
+  );
+  const ends = finals.map((f, i) => ({ ...f, ly: fromPx(yAxis, placed[i] ?? toPx(yAxis, f.rho)) }));
   return (
     <section className="profile" data-tasks={profile.tasks.length}>
       <h2>Across tasks: performance profile</h2>
@@ -261,7 +312,9 @@ export function ProfileChart({ profile, cost, colors }: { profile: Profile; cost
               className: 'mp-plot',
               ariaLabel: 'performance profile',
               width: 720,
-              height: 300,
+              height,
+              marginTop: PROFILE_MARGIN.top,
+              marginBottom: PROFILE_MARGIN.bottom,
               marginRight: 130,
               style: 'font-size: 12px',
               x: {
@@ -287,10 +340,25 @@ export function ProfileChart({ profile, cost, colors }: { profile: Profile; cost
                   strokeWidth: 2,
                   className: 'profile-line',
                 }),
-                Plot.text(
-                  profile.archs.map((a) => ({ name: a.name, rho: rho(a.ratios, TAU_MAX) })),
-                  { x: TAU_MAX, y: 'rho', text: 'name', dx: 6, textAnchor: 'start', fill: (d: { name: string }) => colors.get(d.name) },
-                ),
+                Plot.link(ends, {
+                  x1: TAU_MAX,
+                  y1: 'rho',
+                  x2: TAU_MAX,
+                  y2: 'ly',
+                  dx: 3,
+                  stroke: (d: { name: string }) => colors.get(d.name),
+                  strokeOpacity: 0.6,
+                  className: 'label-leader',
+                }),
+                Plot.text(ends, {
+                  x: TAU_MAX,
+                  y: 'ly',
+                  text: 'name',
+                  dx: 6,
+                  textAnchor: 'start',
+                  fill: (d: { name: string }) => colors.get(d.name),
+                  className: 'profile-label',
+                }),
               ],
             })}
             <figcaption className="small">
@@ -305,10 +373,10 @@ export function ProfileChart({ profile, cost, colors }: { profile: Profile; cost
             <table className="profile-scores">
               <thead>
                 <tr>
+                  <th scope="col">architecture</th>
                   <th scope="col" className="num">
                     rank
                   </th>
-                  <th scope="col">architecture</th>
                   <th
                     scope="col"
                     className="num"
@@ -375,7 +443,7 @@ export function CostViews(props: { records: readonly RunRecord[]; tasks: readonl
       <section className="cost-to-target" aria-label="cost to target">
         <h2>Cost to target</h2>
         {perTask.map((t) => (
-          <TargetTableView key={t.task} table={t.table} cost={props.cost} colors={colors} />
+          <TargetTableView key={t.task} table={t.table} cost={props.cost} colors={colors} tier={props.tier} />
         ))}
       </section>
       {perTask.length > 1 && (

@@ -7,17 +7,20 @@
 import * as Plot from '@observablehq/plot';
 import type { CostAxis } from '../../harness/store/types.ts';
 import { qualityScale, type TaskCurves } from '../lib/curves.ts';
+import { archColor } from '../lib/family.ts';
 import { logTicks, roundTime, sig, timeTicks } from '../lib/format.ts';
-import { placeLabels } from '../lib/labels.ts';
+import { dodge, fromPx, toPx } from '../lib/labels.ts';
+
+/** Pixels between two line-end labels (12 px text). */
+export const LABEL_GAP = 14;
+
 import { plotToReact } from '../lib/plot-ssr.tsx';
 import { archHref, COST_LABEL, metricLabel } from '../lib/view.ts';
 import { costFormat, linearDomain, logDomain } from './BoardChart.tsx';
 
-/** Observable's ten categorical colours, one per architecture in name order: the same on every chart of a page. */
-const PALETTE = ['#4269d0', '#efb118', '#ff725c', '#6cc5b0', '#3ca951', '#ff8ab7', '#a463f2', '#97bbf5', '#9c6b4e', '#9498a0'];
-
+/** Each architecture's fixed colour (lib/family.ts): the same on every chart of every page. */
 export function archColors(names: readonly string[]): Map<string, string> {
-  return new Map([...new Set(names)].sort().map((n, i) => [n, PALETTE[i % PALETTE.length] as string]));
+  return new Map([...new Set(names)].map((n) => [n, archColor(n)]));
 }
 
 /** Ticks for the cost axis, every one labelled: round times on the time axis, 1-2-5 steps on the others. */
@@ -40,7 +43,14 @@ export function CurvesChart(props: { curves: TaskCurves; cost: CostAxis; colors:
     );
   }
   const target = tc.target === null ? null : q(tc.target);
-  const frame = { width: props.width ?? 720, height: 340, marginLeft: 58, marginRight: 130, marginBottom: 44, marginTop: 24 };
+  const frame = {
+    width: props.width ?? 720,
+    height: Math.max(340, 24 + 44 + LABEL_GAP * (tc.curves.length + 1)),
+    marginLeft: 58,
+    marginRight: 130,
+    marginBottom: 44,
+    marginTop: 24,
+  };
   const xs = pts.map((p) => p.x);
   const xDomain = logDomain(Math.min(...xs), Math.max(...xs));
   const ys = [...pts.flatMap((p) => [p.lo, p.hi]), ...(target === null ? [] : [target])];
@@ -52,13 +62,19 @@ export function CurvesChart(props: { curves: TaskCurves; cost: CostAxis; colors:
     const last = c.points.at(-1);
     return last ? [{ key: c.name, x: last.x, y: q(last.y), text: c.name }] : [];
   });
-  const placed = placeLabels(
-    ends,
-    { type: 'log', domain: xDomain, range: [frame.marginLeft, frame.width - frame.marginRight] },
-    { type: 'linear', domain: yDomain, range: higher ? [bottom, frame.marginTop] : [frame.marginTop, bottom] },
-    { dy: 0, dotRadius: 3 },
-  );
-  const labels = ends.map((e) => ({ ...e, ly: placed.get(e.key) ?? e.y, color: colors.get(e.key) ?? '#333' }));
+  // labels in a column right of the plot, each dodged clear of the others, with a leader to its line's end
+  const yAxis = {
+    type: 'linear' as const,
+    domain: yDomain,
+    range: (higher ? [bottom, frame.marginTop] : [frame.marginTop, bottom]) as [number, number],
+  };
+  const ly = dodge(
+    ends.map((e) => toPx(yAxis, e.y)),
+    LABEL_GAP,
+    frame.marginTop,
+    bottom,
+  ).map((px) => fromPx(yAxis, px));
+  const labels = ends.map((e, i) => ({ ...e, lx: xDomain[1], ly: ly[i] ?? e.y, color: colors.get(e.key) ?? '#333' }));
   const unit = scale.unit ? ` ${scale.unit}` : '';
   const fmtQ = (v: number) => `${sig(v, 4)}${unit}`;
   const endDots = tc.curves.flatMap((c) => {
@@ -139,19 +155,19 @@ export function CurvesChart(props: { curves: TaskCurves; cost: CostAxis; colors:
       Plot.link(labels, {
         x1: 'x',
         y1: 'y',
-        x2: 'x',
+        x2: 'lx',
         y2: 'ly',
-        dx: 6,
+        dx: 4,
         stroke: 'color',
         strokeOpacity: 0.6,
         ariaLabel: 'key',
         className: 'label-leader',
       }),
       Plot.text(labels, {
-        x: 'x',
+        x: 'lx',
         y: 'ly',
         text: 'text',
-        dx: 9,
+        dx: 7,
         textAnchor: 'start',
         fill: 'color',
         stroke: 'white',

@@ -8,10 +8,10 @@ import type { RunRecord } from '../../harness/results/record.ts';
 import type { Facets, LeaderboardRow } from '../../harness/store/types.ts';
 import { COST_AXES } from '../../harness/store/types.ts';
 import { boardFor } from '../lib/board.ts';
+import { CURVE_AXIS, targetTable } from '../lib/curves.ts';
 import { FAMILY_LABEL } from '../lib/family.ts';
 import { isExport } from '../lib/mode.ts';
 import {
-  CAP_AXES,
   COST_LABEL,
   downloadHref,
   FAMILY_CHOICES,
@@ -27,7 +27,7 @@ import {
 } from '../lib/view.ts';
 import { BoardChart } from './BoardChart.tsx';
 import { BoardTable } from './BoardTable.tsx';
-import { CostViews } from './CostViews.tsx';
+import { CostViews, multKey } from './CostViews.tsx';
 import { type Choice, ChoiceGroup } from './Filters.tsx';
 
 export function Leaderboard(props: {
@@ -52,7 +52,7 @@ export function Leaderboard(props: {
     {
       id: 'all',
       label: 'all tasks',
-      title: 'geometric mean of the compute multiplier over tasks',
+      title: 'every task: curves, cost to target and the performance profile',
       href: href({ task: 'all' }),
       current: view.task === 'all',
     },
@@ -72,14 +72,6 @@ export function Leaderboard(props: {
     title: c === 'energyJoules' && !energyMeasured ? `not measured: ${energyWhy}` : undefined,
     current: view.cost === c,
   }));
-  const capChoices: Choice[] = CAP_AXES.map((c) => ({
-    id: c,
-    label: c === 'multiplier' ? 'compute multiplier' : metric ? metricLabel(metric) : 'task metric',
-    href: c === 'quality' && view.task === 'all' ? null : href({ cap: c }),
-    title: c === 'quality' && view.task === 'all' ? 'tasks have different metrics: choose one task' : undefined,
-    current: view.cap === c,
-  }));
-
   const famChoices: Choice[] = FAMILY_CHOICES.filter((f) => f === 'all' || props.rows.some((r) => r.family === f)).map((f) => ({
     id: f,
     label: f === 'all' ? 'every family' : FAMILY_LABEL[f],
@@ -112,11 +104,20 @@ export function Leaderboard(props: {
     current: view.prov === p,
   }));
 
-  const board = boardFor(rows, view.task, view.cost, view.cap, metric);
-  const caption =
-    view.task === 'all'
-      ? `All tasks in tier ${view.tier} on ${view.hw}: compute multiplier vs dense (geometric mean over tasks) against ${COST_LABEL[view.cost]}. Bars: interval over tasks; the dashed line is the Pareto frontier.`
-      : `Task ${view.task}, tier ${view.tier}, on ${view.hw}: ${view.cap === 'quality' ? metricLabel(metric) : 'compute multiplier vs dense'} at the FLOP budget against ${COST_LABEL[view.cost]}. Dots: mean over seeds; bars: 95% interval; dashed line: the Pareto frontier.`;
+  // The chart at the budget plots quality (one task only: tasks have different metrics). The old
+  // "multiplier vs dense's final quality" is retired: the one multiplier is the fixed-target,
+  // seed-paired one of the cost-to-target tables, which the table's compute × column repeats.
+  const board = boardFor(rows, view.task, view.cost, 'quality', metric);
+  const caption = `Task ${view.task}, tier ${view.tier}, on ${view.hw}: ${metricLabel(metric)} at the FLOP budget against ${COST_LABEL[view.cost]}. Dots: mean over seeds; bars: 95% interval; dashed line: the Pareto frontier.`;
+  const table = view.task === 'all' ? null : targetTable(records, view.task, view.tier, CURVE_AXIS.executedFlops);
+  // no target in this tier (or no runs): no multiplier to show, so no compute × column
+  const target =
+    table && table.target !== null
+      ? (arch: string) => {
+          const row = table.rows.find((r) => r.name === arch);
+          return { m: row ? row.multiplier : undefined, k: multKey(view.tier, view.task, arch, 'executedFlops') };
+        }
+      : undefined;
   const viewKey = JSON.stringify(view);
 
   return (
@@ -126,7 +127,6 @@ export function Leaderboard(props: {
         <ChoiceGroup name="tier" legend="tier" choices={tierChoices} />
         <ChoiceGroup name="hw" legend="hardware" choices={hwChoices} />
         <ChoiceGroup name="cost" legend="cost axis" choices={costChoices} />
-        <ChoiceGroup name="cap" legend="capability axis" choices={capChoices} />
         {provChoiceList.length > 1 && <ChoiceGroup name="prov" legend="provenance" choices={provChoiceList} />}
         {!isExport && famChoices.length > 2 && <ChoiceGroup name="fam" legend="family" choices={famChoices} />}
         {!isExport && archChoices.length > 1 && <ChoiceGroup name="arch" legend="architectures shown" choices={archChoices} />}
@@ -137,8 +137,12 @@ export function Leaderboard(props: {
       ) : (
         <>
           <CostViews records={records} tasks={view.task === 'all' ? tasks : [view.task]} tier={view.tier} cost={view.cost} />
-          <h2 id="at-budget">At the FLOP budget</h2>
-          <BoardChart key={`chart-${viewKey}`} board={board} cost={view.cost} cap={view.cap} metric={metric} caption={caption} />
+          {view.task !== 'all' && (
+            <>
+              <h2 id="at-budget">At the FLOP budget</h2>
+              <BoardChart key={`chart-${viewKey}`} board={board} cost={view.cost} cap="quality" metric={metric} caption={caption} />
+            </>
+          )}
           <div className="table-head">
             <h2>
               {rows.length} architecture{rows.length === 1 ? '' : 's'}
@@ -155,6 +159,7 @@ export function Leaderboard(props: {
             metric={metric}
             frontier={new Set(board.points.filter((p) => p.frontier).map((p) => p.name))}
             sortHref={(key, dir) => viewHref(facets, { ...view, sort: key, dir })}
+            target={target}
           />
         </>
       )}

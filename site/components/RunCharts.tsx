@@ -159,12 +159,15 @@ function expertGrid(
   scheme: 'blues' | 'oranges',
   className: string,
 ) {
+  const height = Math.min(560, 60 + rows * 22);
+  // every k-th label, so that labels 14 px tall never overlap however many rows or experts there are
+  const every = (n: number, px: number) => range(n).filter((_, i) => i % Math.max(1, Math.ceil((14 * n) / px)) === 0);
   return plotToReact({
     ...base,
-    height: Math.min(560, 60 + rows * 22),
+    height,
     marginLeft: 60,
-    x: { label: 'expert', type: 'band', domain: range(experts) },
-    y: { label: group, type: 'band', domain: range(rows) },
+    x: { label: 'expert', type: 'band', domain: range(experts), ticks: every(experts, 560 / 2) },
+    y: { label: group, type: 'band', domain: range(rows), ticks: every(rows, height - 60) },
     color: {
       scheme,
       legend: true,

@@ -66,3 +66,23 @@ export function placeLabels(
   }
   return out;
 }
+
+/**
+ * Line-end labels in one column: each label as near its line's end as it can be, no two closer
+ * than `gap` pixels, all within [min, max] when they fit (callers size the chart so they do).
+ * Input and output are pixel positions, in the input's order. Overlap cannot happen: the
+ * positions are sorted and spaced, not searched for.
+ */
+export function dodge(desired: readonly number[], gap: number, min: number, max: number): number[] {
+  const order = desired.map((y, i) => ({ y, i })).sort((a, b) => a.y - b.y || a.i - b.i);
+  const pos = order.map((o) => Math.min(Math.max(o.y, min), max));
+  for (let k = 1; k < pos.length; k++) pos[k] = Math.max(pos[k] as number, (pos[k - 1] as number) + gap);
+  // pushed past the bottom: pull back up, keeping the spacing
+  if (pos.length && (pos[pos.length - 1] as number) > max) {
+    pos[pos.length - 1] = max;
+    for (let k = pos.length - 2; k >= 0; k--) pos[k] = Math.min(pos[k] as number, (pos[k + 1] as number) - gap);
+  }
+  const out = new Array<number>(desired.length);
+  for (const [k, o] of order.entries()) out[o.i] = pos[k] as number;
+  return out;
+}

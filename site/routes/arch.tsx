@@ -13,7 +13,7 @@ import { live } from '../lib/live.ts';
 import { isExport } from '../lib/mode.ts';
 import { segment } from '../lib/params.ts';
 import { getStore } from '../lib/store.ts';
-import { compareHref, viewHref } from '../lib/view.ts';
+import { compareHref, TIER_ORDER, viewHref } from '../lib/view.ts';
 
 type Params = { name: string };
 
@@ -58,6 +58,13 @@ export default async function ArchPage({ params }: { params: Promise<Params> }) 
       const q = done.length ? meanInterval(done.map((r) => (r.quality as number) * scale.factor)) : null;
       return { latest, runs, done, metric, scale, q, rec };
     }),
+  );
+  // tiers smallest first (smoke, the ladder's rungs, cpu, gpu), then hardware class and task
+  perTask.sort(
+    (x, y) =>
+      TIER_ORDER.indexOf(x.latest.tier) - TIER_ORDER.indexOf(y.latest.tier) ||
+      x.latest.hardwareClass.localeCompare(y.latest.hardwareClass) ||
+      x.latest.task.localeCompare(y.latest.task),
   );
   return (
     <article data-arch={a.name}>

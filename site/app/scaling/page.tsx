@@ -38,8 +38,8 @@ export default async function ScalingPage() {
       <h1>Scaling</h1>
       <p className="lede">
         Does the gap between dense and routed models grow, hold or shrink as training compute grows? Each task’s cpu-tier model is trained
-        at ⅛, ¼, ½ and 1 of its budget, every rung with its own learning-rate schedule, five seeds each; dots are runs, lines the fitted
-        curves.
+        at ⅛, ¼, ½ and 1 of its budget, every rung with its own learning-rate schedule, several seeds each (five for most architectures, ten
+        for dense); dots are runs, lines the fitted curves.
       </p>
       {study.map((t) => (
         <section key={t.task} className="scaling-task" data-task={t.task}>
