@@ -170,6 +170,7 @@ function stage(m: Extract<ToConfined, { type: 'batch' }>): FromConfined {
 
 async function step(m: Extract<ToConfined, { type: 'step' }>): Promise<FromConfined> {
   if (!init || !model || !optimizer || !counter) throw new Error('step before build');
+  if (m.batch) stage({ type: 'batch', ...m.batch }); // handed over with the step: one round trip
   if (!staged) throw new Error('step before its batch was handed over');
   const batch = staged;
   staged = null;
@@ -336,7 +337,8 @@ async function serve(): Promise<never> {
     // Let what the module left for "right after" (a zero-delay timer, a resolved promise) run now,
     // while the harness is not asking: a kernel it dispatches is refused at the next request
     // (offRequest). Later timers can fire only inside a later request, where the event loop turns
-    // — in a training step, on the clock and in its ledger.
+    // — in a training step, on the clock and in its ledger. (Refusing any pending timer instead
+    // would refuse tfjs's own.) It costs about a millisecond a request, overlapping the parent's own work.
     await new Promise((done) => setTimeout(done, 0));
   }
 }

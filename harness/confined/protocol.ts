@@ -50,6 +50,8 @@ export type ToConfined =
       learningRate: number;
       /** measure the share of parameters this step moved (sampled steps only) */
       sample: boolean;
+      /** the step's batch, handed over in the same request (the runner's path); absent: the one staged by a 'batch' request */
+      batch?: { x: WireTensor; y: WireTensor; groups: WireTensor<Int32Array> };
     }
   | { type: 'eval'; ablate?: { layer: string; expert: number } };
 

@@ -46,18 +46,9 @@ export async function confinedRunner(o: ConfinedRunOptions): Promise<(setup: Run
   const bundle = await bundleForChild(o.modulePath);
   return (setup) => {
     let child: ConfinedChild | undefined;
-    /** the batch the child holds for its next step */
-    let staged: Batch | null = null;
     const live = () => {
       if (!child) throw new Error('confinedRunner: start() first');
       return child;
-    };
-    const stage = async (batch: Batch) => {
-      await live().request(
-        { type: 'batch', x: wireOf(batch.x), y: wireOf(batch.y), groups: wireOf(batch.groups) as WireTensor<Int32Array> },
-        'staged',
-      );
-      staged = batch;
     };
     const evalModel = (reply: Reply<'evaluated'>): EvalModel => {
       const batches = setup.data.evalBatches;
@@ -124,11 +115,10 @@ export async function confinedRunner(o: ConfinedRunOptions): Promise<(setup: Run
         return live().request({ type: 'build' }, 'built');
       },
       confined: true,
-      stage,
       async step(batch, learningRate, sample, step) {
-        if (staged !== batch) await stage(batch); // a caller that did not stage it: handed over on the clock
-        staged = null;
-        return live().request({ type: 'step', step, learningRate, sample }, 'stepped');
+        // the batch travels with the step request: one round trip a step, all of it on the caller's clock
+        const wired = { x: wireOf(batch.x), y: wireOf(batch.y), groups: wireOf(batch.groups) as WireTensor<Int32Array> };
+        return live().request({ type: 'step', step, learningRate, sample, batch: wired }, 'stepped');
       },
       async evaluation(ablate) {
         return evalModel(await live().request({ type: 'eval', ...(ablate ? { ablate } : {}) }, 'evaluated'));
