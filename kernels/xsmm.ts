@@ -33,21 +33,7 @@ export interface JitStats {
 }
 
 /** Row-major, no order argument: C = alpha·op(A)·op(B) + beta·C; 1 when the JIT ran it, 0 for the plain loop. */
-type MpxSgemm = (
-  transA: number,
-  transB: number,
-  m: number,
-  n: number,
-  k: number,
-  alpha: number,
-  a: Float32Array,
-  lda: number,
-  b: Float32Array,
-  ldb: number,
-  beta: number,
-  c: Float32Array,
-  ldc: number,
-) => number;
+type MpxSgemm = (...args: Parameters<Sgemm> extends [number, ...infer Rest] ? Rest : never) => number;
 
 export interface Xsmm {
   path: string;
