@@ -45,36 +45,31 @@ for (const r of Object.values(runners)) {
 }
 
 let bytesPerStep = 0;
-/** ms of handing batches over (on the clock, part of the step), per runner */
-const handover = { local: [] as number[], confined: [] as number[] };
-async function round(r: Runner, name: 'local' | 'confined'): Promise<number> {
+async function round(r: Runner): Promise<number> {
   let ms = 0;
-  let staging = 0;
   for (let i = 0; i < stepsPerRound; i++) {
     const batch = data.nextTrainBatch(settings.batchSize);
     bytesPerStep = batch.x.size * 4 + batch.y.size * 4 + batch.groups.size * 4;
     const t0 = performance.now();
-    await r.stage?.(batch); // on the clock, as in trainRun
-    staging += performance.now() - t0;
+    await r.stage?.(batch); // on the clock, as in trainRun (the confined runner sends the batch with the step)
     await r.step(batch, settings.learningRate, false, i + 10);
     ms += performance.now() - t0;
     batch.x.dispose();
     batch.y.dispose();
     batch.groups.dispose();
   }
-  handover[name].push(staging / stepsPerRound);
   return ms / stepsPerRound;
 }
 
 // warm-up: the first steps pay for kernel set-up in both processes
-await round(runners.local, 'local');
-await round(runners.confined, 'confined');
+await round(runners.local);
+await round(runners.confined);
 const ratios: number[] = [];
 const means = { local: [] as number[], confined: [] as number[] };
 for (let i = 0; i < rounds; i++) {
   const order: Array<'local' | 'confined'> = i % 2 === 0 ? ['local', 'confined'] : ['confined', 'local'];
   const got: Record<string, number> = {};
-  for (const name of order) got[name] = await round(runners[name], name);
+  for (const name of order) got[name] = await round(runners[name]);
   means.local.push(got.local as number);
   means.confined.push(got.confined as number);
   ratios.push((got.confined as number) / (got.local as number));
@@ -87,7 +82,7 @@ console.log(
   `${archName} on ${taskId}, ${tier} tier (width ${settings.size.width}, depth ${settings.size.depth}, batch ${settings.batchSize}); backend ${backend.name}; ${rounds} alternating rounds of ${stepsPerRound} steps; load average ${loadavg()[0]?.toFixed(2)} on ${availableParallelism()} cores`,
 );
 console.log(
-  `batch handed over ${(bytesPerStep / 1024).toFixed(0)} KiB per step (x, y, groups) on the child's pipe: ${median(handover.confined).toFixed(2)} ms of each confined step`,
+  `batch            ${(bytesPerStep / 1024).toFixed(0)} KiB per step (x, y, groups), sent with the step's request on the child's pipe (in-process: made before the step)`,
 );
 console.log(`in-process step  ${median(means.local).toFixed(2)} ms (median of round means)`);
 console.log(
