@@ -166,7 +166,7 @@ export class ConfinedChild {
     const cwd = join(opts.bundle.moduleFile, '..');
     const command = sandbox.available
       ? sandboxed({ reads: readsOf(opts.bundle, opts.allowAddons), cwd, command: process.execPath, args: node })
-      : { file: process.execPath, args: node };
+      : { file: process.execPath, args: node, outsideUid: -1 };
     const child = spawn(command.file, command.args, {
       env: confinedEnv({
         ...(opts.blasThreads ? { MIDDLEPATH_BLAS_THREADS: String(opts.blasThreads) } : {}),
@@ -179,7 +179,7 @@ export class ConfinedChild {
       // its own process group: whatever it started is killed with it
       detached: true,
     });
-    return new ConfinedChild(child, opts, sandbox.available ? sandbox : null);
+    return new ConfinedChild(child, opts, sandbox.available ? { ...sandbox, outsideUid: command.outsideUid } : null);
   }
 
   /** CPU seconds the child's processes have used so far (user + system, from /proc, read here) */

@@ -18,7 +18,7 @@
  * and `run --arch` warns.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, realpathSync } from 'node:fs';
+import { existsSync, lstatSync, realpathSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { confinedEnv } from './env.ts';
 
@@ -86,15 +86,34 @@ function bwrapArgs(spec: SandboxSpec): string[] {
  * namespace maps nobody inside onto the harness's uid outside; the pid and network namespaces
  * still keep it from the harness's processes and services).
  */
-export function sandboxed(spec: SandboxSpec): { file: string; args: string[] } {
+export function sandboxed(spec: SandboxSpec): { file: string; args: string[]; outsideUid: number } {
   const inner = ['bwrap', ...bwrapArgs(spec), spec.command, ...spec.args];
-  if (rootStarts()) {
+  // nobody must be able to reach every path it binds (a checkout under /root is not): where it
+  // cannot, bwrap runs as the harness's root instead, in its own user namespace, and the record says so
+  if (rootStarts() && [...spec.reads, spec.cwd].every(reachableByOthers)) {
     return {
       file: 'setpriv',
       args: [`--reuid=${SANDBOX_UID}`, `--regid=${SANDBOX_UID}`, '--clear-groups', '--inh-caps=-all', ...inner],
+      outsideUid: SANDBOX_UID,
     };
   }
-  return { file: inner[0] as string, args: inner.slice(1) };
+  return { file: inner[0] as string, args: inner.slice(1), outsideUid: process.getuid?.() ?? -1 };
+}
+
+/** Whether a user other than the owner can traverse every folder down to `path` and read it. */
+function reachableByOthers(path: string): boolean {
+  try {
+    let p = path;
+    if ((statSync(p).mode & 0o004) === 0) return false;
+    for (;;) {
+      const parent = dirname(p);
+      if (parent === p) return true;
+      p = parent;
+      if ((statSync(p).mode & 0o001) === 0) return false;
+    }
+  } catch {
+    return false;
+  }
 }
 
 /**
