@@ -75,8 +75,10 @@ function bwrapArgs(spec: SandboxSpec): string[] {
   // Node itself, where it is not under /usr (nvm, a tarball in /opt)
   const node = realpathSync(process.execPath);
   if (!node.startsWith('/usr/')) a.push('--ro-bind', dirname(dirname(node)), dirname(dirname(node)));
+  // the fresh /proc, /dev and /tmp first: a read bound under one of them (the batch hand-over folder in /dev/shm or /tmp) must not be hidden by it
+  a.push('--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp');
   for (const p of spec.reads) a.push('--ro-bind', p, p);
-  a.push('--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp', '--chdir', spec.cwd);
+  a.push('--chdir', spec.cwd);
   return a;
 }
 
