@@ -10,7 +10,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sandboxed, sandboxStatus } from '../confined/sandbox.ts';
-import { rssMB } from '../measure/memory.ts';
+import { ProcessTree } from '../measure/process-tree.ts';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const RUN_TS = join(ROOT, 'bin', 'run-ts.js');
@@ -79,6 +79,7 @@ export function supervise(opts: SuperviseOptions): Promise<SupervisedExit> {
   });
   let killed: KillReason | null = null;
   let peak: number | null = null;
+  const tree = child.pid === undefined ? null : new ProcessTree(child.pid);
   let lastReport = performance.now();
   let stdout = '';
   let stderr = '';
@@ -117,8 +118,8 @@ export function supervise(opts: SuperviseOptions): Promise<SupervisedExit> {
   let rssAtProgress = 0;
   const timer = setInterval(() => {
     const now = performance.now();
-    const pid = child.pid;
-    const rss = pid === undefined ? null : rssMB(pid);
+    // the whole tree: a sandboxed child is setpriv → bwrap → its init → node, and only node grows
+    const rss = tree ? tree.rssMB() : null;
     if (rss !== null) peak = Math.max(peak ?? 0, rss);
     // Resident memory still climbing is allocation, not a stall: leave that child to the memory limit.
     if (rss !== null && rss - rssAtProgress >= RSS_PROGRESS_MB) {
