@@ -9,7 +9,6 @@
  * inputs (never their labels). Each reply carries its kernel ledger; the parent keeps the
  * clock, totals the ledger, decides the budget, scores and writes the record.
  */
-import fs from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { loadBlas, registerKernels, useWasmBackend } from '../../kernels/index.ts';
 import { loadXsmmBlas } from '../../kernels/xsmm.ts';
@@ -30,8 +29,6 @@ import { markWeights, type WeightMark, weightChangedSince } from './watch.ts';
 
 // Opened before the module loads: the key and the functions that sign replies are out of its reach from here on.
 const channel = openChildChannel();
-// captured before the module loads, like the channel's functions: batches are read with it
-const readFile = fs.readFileSync;
 
 type Init = Extract<ToConfined, { type: 'init' }>;
 let init: Init | undefined;
@@ -165,17 +162,6 @@ function build(): FromConfined {
   };
 }
 
-/** The step's batch from the run's hand-over file (host.ts handOver): x, y and groups, copied out. */
-function stageFile(f: NonNullable<Extract<ToConfined, { type: 'step' }>['batchFile']>): void {
-  const bytes = readFile(f.path);
-  const [x, y, groups] = f.parts.map((p) => {
-    const copy = bytes.buffer.slice(bytes.byteOffset + p.offset, bytes.byteOffset + p.offset + 4 * p.length);
-    return tf.tensor(p.dtype === 'int32' ? new Int32Array(copy) : new Float32Array(copy), p.shape, p.dtype);
-  }) as [tf.Tensor, tf.Tensor, tf.Tensor];
-  if (staged) tf.dispose([staged.x, staged.y, staged.groups]);
-  staged = { x, y, groups };
-}
-
 function stage(m: Extract<ToConfined, { type: 'batch' }>): FromConfined {
   if (staged) tf.dispose([staged.x, staged.y, staged.groups]);
   staged = { x: tensorOf(m.x), y: tensorOf(m.y), groups: tensorOf(m.groups) };
@@ -185,7 +171,6 @@ function stage(m: Extract<ToConfined, { type: 'batch' }>): FromConfined {
 async function step(m: Extract<ToConfined, { type: 'step' }>): Promise<FromConfined> {
   if (!init || !model || !optimizer || !counter) throw new Error('step before build');
   if (m.batch) stage({ type: 'batch', ...m.batch }); // handed over with the step: one round trip
-  if (m.batchFile) stageFile(m.batchFile);
   if (!staged) throw new Error('step before its batch was handed over');
   const batch = staged;
   staged = null;

@@ -13,8 +13,7 @@
  * The permission model does not cover the network: see the README's "Limits for submitters".
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
@@ -26,7 +25,7 @@ import { ProcessTree } from '../measure/process-tree.ts';
 import { type ConfinedBundle, ROOT } from './bundle.ts';
 import { ReplyReader, requestFrame } from './channel.ts';
 import { confinedEnv } from './env.ts';
-import { type ConfinedBackend, type FromConfined, fromConfined, type Reply, type ToConfined, type WireTensor } from './protocol.ts';
+import { type ConfinedBackend, type FromConfined, fromConfined, type Reply, type ToConfined } from './protocol.ts';
 import { type SandboxStatus, sandboxed, sandboxRequirement, sandboxStatus, warnUnsandboxed } from './sandbox.ts';
 
 /** Runtime packages the child may read: tfjs and what tfjs-core imports. */
@@ -70,28 +69,8 @@ export function permissionFlags(bundle: ConfinedBundle, allowAddons: boolean, ex
 }
 
 /** The flags that confine the child. Exported for the tests and the README's claims. */
-export function confinementFlags(
-  o: Pick<ConfinedOptions, 'bundle' | 'allowAddons' | 'heapMB'>,
-  extraReads: readonly string[] = [],
-): string[] {
-  return [...permissionFlags(o.bundle, o.allowAddons, extraReads), `--max-old-space-size=${o.heapMB}`];
-}
-
-/** A training batch as the child reads it from the hand-over file: where each tensor's bytes are. */
-export interface HandedOver {
-  path: string;
-  parts: Array<{ shape: number[]; dtype: 'float32' | 'int32'; offset: number; length: number }>;
-}
-
-/**
- * A folder of the run's own for handing batches over: the parent writes each batch there as
- * one file (memory-backed where /dev/shm exists) and the child reads it, bound read-only —
- * a 400 KiB batch through the pipe cost a dozen wake-ups of both processes a step.
- */
-function exchangeFolder(): string {
-  const dir = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'middlepath-batch-'));
-  chmodSync(dir, 0o755); // the sandbox's user (nobody) reads it
-  return dir;
+export function confinementFlags(o: Pick<ConfinedOptions, 'bundle' | 'allowAddons' | 'heapMB'>): string[] {
+  return [...permissionFlags(o.bundle, o.allowAddons), `--max-old-space-size=${o.heapMB}`];
 }
 
 /** What the sandbox binds read-only: exactly what the permission model lets the child read. */
@@ -130,8 +109,6 @@ export class ConfinedChild {
     private readonly opts: ConfinedOptions,
     /** the OS sandbox it runs in, or null where there is none (sandboxStatus() says why) */
     readonly sandbox: (SandboxStatus & { available: true }) | null,
-    /** where batches are handed over (exchangeFolder), removed with the child */
-    private readonly exchange: string,
   ) {
     this.tree = child.pid === undefined ? null : new ProcessTree(child.pid);
     child.stderr?.on('data', (d: Buffer) => {
@@ -159,7 +136,6 @@ export class ConfinedChild {
       this.ended ??= `the architecture's process ended (${signal ? `signal ${signal}` : `exit code ${code}`})${this.stderrLine()}`;
       this.failPending(this.ended);
       clearInterval(this.poll);
-      rmSync(this.exchange, { recursive: true, force: true });
     });
     this.poll = setInterval(() => {
       const rss = this.tree?.rssMB() ?? null;
@@ -186,11 +162,10 @@ export class ConfinedChild {
       }
       if (opts.sandbox !== 'optional') warnUnsandboxed(sandbox.reason);
     }
-    const exchange = exchangeFolder();
-    const node = [...confinementFlags(opts, [exchange]), opts.bundle.childFile];
+    const node = [...confinementFlags(opts), opts.bundle.childFile];
     const cwd = join(opts.bundle.moduleFile, '..');
     const command = sandbox.available
-      ? sandboxed({ reads: readsOf(opts.bundle, opts.allowAddons, [exchange]), cwd, command: process.execPath, args: node })
+      ? sandboxed({ reads: readsOf(opts.bundle, opts.allowAddons), cwd, command: process.execPath, args: node })
       : { file: process.execPath, args: node, outsideUid: -1 };
     const child = spawn(command.file, command.args, {
       env: confinedEnv({
@@ -204,7 +179,7 @@ export class ConfinedChild {
       // its own process group: whatever it started is killed with it
       detached: true,
     });
-    return new ConfinedChild(child, opts, sandbox.available ? { ...sandbox, outsideUid: command.outsideUid } : null, exchange);
+    return new ConfinedChild(child, opts, sandbox.available ? { ...sandbox, outsideUid: command.outsideUid } : null);
   }
 
   /** CPU seconds the child's processes have used so far (user + system, from /proc, read here) */
@@ -271,24 +246,6 @@ export class ConfinedChild {
     } catch {
       // already gone
     }
-  }
-
-  /** Write a training batch where the child will read it; the step request then names it. */
-  handOver(tensors: WireTensor[]): HandedOver {
-    const path = join(this.exchange, 'batch.bin');
-    let offset = 0;
-    const parts = tensors.map((t) => {
-      const part = {
-        shape: t.shape,
-        dtype: t.data instanceof Int32Array ? ('int32' as const) : ('float32' as const),
-        offset,
-        length: t.data.length,
-      };
-      offset += t.data.byteLength;
-      return part;
-    });
-    writeFileSync(path, Buffer.concat(tensors.map((t) => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength))));
-    return { path, parts };
   }
 
   /** End the child and its process group. */

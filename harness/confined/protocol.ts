@@ -50,10 +50,8 @@ export type ToConfined =
       learningRate: number;
       /** measure the share of parameters this step moved (sampled steps only) */
       sample: boolean;
-      /** the step's batch, handed over in the same request; absent: the one staged by a 'batch' request */
+      /** the step's batch, handed over in the same request (the runner's path); absent: the one staged by a 'batch' request */
       batch?: { x: WireTensor; y: WireTensor; groups: WireTensor<Int32Array> };
-      /** the step's batch in the run's hand-over file (host.ts handOver): x, y, groups, in that order */
-      batchFile?: { path: string; parts: Array<{ shape: number[]; dtype: 'float32' | 'int32'; offset: number; length: number }> };
     }
   | { type: 'eval'; ablate?: { layer: string; expert: number } };
 

@@ -116,10 +116,9 @@ export async function confinedRunner(o: ConfinedRunOptions): Promise<(setup: Run
       },
       confined: true,
       async step(batch, learningRate, sample, step) {
-        // the batch is handed over with the step request (through the run's hand-over file): one round
-        // trip a step, all of it on the caller's clock
-        const batchFile = live().handOver([wireOf(batch.x), wireOf(batch.y), wireOf(batch.groups)]);
-        return live().request({ type: 'step', step, learningRate, sample, batchFile }, 'stepped');
+        // the batch travels with the step request: one round trip a step, all of it on the caller's clock
+        const wired = { x: wireOf(batch.x), y: wireOf(batch.y), groups: wireOf(batch.groups) as WireTensor<Int32Array> };
+        return live().request({ type: 'step', step, learningRate, sample, batch: wired }, 'stepped');
       },
       async evaluation(ablate) {
         return evalModel(await live().request({ type: 'eval', ...(ablate ? { ablate } : {}) }, 'evaluated'));
