@@ -54,7 +54,7 @@ describe('middlepath CLI', () => {
     );
     expect(run.stderr).toMatch(/WARNING: no OS sandbox here \(turned off by MIDDLEPATH_SANDBOX=off\)/);
     expect(run.code, run.stderr).toBe(0);
-  });
+  }, 360_000); // three CLI processes and a smoke run on plain wasm: 110 s on a busy 2-core machine
 
   it('exits 2 and lists the valid names for an unknown task, architecture or backend', async () => {
     const task = await cli(['run', '--task', 'imagenet']);
