@@ -24,7 +24,7 @@ import { buildModel, ScheduledAdam, trainingStep } from '../step.ts';
 import { trainingLoss } from '../tasks/losses.ts';
 import type { Batch } from '../tasks/types.ts';
 import { openChildChannel } from './child-channel.ts';
-import type { FromConfined, Ledger, ToConfined, WireTensor } from './protocol.ts';
+import { type FromConfined, type Ledger, phaseOf, type ToConfined, type WireTensor } from './protocol.ts';
 import { markWeights, type WeightMark, weightChangedSince } from './watch.ts';
 
 // Opened before the module loads: the key and the functions that sign replies are out of its reach from here on.
@@ -40,7 +40,6 @@ let model: Model | undefined;
 let optimizer: ScheduledAdam | undefined;
 let evalInputs: tf.Tensor[] = [];
 /** the next training batch, handed over before the parent's clock starts */
-let staged: Batch | null = null;
 /** every variable the engine held after build() (the model's weights and any state beside them), watched by watch.ts */
 let weights: tf.Variable[] = [];
 
@@ -162,18 +161,9 @@ function build(): FromConfined {
   };
 }
 
-function stage(m: Extract<ToConfined, { type: 'batch' }>): FromConfined {
-  if (staged) tf.dispose([staged.x, staged.y, staged.groups]);
-  staged = { x: tensorOf(m.x), y: tensorOf(m.y), groups: tensorOf(m.groups) };
-  return { type: 'staged' };
-}
-
 async function step(m: Extract<ToConfined, { type: 'step' }>): Promise<FromConfined> {
   if (!init || !model || !optimizer || !counter) throw new Error('step before build');
-  if (m.batch) stage({ type: 'batch', ...m.batch }); // handed over with the step: one round trip
-  if (!staged) throw new Error('step before its batch was handed over');
-  const batch = staged;
-  staged = null;
+  const batch: Batch = { x: tensorOf(m.batch.x), y: tensorOf(m.batch.y), groups: tensorOf(m.batch.groups) };
   optimizer.setLearningRate(m.learningRate);
   const before = m.sample ? model.variables.map((v) => v.clone()) : [];
   counter.reset();
@@ -272,8 +262,6 @@ function goIdle(): void {
   idleFrom = markWeights(weights);
 }
 
-const phaseOf = (m: ToConfined) => (m.type === 'step' || m.type === 'batch' ? 'train' : m.type === 'eval' ? 'eval' : 'build');
-
 async function handle(m: ToConfined): Promise<FromConfined> {
   const phase = phaseOf(m);
   const idleWork = offRequest();
@@ -293,7 +281,6 @@ async function answer(m: ToConfined): Promise<FromConfined> {
     if (m.type === 'describe') return await describe(m.moduleUrl);
     if (m.type === 'init') return await start(m);
     if (m.type === 'build') return build();
-    if (m.type === 'batch') return stage(m);
     if (m.type === 'step') return await step(m);
     return evaluate(m);
   } catch (e) {

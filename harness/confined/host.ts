@@ -25,7 +25,7 @@ import { ProcessTree } from '../measure/process-tree.ts';
 import { type ConfinedBundle, ROOT } from './bundle.ts';
 import { ReplyReader, requestFrame } from './channel.ts';
 import { confinedEnv } from './env.ts';
-import { type ConfinedBackend, type FromConfined, fromConfined, type Reply, type ToConfined } from './protocol.ts';
+import { type ConfinedBackend, type FromConfined, fromConfined, phaseOf, type Reply, type ToConfined } from './protocol.ts';
 import { type SandboxStatus, sandboxed, sandboxRequirement, sandboxStatus, warnUnsandboxed } from './sandbox.ts';
 
 /** Runtime packages the child may read: tfjs and what tfjs-core imports. */
@@ -84,9 +84,6 @@ function nativeReads(allowAddons: boolean): string[] {
   const xsmm = dirname(xsmmLibraryPath());
   return [KOFFI, ...(existsSync(xsmm) ? [xsmm] : [])];
 }
-
-const phaseOf = (m: ToConfined): 'build' | 'train' | 'eval' =>
-  m.type === 'step' || m.type === 'batch' ? 'train' : m.type === 'eval' ? 'eval' : 'build';
 
 export class ConfinedChild {
   private pending: {

@@ -16,6 +16,9 @@ export interface WireTensor<T extends Float32Array | Int32Array = Float32Array |
 }
 
 /** Backends a confined child may run: the addon-free ones, and wasm+blas for trusted (baseline) code only. */
+/** The phase of a run a request serves: what a failure while answering it is named for. */
+export const phaseOf = (m: ToConfined): 'build' | 'train' | 'eval' => (m.type === 'step' ? 'train' : m.type === 'eval' ? 'eval' : 'build');
+
 export const CONFINED_BACKENDS = ['wasm', 'cpu', 'wasm+blas', 'wasm+libxsmm'] as const;
 export type ConfinedBackend = (typeof CONFINED_BACKENDS)[number];
 
@@ -41,8 +44,6 @@ export type ToConfined =
       evalInputs: WireTensor[];
     }
   | { type: 'build' }
-  /** the next training batch, handed over before the harness's clock starts (the in-process runner's batch is made before it too) */
-  | { type: 'batch'; x: WireTensor; y: WireTensor; groups: WireTensor<Int32Array> }
   /** one training step on the batch handed over last */
   | {
       type: 'step';
@@ -50,8 +51,8 @@ export type ToConfined =
       learningRate: number;
       /** measure the share of parameters this step moved (sampled steps only) */
       sample: boolean;
-      /** the step's batch, handed over in the same request (the runner's path); absent: the one staged by a 'batch' request */
-      batch?: { x: WireTensor; y: WireTensor; groups: WireTensor<Int32Array> };
+      /** the step's batch, handed over in the same request: one round trip a step, on the clock */
+      batch: { x: WireTensor; y: WireTensor; groups: WireTensor<Int32Array> };
     }
   | { type: 'eval'; ablate?: { layer: string; expert: number } };
 
@@ -116,7 +117,6 @@ export const fromConfined = z.discriminatedUnion('type', [
     ledger,
     featureEmbedding: z.boolean(),
   }),
-  z.object({ type: z.literal('staged') }),
   z.object({
     type: z.literal('stepped'),
     loss: z.number(),

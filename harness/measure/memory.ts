@@ -3,7 +3,6 @@
  * training loop makes (after each step, say). Peaks between two calls are missed for tensor
  * bytes; for RSS the kernel's own high-water mark (getrusage maxrss) closes that gap.
  */
-import { readFileSync } from 'node:fs';
 
 /** The part of tfjs this needs; pass `tf` from '@tensorflow/tfjs'. */
 export interface TfMemorySource {
@@ -43,14 +42,4 @@ export function createMemoryTracker(tf: TfMemorySource): MemoryTracker {
       return { peakTensorBytes, peakRssBytes: Math.max(peakRssBytes, maxRss) };
     },
   };
-}
-
-/** RSS of a process in MB from /proc (Linux); null elsewhere or once it has exited. */
-export function rssMB(pid: number): number | null {
-  try {
-    const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) / 1024 : null;
-  } catch {
-    return null;
-  }
 }

@@ -62,11 +62,6 @@ export class ProcessTree {
     this.pids = [root];
   }
 
-  /** Whether /proc can be read here (Linux); elsewhere every reading is null. */
-  static supported(): boolean {
-    return read('/proc/self/stat') !== null;
-  }
-
   private refresh(): void {
     const now = Date.now();
     if (now - this.walked < REFRESH_MS) return;
