@@ -65,11 +65,6 @@ export interface Runner {
   readonly confined: boolean;
   start(): Promise<RunnerArchitecture>;
   build(): Promise<BuiltModel>;
-  /**
-   * Hand the next training batch to where the model runs, before the clock starts (the
-   * confined child: over IPC). In-process the batch is already there; step() takes it either way.
-   */
-  stage?(batch: Batch): Promise<void>;
   step(batch: Batch, learningRate: number, sample: boolean, step: number): Promise<StepResult>;
   /** the model for one evaluation of the held-out set (with one expert masked, for ablation) */
   evaluation(ablate?: NonNullable<ForwardContext['ablate']>): Promise<EvalModel>;

@@ -485,7 +485,6 @@ export async function timedStep(run: RunContext, runner: Runner, data: TaskData)
   const jit0 = xsmmJitSeconds(); // libxsmm's kernel generation (first call of a shape, in this process) is kept off the clock
   let result: StepResult;
   try {
-    await runner.stage?.(batch);
     result = await runner.step(batch, learningRateAt(obs.ledger.total / budget, settings.learningRate), sample, obs.steps);
   } finally {
     disposeBatch(batch);

