@@ -1,10 +1,13 @@
+import { stampInForce } from './protocol/protocol.ts';
 import { canonicalJson, sha256 } from './results/files.ts';
 import { HARNESS_VERSION } from './version.ts';
 
 /**
  * What makes two runs the same experiment: a re-run with the same key is skipped unless
  * forced. 16 hex digits of SHA-256. A tuned learning rate is part of the experiment (a
- * run at the tier's rate is not one at the tuned rate); untuned keys are as before.
+ * run at the tier's rate is not one at the tuned rate); untuned keys are as before. The
+ * protocol in force (results/protocol.json) is part of it too, so a new protocol version
+ * re-runs its seeds instead of skipping them.
  */
 export function runKey(k: {
   task: string;
@@ -16,5 +19,8 @@ export function runKey(k: {
   tuning?: { chosen: number } | undefined;
 }): string {
   const { tuning, ...rest } = k;
-  return sha256(canonicalJson({ ...rest, ...(tuning ? { tunedLearningRate: tuning.chosen } : {}), harness: HARNESS_VERSION })).slice(0, 16);
+  const protocol = stampInForce().hash;
+  return sha256(
+    canonicalJson({ ...rest, ...(tuning ? { tunedLearningRate: tuning.chosen } : {}), protocol, harness: HARNESS_VERSION }),
+  ).slice(0, 16);
 }
