@@ -101,7 +101,6 @@ interface Judged {
   tests: number[];
 }
 
-const SEP = ' · ';
 
 /** The words of a comparison's verdict from its tests' Holm-adjusted p-values. */
 function verdictOf(

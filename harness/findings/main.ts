@@ -19,14 +19,15 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { protocolProse } from '../protocol/prose.ts';
+import { loadProtocol, PROTOCOL_PATH, type Protocol } from '../protocol/protocol.ts';
 import { readRecordDir } from '../results/files.ts';
 import type { RunRecord } from '../results/record.ts';
-import { loadProtocol, PROTOCOL_PATH, type Protocol } from '../protocol/protocol.ts';
-import { protocolProse } from '../protocol/prose.ts';
 import { openStore } from '../store/index.ts';
 import type { LeaderboardRow } from '../store/types.ts';
-import { confirmatoryAnswer, readConfirmatory, renderConfirmatory } from './confirmatory.ts';
+import { confirmatoryAnswer, readConfirmatory } from './confirmatory.ts';
 import { ANSWER_END, ANSWER_START, END_MARKER, replaceSection, START_MARKER } from './readme.ts';
+import { composeFindings, setsOrRefuse } from './section.ts';
 import { foreignMessage, splitBySet } from './sets.ts';
 import {
   FINDINGS_TIER,
@@ -64,7 +65,7 @@ const consoleIo: FindingsIo = {
 /** The exploratory tables for the unstamped records, via a throwaway SQLite store. */
 async function buildExploratory(
   records: readonly RunRecord[],
-  extra: Pick<FindingsInput, 'invalidFiles' | 'recordHrefs' | 'constants'>,
+  extra: Pick<FindingsInput, 'invalidFiles' | 'recordHrefs' | 'constants' | 'maxLoadPerCore'>,
 ): Promise<string> {
   const hardwareClasses = hardwareClassByTask(sliceCounts(records));
   const slice = sliceOf(records, hardwareClasses);
@@ -86,10 +87,6 @@ async function buildExploratory(
   }
 }
 
-/** What the exploratory set is, said once above its tables. */
-const EXPLORATORY_LABEL =
-  'The records below carry no protocol stamp: they were run before the protocol was frozen and seen while its rules (the target rule, the reference, the families) were chosen. They show directions, not verdicts; no confirmatory verdict reads them.';
-
 /**
  * The whole section for these records under protocol `p`: the confirmatory findings, then
  * the exploratory ones. Throws, naming them, on records stamped with another protocol.
@@ -99,11 +96,12 @@ export async function buildFindings(
   extra: Pick<FindingsInput, 'invalidFiles' | 'recordHrefs' | 'constants'> & { protocol?: Protocol } = {},
 ): Promise<string> {
   const { protocol = loadProtocol(), ...rest } = extra;
-  const sets = splitBySet(records, protocol);
-  if (sets.foreign.length) throw new Error(sets.foreign.map((r) => foreignMessage(r, protocol)).join('\n'));
-  const confirmatory = renderConfirmatory(protocol, readConfirmatory(protocol, sets.confirmatory));
-  const exploratory = await buildExploratory(sets.exploratory, rest);
-  return [confirmatory, `## Exploratory findings (seen while choosing the rules)\n\n*${EXPLORATORY_LABEL}*`, exploratory].join('\n\n');
+  const sets = setsOrRefuse(records, protocol);
+  return composeFindings(
+    protocol,
+    sets.confirmatory,
+    await buildExploratory(sets.exploratory, { ...rest, maxLoadPerCore: protocol.seconds.maxLoadPerCore }),
+  );
 }
 
 /** Read, build, then write or check the README. Returns the exit code. */

@@ -22,17 +22,39 @@ export function protocolProse(p: Protocol): string {
     `**Confirmatory**: records stamped with this protocol's hash, on fresh seeds of tier \`${p.tier}\`: the reference's target-setting seeds ${p.seeds.targetSetting.from}–${p.seeds.targetSetting.from + p.seeds.targetSetting.count - 1}; every architecture's comparison seeds from ${p.seeds.comparison.from}; the reference's placebo seeds from ${p.seeds.placebo.from}. A record stamped with another protocol's hash is refused by the findings (\`npm run findings -- --check\` fails naming it).`,
     '## Targets',
     p.targetRules.note,
-    [row(['rule', 'role', 'held from (share of the budget)', 'cost read at', 'what it is']), row(['---', '---', '---', '---', '---']), ...rules.map((r, i) => row([r.id, i === 0 ? 'primary' : 'sensitivity', r.holdFrom, r.crossing, r.note]))].join('\n'),
+    [
+      row(['rule', 'role', 'held from (share of the budget)', 'cost read at', 'what it is']),
+      row(['---', '---', '---', '---', '---']),
+      ...rules.map((r, i) => row([r.id, i === 0 ? 'primary' : 'sensitivity', r.holdFrom, r.crossing, r.note])),
+    ].join('\n'),
     '## Tests, margins and power',
     `Significance α = ${p.power.alpha}, power ${p.power.power}, target minimum detectable multiplier ${p.power.targetMde}×. ${p.power.basis}`,
     `Equivalence margins: ${p.margins.multiplier}× on a multiplier ([${(1 / p.margins.multiplier).toFixed(2)}, ${p.margins.multiplier}]), ${p.margins.perDoubling}× per doubling on a trend. ${p.margins.basis}`,
     `Seconds: ${p.seconds.note} (at most ${p.seconds.maxLoadPerCore} per core).`,
     [
-      row(['task', 'seeds per cell', 'pairs the power calculation asks for', 'SD of per-seed log multipliers (exploratory)', 'planned MDE', 'quality margin', 'comparison seeds', 'placebo seeds']),
+      row([
+        'task',
+        'seeds per cell',
+        'pairs the power calculation asks for',
+        'SD of per-seed log multipliers (exploratory)',
+        'planned MDE',
+        'quality margin',
+        'comparison seeds',
+        'placebo seeds',
+      ]),
       row(['---', '---', '---', '---', '---', '---', '---', '---']),
       ...tasks.map(([id, t]) => {
         const s = seedsOf(p, id);
-        return row([id, t.seedsPerCell, t.seedsRequired ?? '> 1000', t.sdLogMultiplier, `${t.mdeAtSeedsPerCell}×`, t.qualityMargin, range(s?.comparison ?? []), range(s?.placebo ?? [])]);
+        return row([
+          id,
+          t.seedsPerCell,
+          t.seedsRequired ?? '> 1000',
+          t.sdLogMultiplier,
+          `${t.mdeAtSeedsPerCell}×`,
+          t.qualityMargin,
+          range(s?.comparison ?? []),
+          range(s?.placebo ?? []),
+        ]);
       }),
     ].join('\n'),
     ...tasks.flatMap(([id, t]) => (t.shortfall ? [`*${id}: ${t.shortfall}*`] : [])),
@@ -43,7 +65,17 @@ export function protocolProse(p: Protocol): string {
       row(['claim', 'statement', 'metric', 'test', 'direction', 'family', 'architectures', 'against', 'set']),
       row(['---', '---', '---', '---', '---', '---', '---', '---', '---']),
       ...p.claims.map((c) =>
-        row([c.id, c.statement, c.metric, c.test, c.direction, c.family, c.architectures.join(', '), c.against ?? p.reference.architecture, c.set]),
+        row([
+          c.id,
+          c.statement,
+          c.metric,
+          c.test,
+          c.direction,
+          c.family,
+          c.architectures.join(', '),
+          c.against ?? p.reference.architecture,
+          c.set,
+        ]),
       ),
     ].join('\n'),
     '## Learning rates',
