@@ -101,7 +101,6 @@ interface Judged {
   tests: number[];
 }
 
-
 /** The words of a comparison's verdict from its tests' Holm-adjusted p-values. */
 function verdictOf(
   j: Judged,
@@ -642,7 +641,7 @@ export function confirmatoryAnswer(p: Protocol, c: ConfirmatoryReading): string 
   const same = pick('cost.equivalent');
   const placeboOk = c.tasks.filter((t) => {
     const j = t.placebo?.judged;
-    return j && j.tests.every((i) => (c.adjusted[i] ?? 1) < p.power.alpha) && /every seed/.test(t.placebo?.reached ?? '');
+    return j?.tests.every((i) => (c.adjusted[i] ?? 1) < p.power.alpha) && /every seed/.test(t.placebo?.reached ?? '');
   });
   const ran = c.tests.filter((t) => t.claim.id === 'cost.greater').length;
   const parts = [

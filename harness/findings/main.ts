@@ -27,6 +27,7 @@ import { openStore } from '../store/index.ts';
 import type { LeaderboardRow } from '../store/types.ts';
 import { confirmatoryAnswer, readConfirmatory } from './confirmatory.ts';
 import { ANSWER_END, ANSWER_START, END_MARKER, replaceSection, START_MARKER } from './readme.ts';
+import { trendRulesOf } from './scaling.ts';
 import { composeFindings, setsOrRefuse } from './section.ts';
 import { foreignMessage, splitBySet } from './sets.ts';
 import {
@@ -65,7 +66,7 @@ const consoleIo: FindingsIo = {
 /** The exploratory tables for the unstamped records, via a throwaway SQLite store. */
 async function buildExploratory(
   records: readonly RunRecord[],
-  extra: Pick<FindingsInput, 'invalidFiles' | 'recordHrefs' | 'constants' | 'maxLoadPerCore'>,
+  extra: Pick<FindingsInput, 'invalidFiles' | 'recordHrefs' | 'constants' | 'maxLoadPerCore' | 'trendRules'>,
 ): Promise<string> {
   const hardwareClasses = hardwareClassByTask(sliceCounts(records));
   const slice = sliceOf(records, hardwareClasses);
@@ -100,7 +101,11 @@ export async function buildFindings(
   return composeFindings(
     protocol,
     sets.confirmatory,
-    await buildExploratory(sets.exploratory, { ...rest, maxLoadPerCore: protocol.seconds.maxLoadPerCore }),
+    await buildExploratory(sets.exploratory, {
+      ...rest,
+      maxLoadPerCore: protocol.seconds.maxLoadPerCore,
+      trendRules: trendRulesOf(protocol),
+    }),
   );
 }
 

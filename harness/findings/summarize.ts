@@ -27,7 +27,7 @@ import {
 } from './format.ts';
 import { identicalSeeds, isQuiet } from './identity.ts';
 import { renderLiterature } from './literature.ts';
-import { scalingStudy } from './scaling.ts';
+import { scalingStudy, type TrendRules } from './scaling.ts';
 import { scalingSection } from './scaling-text.ts';
 
 /** The published CPU leaderboard is the one the README speaks for. */
@@ -48,6 +48,8 @@ export interface FindingsInput {
   recordHrefs?: Readonly<Record<string, string>>;
   /** the protocol's quiet-machine rule: seconds count only where load per core at start and end is at most this */
   maxLoadPerCore: number;
+  /** the protocol's per-doubling margin and α for the scaling trends */
+  trendRules: TrendRules;
   /** per task id, the target, margin and test-set error to judge by; default the task constants of the cpu tier */
   constants?: Readonly<Record<string, VerdictConstants>>;
 }
@@ -408,8 +410,8 @@ export function summarizeFindings(input: FindingsInput): string {
     METHOD,
     CAVEAT,
     ...order.map((task, i) => taskSection(task, found[i] ?? null, input.recordHrefs ?? {}, input.maxLoadPerCore)),
-    `### Against the literature\n\n${renderLiterature(present)}`,
-    scalingSection(scalingStudy(input.records, taskOrder(input.records)), input.recordHrefs ?? {}),
+    `### Against the literature\n\n${renderLiterature(present, (r) => isQuiet(r, input.maxLoadPerCore))}`,
+    scalingSection(scalingStudy(input.records, taskOrder(input.records), input.trendRules), input.trendRules),
   ];
   return parts.join('\n\n');
 }

@@ -3,6 +3,7 @@
  * confirmatory records read under the protocol, the exploratory ones on each task's busiest
  * hardware class of their own set (the sets never mix), each seed linking to its run page.
  */
+import { trendRulesOf } from '../../harness/findings/scaling.ts';
 import { composeFindings, setsOrRefuse } from '../../harness/findings/section.ts';
 import { FINDINGS_TIER, hardwareClassByTask, sliceCounts, summarizeFindings } from '../../harness/findings/summarize.ts';
 import type { RunRecord } from '../../harness/results/record.ts';
@@ -40,6 +41,7 @@ export async function findingsFromStore(store: Store, hrefOf: (id: string) => st
     leaderboards,
     recordHrefs,
     maxLoadPerCore: PROTOCOL.seconds.maxLoadPerCore,
+    trendRules: trendRulesOf(PROTOCOL),
   });
   return {
     section: composeFindings(PROTOCOL, sets.confirmatory, exploratory),
