@@ -108,6 +108,7 @@ function answer(t: TaskScaling): string {
       by('no verdict: below the test-set floor'),
     ],
     ['inconclusive (neither a trend nor its absence shown; MDE in the table)', by('inconclusive')],
+    ['bit-identical to dense-block on every rung: shown once, tested in no family', by('identical to dense-block: not tested')],
   ];
   const said = parts.filter(([, xs]) => xs.length).map(([what, xs]) => `${what}: ${xs.join(', ')}`);
   const refFit = t.archs.find((a) => a.arch === SCALING_BASELINE)?.fit;

@@ -30,6 +30,7 @@ import { type LadderPoint, type RungMeanSlope, rungMeanSlope } from '../stats/tr
 import { LADDER } from '../tasks/ladder.ts';
 import { TASK_INFOS } from '../tiers.ts';
 import { directionalP } from './claims.ts';
+import { identicalSeeds } from './identity.ts';
 
 /** The like-for-like reference; dense stays the placebo's, the only architecture with ten seeds on the ladder. */
 export const SCALING_BASELINE = 'dense-block';
@@ -71,6 +72,7 @@ export type TrendVerdict =
   | 'no trend (TOST)'
   | 'inconclusive'
   | 'no verdict: below the test-set floor'
+  | 'identical to dense-block: not tested'
   | 'not tested';
 
 /** The protocol's trend rules. */
@@ -380,6 +382,6 @@ export function scalingStudy(records: readonly RunRecord[], order: readonly stri
     t.holmLoses = loses[i] ?? null;
     t.holmNone = none[i] ?? null;
   });
-  for (const t of study) for (const a of t.archs) a.verdict = verdictOf(a.trend, rules.alpha);
+  for (const t of study) for (const a of t.archs) if (a.trend) a.verdict = verdictOf(a.trend, rules.alpha);
   return study;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { notEstimable, noTrend, rungMeanSlope } from './trend.ts';
+import { noTrend, notEstimable, rungMeanSlope } from './trend.ts';
 
 /** Seeds 0–4 on four rungs (x = log₂ share: −3 … 0), y = slope·x + a seed offset + a small wobble. */
 function ladder(slope: number, seedOffset: (s: number) => number, wobble: (s: number, x: number) => number) {
@@ -8,7 +8,11 @@ function ladder(slope: number, seedOffset: (s: number) => number, wobble: (s: nu
 
 describe('the trend fitted on rung means', () => {
   it('recovers the slope; a seed offset shared across rungs does not enter its error', () => {
-    const pts = ladder(-0.1, (s) => 0.5 * s, (s, x) => 0.001 * Math.sin(3 * s + 7 * x));
+    const pts = ladder(
+      -0.1,
+      (s) => 0.5 * s,
+      (s, x) => 0.001 * Math.sin(3 * s + 7 * x),
+    );
     const fit = rungMeanSlope(pts);
     expect(fit?.slope.effect).toBeCloseTo(-0.1, 3);
     // the offsets (0 … 2 in log units) would swamp a pooled fit; paired by seed they cancel
@@ -29,17 +33,39 @@ describe('the trend fitted on rung means', () => {
   });
 
   it('takes the rung means’ residuals where curvature shared by every seed is larger', () => {
-    const pts = ladder(0, () => 0, (_s, x) => 0.2 * (x + 1.5) ** 2);
+    const pts = ladder(
+      0,
+      () => 0,
+      (_s, x) => 0.2 * (x + 1.5) ** 2,
+    );
     const fit = rungMeanSlope(pts);
     expect(fit?.seFrom).toBe('rung residuals');
     expect(fit?.slope.df).toBe(2);
   });
 
   it('shows "no trend" by TOST only when the interval lies inside the per-doubling margin', () => {
-    const flat = rungMeanSlope(ladder(0, (s) => s, (s, x) => 0.002 * Math.cos(5 * s + x)));
-    const steep = rungMeanSlope(ladder(0.2, (s) => s, (s, x) => 0.002 * Math.cos(5 * s + x)));
+    const flat = rungMeanSlope(
+      ladder(
+        0,
+        (s) => s,
+        (s, x) => 0.002 * Math.cos(5 * s + x),
+      ),
+    );
+    const steep = rungMeanSlope(
+      ladder(
+        0.2,
+        (s) => s,
+        (s, x) => 0.002 * Math.cos(5 * s + x),
+      ),
+    );
     // seeds' slopes spread ±0.2 around 0
-    const noisy = rungMeanSlope(ladder(0, (s) => s, (s, x) => (s - 2) * 0.1 * x));
+    const noisy = rungMeanSlope(
+      ladder(
+        0,
+        (s) => s,
+        (s, x) => (s - 2) * 0.1 * x,
+      ),
+    );
     if (!flat || !steep || !noisy) throw new Error('no fit');
     expect(noTrend(flat, 1.1).p).toBeLessThan(0.05);
     expect(noTrend(steep, 1.1).p).toBeGreaterThan(0.5);
