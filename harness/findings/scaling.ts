@@ -30,7 +30,6 @@ import { type LadderPoint, type RungMeanSlope, rungMeanSlope } from '../stats/tr
 import { LADDER } from '../tasks/ladder.ts';
 import { TASK_INFOS } from '../tiers.ts';
 import { directionalP } from './claims.ts';
-import { identicalSeeds } from './identity.ts';
 
 /** The like-for-like reference; dense stays the placebo's, the only architecture with ten seeds on the ladder. */
 export const SCALING_BASELINE = 'dense-block';

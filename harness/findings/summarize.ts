@@ -386,9 +386,9 @@ const METHOD =
 
 /** What the current records cannot settle yet. */
 const CAVEAT =
-  'Seconds were measured two runs at a time on a 2-core machine that was often doing other work as well (each record’s `training.load` says how busy), so the wall-clock columns carry machine noise the FLOP columns do not: read them as indicative. ' +
-  'Learning rates were tuned per task and architecture on one seed at a quarter of the budget, on a validation split carved from the training data (`results/tuning/cpu.json`); a rate best at a quarter of the budget need not be best at all of it. ' +
-  'A target is the quality every dense seed holds from a quarter of its budget on, so cost-to-target measures how fast an architecture reaches dense’s early quality; the quality column compares the end of training.';
+  'Seconds count only from records whose machine was quiet (load per core at most the protocol’s limit at the start and the end of training, `training.load`); a wall-clock cell says how many seeds were, and reads “not measured” where fewer than two pairs were. ' +
+  'Learning rates were tuned per task and architecture on one seed at a quarter of the budget, on a validation split carved from the training data (`results/tuning/cpu.json`); a rate best at a quarter of the budget need not be best at all of it, and where the best and runner-up rates lie within a seed SD the choice is noise. ' +
+  'A target here is the quality every dense seed holds from a quarter of its budget on, set from the same dense seeds the table compares with (not held out, unlike the confirmatory targets), and the rule was chosen after seeing these records; cost-to-target measures how fast an architecture reaches dense’s early quality; the quality column compares the end of training.';
 
 export function summarizeFindings(input: FindingsInput): string {
   const invalidFiles = input.invalidFiles ?? 0;
