@@ -313,7 +313,7 @@ export function readConfirmatory(p: Protocol, records: readonly RunRecord[]): Co
         continue;
       }
       const costOf = (crossing: TargetRule['crossing']) =>
-        formatCostSummary(costSummary([...cell.values()].map(read(crossing, 'executedFlops', tv))));
+        k === 0 ? DASH : formatCostSummary(costSummary([...cell.values()].map(read(crossing, 'executedFlops', tv))));
       const few = (m: Multiplier) => m.kind === 'no pairs' || (m.kind !== 'not measured' && m.n < 2);
       const shown = (m: Multiplier) => (few(m) ? 'not measured: too few runs' : formatPairedMultiplier(m, ref));
       const m = pairedMultiplier(pairsOf(refCell, cmp, cell, cmp, read('for good', 'executedFlops', tv)));
@@ -365,7 +365,10 @@ export function readConfirmatory(p: Protocol, records: readonly RunRecord[]): Co
       placebo = {
         text: pairs.length < 2 ? 'not measured: too few runs' : formatPairedMultiplier(m, ref),
         judged: pairs.length < 2 ? null : judgedMultiplier(`${ref} (placebo)`, m, [placeboClaim]),
-        reached: `${reached} of ${2 * pairs.length} runs reached the target${reached === 2 * pairs.length && pairs.length > 0 ? ' (every seed)' : ''}`,
+        reached:
+          pairs.length === 0
+            ? `no pairs yet (${placeboCell.size} placebo and ${refCell.size} comparison runs of ${ref} recorded)`
+            : `${reached} of ${2 * pairs.length} runs reached the target${reached === 2 * pairs.length ? ' (every seed)' : ''}`,
       };
     }
     // the literature's claims on the confirmatory set
@@ -582,7 +585,8 @@ function taskSection(p: Protocol, t: TaskRead, c: ConfirmatoryReading): string {
     .filter((r) => r.arch !== p.reference.architecture && (r.seeds.startsWith('0 ') || r.seeds.startsWith('1 ')))
     .map((r) => r.arch);
   if (thin.length) verdicts.push(`- ${thin.join(', ')}: not measured: too few runs (fewer than 2 comparison seeds recorded)`);
-  if (t.placebo) verdicts.push(`- placebo: ${t.placebo.text}, ${t.placebo.reached} → ${verdict(t.placebo.judged)}`);
+  if (t.placebo?.judged) verdicts.push(`- placebo: ${t.placebo.text}, ${t.placebo.reached} → ${verdict(t.placebo.judged)}`);
+  else if (t.placebo) verdicts.push(`- placebo: ${t.placebo.text}; ${t.placebo.reached}`);
   else verdicts.push(`- placebo: not measured (${t.target.value === null ? `target ${t.target.why}` : 'no runs'})`);
   parts.push(verdicts.join('\n'));
   return parts.join('\n\n');
@@ -592,13 +596,14 @@ function literatureSection(c: ConfirmatoryReading, p: Protocol): string {
   const lines: string[] = [];
   for (const claim of p.claims.filter((x) => x.set === 'confirmatory' && x.id.startsWith('lit-'))) {
     lines.push(`- **${claim.id}** ${claim.statement}${claim.source ? ` (${claim.source})` : ''}; family ${claim.family}.`);
-    for (const t of c.tasks) {
-      const mine = t.literature.filter((l) => l.claim === claim);
-      if (mine.length)
-        lines.push(
-          `  - ${t.task}: ${mine.map((l) => `${l.figures} → ${verdictOf(l.judged, c.tests, c.adjusted, c.sizes, p)}`).join('; ')}`,
-        );
-    }
+    const shown = c.tasks.flatMap((t) => {
+      // an entry whose test could not run says only "too few runs": one line for all of them below
+      const mine = t.literature.filter((l) => l.claim === claim && l.judged.tests.some((i) => c.tests[i]?.p != null));
+      return mine.length
+        ? [`  - ${t.task}: ${mine.map((l) => `${l.figures} → ${verdictOf(l.judged, c.tests, c.adjusted, c.sizes, p)}`).join('; ')}`]
+        : [];
+    });
+    lines.push(...(shown.length ? shown : ['  - not measured yet: no test could run on any task (too few runs)']));
   }
   return lines.join('\n');
 }
