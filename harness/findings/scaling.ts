@@ -30,6 +30,7 @@ import { type LadderPoint, type RungMeanSlope, rungMeanSlope } from '../stats/tr
 import { LADDER } from '../tasks/ladder.ts';
 import { TASK_INFOS } from '../tiers.ts';
 import { directionalP } from './claims.ts';
+import { identicalSeeds } from './identity.ts';
 
 /** The like-for-like reference; dense stays the placebo's, the only architecture with ten seeds on the ladder. */
 export const SCALING_BASELINE = 'dense-block';
@@ -322,6 +323,13 @@ export function scalingOf(task: string, records: readonly RunRecord[], rules: Tr
   const names = [...new Set(mine.map((r) => r.architecture.name))].sort((a, b) =>
     a === SCALING_BASELINE ? -1 : b === SCALING_BASELINE ? 1 : a.localeCompare(b),
   );
+  // where dense is dense-block in all but name on every rung (charlm), it is shown and tested in no family
+  const rungTiers = [...new Set(refRecords.map((r) => r.task.tier))];
+  const sameAsRef = (name: string) =>
+    rungTiers.every((tier) => {
+      const at = (n: string) => mine.filter((r) => r.architecture.name === n && r.task.tier === tier);
+      return identicalSeeds(at(SCALING_BASELINE), at(name)) !== null;
+    });
   const archs = names.map((name) => {
     const rs = mine.filter((r) => r.architecture.name === name);
     const { ladder, qualityGaps, ...a } = compare(
@@ -331,8 +339,9 @@ export function scalingOf(task: string, records: readonly RunRecord[], rules: Tr
       ref,
       refFit,
     );
-    const trend = name === SCALING_BASELINE ? null : trendOf(ladder, qualityGaps, floor, rules);
-    return { ...a, trend, verdict: 'not tested' as TrendVerdict };
+    const identical = name === PLACEBO_ARCH && sameAsRef(name);
+    const trend = name === SCALING_BASELINE || identical ? null : trendOf(ladder, qualityGaps, floor, rules);
+    return { ...a, trend, verdict: (identical ? 'identical to dense-block: not tested' : 'not tested') as TrendVerdict };
   });
   // the placebo: dense's seeds 5–9 against its own 0–4, on dense's own fitted curve
   const dense = mine.filter((r) => r.architecture.name === PLACEBO_ARCH);
