@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BPC, makeRun } from '../../test/support/store.ts';
-import { sealRecord } from '../results/files.ts';
+import { BPC, makeRun, renamedRun } from '../../test/support/store.ts';
 import type { RunRecord } from '../results/record.ts';
 import { LADDER } from '../tasks/ladder.ts';
 import { ladderTasks, PLACEBO_NAME, scalingOf, scalingStudy } from './scaling.ts';
@@ -135,15 +134,7 @@ describe('the scaling study on constructed ladders', () => {
 
   it('shows dense once and tests it in no trend family where it is dense-block in all but name on every rung (charlm)', () => {
     const block = ladder('dense-block', a, 0.1, FIVE, 'dense');
-    const same = block.map((r) => {
-      const { contentHash: _old, ...rest } = r;
-      return sealRecord({
-        ...rest,
-        id: `${rest.id}.d`,
-        key: `${rest.key.slice(0, 12)}dd00`,
-        architecture: { ...rest.architecture, name: 'dense' },
-      });
-    });
+    const same = block.map((r) => renamedRun(r, 'dense'));
     const t = scalingStudy([...block, ...same, ...ladder('steeper', 2 * (BUDGET / 8) ** 0.15, 0.15, FIVE)], ['charlm'], RULES)[0];
     const dense = t?.archs.find((x) => x.arch === 'dense');
     expect(dense?.trend).toBeNull();

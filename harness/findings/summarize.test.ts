@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BPC, HW, type MakeRun, makeRun } from '../../test/support/store.ts';
+import { BPC, HW, type MakeRun, makeRun, renamedRun } from '../../test/support/store.ts';
 import { sealRecord, writeRecord } from '../results/files.ts';
 import type { Legibility, RoutingLayerStats, RunRecord } from '../results/record.ts';
 import type { VerdictConstants } from './analysis.ts';
@@ -62,17 +62,7 @@ function quiet(r: RunRecord): RunRecord {
 
 /** dense-block, the reference: the same runs as dense's on seeds 0–2 (as on charlm, where the two are the same network). */
 function denseBlockOf(records: readonly RunRecord[]): RunRecord[] {
-  return records
-    .filter((r) => r.architecture.name === 'dense' && r.task.seed < 3)
-    .map((r) => {
-      const { contentHash: _old, ...rest } = r;
-      return sealRecord({
-        ...rest,
-        id: `${rest.id}.block`,
-        key: `${rest.key.slice(0, 12)}b10c`,
-        architecture: { ...rest.architecture, name: 'dense-block' },
-      });
-    });
+  return records.filter((r) => r.architecture.name === 'dense' && r.task.seed < 3).map((r) => renamedRun(r, 'dense-block'));
 }
 
 const jitter = [-0.005, 0, 0.005] as const;
