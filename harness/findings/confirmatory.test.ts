@@ -11,7 +11,7 @@ import { loadProtocol, type Protocol, protocolHash, stampOf } from '../protocol/
 import { canonicalJson, sealRecord, writeRecord } from '../results/files.ts';
 import type { RunRecord } from '../results/record.ts';
 import { type ClaimTest, holmByFamily } from './claims.ts';
-import { heldOutTarget, readConfirmatory, renderConfirmatory } from './confirmatory.ts';
+import { confirmatoryAnswer, heldOutTarget, readConfirmatory, renderConfirmatory } from './confirmatory.ts';
 import { type FindingsIo, runFindings } from './main.ts';
 import { END_MARKER, START_MARKER } from './readme.ts';
 import { splitBySet } from './sets.ts';
@@ -188,6 +188,31 @@ describe('the confirmatory reading', () => {
   it('gives every p the family its claim names', () => {
     for (const t of c.tests) expect(P.families.map((f) => f.id)).toContain(t.claim.family);
     expect(md).toContain('### Families');
+  });
+});
+
+describe('the answer paragraph', () => {
+  it('gives a verdict only once every planned run is recorded, and then only what the tests show', () => {
+    // one task, one compared architecture: 5 target-setting + 2 × 3 comparison + 3 placebo = 14 planned runs
+    const claims = P.claims.map((c) => ({
+      ...c,
+      architectures: c.architectures.includes('switch-top1') ? ['switch-top1'] : c.architectures,
+    }));
+    const small: Protocol = { ...P, tasks: { mnist: P.tasks.mnist as Protocol['tasks'][string] }, claims };
+    const keep = (r: RunRecord) => ['dense-block', 'switch-top1'].includes(r.architecture.name);
+    const all = mnist()
+      .filter(keep)
+      .map((r) => stamped(r, stampOf(small)));
+    const done = readConfirmatory(small, all);
+    expect(done.tasks[0]?.plannedRuns).toBe(14);
+    expect(confirmatoryAnswer(small, done)).toMatch(
+      /^\*\*Does a middle path pay\?\*\* On training compute against dense-block, under protocol v1 \(\d+ comparisons, Holm per family\): no architecture reaches the target in significantly fewer executed FLOPs; the same within \[0\.8, 1\.25\]× by TOST for switch-top1 on mnist; every other comparison is inconclusive at the MDE its table prints\. The placebo passes on 1 of 1 tasks\. The target rule in force \(held-25/,
+    );
+    // one run short: no verdict at all
+    const short = readConfirmatory(small, all.slice(1));
+    expect(confirmatoryAnswer(small, short)).toMatch(
+      /No verdict yet: the confirmatory runs under protocol v1 are incomplete \(13 of 14 planned runs recorded\)/,
+    );
   });
 });
 

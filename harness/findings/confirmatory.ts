@@ -585,6 +585,12 @@ function taskSection(p: Protocol, t: TaskRead, c: ConfirmatoryReading): string {
     .filter((r) => r.arch !== p.reference.architecture && (r.seeds.startsWith('0 ') || r.seeds.startsWith('1 ')))
     .map((r) => r.arch);
   if (thin.length) verdicts.push(`- ${thin.join(', ')}: not measured: too few runs (fewer than 2 comparison seeds recorded)`);
+  const placeboJudged = t.placebo?.judged;
+  if (
+    placeboJudged &&
+    !(placeboJudged.tests.every((i) => (c.adjusted[i] ?? 1) < p.power.alpha) && /every seed/.test(t.placebo?.reached ?? ''))
+  )
+    verdicts.unshift(`- **the placebo does not pass on ${t.task}** (below): the verdicts of this task are not read as findings`);
   if (t.placebo?.judged) verdicts.push(`- placebo: ${t.placebo.text}, ${t.placebo.reached} → ${verdict(t.placebo.judged)}`);
   else if (t.placebo) verdicts.push(`- placebo: ${t.placebo.text}; ${t.placebo.reached}`);
   else verdicts.push(`- placebo: not measured (${t.target.value === null ? `target ${t.target.why}` : 'no runs'})`);
@@ -639,15 +645,19 @@ export function confirmatoryAnswer(p: Protocol, c: ConfirmatoryReading): string 
   const chosen = `The target rule in force (${p.targetRules.primary.id}: the worst quality the reference's target-setting seeds hold from ${p.targetRules.primary.holdFrom * 100}% of the budget on, read for good) was chosen after seeing the exploratory data, and frozen in protocol v${p.version} before the confirmatory runs.`;
   if (!isComplete(c))
     return `**Does a middle path pay?** No verdict yet: the confirmatory runs under protocol v${p.version} are incomplete (${recorded} of ${planned} planned runs recorded), and the findings give no verdict before they are complete. The exploratory tables (the runs seen while the rules were chosen) show directions, not verdicts. ${chosen}`;
-  const pick = (claimId: string) =>
-    c.tests.flatMap((t, i) => (t.claim.id === claimId && (c.adjusted[i] ?? 1) < p.power.alpha ? [`${t.arch} on ${t.task}`] : []));
-  const cheaper = pick('cost.greater');
-  const costlier = pick('cost.less');
-  const same = pick('cost.equivalent');
   const placeboOk = c.tasks.filter((t) => {
     const j = t.placebo?.judged;
     return j?.tests.every((i) => (c.adjusted[i] ?? 1) < p.power.alpha) && /every seed/.test(t.placebo?.reached ?? '');
   });
+  // a task whose placebo fails gives no verdict: its method is not shown sound
+  const passed = new Set(placeboOk.map((t) => t.task));
+  const pick = (claimId: string) =>
+    c.tests.flatMap((t, i) =>
+      t.claim.id === claimId && passed.has(t.task) && (c.adjusted[i] ?? 1) < p.power.alpha ? [`${t.arch} on ${t.task}`] : [],
+    );
+  const cheaper = pick('cost.greater');
+  const costlier = pick('cost.less');
+  const same = pick('cost.equivalent');
   const ran = c.tests.filter((t) => t.claim.id === 'cost.greater').length;
   const parts = [
     `**Does a middle path pay?** On training compute against ${p.reference.architecture}, under protocol v${p.version} (${ran} comparisons, Holm per family): `,
