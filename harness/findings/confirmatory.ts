@@ -504,6 +504,12 @@ const line = (cells: readonly string[]) => `| ${cells.map(cell).join(' | ')} |`;
 const tableOf = (head: readonly string[], body: readonly (readonly string[])[]) =>
   [line(head), line(head.map(() => '---')), ...body.map(line)].join('\n');
 
+/** The placebo passes: equivalent by its TOST after Holm, and every one of its runs reached the target. */
+function placeboPasses(t: TaskRead, c: ConfirmatoryReading, p: Protocol): boolean {
+  const j = t.placebo?.judged;
+  return !!j && j.tests.every((i) => (c.adjusted[i] ?? 1) < p.power.alpha) && /every seed/.test(t.placebo?.reached ?? '');
+}
+
 function taskSection(p: Protocol, t: TaskRead, c: ConfirmatoryReading): string {
   const ref = p.reference.architecture;
   const plan = p.tasks[t.task];
@@ -585,11 +591,7 @@ function taskSection(p: Protocol, t: TaskRead, c: ConfirmatoryReading): string {
     .filter((r) => r.arch !== p.reference.architecture && (r.seeds.startsWith('0 ') || r.seeds.startsWith('1 ')))
     .map((r) => r.arch);
   if (thin.length) verdicts.push(`- ${thin.join(', ')}: not measured: too few runs (fewer than 2 comparison seeds recorded)`);
-  const placeboJudged = t.placebo?.judged;
-  if (
-    placeboJudged &&
-    !(placeboJudged.tests.every((i) => (c.adjusted[i] ?? 1) < p.power.alpha) && /every seed/.test(t.placebo?.reached ?? ''))
-  )
+  if (t.placebo?.judged && !placeboPasses(t, c, p))
     verdicts.unshift(`- **the placebo does not pass on ${t.task}** (below): the verdicts of this task are not read as findings`);
   if (t.placebo?.judged) verdicts.push(`- placebo: ${t.placebo.text}, ${t.placebo.reached} → ${verdict(t.placebo.judged)}`);
   else if (t.placebo) verdicts.push(`- placebo: ${t.placebo.text}; ${t.placebo.reached}`);
@@ -645,10 +647,7 @@ export function confirmatoryAnswer(p: Protocol, c: ConfirmatoryReading): string 
   const chosen = `The target rule in force (${p.targetRules.primary.id}: the worst quality the reference's target-setting seeds hold from ${p.targetRules.primary.holdFrom * 100}% of the budget on, read for good) was chosen after seeing the exploratory data, and frozen in protocol v${p.version} before the confirmatory runs.`;
   if (!isComplete(c))
     return `**Does a middle path pay?** No verdict yet: the confirmatory runs under protocol v${p.version} are incomplete (${recorded} of ${planned} planned runs recorded), and the findings give no verdict before they are complete. The exploratory tables (the runs seen while the rules were chosen) show directions, not verdicts. ${chosen}`;
-  const placeboOk = c.tasks.filter((t) => {
-    const j = t.placebo?.judged;
-    return j?.tests.every((i) => (c.adjusted[i] ?? 1) < p.power.alpha) && /every seed/.test(t.placebo?.reached ?? '');
-  });
+  const placeboOk = c.tasks.filter((t) => placeboPasses(t, c, p));
   // a task whose placebo fails gives no verdict: its method is not shown sound
   const passed = new Set(placeboOk.map((t) => t.task));
   const pick = (claimId: string) =>
