@@ -6,7 +6,7 @@
  * test the protocol's power calculation assumes. An equivalence claim's p is the TOST p.
  * Pure: figures in, adjusted p-values and words out.
  */
-import type { Claim, Protocol } from '../protocol/protocol.ts';
+import type { Claim } from '../protocol/protocol.ts';
 import { minimumDetectableLog } from '../stats/power.ts';
 import { type Difference, holm } from '../stats/tests.ts';
 import { sig } from './format.ts';
@@ -40,11 +40,6 @@ export function holmByFamily(tests: readonly ClaimTest[]): { adjusted: (number |
     sizes.set(f, idx.filter((i) => (tests[i] as ClaimTest).p !== null).length);
   }
   return { adjusted, sizes };
-}
-
-/** The claims of a metric and set in the protocol, by direction. */
-export function claimsFor(p: Protocol, metric: Claim['metric'], set: Claim['set'], against?: string): Claim[] {
-  return p.claims.filter((c) => c.metric === metric && c.set === set && c.id !== 'placebo' && c.against === against);
 }
 
 /**
