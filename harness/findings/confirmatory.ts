@@ -102,16 +102,16 @@ interface Judged {
 }
 
 /** The words of a comparison's verdict from its tests' Holm-adjusted p-values. */
-function verdictOf(
-  j: Judged,
-  tests: readonly ClaimTest[],
-  adjusted: readonly (number | null)[],
-  sizes: ReadonlyMap<string, number>,
-  p: Protocol,
-): string {
+function verdictOf(j: Judged, c: ConfirmatoryReading, p: Protocol): string {
+  const { tests, adjusted, sizes } = c;
   const alpha = p.power.alpha;
   const e = j.evidence;
   const rows = j.tests.map((i) => ({ t: tests[i] as ClaimTest, adj: adjusted[i] ?? null }));
+  // a family is every test the protocol plans: before the last planned run, Holm would divide by too few
+  if (!isComplete(c) && rows.some((r) => r.t.p !== null))
+    return `no verdict yet: the families are complete only once every planned run is recorded (unadjusted ${rows
+      .map((r) => `${r.t.claim.family} p ${r.t.p === null ? 'none' : formatP(r.t.p)}`)
+      .join('; ')})`;
   const label = (c: Claim) => {
     const cost = c.metric === 'executedFlops' || c.metric === 'seconds';
     if (c.direction === 'equivalent')
@@ -320,11 +320,17 @@ export function readConfirmatory(p: Protocol, records: readonly RunRecord[]): Co
       flopsOf.set(arch, m);
       const mFirst = pairedMultiplier(pairsOf(refCell, cmp, cell, cmp, read('first', 'executedFlops', tv)));
       const secondCell = cells.get(second);
-      const flopsSecond = dropped
-        ? `identical to ${ref}: not tested`
-        : arch === second || !secondCell?.size
-          ? DASH
-          : formatPairedMultiplier(pairedMultiplier(pairsOf(secondCell, cmp, cell, cmp, read('for good', 'executedFlops', tv))), second);
+      const flopsSecond =
+        isRef && identical
+          ? `identical to ${second}: not tested`
+          : arch === second
+            ? '1'
+            : !secondCell?.size
+              ? DASH
+              : formatPairedMultiplier(
+                  pairedMultiplier(pairsOf(secondCell, cmp, cell, cmp, read('for good', 'executedFlops', tv))),
+                  second,
+                );
       const allPairs = pairsOf(refCell, cmp, cell, cmp, read('for good', 'seconds', tv));
       const quietPairs = pairsOf(refCell, cmp, cell, cmp, read('for good', 'seconds', tv), quiet);
       let seconds: string;
@@ -344,7 +350,7 @@ export function readConfirmatory(p: Protocol, records: readonly RunRecord[]): Co
         qualityVerdict,
         costGood: costOf('for good'),
         costFirst: costOf('first'),
-        flops: isRef ? '1 (the reference)' : shown(m),
+        flops: isRef ? '1 (the reference)' : dropped ? `${shown(m)} (identical: not tested)` : shown(m),
         flopsFirst: isRef ? '1' : shown(mFirst),
         flopsSecond,
         seconds,
@@ -514,7 +520,7 @@ function taskSection(p: Protocol, t: TaskRead, c: ConfirmatoryReading): string {
   const ref = p.reference.architecture;
   const plan = p.tasks[t.task];
   const seeds = seedsOf(p, t.task);
-  const verdict = (j: Judged | null) => (j ? verdictOf(j, c.tests, c.adjusted, c.sizes, p) : DASH);
+  const verdict = (j: Judged | null) => (j ? verdictOf(j, c, p) : DASH);
   const metric = t.metric;
   const targetText =
     t.target.value === null
@@ -607,9 +613,7 @@ function literatureSection(c: ConfirmatoryReading, p: Protocol): string {
     const shown = c.tasks.flatMap((t) => {
       // an entry whose test could not run says only "too few runs": one line for all of them below
       const mine = t.literature.filter((l) => l.claim === claim && l.judged.tests.some((i) => c.tests[i]?.p != null));
-      return mine.length
-        ? [`  - ${t.task}: ${mine.map((l) => `${l.figures} → ${verdictOf(l.judged, c.tests, c.adjusted, c.sizes, p)}`).join('; ')}`]
-        : [];
+      return mine.length ? [`  - ${t.task}: ${mine.map((l) => `${l.figures} → ${verdictOf(l.judged, c, p)}`).join('; ')}`] : [];
     });
     lines.push(...(shown.length ? shown : ['  - not measured yet: no test could run on any task (too few runs)']));
   }
