@@ -72,6 +72,10 @@ export interface Runner {
   peakRssBytes?(): number;
   /** CPU seconds used so far by the process that runs the model, read by the harness (from /proc), or null where it cannot be */
   cpuSeconds?(): number | null;
+  /** why the harness stopped the model's process for a limit (a request unanswered in time, the resident-memory cap), or null */
+  stopped?(): { reason: 'time' | 'memory'; detail: string } | null;
+  /** stop the model's process now for a limit the caller keeps (validate's wall-clock limit); a pending request then fails */
+  stop?(why: { reason: 'time' | 'memory'; detail: string }): void;
   /** the OS sandbox the model runs in, or null (in-process, or a machine without one) */
   sandbox?(): { tool: string; version: string; outsideUid: number } | null;
   dispose(): void;

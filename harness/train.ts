@@ -247,9 +247,16 @@ export interface Observations {
   final: UnhashedRecord['final'];
 }
 
+/**
+ * What the stages before the record read of a run's options: everything but what only the
+ * record needs (the backend, the fingerprint, the class). `validate` drives the same stages
+ * on a run that makes no record (harness/submit/validate.ts).
+ */
+export type StageOptions = Omit<TrainOptions, 'backend' | 'fingerprint' | 'hardwareClass' | 'energyMeter' | 'idleSeconds'>;
+
 /** One run in progress: its options, settings, identity, meters and observations. */
-export interface RunContext {
-  opts: TrainOptions;
+export interface RunContext<O extends StageOptions = TrainOptions> {
+  opts: O;
   settings: TierSettings;
   id: string;
   meter: EnergyMeter;
@@ -301,7 +308,7 @@ export function prepareData(opts: Pick<TrainOptions, 'task' | 'seed' | 'variantS
 }
 
 /** Where the model runs: the runner the options name (a confined child), else this process. */
-export function runnerFor(run: Pick<RunContext, 'opts' | 'settings' | 'id' | 'probe'>, data: TaskData): Runner {
+export function runnerFor(run: Pick<RunContext<StageOptions>, 'opts' | 'settings' | 'id' | 'probe'>, data: TaskData): Runner {
   const { opts, settings } = run;
   // the model is evaluated on the held-out inputs and, on a causal task, the causality probe (never scored)
   const setup = {
@@ -322,7 +329,7 @@ export function runnerFor(run: Pick<RunContext, 'opts' | 'settings' | 'id' | 'pr
  * against the budget) and check it before it trains: its name, a refusal, its parameters
  * counted from its variables against the tier's caps.
  */
-export async function buildModelChecked(run: RunContext, runner: Runner): Promise<BuiltModel> {
+export async function buildModelChecked(run: RunContext<StageOptions>, runner: Runner): Promise<BuiltModel> {
   const { task, tier, arch } = run.opts;
   const described = await runner.start();
   if (described.name !== arch.architecture.name) {
@@ -357,7 +364,7 @@ export async function buildModelChecked(run: RunContext, runner: Runner): Promis
 }
 
 /** Evaluate on the held-out set now (off the training clock and its joules) and add the curve's point. */
-export async function evaluationPoint(run: RunContext, runner: Runner, data: TaskData): Promise<Evaluation> {
+export async function evaluationPoint(run: RunContext<StageOptions>, runner: Runner, data: TaskData): Promise<Evaluation> {
   const { meter, obs } = run;
   const t0 = performance.now();
   const j0 = meter.sinceBegin();
@@ -415,7 +422,7 @@ export function evaluationSchedule(budgetFlops: number, points: number): Evaluat
 }
 
 /** Step 0: the untrained model, also the shape check; a model already trained in build() is refused. Opens the energy window. */
-export async function untrainedEvaluation(run: RunContext, runner: Runner, data: TaskData): Promise<void> {
+export async function untrainedEvaluation(run: RunContext<StageOptions>, runner: Runner, data: TaskData): Promise<void> {
   const first = await evaluationPoint(run, runner, data);
   const untrained = stepZeroRefusal(run.opts.task, first.quality);
   if (untrained) throw new RunFailure('build', untrained);
@@ -474,7 +481,7 @@ function cpuSecondsOf(runner: Runner): number | null {
 }
 
 /** One training step on the clock: its ledger, seconds and loss added to the observations; a non-finite loss diverges. */
-export async function timedStep(run: RunContext, runner: Runner, data: TaskData): Promise<{ result: StepResult; batchBytes: number }> {
+export async function timedStep(run: RunContext<StageOptions>, runner: Runner, data: TaskData): Promise<{ result: StepResult; batchBytes: number }> {
   const { obs, settings } = run;
   const budget = settings.budgetFlops;
   const batch = data.nextTrainBatch(settings.batchSize);
@@ -518,7 +525,7 @@ export async function timedStep(run: RunContext, runner: Runner, data: TaskData)
  * tier's time limit.
  */
 export async function stepLoop(
-  run: RunContext,
+  run: RunContext<StageOptions>,
   runner: Runner,
   data: TaskData,
   built: BuiltModel,
@@ -555,7 +562,7 @@ export async function stepLoop(
 }
 
 /** Stage 5, the final evaluation and legibility: the last curve point, then modularity (one expert masked at a time). */
-export async function finalEvaluation(run: RunContext, runner: Runner, data: TaskData): Promise<NonNullable<UnhashedRecord['final']>> {
+export async function finalEvaluation(run: RunContext<StageOptions>, runner: Runner, data: TaskData): Promise<NonNullable<UnhashedRecord['final']>> {
   const last = await evaluationPoint(run, runner, data);
   const t0 = performance.now();
   last.legibility.ablation = await ablateExperts((ablate) => runner.evaluation(ablate), run.opts.task, data, last);
