@@ -481,7 +481,11 @@ function cpuSecondsOf(runner: Runner): number | null {
 }
 
 /** One training step on the clock: its ledger, seconds and loss added to the observations; a non-finite loss diverges. */
-export async function timedStep(run: RunContext<StageOptions>, runner: Runner, data: TaskData): Promise<{ result: StepResult; batchBytes: number }> {
+export async function timedStep(
+  run: RunContext<StageOptions>,
+  runner: Runner,
+  data: TaskData,
+): Promise<{ result: StepResult; batchBytes: number }> {
   const { obs, settings } = run;
   const budget = settings.budgetFlops;
   const batch = data.nextTrainBatch(settings.batchSize);
@@ -562,7 +566,11 @@ export async function stepLoop(
 }
 
 /** Stage 5, the final evaluation and legibility: the last curve point, then modularity (one expert masked at a time). */
-export async function finalEvaluation(run: RunContext<StageOptions>, runner: Runner, data: TaskData): Promise<NonNullable<UnhashedRecord['final']>> {
+export async function finalEvaluation(
+  run: RunContext<StageOptions>,
+  runner: Runner,
+  data: TaskData,
+): Promise<NonNullable<UnhashedRecord['final']>> {
   const last = await evaluationPoint(run, runner, data);
   const t0 = performance.now();
   last.legibility.ablation = await ablateExperts((ablate) => runner.evaluation(ablate), run.opts.task, data, last);

@@ -23,8 +23,8 @@ import { causalityProbe, disposeProbe } from '../causality.ts';
 import { bundleModule } from '../confined/bundle.ts';
 import { loadConfined } from '../confined/describe.ts';
 import type { StopReason } from '../confined/host.ts';
-import { confinedBackendFor, confinedRunner } from '../confined/runner.ts';
 import type { ConfinedBackend } from '../confined/protocol.ts';
+import { confinedBackendFor, confinedRunner } from '../confined/runner.ts';
 import { ArchitectureError, thrownMessage } from '../errors.ts';
 import type { EvalModel } from '../evaluate.ts';
 import { RunFailure } from '../forward.ts';
@@ -33,10 +33,11 @@ import { unmeasuredMeter } from '../measure/energy.ts';
 import { createMemoryTracker } from '../measure/memory.ts';
 import type { Runner, RunnerSetup } from '../runner.ts';
 import { TASKS } from '../tasks/index.ts';
-import type { Task, TaskData } from '../tasks/types.ts';
 import type { TierName } from '../tasks/tiers.ts';
+import type { Task, TaskData } from '../tasks/types.ts';
 import { limitsFor } from '../tiers.ts';
 import {
+  buildModelChecked,
   checkDeclaredActive,
   emptyObservations,
   evaluationPoint,
@@ -45,7 +46,6 @@ import {
   runnerFor,
   runSettings,
   type StageOptions,
-  buildModelChecked,
   tensorGuard,
   timedStep,
   untrainedEvaluation,
@@ -109,7 +109,8 @@ const TIMING_STEPS = 400;
 const TIMING_MS = 1000;
 
 const FIX = {
-  import: "make the module import cleanly on its own, importing only '@tensorflow/tfjs', 'middlepath', Node's built-ins and files in its own folder",
+  import:
+    "make the module import cleanly on its own, importing only '@tensorflow/tfjs', 'middlepath', Node's built-ins and files in its own folder",
   defaultExport:
     'end the module with `export default defineArchitecture({ name, family, description, build })`, importing defineArchitecture from middlepath',
   refuse: 'make refuse(task) return a reason string or undefined, never throw',
@@ -123,9 +124,10 @@ const FIX = {
   finiteEval:
     'keep the outputs finite in evaluation mode too (training: false): scoring reads every value, and NaN or Infinity scores as a failed run',
   untrained: 'build() must only initialise the model: train only in the harness’s training steps',
-  causality: 'on a causal task the output at t may read inputs at positions ≤ t only: mask attention to the past, route and mix tokens without looking ahead',
+  causality:
+    'on a causal task the output at t may read inputs at positions ≤ t only: mask attention to the past, route and mix tokens without looking ahead',
   offClock:
-    "do all training work inside forward() of a training step: leave no timers or promises that compute after it returns, and change no variable in evaluation",
+    'do all training work inside forward() of a training step: leave no timers or promises that compute after it returns, and change no variable in evaluation',
   trainStep: 'make forward(x, { training: true }) and its auxLoss differentiable and free of exceptions for this task',
   finiteLoss:
     "keep the loss finite from the first steps at the harness's learning rate: look for division by zero, log of 0, sqrt of a negative, or an initialisation that explodes",
@@ -185,7 +187,12 @@ function failureOf(e: unknown, where: Where, stopped: StopReason | null, limits:
   if (known?.check === 'memory' || known?.check === 'crash')
     return { check: known.check, task, message: `during ${at}: ${message.slice(0, 800)}`, fix: known.fix };
   if (known?.check === 'output-shape')
-    return { check: known.check, task, message: `in ${where.check === 'train-step' ? 'training (training: true)' : 'evaluation (training: false)'}: ${message}`, fix: known.fix };
+    return {
+      check: known.check,
+      task,
+      message: `in ${where.check === 'train-step' ? 'training (training: true)' : 'evaluation (training: false)'}: ${message}`,
+      fix: known.fix,
+    };
   if (known) return { check: known.check, task, message, fix: known.fix };
   return { check: where.check, task, message, fix: FIX_OF[where.check] ?? FIX.build };
 }
