@@ -218,8 +218,8 @@ interface TaskValidation {
   tensorLimitBytes: number;
   report: ValidationReport;
   at: (where: Where) => void;
-  /** the runner in use, to stop at the wall-clock limit */
-  hold: (runner: Runner | null) => void;
+  /** the runner in use (until the next task's), to stop at the wall-clock limit and to ask what stopped it */
+  hold: (runner: Runner) => void;
   progress: (line: string) => void;
 }
 
@@ -360,8 +360,7 @@ async function validateTask(task: Task, v: TaskValidation): Promise<void> {
   } finally {
     const rss = inner.peakRssBytes?.() ?? 0;
     if (rss > 0) report.peakRssMB = Math.max(report.peakRssMB ?? 0, rss / 2 ** 20);
-    v.hold(null);
-    inner.dispose();
+    inner.dispose(); // still held: what stopped it (a limit) names the failure
     disposeProbe(run.probe);
     data.dispose();
   }
@@ -474,7 +473,8 @@ export async function validateModule(modulePath: string, opts: ValidateOptions):
         where = w;
       },
       hold: (r) => {
-        held = r?.stop && r.stopped ? { stop: (why) => r.stop?.(why), stopped: () => r.stopped?.() ?? null } : null;
+        held = { stop: (why) => r.stop?.(why), stopped: () => r.stopped?.() ?? null };
+        if (expired) r.stop?.(expired);
       },
       progress,
     };
