@@ -9,17 +9,19 @@ import { HARNESS_VERSION } from './version.ts';
  * protocol in force (results/protocol.json) is part of it too, so a new protocol version
  * re-runs its seeds instead of skipping them.
  */
-export function runKey(k: {
-  task: string;
-  tier: string;
-  seed: number;
-  variantSeed: number | null;
-  sourceHash: string;
-  /** the tuning the run applies, if any: its chosen rate enters the key */
-  tuning?: { chosen: number } | undefined;
-}): string {
+export function runKey(
+  k: {
+    task: string;
+    tier: string;
+    seed: number;
+    variantSeed: number | null;
+    sourceHash: string;
+    /** the tuning the run applies, if any: its chosen rate enters the key */
+    tuning?: { chosen: number } | undefined;
+  },
+  protocol: string = stampInForce().hash,
+): string {
   const { tuning, ...rest } = k;
-  const protocol = stampInForce().hash;
   return sha256(
     canonicalJson({ ...rest, ...(tuning ? { tunedLearningRate: tuning.chosen } : {}), protocol, harness: HARNESS_VERSION }),
   ).slice(0, 16);
