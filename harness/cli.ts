@@ -9,7 +9,7 @@
 import { availableParallelism } from 'node:os';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { BACKENDS, type BackendChoice } from './backend-names.ts';
-import { positiveInt, processCount, withConfineOptions } from './cli-options.ts';
+import { positiveInt, processCount, withConfineOptions, withKnobOptions } from './cli-options.ts';
 import { sandboxStatus } from './confined/sandbox.ts';
 import { UsageError } from './errors.ts';
 import { parseShard, type Shard } from './jobs/shard.ts';
@@ -38,7 +38,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride(); // before the subcommands, so they inherit it: parse errors then exit 2, not 1
 
-  withConfineOptions(program.command('run'))
+  withKnobOptions(withConfineOptions(program.command('run')))
     .description('run the standard suite (or a slice of it) and write a record per run')
     .addOption(new Option('--tier <tier>', TIER_HELP).choices([...TIER_NAMES]).default(DEFAULT_TIER))
     .option('--task <id...>', `tasks to run (default all: ${TASK_INFOS.map((t) => t.spec.id).join(', ')})`)
@@ -69,12 +69,15 @@ function buildProgram(setExit: (code: number) => void): Command {
         jobs: number;
         shard?: Shard;
         confine?: boolean;
+        set?: string[];
       }) => {
-        const [{ runSuite }, { createReporter }, { isBaselineName }] = await Promise.all([
+        const [{ runSuite }, { createReporter }, { isBaselineName }, { parseKnobs }] = await Promise.all([
           import('./suite.ts'),
           import('./report.ts'),
           import('./load-architecture.ts'),
+          import('./knobs.ts'),
         ]);
+        const knobs = parseKnobs(o.set ?? []);
         const controller = new AbortController();
         let interrupts = 0;
         const onSigint = () => {
@@ -110,6 +113,7 @@ function buildProgram(setExit: (code: number) => void): Command {
             jobs: o.jobs,
             shard: o.shard,
             confine: o.confine ?? 'untrusted',
+            ...(knobs ? { knobs } : {}),
             onEvent: reporter.event,
             onRecord: store
               ? async (record) => {

@@ -1,10 +1,12 @@
+import { definedKnobs, type RunKnobs } from './knobs.ts';
 import { canonicalJson, sha256 } from './results/files.ts';
 import { HARNESS_VERSION } from './version.ts';
 
 /**
  * What makes two runs the same experiment: a re-run with the same key is skipped unless
  * forced. 16 hex digits of SHA-256. A tuned learning rate is part of the experiment (a
- * run at the tier's rate is not one at the tuned rate); untuned keys are as before.
+ * run at the tier's rate is not one at the tuned rate); untuned keys are as before. So are
+ * knobs (a sweep's cell): a run without knobs keeps the key it always had.
  */
 export function runKey(k: {
   task: string;
@@ -14,7 +16,12 @@ export function runKey(k: {
   sourceHash: string;
   /** the tuning the run applies, if any: its chosen rate enters the key */
   tuning?: { chosen: number } | undefined;
+  /** the sweep knobs the run sets (experts, granularity, width, caps) */
+  knobs?: RunKnobs | undefined;
 }): string {
-  const { tuning, ...rest } = k;
-  return sha256(canonicalJson({ ...rest, ...(tuning ? { tunedLearningRate: tuning.chosen } : {}), harness: HARNESS_VERSION })).slice(0, 16);
+  const { tuning, knobs, ...rest } = k;
+  const set = definedKnobs(knobs);
+  return sha256(
+    canonicalJson({ ...rest, ...(tuning ? { tunedLearningRate: tuning.chosen } : {}), ...(set ? { knobs: set } : {}), harness: HARNESS_VERSION }),
+  ).slice(0, 16);
 }

@@ -30,6 +30,7 @@ import {
   type TuningRecord,
   type UnhashedRecord,
 } from './results/record.ts';
+import { architectureKnobs, definedKnobs, type RunKnobs, sizeWithKnobs } from './knobs.ts';
 import { runKey } from './run-key.ts';
 import { type BuiltModel, localRunner, type Runner, type RunnerSetup, type StepResult } from './runner.ts';
 import type { Batch, EvalSplit, Task, TaskData, TierSettings } from './tasks/types.ts';
@@ -63,6 +64,8 @@ export interface TrainOptions {
   split?: EvalSplit;
   /** the tuning whose chosen learning rate this run trains at (it overrides the tier's) */
   tuning?: TuningRecord;
+  /** sweep knobs: the architecture's (ctx.knobs) and the size's (width, caps); part of the key */
+  knobs?: RunKnobs;
 }
 
 export interface Progress {
@@ -279,11 +282,12 @@ export const emptyObservations = (): Observations => ({
   final: null,
 });
 
-/** The tier's settings with the run's overrides, and the tuned learning rate where the run has one. */
-export function runSettings(opts: Pick<TrainOptions, 'task' | 'tier' | 'settings' | 'tuning'>): TierSettings {
+/** The tier's settings with the run's overrides, the size knobs, and the tuned learning rate where the run has one. */
+export function runSettings(opts: Pick<TrainOptions, 'task' | 'tier' | 'settings' | 'tuning' | 'knobs'>): TierSettings {
+  const settings = { ...opts.task.tiers[opts.tier], ...opts.settings };
   return {
-    ...opts.task.tiers[opts.tier],
-    ...opts.settings,
+    ...settings,
+    size: sizeWithKnobs(opts.task.spec, settings.size, opts.knobs),
     ...(opts.tuning ? { learningRate: opts.tuning.chosen } : {}),
   };
 }
@@ -309,6 +313,7 @@ export function runnerFor(run: Pick<RunContext, 'opts' | 'settings' | 'id' | 'pr
     seed: opts.seed,
     scope: run.id,
     learningRate: settings.learningRate,
+    knobs: architectureKnobs(opts.knobs),
     data: withProbe(data, run.probe),
   };
   if (opts.runner) return opts.runner(setup);
@@ -603,7 +608,15 @@ export function runRecordOf(
   return {
     schemaVersion: RECORD_SCHEMA_VERSION,
     id: run.id,
-    key: runKey({ task: task.spec.id, tier, seed, variantSeed: opts.variantSeed, sourceHash: arch.sourceHash, tuning: opts.tuning }),
+    key: runKey({
+      task: task.spec.id,
+      tier,
+      seed,
+      variantSeed: opts.variantSeed,
+      sourceHash: arch.sourceHash,
+      tuning: opts.tuning,
+      knobs: opts.knobs,
+    }),
     status: outcome.status,
     failure: outcome.failure,
     startedAt: iso(at.startedMs),
@@ -620,6 +633,8 @@ export function runRecordOf(
       hyperparameters: obs.hyperparameters,
     },
     params: obs.params,
+    ...(definedKnobs(opts.knobs) ? { knobs: definedKnobs(opts.knobs) } : {}),
+    size: { ...settings.size },
     training: {
       optimizer: 'adam(0.9, 0.999, 1e-8), warm-up 5% then cosine to 10% over the FLOP budget',
       learningRate: settings.learningRate,
