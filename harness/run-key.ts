@@ -1,12 +1,15 @@
 import { definedKnobs, type RunKnobs } from './knobs.ts';
+import { stampInForce } from './protocol/protocol.ts';
 import { canonicalJson, sha256 } from './results/files.ts';
 import { HARNESS_VERSION } from './version.ts';
 
 /**
  * What makes two runs the same experiment: a re-run with the same key is skipped unless
  * forced. 16 hex digits of SHA-256. A tuned learning rate is part of the experiment (a
- * run at the tier's rate is not one at the tuned rate); untuned keys are as before. So are
- * knobs (a sweep's cell): a run without knobs keeps the key it always had.
+ * run at the tier's rate is not one at the tuned rate); untuned keys are as before. The
+ * protocol in force (results/protocol.json) is part of it too, so a new protocol version
+ * re-runs its seeds instead of skipping them. So are knobs (a sweep's cell): a run without
+ * knobs has the key it would have had before knobs existed.
  */
 export function runKey(k: {
   task: string;
@@ -20,8 +23,15 @@ export function runKey(k: {
   knobs?: RunKnobs | undefined;
 }): string {
   const { tuning, knobs, ...rest } = k;
+  const protocol = stampInForce().hash;
   const set = definedKnobs(knobs);
   return sha256(
-    canonicalJson({ ...rest, ...(tuning ? { tunedLearningRate: tuning.chosen } : {}), ...(set ? { knobs: set } : {}), harness: HARNESS_VERSION }),
+    canonicalJson({
+      ...rest,
+      ...(tuning ? { tunedLearningRate: tuning.chosen } : {}),
+      ...(set ? { knobs: set } : {}),
+      protocol,
+      harness: HARNESS_VERSION,
+    }),
   ).slice(0, 16);
 }

@@ -19,6 +19,7 @@ import { createEnergyMeter, type EnergyMeter } from './measure/energy.ts';
 import type { FlopCounter, FlopTotals } from './measure/flops.ts';
 import { createMemoryTracker, type MemoryTracker } from './measure/memory.ts';
 import { modelFlopsPerStep } from './measure/model-flops.ts';
+import { stampInForce } from './protocol/protocol.ts';
 import {
   type CurvePoint,
   type EnergyReading,
@@ -622,6 +623,7 @@ export function runRecordOf(
     startedAt: iso(at.startedMs),
     finishedAt: iso(Date.now()),
     harnessVersion: HARNESS_VERSION,
+    protocol: stampInForce(),
     task: { id: task.spec.id, tier, seed, variantSeed: opts.variantSeed, metric: task.metric },
     architecture: {
       name: arch.architecture.name,

@@ -334,6 +334,15 @@ export const runRecord = z
     /** the learning-rate tuning this run's learning rate came from; absent when it used the tier's */
     tuning: tuningRecord.optional(),
     /**
+     * The pre-registered protocol in force when the run ran (results/protocol.json): its
+     * version and the SHA-256 of its canonical JSON. Absent on records made before the
+     * protocol existed, the exploratory set. Findings read one protocol's records at a time.
+     */
+    protocol: z
+      .object({ version: z.number().int().positive(), hash: z.string().regex(/^[0-9a-f]{64}$/) })
+      .strict()
+      .optional(),
+    /**
      * Version 1 only: cost-to-target against the target in force on the day the run ran, a
      * derived figure frozen into the record. Kept so the record's content hash still verifies
      * and shown only as history; every reader computes the figure from the curve instead.
