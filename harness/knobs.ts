@@ -72,7 +72,11 @@ export function checkKnobs(value: unknown, where: string): RunKnobs {
 /** A short label, e.g. 'experts=16 width=64'; '' without knobs. */
 export function knobsLabel(knobs: RunKnobs | undefined): string {
   const set = definedKnobs(knobs);
-  return set ? Object.entries(set).map(([k, v]) => `${k}=${v}`).join(' ') : '';
+  return set
+    ? Object.entries(set)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' ')
+    : '';
 }
 
 /** The architecture knobs alone (what build() sees in ctx.knobs). */
@@ -91,7 +95,9 @@ export function sizeWithKnobs(spec: TaskSpec, size: SizeSpec, knobs: RunKnobs | 
   let reference: number;
   if (spec.input.kind === 'tokens') {
     if (size.heads > 0 && width % size.heads !== 0) {
-      throw new UsageError(`--set width=${width}: the ${size.heads} attention heads must divide the width; pick a multiple of ${size.heads}`);
+      throw new UsageError(
+        `--set width=${width}: the ${size.heads} attention heads must divide the width; pick a multiple of ${size.heads}`,
+      );
     }
     reference = transformerReference(spec.input.vocab, spec.input.length, width, size.depth);
   } else if (spec.output.kind === 'classes') {

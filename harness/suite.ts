@@ -4,15 +4,16 @@
  * forced or the recorded run failed; a failed run is recorded and the suite goes on; Ctrl-C stops between steps and
  * writes nothing partial.
  */
+
+import type { ArchitectureKnobs } from './architecture.ts';
 import { type ActiveBackend, type BackendChoice, selectBackend } from './backend.ts';
 import { loadConfined } from './confined/describe.ts';
 import { confinedBackendFor, confinedRunFor } from './confined/runner.ts';
 import { ArchitectureError, UsageError } from './errors.ts';
 import type { RunJob } from './jobs/job.ts';
 import { type Shard, shardOf } from './jobs/shard.ts';
-import { baselineNames, isBaselineName, type LoadedArchitecture, loadArchitecture } from './load-architecture.ts';
-import type { ArchitectureKnobs } from './architecture.ts';
 import { architectureKnobs, definedKnobs, type RunKnobs } from './knobs.ts';
+import { baselineNames, isBaselineName, type LoadedArchitecture, loadArchitecture } from './load-architecture.ts';
 import { collectFingerprint, hardwareClass } from './measure/fingerprint.ts';
 import { type FlopCounter, installFlopCounter } from './measure/flops.ts';
 import { readRecordDir, sealRecord, writeRecord } from './results/files.ts';
@@ -178,7 +179,16 @@ export async function planSuite(opts: SuiteOptions): Promise<SuitePlan> {
           tuning,
           knobs,
         });
-        all.push({ task, tier: opts.tier, arch, archSpec: arch.given, seed, key, ...(tuning ? { tuning } : {}), ...(knobs ? { knobs } : {}) });
+        all.push({
+          task,
+          tier: opts.tier,
+          arch,
+          archSpec: arch.given,
+          seed,
+          key,
+          ...(tuning ? { tuning } : {}),
+          ...(knobs ? { knobs } : {}),
+        });
       }
     }
   }

@@ -14,6 +14,7 @@ import { type CausalityProbe, causalityProbe, checkCausality, disposeProbe, with
 import { ArchitectureError, thrownMessage } from './errors.ts';
 import { ablateExperts, type Evaluation, evaluate } from './evaluate.ts';
 import { RunFailure } from './forward.ts';
+import { architectureKnobs, definedKnobs, type RunKnobs, sizeWithKnobs } from './knobs.ts';
 import type { LoadedArchitecture } from './load-architecture.ts';
 import { createEnergyMeter, type EnergyMeter } from './measure/energy.ts';
 import type { FlopCounter, FlopTotals } from './measure/flops.ts';
@@ -31,7 +32,6 @@ import {
   type TuningRecord,
   type UnhashedRecord,
 } from './results/record.ts';
-import { architectureKnobs, definedKnobs, type RunKnobs, sizeWithKnobs } from './knobs.ts';
 import { runKey } from './run-key.ts';
 import { type BuiltModel, localRunner, type Runner, type RunnerSetup, type StepResult } from './runner.ts';
 import type { Batch, EvalSplit, Task, TaskData, TierSettings } from './tasks/types.ts';
