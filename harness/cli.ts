@@ -19,6 +19,7 @@ import { registerStoreCommands } from './store/cli.ts';
 import { DEFAULT_SQLITE_PATH } from './store/defaults.ts';
 import type { Store } from './store/types.ts';
 import { registerSubmitCommands } from './submit/cli.ts';
+import type { SuiteOptions, SuiteResult } from './suite.ts';
 import { DEFAULT_TIER, TASK_INFOS, TIER_HELP, TIER_NAMES } from './tiers.ts';
 import { registerTuneCommands } from './tune/cli.ts';
 import { HARNESS_VERSION } from './version.ts';
@@ -71,23 +72,12 @@ function buildProgram(setExit: (code: number) => void): Command {
         confine?: boolean;
         set?: string[];
       }) => {
-        const [{ runSuite }, { createReporter }, { isBaselineName }, { parseKnobs }] = await Promise.all([
+        const [{ runSuite }, { isBaselineName }, { parseKnobs }] = await Promise.all([
           import('./suite.ts'),
-          import('./report.ts'),
           import('./load-architecture.ts'),
           import('./knobs.ts'),
         ]);
         const knobs = parseKnobs(o.set ?? []);
-        const controller = new AbortController();
-        let interrupts = 0;
-        const onSigint = () => {
-          interrupts++;
-          if (interrupts > 1) process.exit(130);
-          process.stderr.write('\ninterrupt: stopping after the current step (Ctrl-C again to quit now); nothing partial is written\n');
-          controller.abort();
-        };
-        process.on('SIGINT', onSigint);
-        const reporter = createReporter({ json: o.json, concurrent: o.jobs > 1 });
         const modules = (o.arch ?? []).filter((a) => !isBaselineName(a));
         if (o.confine === undefined && modules.length > 0 && !o.json) {
           process.stderr.write(
@@ -96,10 +86,8 @@ function buildProgram(setExit: (code: number) => void): Command {
               : `${modules.join(', ')}: confined (a module's code is untrusted until you say otherwise), so on wasm, without native BLAS — its hardware class differs from baselines run here in-process. For your own code, --no-confine runs it in this process; --confine runs the baselines confined too.\n`,
           );
         }
-        if (!o.json && (o.backend === 'auto' || o.backend.startsWith('wasm+'))) process.stderr.write(`${threadsNote(o.jobs)}\n`);
-        const store = o.store ? await openStoreForRun() : undefined;
-        try {
-          const result = await runSuite({
+        await runReported(o, setExit, (hooks) =>
+          runSuite({
             tier: o.tier,
             tasks: o.task,
             archs: o.arch,
@@ -109,33 +97,58 @@ function buildProgram(setExit: (code: number) => void): Command {
             outDir: o.out,
             force: o.force,
             variantSeed: o.variantSeed ?? null,
-            signal: controller.signal,
             jobs: o.jobs,
             shard: o.shard,
             confine: o.confine ?? 'untrusted',
             ...(knobs ? { knobs } : {}),
-            onEvent: reporter.event,
-            onRecord: store
-              ? async (record) => {
-                  // The record file is the source of truth; a store that fails is a warning, not a lost run.
-                  await store
-                    .ingest(record)
-                    .catch((e: Error) => process.stderr.write(`warning: ${record.id} not indexed in the store: ${e.message}\n`));
-                }
-              : undefined,
-          });
-          reporter.summary(result);
-          // A refusal is the architecture declining the task: recorded, and not a failure.
-          const failed =
-            result.records.some((r) => r.status !== 'completed' && r.status !== 'refused') ||
-            result.loadErrors.length > 0 ||
-            (result.crashed ?? 0) > 0;
-          setExit(result.interrupted ? 130 : failed ? 1 : 0);
-        } finally {
-          reporter.stop();
-          await store?.close();
-          process.off('SIGINT', onSigint);
+            ...hooks,
+          }),
+        );
+      },
+    );
+
+  program
+    .command('sweep')
+    .description(
+      'run a sweep plan (results/sweeps/<name>.json): its grid × seeds × tiers through the suite; resumable, skips what is recorded',
+    )
+    .argument('<plan>', 'a plan name under results/sweeps/ or a path to a plan file')
+    .addOption(new Option('--backend <backend>', 'tfjs backend').choices(['auto', ...BACKENDS]).default('auto'))
+    .option('--out <dir>', 'where records go (DIR/runs/*.json)', 'results')
+    .option('--force', 're-run even when a record with the same key exists', false)
+    .option('--json', 'print the records as JSON instead of a table', false)
+    .option('--no-store', 'write record files only, not the store (SQLite, or Postgres via DATABASE_URL)')
+    .option('--jobs <n>', "runs at once, each in its own process ('auto': one per core)", processCount, 1)
+    .option('--shard <i/N>', 'only slice i of N of the sweep, balanced by expected run time', parseShard)
+    .option('--dry-run', 'list the cells and how many runs each still needs; run nothing', false)
+    .action(
+      async (
+        name: string,
+        o: {
+          backend: BackendChoice;
+          out: string;
+          force: boolean;
+          json: boolean;
+          store: boolean;
+          jobs: number;
+          shard?: Shard;
+          dryRun: boolean;
+        },
+      ) => {
+        const [{ loadSweepPlan, planPath }, { checkPlanProtocol, describePlan, planSweep, runSweep }] = await Promise.all([
+          import('./sweeps/plan.ts'),
+          import('./sweeps/run.ts'),
+        ]);
+        const plan = loadSweepPlan(planPath(name));
+        checkPlanProtocol(plan);
+        if (o.dryRun) {
+          const planned = await planSweep(plan, { outDir: o.out, force: o.force, shard: o.shard });
+          for (const line of describePlan(plan, planned)) console.log(line);
+          return;
         }
+        await runReported(o, setExit, (hooks) =>
+          runSweep(plan, { backend: o.backend, outDir: o.out, force: o.force, jobs: o.jobs, shard: o.shard, ...hooks }),
+        );
       },
     );
 
@@ -256,6 +269,55 @@ function buildProgram(setExit: (code: number) => void): Command {
     });
 
   return program;
+}
+
+/**
+ * Run a suite-like job with the reporter, the store and Ctrl-C handling, and set the exit code:
+ * 0 all completed (or refused by the architecture), 1 a run failed or a module did not load, 130 interrupted.
+ */
+async function runReported(
+  o: { json: boolean; jobs: number; backend: BackendChoice; store: boolean },
+  setExit: (code: number) => void,
+  run: (hooks: Pick<SuiteOptions, 'signal' | 'onEvent' | 'onRecord'>) => Promise<SuiteResult>,
+): Promise<void> {
+  const { createReporter } = await import('./report.ts');
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSigint = () => {
+    interrupts++;
+    if (interrupts > 1) process.exit(130);
+    process.stderr.write('\ninterrupt: stopping after the current step (Ctrl-C again to quit now); nothing partial is written\n');
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+  const reporter = createReporter({ json: o.json, concurrent: o.jobs > 1 });
+  if (!o.json && (o.backend === 'auto' || o.backend.startsWith('wasm+'))) process.stderr.write(`${threadsNote(o.jobs)}\n`);
+  const store = o.store ? await openStoreForRun() : undefined;
+  try {
+    const result = await run({
+      signal: controller.signal,
+      onEvent: reporter.event,
+      onRecord: store
+        ? async (record) => {
+            // The record file is the source of truth; a store that fails is a warning, not a lost run.
+            await store
+              .ingest(record)
+              .catch((e: Error) => process.stderr.write(`warning: ${record.id} not indexed in the store: ${e.message}\n`));
+          }
+        : undefined,
+    });
+    reporter.summary(result);
+    // A refusal is the architecture declining the task: recorded, and not a failure.
+    const failed =
+      result.records.some((r) => r.status !== 'completed' && r.status !== 'refused') ||
+      result.loadErrors.length > 0 ||
+      (result.crashed ?? 0) > 0;
+    setExit(result.interrupted ? 130 : failed ? 1 : 0);
+  } finally {
+    reporter.stop();
+    await store?.close();
+    process.off('SIGINT', onSigint);
+  }
 }
 
 /**
