@@ -152,6 +152,23 @@ function buildProgram(setExit: (code: number) => void): Command {
       },
     );
 
+  program
+    .command('laws')
+    .description("fit a sweep's records to the published laws (Clark et al., Krajewski et al.) and print the tables as markdown")
+    .argument('<plan>', 'a plan name under results/sweeps/ or a path to a plan file')
+    .option('--records <dir>', 'the record files to read (DIR/runs/*.json)', 'results')
+    .action(async (name: string, o: { records: string }) => {
+      const [{ loadSweepPlan, planPath }, { lawsStudy }, { lawsSection }, { readRecordDir }] = await Promise.all([
+        import('./sweeps/plan.ts'),
+        import('./laws/study.ts'),
+        import('./laws/text.ts'),
+        import('./results/files.ts'),
+      ]);
+      const plan = loadSweepPlan(planPath(name));
+      const records = readRecordDir(o.records).flatMap((p) => ('record' in p ? [p.record] : []));
+      console.log(lawsSection(lawsStudy(plan, records)));
+    });
+
   const list = program.command('list').description('list tasks, architectures or recorded runs');
   list
     .command('tasks')
