@@ -5,13 +5,16 @@
  * its executed FLOPs per step are read from the record. A full run's training time is then
  * (tier budget ÷ FLOPs per step) × seconds per step; evaluation is extrapolated from the
  * pilot's own evaluations (seconds per evaluation × the tier's evaluation points + 1).
+ * `--experts 1,4,32` pilots only those expert counts; a cell between two measured ones is
+ * interpolated linearly in log E (seconds and FLOPs per step), and the output says which.
  * Nothing is written to results/. Run it alone on the machine (it times seconds):
- *   node bin/run-ts.js scripts/sweep-pilot.ts experts [--budget 1e10] [--jobs 2]
+ *   MIDDLEPATH_BLAS_THREADS=1 node bin/run-ts.js scripts/sweep-pilot.ts experts [--budget 2e10] [--jobs 2] [--experts 1,4,32]
+ * (one BLAS thread per process is what each of `--jobs 2`'s processes gets on 2 cores).
  */
 import { selectBackend } from '../harness/backend.ts';
+import { executeRun } from '../harness/suite.ts';
 import { expandPlan, loadSweepPlan, planPath, planSeeds } from '../harness/sweeps/plan.ts';
 import { planSweep } from '../harness/sweeps/run.ts';
-import { executeRun } from '../harness/suite.ts';
 
 const [name, ...rest] = process.argv.slice(2);
 if (!name) throw new Error('usage: sweep-pilot.ts <plan> [--budget FLOPS] [--jobs N]');
@@ -19,7 +22,14 @@ const flag = (f: string, d: number) => {
   const i = rest.indexOf(f);
   return i >= 0 ? Number(rest[i + 1]) : d;
 };
-const budget = flag('--budget', 1e10);
+const budget = flag('--budget', 2e10);
+const onlyAt = rest.includes('--experts')
+  ? new Set(
+      String(rest[rest.indexOf('--experts') + 1])
+        .split(',')
+        .map(Number),
+    )
+  : null;
 const jobs = flag('--jobs', 2);
 const plan = loadSweepPlan(planPath(name));
 const tiers = [...plan.tiers];
@@ -27,9 +37,32 @@ const top = tiers[tiers.length - 1] as (typeof tiers)[number];
 await selectBackend('auto');
 
 // one seed of each distinct cell at the largest tier
-const { planned } = await planSweep({ ...plan, tiers: [top], seeds: { from: planSeeds(plan)[0] as number, count: 1 } }, { outDir: '/nonexistent' });
-const rows: Array<{ cell: string; fullTier: Record<string, number>; secPerStep: number; flopsPerStep: number; evalPerPoint: number }> = [];
-for (const run of planned) {
+const { planned } = await planSweep(
+  { ...plan, tiers: [top], seeds: { from: planSeeds(plan)[0] as number, count: 1 } },
+  { outDir: '/nonexistent' },
+);
+interface Row {
+  cell: string;
+  fullTier: Record<string, number>;
+  secPerStep: number;
+  flopsPerStep: number;
+  evalPerPoint: number;
+  arch: string;
+  experts: number;
+  /** the knobs but experts, to find a cell's neighbours in E */
+  rest: string;
+}
+const rows: Row[] = [];
+const restOf = (k: object | undefined) => JSON.stringify(Object.entries(k ?? {}).filter(([name]) => name !== 'experts'));
+const tierSeconds = (task: (typeof planned)[number]['task'], r: Pick<Row, 'secPerStep' | 'flopsPerStep' | 'evalPerPoint'>) =>
+  Object.fromEntries(
+    tiers.map((tier) => {
+      const t = task.tiers[tier];
+      return [tier, (t.budgetFlops / r.flopsPerStep) * r.secPerStep + r.evalPerPoint * (t.evalPoints + 2)];
+    }),
+  ) as Record<string, number>;
+const knobE = (k: { experts?: number } | undefined) => k?.experts ?? 1;
+for (const run of planned.filter((r) => !onlyAt || onlyAt.has(knobE(r.knobs)))) {
   const settings = { budgetFlops: budget, evalPoints: 1, timeLimitSeconds: 300 };
   const r = await executeRun(run, run.tier, null, { backend: 'auto', settings });
   if (r.status !== 'completed' || r.training.steps < 3) {
@@ -39,15 +72,20 @@ for (const run of planned) {
   const secPerStep = (r.training.wallSeconds - r.training.firstStepSeconds) / (r.training.steps - 1);
   const flopsPerStep = r.flops.perStep;
   const evalPerPoint = r.training.evalSeconds / 3; // step 0, the one scheduled point, the final (legibility) evaluation
-  const fullTier: Record<string, number> = {};
-  for (const tier of tiers) {
-    const t = run.task.tiers[tier];
-    fullTier[tier] = (t.budgetFlops / flopsPerStep) * secPerStep + evalPerPoint * (t.evalPoints + 2);
-  }
+  const fullTier = tierSeconds(run.task, { secPerStep, flopsPerStep, evalPerPoint });
   const cell = `${run.archSpec} ${Object.entries(run.knobs ?? {})
     .map(([k, v]) => `${k}=${v}`)
     .join(' ')}`;
-  rows.push({ cell, fullTier, secPerStep, flopsPerStep, evalPerPoint });
+  rows.push({
+    cell,
+    fullTier,
+    secPerStep,
+    flopsPerStep,
+    evalPerPoint,
+    arch: run.archSpec,
+    experts: knobE(run.knobs),
+    rest: restOf(run.knobs),
+  });
   console.log(
     `${cell.padEnd(58)} ${(1000 * secPerStep).toFixed(1).padStart(7)} ms/step ${flopsPerStep.toExponential(2)} FLOPs/step  eval ${evalPerPoint.toFixed(2)} s  full: ${tiers.map((t) => `${t} ${fullTier[t]?.toFixed(0)} s`).join(', ')}`,
   );
@@ -55,13 +93,38 @@ for (const run of planned) {
 // the whole plan: every cell × seeds, at each tier, on `jobs` processes at once
 const cells = expandPlan(plan);
 let total = 0;
+let interpolated = 0;
+let missing = 0;
+const task = planned[0]?.task;
 for (const c of cells) {
   const label = `${c.arch} ${Object.entries(c.knobs)
     .map(([k, v]) => `${k}=${v}`)
     .join(' ')}`;
-  const row = rows.find((r) => r.cell === label);
+  let row: Pick<Row, 'fullTier'> | undefined = rows.find((r) => r.cell === label);
+  if (!row && task) {
+    // linear in log E between the nearest measured neighbours of the same architecture and other knobs
+    const same = rows.filter((r) => r.arch === c.arch && r.rest === restOf(c.knobs)).sort((a, b) => a.experts - b.experts);
+    const below = same.filter((r) => r.experts < c.experts).at(-1);
+    const above = same.find((r) => r.experts > c.experts);
+    if (below && above) {
+      const t = (Math.log(c.experts) - Math.log(below.experts)) / (Math.log(above.experts) - Math.log(below.experts));
+      const mix = (k: 'secPerStep' | 'flopsPerStep' | 'evalPerPoint') => below[k] + t * (above[k] - below[k]);
+      row = {
+        fullTier: tierSeconds(task, {
+          secPerStep: mix('secPerStep'),
+          flopsPerStep: mix('flopsPerStep'),
+          evalPerPoint: mix('evalPerPoint'),
+        }),
+      };
+      interpolated++;
+    }
+  }
   if (row) total += (row.fullTier[c.tier] ?? 0) * plan.seeds.count;
+  else missing++;
 }
+console.log(
+  `${cells.length - interpolated - missing} cells measured, ${interpolated} interpolated in log E, ${missing} neither (left out of the total)`,
+);
 console.log(
   `plan '${plan.name}': ${cells.length} cells × ${plan.seeds.count} seeds; measured ${(total / 3600).toFixed(2)} run-hours at one process, ≈ ${(total / 3600 / jobs).toFixed(2)} h with --jobs ${jobs} if ${jobs} processes each keep the single-process speed (they share the cores: an upper bound on speed, so a lower bound on hours)`,
 );

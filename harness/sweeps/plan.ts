@@ -53,6 +53,13 @@ export const sweepPlan = z
      * "no effect" only if TOST says so at alpha.
      */
     margin: z.object({ logLossPerDoubling: z.number().positive(), alpha: z.number().gt(0).lt(0.5), basis: z.string().min(1) }).strict(),
+    /**
+     * Where each cell's learning rate comes from: 'tier', the tier's own rate; 'tuned by name',
+     * the rate the tier's tuning file (results/tuning/<tier>.json) chose for the architecture's
+     * name on this task, reused across E, G and d (the tuning ran the architecture without
+     * knobs; its source hash may predate the knobs).
+     */
+    learningRate: z.enum(['tier', 'tuned by name']).default('tier'),
     /** the measured cost estimate, written by the pilot (README says how) */
     estimate: z.string().optional(),
   })

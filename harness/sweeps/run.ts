@@ -3,12 +3,16 @@
  * (same keys, shards, --jobs children and records), so a sweep is resumable — what is
  * recorded is skipped — and sliceable across machines with --shard.
  */
+import { relative } from 'node:path';
 import { UsageError } from '../errors.ts';
 import { type LoadedArchitecture, loadArchitecture } from '../load-architecture.ts';
 import { loadProtocol, protocolHash, seedsOf } from '../protocol/protocol.ts';
+import type { TierName, TuningRecord } from '../results/record.ts';
+import { defaultTuningFile, readTuningFile, tuningRecordOf } from '../results/tuning.ts';
 import { runKey } from '../run-key.ts';
 import { checkKnobsFor, type PlannedRun, runPlanned, type SuiteOptions, type SuitePlan, type SuiteResult, settledPlan } from '../suite.ts';
 import { findTask } from '../tasks/index.ts';
+import { tuningTierOf } from '../tasks/ladder.ts';
 import { expandPlan, planSeeds, type SweepCell, type SweepPlan } from './plan.ts';
 
 export type SweepOptions = Omit<SuiteOptions, 'tier' | 'tasks' | 'archs' | 'seeds' | 'seedList' | 'knobs' | 'confine' | 'tuningFile'>;
@@ -43,14 +47,39 @@ export async function planSweep(plan: SweepPlan, opts: Pick<SuiteOptions, 'shard
   for (const cell of cells) {
     const arch = archs.get(cell.arch) as LoadedArchitecture;
     checkKnobsFor(arch, cell.arch, cell.knobs, false);
+    const tuning = plan.learningRate === 'tuned by name' ? tunedByName(task.spec.id, cell.tier, cell.arch) : undefined;
     for (const seed of planSeeds(plan)) {
-      // The tier's learning rate for every cell: tuned rates are keyed by (arch, source) at the
-      // standard width, and a sweep must not give its control a tuned rate its routers lack.
-      const key = runKey({ task: task.spec.id, tier: cell.tier, seed, variantSeed: null, sourceHash: arch.sourceHash, knobs: cell.knobs });
-      runs.push({ task, tier: cell.tier, arch, archSpec: cell.arch, seed, key, knobs: cell.knobs });
+      const key = runKey({
+        task: task.spec.id,
+        tier: cell.tier,
+        seed,
+        variantSeed: null,
+        sourceHash: arch.sourceHash,
+        knobs: cell.knobs,
+        tuning,
+      });
+      runs.push({ task, tier: cell.tier, arch, archSpec: cell.arch, seed, key, knobs: cell.knobs, ...(tuning ? { tuning } : {}) });
     }
   }
   return { ...settledPlan(runs, opts), loadErrors: [] };
+}
+
+/**
+ * The tuned rate of an architecture by name (a plan's 'tuned by name'): every cell of the sweep
+ * trains at the rate its architecture's tuning chose at the standard size, whatever its knobs.
+ * Matched by name, not source: the knobs changed the routed baselines' source after they were tuned.
+ */
+function tunedByName(task: string, tier: TierName, arch: string): TuningRecord {
+  const tuned = tuningTierOf(tier);
+  const path = defaultTuningFile(tuned);
+  const entry = readTuningFile(path, tuned).entries.find((e) => e.task === task && e.arch === arch);
+  const record = entry ? tuningRecordOf(entry, relative(process.cwd(), path) || path) : undefined;
+  if (!record) {
+    throw new UsageError(
+      `the sweep asks for tuned learning rates, but ${path} has no chosen rate for ${arch} on ${task}: tune it first, or set "learningRate": "tier"`,
+    );
+  }
+  return record;
 }
 
 export async function runSweep(plan: SweepPlan, opts: SweepOptions): Promise<SuiteResult> {

@@ -15,6 +15,7 @@ import { lawsSection } from '../laws/text.ts';
 import { stampInForce } from '../protocol/protocol.ts';
 import { readRecordDir } from '../results/files.ts';
 import type { RunRecord } from '../results/record.ts';
+import { defaultTuningFile, readTuningFile } from '../results/tuning.ts';
 import { runPlanned } from '../suite.ts';
 import { expandPlan, loadSweepPlan, parseSweepPlan, type SweepPlan } from './plan.ts';
 import { checkPlanProtocol, planSweep } from './run.ts';
@@ -86,10 +87,14 @@ describe('a sweep through the suite', () => {
     expect(() => checkPlanProtocol(plan)).toThrow(/2 seeds per cell, below the protocol's 5/);
   });
 
-  it('the committed plans are valid, under the protocol in force', () => {
+  it('the committed plans are valid, under the protocol in force, each run at its architecture’s tuned rate', async () => {
+    const tuned = readTuningFile(defaultTuningFile('cpu'), 'cpu').entries.filter((e) => e.task === 'charlm');
     for (const name of ['experts', 'granularity']) {
       const p = loadSweepPlan(join(import.meta.dirname, '..', '..', 'results', 'sweeps', `${name}.json`));
       expect(() => checkPlanProtocol(p)).not.toThrow();
+      const { planned } = await planSweep(p, { outDir: mkdtempSync(join(tmpdir(), 'mp-sweep-plan-')) });
+      expect(planned).toHaveLength(expandPlan(p).length * p.seeds.count);
+      for (const r of planned) expect(r.tuning?.chosen, r.archSpec).toBe(tuned.find((e) => e.arch === r.archSpec)?.chosen);
     }
     expect(() => parseSweepPlan({ ...plan, grid: { ...plan.grid, experts: [0] } })).toThrow(/grid.experts/);
   });
