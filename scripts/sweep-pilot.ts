@@ -2,7 +2,8 @@
  * The compute estimate of a sweep plan, measured: every distinct (architecture, knobs) cell
  * of the plan's largest tier is trained in this process for a short budget (default 1e10
  * executed FLOPs, a few dozen steps), and its seconds per training step after the first and
- * its executed FLOPs per step are read from the record. A full run's training time is then
+ * its executed FLOPs per step are read from the record (seconds are the harness's CPU
+ * seconds of the steps, so that other work on the machine does not count). A full run's training time is then
  * (tier budget ÷ FLOPs per step) × seconds per step; evaluation is extrapolated from the
  * pilot's own evaluations (seconds per evaluation × the tier's evaluation points + 1).
  * `--experts 1,4,32` pilots only those expert counts; a cell between two measured ones is
@@ -47,6 +48,7 @@ interface Row {
   secPerStep: number;
   flopsPerStep: number;
   evalPerPoint: number;
+  ablation: number;
   arch: string;
   experts: number;
   /** the knobs but experts, to find a cell's neighbours in E */
@@ -54,11 +56,19 @@ interface Row {
 }
 const rows: Row[] = [];
 const restOf = (k: object | undefined) => JSON.stringify(Object.entries(k ?? {}).filter(([name]) => name !== 'experts'));
-const tierSeconds = (task: (typeof planned)[number]['task'], r: Pick<Row, 'secPerStep' | 'flopsPerStep' | 'evalPerPoint'>) =>
+/** Evaluation passes of the final evaluation's expert ablation: one per expert of the ablated layer. */
+const ablationPasses = (r: { final: { legibility: { ablation: { matrix: number[][] } | null } } | null }) =>
+  r.final?.legibility.ablation?.matrix.length ?? 0;
+const tierSeconds = (
+  task: (typeof planned)[number]['task'],
+  r: Pick<Row, 'secPerStep' | 'flopsPerStep' | 'evalPerPoint'>,
+  ablation: number,
+) =>
   Object.fromEntries(
     tiers.map((tier) => {
       const t = task.tiers[tier];
-      return [tier, (t.budgetFlops / r.flopsPerStep) * r.secPerStep + r.evalPerPoint * (t.evalPoints + 2)];
+      // step 0, the scheduled points, the final evaluation and its ablation passes
+      return [tier, (t.budgetFlops / r.flopsPerStep) * r.secPerStep + r.evalPerPoint * (t.evalPoints + 1 + ablation)];
     }),
   ) as Record<string, number>;
 const knobE = (k: { experts?: number } | undefined) => k?.experts ?? 1;
@@ -69,14 +79,25 @@ for (const run of planned.filter((r) => !onlyAt || onlyAt.has(knobE(r.knobs)))) 
     console.log(`${run.archSpec} ${JSON.stringify(run.knobs)}: ${r.status} ${r.failure?.message ?? ''}`);
     continue;
   }
-  const secPerStep = (r.training.wallSeconds - r.training.firstStepSeconds) / (r.training.steps - 1);
+  // CPU seconds, not wall seconds: on a shared machine the wall clock measures the other
+  // sessions too, while the CPU time a step needs is what one process of --jobs 2 will take on
+  // its own core. Wall seconds are printed beside it.
+  const cpu = r.training.cpuSeconds ?? null;
+  const wallPerStep = (r.training.wallSeconds - r.training.firstStepSeconds) / (r.training.steps - 1);
+  const secPerStep = cpu !== null ? cpu / r.training.steps : wallPerStep;
+  const busy = cpu !== null && r.training.wallSeconds > 0 ? Math.min(1, cpu / r.training.wallSeconds) : 1;
   const flopsPerStep = r.flops.perStep;
-  const evalPerPoint = r.training.evalSeconds / 3; // step 0, the one scheduled point, the final (legibility) evaluation
-  const fullTier = tierSeconds(run.task, { secPerStep, flopsPerStep, evalPerPoint });
+  // The pilot evaluated 3 times (step 0, the one scheduled point, the final one) plus, in the
+  // final one, one pass per expert of the ablation; scaled by the share of the training wall
+  // time that was this process's CPU time (the same contention).
+  const ablation = ablationPasses(r);
+  const evalPerPoint = (r.training.evalSeconds / (3 + ablation)) * busy;
+  const fullTier = tierSeconds(run.task, { secPerStep, flopsPerStep, evalPerPoint }, ablation);
   const cell = `${run.archSpec} ${Object.entries(run.knobs ?? {})
     .map(([k, v]) => `${k}=${v}`)
     .join(' ')}`;
   rows.push({
+    ablation,
     cell,
     fullTier,
     secPerStep,
@@ -87,7 +108,7 @@ for (const run of planned.filter((r) => !onlyAt || onlyAt.has(knobE(r.knobs)))) 
     rest: restOf(run.knobs),
   });
   console.log(
-    `${cell.padEnd(58)} ${(1000 * secPerStep).toFixed(1).padStart(7)} ms/step ${flopsPerStep.toExponential(2)} FLOPs/step  eval ${evalPerPoint.toFixed(2)} s  full: ${tiers.map((t) => `${t} ${fullTier[t]?.toFixed(0)} s`).join(', ')}`,
+    `${cell.padEnd(58)} ${(1000 * secPerStep).toFixed(1).padStart(7)} cpu-ms/step (wall ${(1000 * wallPerStep).toFixed(1)}, load ${r.training.load?.atStart.toFixed(1)}) ${flopsPerStep.toExponential(2)} FLOPs/step  eval ${evalPerPoint.toFixed(2)} s  full: ${tiers.map((t) => `${t} ${fullTier[t]?.toFixed(0)} s`).join(', ')}`,
   );
 }
 // the whole plan: every cell × seeds, at each tier, on `jobs` processes at once
@@ -103,18 +124,25 @@ for (const c of cells) {
   let row: Pick<Row, 'fullTier'> | undefined = rows.find((r) => r.cell === label);
   if (!row && task) {
     // linear in log E between the nearest measured neighbours of the same architecture and other knobs
-    const same = rows.filter((r) => r.arch === c.arch && r.rest === restOf(c.knobs)).sort((a, b) => a.experts - b.experts);
+    // the shared control is every router's E = 1
+    const same = rows
+      .filter((r) => (r.arch === c.arch || (r.arch === plan.control && r.experts === 1)) && r.rest === restOf(c.knobs))
+      .sort((a, b) => a.experts - b.experts);
     const below = same.filter((r) => r.experts < c.experts).at(-1);
     const above = same.find((r) => r.experts > c.experts);
     if (below && above) {
       const t = (Math.log(c.experts) - Math.log(below.experts)) / (Math.log(above.experts) - Math.log(below.experts));
       const mix = (k: 'secPerStep' | 'flopsPerStep' | 'evalPerPoint') => below[k] + t * (above[k] - below[k]);
       row = {
-        fullTier: tierSeconds(task, {
-          secPerStep: mix('secPerStep'),
-          flopsPerStep: mix('flopsPerStep'),
-          evalPerPoint: mix('evalPerPoint'),
-        }),
+        fullTier: tierSeconds(
+          task,
+          {
+            secPerStep: mix('secPerStep'),
+            flopsPerStep: mix('flopsPerStep'),
+            evalPerPoint: mix('evalPerPoint'),
+          },
+          c.experts,
+        ),
       };
       interpolated++;
     }
