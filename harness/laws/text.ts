@@ -16,6 +16,12 @@ export function verdictText(v: Verdict | null): string {
   return `inconclusive (margin ±${v.margin}; minimum detectable effect ${num(v.mde, 4)} at 80% power)`;
 }
 
+/** A markdown table after a blank line. */
+function table(lines: string[], header: readonly string[], rows: readonly (readonly string[])[]): void {
+  lines.push('', `| ${header.join(' | ')} |`, `|${header.map(() => ' --- |').join('')}`);
+  for (const row of rows) lines.push(`| ${row.join(' | ')} |`);
+}
+
 /** The command that runs the plan, resumably. */
 export const sweepCommand = (name: string) => `middlepath sweep ${name} --jobs 2`;
 
@@ -35,42 +41,63 @@ export function lawsSection(study: LawsStudy): string {
     return lines.join('\n');
   }
   if (study.clark.length > 0) {
-    lines.push('');
-    lines.push('| router | tier | a (log N) | b (log E) | c (log N·log E) | d | per doubling of E | per doubling of N and E |');
-    lines.push('| --- | --- | --- | --- | --- | --- | --- | --- |');
-    lines.push('| *Clark et al.’s signs* | | − | − | + | | − | + |');
-    for (const f of study.clark) {
-      lines.push(
-        `| ${f.router} | ${f.tier} | ${est(f.a)} | ${est(f.b)} | ${est(f.c, 4)} | ${est(f.d)} | ${est(f.perDoublingE, 4)} | ${est(f.interactionPerDoubling, 5)} |`,
-      );
-    }
-  }
-  if (study.granularity.length > 0) {
-    lines.push('');
-    lines.push('| router | tier | s (log G) | per doubling of G | best G | mean loss by G |');
-    lines.push('| --- | --- | --- | --- | --- | --- |');
-    lines.push('| *Krajewski et al.’s sign* | | − | − | grows with compute | |');
-    for (const g of study.granularity) {
-      lines.push(
-        `| ${g.router} | ${g.tier} | ${est(g.s, 4)} | ${est(g.perDoublingG, 4)} | ${g.bestG} | ${g.cells.map((c) => `G=${c.granularity}: ${num(c.meanLoss, 4)}`).join(', ')} |`,
-      );
-    }
-  }
-  lines.push('');
-  lines.push('| paper | finding | measured | estimate | verdict | here |');
-  lines.push('| --- | --- | --- | --- | --- | --- |');
-  for (const p of study.points) {
-    lines.push(`| ${p.paper} | ${p.claim} | ${p.measured} | ${est(p.estimate, 4)} | ${verdictText(p.verdict)} | ${p.agreement} |`);
-  }
-  lines.push('');
-  lines.push('Cost of each cell (means over its seeds): what the law costs in executed FLOPs and in seconds on this machine.');
-  lines.push('');
-  lines.push('| tier | arch | E | G | d | seeds | loss (nats) | executed FLOPs | seconds | s per GFLOP |');
-  lines.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
-  for (const c of study.cost) {
-    lines.push(
-      `| ${c.tier} | ${c.arch} | ${c.experts} | ${c.granularity} | ${c.width} | ${c.seeds} | ${num(c.meanLoss, 4)} | ${c.meanExecutedFlops.toExponential(2)} | ${num(c.meanSeconds, 1)} | ${num(c.secondsPerGflop, 4)} |`,
+    table(
+      lines,
+      ['router', 'tier', 'a (log N)', 'b (log E)', 'c (log N·log E)', 'd', 'per doubling of E', 'per doubling of N and E'],
+      [
+        ['*Clark et al.’s signs*', '', '−', '−', '+', '', '−', '+'],
+        ...study.clark.map((f) => [
+          f.router,
+          f.tier,
+          est(f.a),
+          est(f.b),
+          est(f.c, 4),
+          est(f.d),
+          est(f.perDoublingE, 4),
+          est(f.interactionPerDoubling, 5),
+        ]),
+      ],
     );
   }
+  if (study.granularity.length > 0) {
+    table(
+      lines,
+      ['router', 'tier', 's (log G)', 'per doubling of G', 'best G', 'mean loss by G'],
+      [
+        ['*Krajewski et al.’s sign*', '', '−', '−', 'grows with compute', ''],
+        ...study.granularity.map((g) => [
+          g.router,
+          g.tier,
+          est(g.s, 4),
+          est(g.perDoublingG, 4),
+          String(g.bestG),
+          g.cells.map((c) => `G=${c.granularity}: ${num(c.meanLoss, 4)}`).join(', '),
+        ]),
+      ],
+    );
+  }
+  table(
+    lines,
+    ['paper', 'finding', 'measured', 'estimate', 'verdict', 'here'],
+    study.points.map((p) => [p.paper, p.claim, p.measured, est(p.estimate, 4), verdictText(p.verdict), p.agreement]),
+  );
+  lines.push('');
+  lines.push('Cost of each cell (means over its seeds): what the law costs in executed FLOPs and in seconds on this machine.');
+  table(
+    lines,
+    ['tier', 'arch', 'E', 'G', 'd', 'seeds', 'loss (nats)', 'executed FLOPs', 'seconds', 's per GFLOP'],
+    study.cost.map((c) => [
+      c.tier,
+      c.arch,
+      String(c.experts),
+      String(c.granularity),
+      String(c.width),
+      String(c.seeds),
+      num(c.meanLoss, 4),
+      c.meanExecutedFlops.toExponential(2),
+      num(c.meanSeconds, 1),
+      num(c.secondsPerGflop, 4),
+    ]),
+  );
   return lines.join('\n');
 }
