@@ -42,7 +42,7 @@ export const collect = (value: string, previous: string[] = []): string[] => [..
 export function withKnobOptions(cmd: Command): Command {
   return cmd.option(
     '--set <name=value>',
-    'a knob, repeatable: experts=E, granularity=G (architectures that declare them), width=d, totalHeadroom=x, activeHeadroom=x (caps as multiples of the dense reference at d; defaults 16 and 1.25); in the run key and the record',
+    'a knob, repeatable: experts=E, granularity=G (architectures that declare them), width=d, totalHeadroom=x, activeHeadroom=x (caps as multiples of the dense reference at d; defaults 16 and 1.25), evalPoints=n (held-out evaluations along the budget); in the run key and the record',
     collect,
   );
 }

@@ -3,7 +3,8 @@
  * - architecture knobs (`experts`, `granularity`), handed to `build` in `ctx.knobs` and read
  *   only by architectures that declare them (`defineArchitecture({ knobs: [...] })`);
  * - size knobs (`width`, `totalHeadroom`, `activeHeadroom`), applied by the harness to the
- *   tier's SizeSpec, so every architecture (dense-block too) gets the same width and caps.
+ *   tier's SizeSpec, so every architecture (dense-block too) gets the same width and caps;
+ * - `evalPoints`, the held-out evaluations along the budget (the harness's schedule).
  * Knobs enter the run key and the record; a run without knobs keeps the key it always had.
  * Free of tfjs: the record schema and the site read it.
  */
@@ -26,6 +27,12 @@ export const runKnobs = z
     totalHeadroom: z.number().min(1).max(4096).optional(),
     /** active-parameter cap as a multiple of the dense reference (standard tiers: 1.25) */
     activeHeadroom: z.number().min(1).max(64).optional(),
+    /**
+     * Held-out evaluations along the budget (the tier's: 20). Evaluation never touches
+     * training, so a sweep whose laws read only the final loss may take fewer, and save the
+     * evaluation time that dominates its many-expert cells.
+     */
+    evalPoints: count(100).optional(),
   })
   .strict();
 export type RunKnobs = z.infer<typeof runKnobs>;

@@ -283,12 +283,13 @@ export const emptyObservations = (): Observations => ({
   final: null,
 });
 
-/** The tier's settings with the run's overrides, the size knobs, and the tuned learning rate where the run has one. */
+/** The tier's settings with the run's overrides, the size and evaluation knobs, and the tuned learning rate where the run has one. */
 export function runSettings(opts: Pick<TrainOptions, 'task' | 'tier' | 'settings' | 'tuning' | 'knobs'>): TierSettings {
   const settings = { ...opts.task.tiers[opts.tier], ...opts.settings };
   return {
     ...settings,
     size: sizeWithKnobs(opts.task.spec, settings.size, opts.knobs),
+    evalPoints: opts.knobs?.evalPoints ?? settings.evalPoints,
     ...(opts.tuning ? { learningRate: opts.tuning.chosen } : {}),
   };
 }

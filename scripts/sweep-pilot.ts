@@ -67,8 +67,9 @@ const tierSeconds = (
   Object.fromEntries(
     tiers.map((tier) => {
       const t = task.tiers[tier];
-      // step 0, the scheduled points, the final evaluation and its ablation passes
-      return [tier, (t.budgetFlops / r.flopsPerStep) * r.secPerStep + r.evalPerPoint * (t.evalPoints + 1 + ablation)];
+      // step 0, the scheduled points (the plan's, else the tier's; the last is the final evaluation) and the ablation passes
+      const points = plan.evaluation?.points ?? t.evalPoints;
+      return [tier, (t.budgetFlops / r.flopsPerStep) * r.secPerStep + r.evalPerPoint * (points + 1 + ablation)];
     }),
   ) as Record<string, number>;
 const knobE = (k: { experts?: number } | undefined) => k?.experts ?? 1;
@@ -87,11 +88,11 @@ for (const run of planned.filter((r) => !onlyAt || onlyAt.has(knobE(r.knobs)))) 
   const secPerStep = cpu !== null ? cpu / r.training.steps : wallPerStep;
   const busy = cpu !== null && r.training.wallSeconds > 0 ? Math.min(1, cpu / r.training.wallSeconds) : 1;
   const flopsPerStep = r.flops.perStep;
-  // The pilot evaluated 3 times (step 0, the one scheduled point, the final one) plus, in the
-  // final one, one pass per expert of the ablation; scaled by the share of the training wall
-  // time that was this process's CPU time (the same contention).
+  // One pass of the held-out set per curve point (step 0, the scheduled points, the final one)
+  // plus, where the task scores groups, one per expert of the final ablation; scaled by the
+  // share of the training wall time that was this process's CPU time (the same contention).
   const ablation = ablationPasses(r);
-  const evalPerPoint = (r.training.evalSeconds / (3 + ablation)) * busy;
+  const evalPerPoint = (r.training.evalSeconds / (r.curve.length + ablation)) * busy;
   const fullTier = tierSeconds(run.task, { secPerStep, flopsPerStep, evalPerPoint }, ablation);
   const cell = `${run.archSpec} ${Object.entries(run.knobs ?? {})
     .map(([k, v]) => `${k}=${v}`)

@@ -60,6 +60,11 @@ export const sweepPlan = z
      * knobs; its source hash may predate the knobs).
      */
     learningRate: z.enum(['tier', 'tuned by name']).default('tier'),
+    /** held-out evaluations per run where not the tier's (the laws read the final loss), and why: in every run's knobs */
+    evaluation: z
+      .object({ points: z.number().int().min(1).max(100), basis: z.string().min(1) })
+      .strict()
+      .optional(),
     /** the measured cost estimate, written by the pilot (README says how) */
     estimate: z.string().optional(),
   })
@@ -111,7 +116,13 @@ export function expandPlan(plan: SweepPlan): SweepCell[] {
   for (const tier of plan.tiers) {
     for (const width of widths) {
       const knobsOf = (e: number | undefined, g: number) =>
-        definedKnobs({ experts: e, granularity: g > 1 ? g : undefined, width, ...plan.caps }) as RunKnobs;
+        definedKnobs({
+          experts: e,
+          granularity: g > 1 ? g : undefined,
+          width,
+          ...plan.caps,
+          evalPoints: plan.evaluation?.points,
+        }) as RunKnobs;
       if (experts.includes(1)) {
         cells.push({ tier, arch: plan.control, routers: [...routers], experts: 1, granularity: 1, width, knobs: knobsOf(undefined, 1) });
       }

@@ -33,6 +33,7 @@ const plan: SweepPlan = parseSweepPlan({
   grid: { routers: ['switch-top1'], experts: [1, 2], widths: [32, 64] },
   caps: { totalHeadroom: 24 },
   margin: { logLossPerDoubling: 0.007, alpha: 0.05, basis: 'a test' },
+  evaluation: { points: 2, basis: 'a test: the knob wins over the tier (and the test settings)' },
 });
 const settings = { budgetFlops: 1.5e9, evalPoints: 1, timeLimitSeconds: 120 };
 
@@ -60,6 +61,8 @@ describe('a sweep through the suite', () => {
       expect(r.schemaVersion).toBe(3);
       expect(r.knobs?.width).toBe(r.size?.width);
       expect(r.knobs?.totalHeadroom).toBe(24);
+      expect(r.knobs?.evalPoints).toBe(2);
+      expect(r.curve).toHaveLength(3); // step 0, the point at 1% of the budget, the final one
       expect(r.architecture.hyperparameters.width).toBe(r.knobs?.width);
       if (r.architecture.name === 'switch-top1') expect(r.knobs?.experts).toBe(2);
       else expect(r.knobs?.experts).toBeUndefined();
