@@ -13,6 +13,7 @@ import { positiveInt, processCount, withConfineOptions, withKnobOptions } from '
 import { sandboxStatus } from './confined/sandbox.ts';
 import { UsageError } from './errors.ts';
 import { parseShard, type Shard } from './jobs/shard.ts';
+import { registerProtocolCommands } from './protocol/cli.ts';
 import { registerQueueCommands } from './queue/cli.ts';
 import type { TierName } from './results/record.ts';
 import { registerStoreCommands } from './store/cli.ts';
@@ -214,6 +215,7 @@ function buildProgram(setExit: (code: number) => void): Command {
   registerSubmitCommands(program, { setExit });
   registerQueueCommands(program, { setExit });
   registerTuneCommands(program, { setExit });
+  registerProtocolCommands(program);
 
   program
     .command('site')

@@ -11,19 +11,21 @@ import { HARNESS_VERSION } from './version.ts';
  * re-runs its seeds instead of skipping them. So are knobs (a sweep's cell): a run without
  * knobs has the key it would have had before knobs existed.
  */
-export function runKey(k: {
-  task: string;
-  tier: string;
-  seed: number;
-  variantSeed: number | null;
-  sourceHash: string;
-  /** the tuning the run applies, if any: its chosen rate enters the key */
-  tuning?: { chosen: number } | undefined;
-  /** the sweep knobs the run sets (experts, granularity, width, caps) */
-  knobs?: RunKnobs | undefined;
-}): string {
+export function runKey(
+  k: {
+    task: string;
+    tier: string;
+    seed: number;
+    variantSeed: number | null;
+    sourceHash: string;
+    /** the tuning the run applies, if any: its chosen rate enters the key */
+    tuning?: { chosen: number } | undefined;
+    /** the sweep knobs the run sets (experts, granularity, width, caps, evaluation points) */
+    knobs?: RunKnobs | undefined;
+  },
+  protocol: string = stampInForce().hash,
+): string {
   const { tuning, knobs, ...rest } = k;
-  const protocol = stampInForce().hash;
   const set = definedKnobs(knobs);
   return sha256(
     canonicalJson({

@@ -254,6 +254,8 @@ describe('run and architecture pages', () => {
     expect(await page.$$('.ablation svg .ablation-cell rect')).toHaveLength(
       (ablation?.matrix.length ?? 0) * (ablation?.matrix[0]?.length ?? 0),
     );
+    // the protocol the run was read under, or that it predates one
+    expect(await page.getAttribute('[data-protocol]', 'data-protocol')).toBe(record.protocol?.hash ?? 'none');
     const res = await fetch(`${site.url}/runs/${encodeURIComponent(record.id)}/record.json`);
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual(JSON.parse(JSON.stringify(record)));

@@ -321,12 +321,16 @@ async function serve(): Promise<never> {
     }
     channel.write(r);
     goIdle();
-    // Let what the module left for "right after" (a zero-delay timer, a resolved promise) run now,
-    // while the harness is not asking: a kernel it dispatches is refused at the next request
-    // (offRequest). Later timers can fire only inside a later request, where the event loop turns
-    // — in a training step, on the clock and in its ledger. (Refusing any pending timer instead
-    // would refuse tfjs's own.) It costs about a millisecond a request, overlapping the parent's own work.
-    await new Promise((done) => setTimeout(done, 0));
+    // Let what the module left for "right after" (a resolved promise, an immediate, a zero-delay
+    // timer) run now, while the harness is not asking: a kernel it dispatches is refused at the
+    // next request (offRequest). Later timers can fire only inside a later request, where the event
+    // loop turns — in a training step, on the clock and in its ledger. (Refusing any pending timer
+    // instead would refuse tfjs's own.) A timer costs the 1 ms Node clamps a zero delay to, so the
+    // child waits for one only where one is pending: most requests leave none.
+    await new Promise((done) => setImmediate(done));
+    if (process.getActiveResourcesInfo().includes('Timeout')) {
+      await new Promise((done) => setTimeout(done, 0));
+    }
   }
 }
 void serve();

@@ -53,7 +53,8 @@ describe('the protocol hash', () => {
   it('enters the run key, so a new version re-runs its seeds', () => {
     const k = { task: 'charlm', tier: 'cpu', seed: 1100, variantSeed: null, sourceHash: 'x' };
     expect(stampInForce().hash).toBe(protocolHash(loadProtocol()));
-    expect(runKey(k)).toMatch(/^[0-9a-f]{16}$/);
+    expect(runKey(k)).toBe(runKey(k, protocolHash(loadProtocol())));
+    expect(runKey(k, 'a'.repeat(64))).not.toBe(runKey(k));
   });
 });
 

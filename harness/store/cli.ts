@@ -34,7 +34,7 @@ export function registerStoreCommands(program: Command, options: StoreCommandOpt
       const r = writePublishedManifest(dir);
       for (const s of r.skipped) error(`not listed: ${s}`);
       log(
-        `${dir}/published.json lists ${r.listed} record file(s)${r.skipped.length ? `; ${r.skipped.length} invalid file(s) left out` : ''}`,
+        `${dir}/published.json lists ${r.listed} record file(s) run under the protocol in force and ${r.exploratory} exploratory one(s) from before it${r.skipped.length ? `; ${r.skipped.length} file(s) left out` : ''}`,
       );
       setExit(r.skipped.length ? 1 : 0);
     });

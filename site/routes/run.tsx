@@ -198,6 +198,16 @@ function Summary({ r }: { r: RunRecord }) {
         {date(r.startedAt)}, finished {date(r.finishedAt)}
       </Figure>
       <Figure label="harness">{r.harnessVersion}</Figure>
+      <Figure label="protocol">
+        {r.protocol ? (
+          <span data-protocol={r.protocol.hash}>
+            version {r.protocol.version} ({r.protocol.hash.slice(0, 12)}): run under the pre-registered rules of{' '}
+            <a href="/methods">/methods</a>
+          </span>
+        ) : (
+          <span data-protocol="none">none — exploratory: run before the protocol existed, while its rules were being chosen</span>
+        )}
+      </Figure>
     </dl>
   );
 }

@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { makeRun } from '../../test/support/store.ts';
+import { reseal } from '../../test/support/submit.ts';
+import { planLines, planOf, runArgs } from './plan.ts';
+import { loadProtocol, stampOf } from './protocol.ts';
+
+const p = loadProtocol();
+const baselines = ['dense', 'dense-block', 'hash'];
+const stamped = (arch: string, seed: number, hash = stampOf(p).hash) =>
+  reseal(
+    makeRun({
+      arch,
+      task: 'charlm',
+      tier: 'cpu',
+      seed,
+      curve: [
+        [1, 3],
+        [2, 2.5],
+      ],
+    }),
+    (u) => ({ ...u, protocol: { version: 1, hash } }),
+  );
+
+describe('the confirmatory plan', () => {
+  it('counts only completed records of this protocol, per group and architecture', () => {
+    const records = [
+      stamped('dense-block', 1000),
+      stamped('dense-block', 1001),
+      stamped('hash', 1100),
+      stamped('hash', 1101, 'f'.repeat(64)), // another protocol's run does not count
+      makeRun({ arch: 'hash', task: 'charlm', tier: 'cpu', seed: 1102, curve: [[1, 3]] }), // exploratory: no stamp
+    ];
+    const groups = planOf(p, baselines, records, ['charlm']);
+    expect(groups.map((g) => g.role)).toEqual(['target-setting', 'comparison', 'placebo']);
+    expect(groups[0]?.recorded).toEqual([2]);
+    expect(groups[1]?.archs).toEqual(baselines);
+    expect(groups[1]?.recorded).toEqual([0, 0, 1]);
+    expect(groups[2]?.recorded).toEqual([0]);
+    expect(planLines(p, groups, baselines).at(-1)).toBe(`3 of ${5 + 5 * 3 + 5} confirmatory runs recorded`);
+  });
+
+  it('runs the reference alone on its own seeds and every baseline on the comparison seeds', () => {
+    const [target, comparison] = planOf(p, baselines, [], ['charlm']);
+    if (!target || !comparison) throw new Error('charlm has no plan');
+    expect(runArgs(p, target, baselines)).toEqual([
+      'run',
+      '--tier',
+      'cpu',
+      '--task',
+      'charlm',
+      '--arch',
+      'dense-block',
+      '--seed',
+      '1000',
+      '1001',
+      '1002',
+      '1003',
+      '1004',
+    ]);
+    expect(runArgs(p, comparison, baselines)).not.toContain('--arch');
+  });
+});

@@ -1,0 +1,79 @@
+/**
+ * The confirmatory set a protocol asks for, as groups of runs, and how much of it is
+ * recorded. Per task: the reference on the target-setting seeds, every baseline on the
+ * comparison seeds, and the reference again on the placebo seeds. Pure: records in,
+ * groups out; `middlepath protocol run` hands each group to `middlepath run`, which skips
+ * what is recorded, so the set is resumable in any order and across machines (--shard).
+ */
+import type { RunRecord } from '../results/record.ts';
+import { type Protocol, protocolHash, seedsOf } from './protocol.ts';
+
+export type Role = 'target-setting' | 'comparison' | 'placebo';
+
+export interface PlannedGroup {
+  task: string;
+  role: Role;
+  /** the architectures of the group; every baseline for the comparison seeds */
+  archs: string[];
+  seeds: number[];
+  /** completed records of this protocol per architecture, in `archs` order */
+  recorded: number[];
+}
+
+export function planOf(
+  p: Protocol,
+  baselines: readonly string[],
+  records: readonly RunRecord[],
+  tasks?: readonly string[],
+): PlannedGroup[] {
+  const hash = protocolHash(p);
+  const done = new Set(
+    records
+      .filter((r) => r.status === 'completed' && r.protocol?.hash === hash && r.task.tier === p.tier)
+      .map((r) => `${r.task.id}\u0000${r.architecture.name}\u0000${r.task.seed}`),
+  );
+  const ref = p.reference.architecture;
+  const groups: PlannedGroup[] = [];
+  for (const task of Object.keys(p.tasks)) {
+    if (tasks?.length && !tasks.includes(task)) continue;
+    const s = seedsOf(p, task);
+    if (!s) continue;
+    const roles: [Role, string[], number[]][] = [
+      ['target-setting', [ref], s.targetSetting],
+      ['comparison', [...baselines], s.comparison],
+      ['placebo', [ref], s.placebo],
+    ];
+    for (const [role, archs, seeds] of roles)
+      groups.push({
+        task,
+        role,
+        archs,
+        seeds,
+        recorded: archs.map((a) => seeds.filter((seed) => done.has(`${task}\u0000${a}\u0000${seed}`)).length),
+      });
+  }
+  return groups;
+}
+
+/** The `middlepath run` arguments that produce a group (records go to results/runs/). */
+export function runArgs(p: Protocol, g: PlannedGroup, baselines: readonly string[]): string[] {
+  const all = g.archs.length === baselines.length && g.archs.every((a) => baselines.includes(a));
+  return ['run', '--tier', p.tier, '--task', g.task, ...(all ? [] : ['--arch', ...g.archs]), '--seed', ...g.seeds.map(String)];
+}
+
+export function planLines(p: Protocol, groups: readonly PlannedGroup[], baselines: readonly string[]): string[] {
+  const lines = [`protocol v${p.version} ${protocolHash(p).slice(0, 12)} · tier ${p.tier} · reference ${p.reference.architecture}`];
+  let done = 0;
+  let total = 0;
+  for (const g of groups) {
+    const n = g.archs.length * g.seeds.length;
+    const k = g.recorded.reduce((a, b) => a + b, 0);
+    done += k;
+    total += n;
+    lines.push(
+      `${g.task.padEnd(14)} ${g.role.padEnd(15)} ${String(k).padStart(3)} / ${String(n).padEnd(3)}  npx middlepath ${runArgs(p, g, baselines).join(' ')}`,
+    );
+  }
+  lines.push(`${done} of ${total} confirmatory runs recorded`);
+  return lines;
+}
