@@ -21,6 +21,7 @@ import { DEFAULT_SQLITE_PATH } from './store/defaults.ts';
 import type { Store } from './store/types.ts';
 import { registerSubmitCommands } from './submit/cli.ts';
 import type { SuiteOptions, SuiteResult } from './suite.ts';
+import { SWEEP_RECORDS } from './sweeps/where.ts';
 import { DEFAULT_TIER, TASK_INFOS, TIER_HELP, TIER_NAMES } from './tiers.ts';
 import { registerTuneCommands } from './tune/cli.ts';
 import { HARNESS_VERSION } from './version.ts';
@@ -115,10 +116,13 @@ function buildProgram(setExit: (code: number) => void): Command {
     )
     .argument('<plan>', 'a plan name under results/sweeps/ or a path to a plan file')
     .addOption(new Option('--backend <backend>', 'tfjs backend').choices(['auto', ...BACKENDS]).default('auto'))
-    .option('--out <dir>', 'where records go (DIR/runs/*.json)', 'results')
+    .option(
+      '--out <dir>',
+      "where records go (DIR/runs/*.json): apart from the leaderboard's results/runs, and never indexed in the store, so a sweep's cells do not join the board",
+      SWEEP_RECORDS,
+    )
     .option('--force', 're-run even when a record with the same key exists', false)
     .option('--json', 'print the records as JSON instead of a table', false)
-    .option('--no-store', 'write record files only, not the store (SQLite, or Postgres via DATABASE_URL)')
     .option('--jobs <n>', "runs at once, each in its own process ('auto': one per core)", processCount, 1)
     .option('--shard <i/N>', 'only slice i of N of the sweep, balanced by expected run time', parseShard)
     .option('--dry-run', 'list the cells and how many runs each still needs; run nothing', false)
@@ -147,7 +151,7 @@ function buildProgram(setExit: (code: number) => void): Command {
           for (const line of describePlan(plan, planned)) console.log(line);
           return;
         }
-        await runReported(o, setExit, (hooks) =>
+        await runReported({ ...o, store: false }, setExit, (hooks) =>
           runSweep(plan, { backend: o.backend, outDir: o.out, force: o.force, jobs: o.jobs, shard: o.shard, ...hooks }),
         );
       },
@@ -157,7 +161,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .command('laws')
     .description("fit a sweep's records to the published laws (Clark et al., Krajewski et al.) and print the tables as markdown")
     .argument('<plan>', 'a plan name under results/sweeps/ or a path to a plan file')
-    .option('--records <dir>', 'the record files to read (DIR/runs/*.json)', 'results')
+    .option('--records <dir>', 'the record files to read (DIR/runs/*.json)', SWEEP_RECORDS)
     .action(async (name: string, o: { records: string }) => {
       const [{ loadSweepPlan, planPath }, { lawsStudy }, { lawsSection }, { readRecordDir }] = await Promise.all([
         import('./sweeps/plan.ts'),

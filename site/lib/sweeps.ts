@@ -1,14 +1,19 @@
-/** The sweep plans committed under results/sweeps/, and the store's records of their task and tiers (every hardware class). */
+/**
+ * The sweep plans committed under results/sweeps/ and the sweep records beside them
+ * (results/sweeps/runs/): read from the files, since sweep cells are never indexed in the
+ * store the leaderboard reads (harness/sweeps/where.ts).
+ */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { readRecordDir } from '../../harness/results/files.ts';
 import type { RunRecord } from '../../harness/results/record.ts';
-import type { Facets, Store } from '../../harness/store/types.ts';
 import { parseSweepPlan, type SweepPlan } from '../../harness/sweeps/plan.ts';
+import { SWEEP_RECORDS } from '../../harness/sweeps/where.ts';
 import { repoRoot } from './store.ts';
 
 /** Every valid plan file, by name; a file that does not parse is listed with why. */
 export function sweepPlans(): { plans: SweepPlan[]; errors: Array<{ file: string; message: string }> } {
-  const dir = join(/* turbopackIgnore: true */ repoRoot(), 'results', 'sweeps');
+  const dir = join(/* turbopackIgnore: true */ repoRoot(), SWEEP_RECORDS);
   const plans: SweepPlan[] = [];
   const errors: Array<{ file: string; message: string }> = [];
   if (!existsSync(/* turbopackIgnore: true */ dir)) return { plans, errors };
@@ -24,11 +29,8 @@ export function sweepPlans(): { plans: SweepPlan[]; errors: Array<{ file: string
   return { plans, errors };
 }
 
-/** The records a plan could hold: its task at its tiers (the study picks its cells out of them). */
-export async function sweepRecords(store: Store, facets: Facets, plan: SweepPlan): Promise<RunRecord[]> {
-  const tiers = new Set<string>(plan.tiers);
-  const out: RunRecord[] = [];
-  for (const s of facets.slices.filter((x) => x.task === plan.task && tiers.has(x.tier)))
-    out.push(...(await store.records({ task: s.task, tier: s.tier, hardwareClass: s.hardwareClass })));
-  return out;
+/** Every sweep record on disk (plans pick their cells out of them). */
+export function sweepRecords(): RunRecord[] {
+  const dir = join(/* turbopackIgnore: true */ repoRoot(), SWEEP_RECORDS);
+  return readRecordDir(dir).flatMap((p) => ('record' in p ? [p.record] : []));
 }

@@ -2,17 +2,16 @@
  * The laws routing is said to obey, measured here: per sweep plan (results/sweeps/), loss
  * against the expert count per router and active size with Clark et al.'s fitted law and its
  * residuals, the granularity curve with Krajewski et al.'s term, and the coefficients beside
- * the papers' signs (the same text as `middlepath laws`: harness/laws/text.ts). With no sweep
- * recorded it says so and gives the command.
+ * the papers' signs (the same text as `middlepath laws`: harness/laws/text.ts). Sweep records
+ * are read from their files (results/sweeps/runs), never the leaderboard's store. With no
+ * sweep recorded it says so and gives the command.
  */
 import MarkdownIt from 'markdown-it';
 import type { Metadata } from 'next';
 import { lawsStudy } from '../../../harness/laws/study.ts';
 import { lawsSection, sweepCommand } from '../../../harness/laws/text.ts';
-import { EmptyStore } from '../../components/EmptyStore.tsx';
 import { ExpertsChart, GranularityChart, ResidualsChart } from '../../components/LawsChart.tsx';
 import { live } from '../../lib/live.ts';
-import { getStore } from '../../lib/store.ts';
 import { sweepPlans, sweepRecords } from '../../lib/sweeps.ts';
 
 export const metadata: Metadata = { title: 'laws' };
@@ -21,12 +20,9 @@ const md = new MarkdownIt({ html: false, linkify: false, typographer: false });
 
 export default async function LawsPage() {
   await live();
-  const st = await getStore();
-  if (!st.ok) return <EmptyStore where={st.where} reason={st.reason} kind={st.kind} />;
-  const facets = await st.store.facets();
   const { plans, errors } = sweepPlans();
-  const studies = [];
-  for (const plan of plans) studies.push(lawsStudy(plan, await sweepRecords(st.store, facets, plan)));
+  const records = sweepRecords();
+  const studies = plans.map((plan) => lawsStudy(plan, records));
   const run = studies.filter((s) => s.observations > 0);
   return (
     <article className="laws" data-sweeps={studies.length} data-recorded={run.length}>
@@ -39,7 +35,7 @@ export default async function LawsPage() {
       </p>
       {run.length === 0 && (
         <p className="laws-empty" data-empty="true">
-          The sweeps have not been run yet: no record of any plan’s cells is in the store. Run them with{' '}
+          The sweeps have not been run yet: no record of any plan’s cells is in results/sweeps/runs. Run them with{' '}
           {plans.map((p, i) => (
             <span key={p.name}>
               {i > 0 && ' and '}
