@@ -74,12 +74,21 @@ function buildProgram(setExit: (code: number) => void): Command {
         confine?: boolean;
         set?: string[];
       }) => {
-        const [{ runSuite }, { isBaselineName }, { parseKnobs }] = await Promise.all([
+        const [{ runSuite }, { isBaselineName }, { parseKnobs, knobsLabel }] = await Promise.all([
           import('./suite.ts'),
           import('./load-architecture.ts'),
           import('./knobs.ts'),
         ]);
         const knobs = parseKnobs(o.set ?? []);
+        if (knobs) {
+          // a run with knobs is a sweep cell, not a leaderboard entry: its record goes beside the sweeps', never in the store
+          if (o.out === 'results') o.out = SWEEP_RECORDS;
+          o.store = false;
+          if (!o.json)
+            process.stderr.write(
+              `knobs ${knobsLabel(knobs)}: a sweep cell, recorded in ${o.out}/runs and not in the store (the leaderboard)\n`,
+            );
+        }
         const modules = (o.arch ?? []).filter((a) => !isBaselineName(a));
         if (o.confine === undefined && modules.length > 0 && !o.json) {
           process.stderr.write(
