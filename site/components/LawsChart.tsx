@@ -27,7 +27,7 @@ export function ExpertsChart({ fit, observations }: { fit: ClarkFit; observation
       })),
     );
   return plotToReact({
-    className: 'mp-plot laws-experts',
+    className: 'mp-plot',
     ...frame,
     x: { type: 'log', base: 2, label: 'experts E →', ticks: es, tickFormat: (v: number) => String(v) },
     y: { type: 'log', label: '↑ held-out loss (nats)', tickFormat: (v: number) => sig(v, 3), grid: true },
@@ -50,7 +50,7 @@ export function ExpertsChart({ fit, observations }: { fit: ClarkFit; observation
 export function ResidualsChart({ fit }: { fit: ClarkFit }) {
   const rows = fit.cells.map((c) => ({ ...c, n: `d=${c.width}` }));
   return plotToReact({
-    className: 'mp-plot laws-residuals',
+    className: 'mp-plot',
     ...frame,
     height: 200,
     x: { type: 'log', base: 2, label: 'experts E →', tickFormat: (v: number) => String(v) },
@@ -64,7 +64,7 @@ export function GranularityChart({ fit, observations }: { fit: GranularityFit; o
   const runs = observations.filter((o) => o.tier === fit.tier && o.arch === fit.router && o.experts > 1);
   const line = fit.cells.map((c) => ({ granularity: c.granularity, loss: Math.exp(c.fitted) }));
   return plotToReact({
-    className: 'mp-plot laws-granularity',
+    className: 'mp-plot',
     ...frame,
     x: { type: 'log', base: 2, label: 'granularity G →', ticks: fit.cells.map((c) => c.granularity), tickFormat: (v: number) => String(v) },
     y: { type: 'log', label: '↑ held-out loss (nats)', tickFormat: (v: number) => sig(v, 3), grid: true },
