@@ -13,6 +13,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../harness/backend.ts';
 import { fitGranularity } from '../harness/laws/fit.ts';
 import { lawsStudy } from '../harness/laws/study.ts';
+import { granularityWorld } from '../harness/laws/synthetic.ts';
 import { lawsSection } from '../harness/laws/text.ts';
 import { stampInForce } from '../harness/protocol/protocol.ts';
 import { readRecordDir } from '../harness/results/files.ts';
@@ -66,24 +67,7 @@ describe('/laws', () => {
   });
 
   it('draws the granularity curve', () => {
-    const obs = [1, 2, 4, 8].flatMap((g) =>
-      [0, 1].map((seed) => ({
-        tier: 'cpu',
-        arch: 'switch-top1',
-        routers: ['switch-top1'],
-        experts: 8,
-        granularity: g,
-        width: 64,
-        activeParams: 1e5,
-        totalParams: 8e5,
-        seed,
-        loss: 1.5 - 0.01 * Math.log2(g) + 0.001 * seed,
-        quality: 2,
-        executedFlops: 6e11,
-        seconds: 100,
-        hardwareClass: 'test',
-      })),
-    );
+    const obs = granularityWorld(-0.01, 0.001, 2);
     const fit = fitGranularity(obs, 'switch-top1', 'cpu', 50);
     expect(fit).not.toBeNull();
     if (!fit) return;

@@ -7,15 +7,12 @@ import { describe, expect, it } from 'vitest';
 import { rng } from '../tasks/random.ts';
 import { fitClark, fitGranularity, leastSquares, routerGap, verdictOf } from './fit.ts';
 import type { Observation } from './observations.ts';
+import { gaussian, granularityWorld } from './synthetic.ts';
 
 const WIDTHS = [32, 64, 128];
 const EXPERTS = [1, 2, 4, 8, 16, 32];
 const N = (d: number) => 24 * d * d + 6000; // a stand-in for the active parameters at width d
 const SEEDS = 5;
-
-function gaussian(random: () => number): number {
-  return Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
-}
 
 /** Observations of one router (E > 1) and the shared control (E = 1) from log L = a·log N + b·log E + c·log N·log E + d + noise. */
 function clarkWorld(law: { a: number; b: number; c: number; d: number }, noise: number, router = 'switch-top1', tag = 'x'): Observation[] {
@@ -133,31 +130,6 @@ describe('router gap', () => {
 });
 
 describe("Krajewski et al.'s granularity term", () => {
-  function granularityWorld(s: number, noise: number): Observation[] {
-    const random = rng('granularity', s, noise);
-    return [1, 2, 4, 8].flatMap((g) =>
-      Array.from({ length: SEEDS }, (_, seed) => {
-        const loss = Math.exp(1.0 + s * Math.log(g) + noise * gaussian(random));
-        return {
-          tier: 'cpu',
-          arch: 'switch-top1',
-          routers: ['switch-top1'],
-          experts: 8,
-          granularity: g,
-          width: 64,
-          activeParams: 1e5,
-          totalParams: 8e5,
-          seed,
-          loss,
-          quality: loss,
-          executedFlops: 6e11,
-          seconds: 100,
-          hardwareClass: 'test',
-        };
-      }),
-    );
-  }
-
   it('recovers the slope and finds the best G; a flat term is equivalent, noise inconclusive', () => {
     const fit = fitGranularity(granularityWorld(-0.02, 0.002), 'switch-top1', 'cpu', 400);
     expect(fit?.s.value).toBeCloseTo(-0.02, 2);
