@@ -157,8 +157,3 @@ export function lawsStudy(plan: SweepPlan, records: readonly RunRecord[], draws?
   const expected = expandPlan(plan).length * plan.seeds.count;
   return { plan, observations: obs.length, expected, clark, granularity, points, cost, observationsList: obs };
 }
-
-/** "Best G grows with compute" (Krajewski): descriptive, the lowest-loss G at each budget, smallest first. */
-export function bestGranularityByTier(study: LawsStudy): Array<{ tier: string; router: string; bestG: number }> {
-  return study.granularity.map((g) => ({ tier: g.tier, router: g.router, bestG: g.bestG }));
-}
