@@ -7,7 +7,7 @@
  * confined child process, the trust boundary of issue 8).
  */
 import * as tf from '@tensorflow/tfjs';
-import type { ForwardContext, Model, ModelCost, SizeSpec, TaskSpec } from './architecture.ts';
+import type { ArchitectureKnobs, ForwardContext, Model, ModelCost, SizeSpec, TaskSpec } from './architecture.ts';
 import { createBuildContext, type OwnedBuildContext } from './build-context.ts';
 import { thrownMessage } from './errors.ts';
 import { type EvalModel, localEvalModel } from './evaluate.ts';
@@ -88,6 +88,8 @@ export interface RunnerSetup {
   /** the run id: prefix of variable names */
   scope: string;
   learningRate: number;
+  /** the architecture knobs build() gets in ctx.knobs; absent or {} in the standard suite */
+  knobs?: ArchitectureKnobs;
   data: TaskData;
 }
 
@@ -181,7 +183,7 @@ export function localRunner(
     async build() {
       // in-process, the engine may hold other runs' variables: count what this build adds
       const before = engineFootprint();
-      ctx = createBuildContext(setup.seed, setup.scope);
+      ctx = createBuildContext(setup.seed, setup.scope, setup.knobs);
       counter.reset();
       counter.active = true;
       try {

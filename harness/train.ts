@@ -14,6 +14,7 @@ import { type CausalityProbe, causalityProbe, checkCausality, disposeProbe, with
 import { ArchitectureError, thrownMessage } from './errors.ts';
 import { ablateExperts, type Evaluation, evaluate } from './evaluate.ts';
 import { RunFailure } from './forward.ts';
+import { architectureKnobs, definedKnobs, type RunKnobs, sizeWithKnobs } from './knobs.ts';
 import type { LoadedArchitecture } from './load-architecture.ts';
 import { createEnergyMeter, type EnergyMeter } from './measure/energy.ts';
 import type { FlopCounter, FlopTotals } from './measure/flops.ts';
@@ -64,6 +65,8 @@ export interface TrainOptions {
   split?: EvalSplit;
   /** the tuning whose chosen learning rate this run trains at (it overrides the tier's) */
   tuning?: TuningRecord;
+  /** sweep knobs: the architecture's (ctx.knobs) and the size's (width, caps); part of the key */
+  knobs?: RunKnobs;
 }
 
 export interface Progress {
@@ -287,11 +290,13 @@ export const emptyObservations = (): Observations => ({
   final: null,
 });
 
-/** The tier's settings with the run's overrides, and the tuned learning rate where the run has one. */
-export function runSettings(opts: Pick<TrainOptions, 'task' | 'tier' | 'settings' | 'tuning'>): TierSettings {
+/** The tier's settings with the run's overrides, the size and evaluation knobs, and the tuned learning rate where the run has one. */
+export function runSettings(opts: Pick<TrainOptions, 'task' | 'tier' | 'settings' | 'tuning' | 'knobs'>): TierSettings {
+  const settings = { ...opts.task.tiers[opts.tier], ...opts.settings };
   return {
-    ...opts.task.tiers[opts.tier],
-    ...opts.settings,
+    ...settings,
+    size: sizeWithKnobs(opts.task.spec, settings.size, opts.knobs),
+    evalPoints: opts.knobs?.evalPoints ?? settings.evalPoints,
     ...(opts.tuning ? { learningRate: opts.tuning.chosen } : {}),
   };
 }
@@ -317,6 +322,7 @@ export function runnerFor(run: Pick<RunContext<StageOptions>, 'opts' | 'settings
     seed: opts.seed,
     scope: run.id,
     learningRate: settings.learningRate,
+    knobs: architectureKnobs(opts.knobs),
     data: withProbe(data, run.probe),
   };
   if (opts.runner) return opts.runner(setup);
@@ -626,6 +632,7 @@ export function runRecordOf(
       variantSeed: opts.variantSeed,
       sourceHash: arch.sourceHash,
       tuning: opts.tuning,
+      knobs: opts.knobs,
     }),
     status: outcome.status,
     failure: outcome.failure,
@@ -644,6 +651,8 @@ export function runRecordOf(
       hyperparameters: obs.hyperparameters,
     },
     params: obs.params,
+    ...(definedKnobs(opts.knobs) ? { knobs: definedKnobs(opts.knobs) } : {}),
+    size: { ...settings.size },
     training: {
       optimizer: 'adam(0.9, 0.999, 1e-8), warm-up 5% then cosine to 10% over the FLOP budget',
       learningRate: settings.learningRate,

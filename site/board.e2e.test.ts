@@ -10,7 +10,6 @@ import { join } from 'node:path';
 import MarkdownIt from 'markdown-it';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { FINDINGS_TIER, hardwareClassByTask, summarizeFindings } from '../harness/findings/summarize.ts';
 import { readRecordDir } from '../harness/results/files.ts';
 import type { RunRecord } from '../harness/results/record.ts';
 import { openStore } from '../harness/store/index.ts';
@@ -18,6 +17,7 @@ import type { LeaderboardRow, Store } from '../harness/store/types.ts';
 import { boardFor } from './lib/board.ts';
 import { significance } from './lib/compare.ts';
 import { CURVE_AXIS, performanceProfile, targetTable } from './lib/curves.ts';
+import { findingsFromStore } from './lib/findings.ts';
 import { multiplier } from './lib/format.ts';
 import { rungRecords } from './lib/ladder.ts';
 import { resolveView, runHref, tasksIn, type View } from './lib/view.ts';
@@ -428,22 +428,10 @@ describe('the findings page', () => {
   test('is linked from the front page and shows the findings code’s output, each seed linking to its run', async () => {
     const page = await open('/');
     await Promise.all([page.waitForURL(/\/findings$/), page.click('.lede a[href="/findings"]')]);
-    const hardwareClasses = hardwareClassByTask((await store.facets()).slices);
-    const all: RunRecord[] = [];
-    const leaderboards: Record<string, LeaderboardRow[]> = {};
-    for (const [task, hardwareClass] of Object.entries(hardwareClasses)) {
-      all.push(...(await store.records({ task, tier: FINDINGS_TIER, hardwareClass }, { incomplete: true })));
-      leaderboards[task] = await store.leaderboard({ task, tier: FINDINGS_TIER, hardwareClass });
-    }
-    // each cpu-tier seed is linked; the Scaling section reads the ladder's rungs too (as the page and `npm run findings` do), unlinked
-    const linked = all.filter((r) => r.status === 'completed').length;
-    all.push(...(await rungRecords(store, await store.facets())));
-    const section = summarizeFindings({
-      records: all,
-      hardwareClasses,
-      leaderboards,
-      recordHrefs: Object.fromEntries(all.map((r) => [r.id, runHref(r.id)])),
-    });
+    const found = await findingsFromStore(store, runHref);
+    const section = found.section;
+    // each exploratory cpu-tier seed on its task's class is linked; the Scaling section's rung runs are not
+    const linked = found.linked.filter((r) => r.status === 'completed').length;
     const html = new MarkdownIt({ html: false }).render(section);
     const [shown, expected] = await page.evaluate((h) => {
       const d = document.createElement('div');

@@ -17,8 +17,19 @@ export interface LegibilitySummary {
   experts: number | null;
   ablationDominance: Interval | null;
   updateDensity: Interval | null;
-  /** D*: superposition's dimensions per feature */
+  /** D*: superposition's dimensions per feature (Elhage et al.'s, tied models only) */
   dimensionsPerFeature: Interval | null;
+  /** the scale-free D*: m / participation ratio of the feature norms, comparable across untied models */
+  dimensionsPerFeatureScaleFree: Interval | null;
+  /** AMI of the last routed layer with the group label, and its permutation null (mean, 95th percentile) */
+  ami: Interval | null;
+  amiNullMean: Interval | null;
+  amiNullP95: Interval | null;
+  /** seeds whose AMI exceeds their own null's 95th percentile, of those that recorded both */
+  amiAbove: { k: number; n: number } | null;
+  /** ablation dominance's null (group labels permuted), its 95th percentile, and seeds above it */
+  dominanceNullP95: Interval | null;
+  dominanceAbove: { k: number; n: number } | null;
 }
 
 export interface ArchOnTask {
@@ -65,6 +76,12 @@ function intervalOf(values: readonly (number | null | undefined)[]): Interval | 
   return v.length ? meanInterval(v) : null;
 }
 
+/** Seeds whose figure exceeds its own null's 95th percentile, of those with both; null where none has both. */
+function aboveNull(pairs: readonly ([number, number] | null)[]): { k: number; n: number } | null {
+  const both = pairs.filter((p): p is [number, number] => p !== null);
+  return both.length ? { k: both.filter(([x, p95]) => x > p95).length, n: both.length } : null;
+}
+
 /** The last routed layer: the one expert ablation is measured on, and the deepest routing. */
 function lastLayer(l: Legibility) {
   return l.routing.at(-1) ?? null;
@@ -82,6 +99,15 @@ export function summarizeLegibility(records: readonly RunRecord[]): LegibilitySu
     ablationDominance: intervalOf(legs.map((l) => l.ablation?.diagonalDominance)),
     updateDensity: intervalOf(legs.map((l) => l.updateDensity)),
     dimensionsPerFeature: intervalOf(legs.map((l) => l.superposition?.dimensionsPerFeature)),
+    dimensionsPerFeatureScaleFree: intervalOf(legs.map((l) => l.superposition?.dimensionsPerFeatureScaleFree)),
+    ami: intervalOf(layers.map((l) => l?.ami)),
+    amiNullMean: intervalOf(layers.map((l) => l?.amiNull?.mean)),
+    amiNullP95: intervalOf(layers.map((l) => l?.amiNull?.p95)),
+    amiAbove: aboveNull(layers.map((l) => (l?.ami !== undefined && l.amiNull ? [l.ami, l.amiNull.p95] : null))),
+    dominanceNullP95: intervalOf(legs.map((l) => l.ablation?.dominanceNull?.p95)),
+    dominanceAbove: aboveNull(
+      legs.map((l) => (l.ablation?.dominanceNull ? [l.ablation.diagonalDominance, l.ablation.dominanceNull.p95] : null)),
+    ),
   };
 }
 

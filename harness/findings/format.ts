@@ -85,18 +85,18 @@ export function formatDelta(x: number, metric: QualityMetric): string {
 }
 
 /** A seed-paired multiplier: "1.22× [1.10, 1.34]", a bound "≥ 8.5× (bound)", or the counts when censored. */
-export function formatPairedMultiplier(m: Multiplier): string {
+export function formatPairedMultiplier(m: Multiplier, reference = 'dense'): string {
   switch (m.kind) {
     case 'estimate':
       return m.lo === null || m.hi === null ? `${sig(m.value, 3)}×` : `${sig(m.value, 3)}× [${sig(m.lo, 3)}, ${sig(m.hi, 3)}]`;
     case 'bound':
-      return `${m.direction === 'at least' ? '≥' : '≤'} ${sig(m.value, 3)}× (bound; ${m.archReached} of ${m.n} seeds reached, dense ${m.denseReached})`;
+      return `${m.direction === 'at least' ? '≥' : '≤'} ${sig(m.value, 3)}× (bound; ${m.archReached} of ${m.n} seeds reached, ${reference} ${m.denseReached})`;
     case 'censored':
-      return `${m.archReached} of ${m.n} seeds reached (dense ${m.denseReached}), censored both ways: no figure`;
+      return `${m.archReached} of ${m.n} seeds reached (${reference} ${m.denseReached}), censored both ways: no figure`;
     case 'not measured':
       return `not measured (${m.reason})`;
     case 'no pairs':
-      return 'no seed shared with dense';
+      return `no seed shared with ${reference}`;
   }
 }
 

@@ -1,14 +1,17 @@
 /**
  * "Against the literature": the known directions of ../shared/research/moe.md, each
  * checked per task by a test on seed-paired runs. Every clause names the figures it rests
- * on and its p-values; the verdicts of the whole list form one family, corrected by Holm
- * (statistics.md): a direction holds only where its Holm-adjusted p is below α. "Comes
+ * on and its p-values; each direction is its own family (the protocol's lit-a … lit-f),
+ * corrected by Holm within it, never across (statistics.md: families by claim): a direction
+ * holds only where its Holm-adjusted p is below α. Costs read against dense-block, the
+ * like-for-like control. Every "inconclusive" prints its minimum detectable effect. "Comes
  * close" is an equivalence claim, shown by TOST against the task's stated margin; a quality
  * difference smaller than twice the test set's standard error gets no verdict.
  */
 import type { QualityMetric, RunRecord } from '../results/record.ts';
 import type { CostToTargetAxis } from '../stats/cost-to-target.ts';
 import type { Multiplier } from '../stats/multiplier.ts';
+import { DEFAULT_POWER, minimumDetectableLog } from '../stats/power.ts';
 import { type Difference, holm, oneSampleT, pairedT, tost } from '../stats/tests.ts';
 import { bySeed, costsOf, multiplierOf } from './analysis.ts';
 import type { ArchOnTask, TaskFindings } from './collect.ts';
@@ -35,14 +38,40 @@ const HASH_KEYED_BY_GROUP = new Set(['charlm']);
 export interface Clause {
   figures: string;
   ps: (number | null)[];
-  decide(adjusted: (number | null)[]): Verdict;
+  /** from the Holm-adjusted p-values and the size of the family they were adjusted in */
+  decide(adjusted: (number | null)[], familySize: number): Verdict;
+}
+
+/** The like-for-like control every cost is read against. */
+const REFERENCE = 'dense-block';
+
+/** "MDE 2.1× (4.0× at the family's Holm threshold α/12)" from a paired log test's spread. */
+function mdeOfLogs(d: Difference, familySize: number): string {
+  if (d.se === null) return 'MDE not measured: one pair';
+  const sd = d.se * Math.sqrt(d.n);
+  const at = (alpha: number) => {
+    const x = minimumDetectableLog(sd, d.n, { alpha, power: DEFAULT_POWER.power });
+    return x === null ? 'not measured' : `${sig(Math.exp(x), 3)}×`;
+  };
+  return `MDE ${at(ALPHA)}${familySize > 1 ? `, ${at(ALPHA / familySize)} at the family's Holm threshold α/${familySize}` : ''}`;
+}
+
+/** The same for a difference in the metric's units. */
+function mdeOfDifference(d: Difference, familySize: number, metric: QualityMetric): string {
+  if (d.se === null) return 'MDE not measured: one pair';
+  const sd = d.se * Math.sqrt(d.n);
+  const at = (alpha: number) => {
+    const x = minimumDetectableLog(sd, d.n, { alpha, power: DEFAULT_POWER.power });
+    return x === null ? 'not measured' : formatDelta(x, metric).slice(1);
+  };
+  return `MDE ${at(ALPHA)}${familySize > 1 ? `, ${at(ALPHA / familySize)} at the family's Holm threshold α/${familySize}` : ''}`;
 }
 
 export interface Direction {
   id: string;
   claim: string;
   source: string;
-  check(t: TaskFindings): Clause[];
+  check(t: TaskFindings, quiet: (r: RunRecord) => boolean): Clause[];
 }
 
 const fixed = (figures: string, verdict: Verdict): Clause => ({ figures, ps: [], decide: () => verdict });
@@ -59,7 +88,7 @@ function needsTarget(t: TaskFindings, name: string): Clause | null {
 }
 
 function multiplierOn(t: TaskFindings, a: ArchOnTask, axis: CostToTargetAxis): Multiplier | null {
-  const dense = find(t, 'dense');
+  const dense = find(t, REFERENCE);
   const target = t.constants?.target;
   if (!dense || target == null) return null;
   return multiplierOf(dense.records, a.records, target, axis);
@@ -78,17 +107,17 @@ function flopGain(t: TaskFindings): Clause[] {
   return LEARNED.map((name): Clause => {
     const a = find(t, name);
     if (!a) return missing(name);
-    if (!find(t, 'dense')) return missing('dense');
+    if (!find(t, REFERENCE)) return missing(REFERENCE);
     const noTarget = needsTarget(t, name);
     if (noTarget) return noTarget;
     const m = multiplierOn(t, a, 'executedFlops') as Multiplier;
-    const figures = `${name} ${formatPairedMultiplier(m)}`;
+    const figures = `${name} ${formatPairedMultiplier(m, REFERENCE)}`;
     const test = multiplierTest(m);
     if (m.kind === 'censored') {
       const why =
         m.archReached === m.n && m.denseReached === m.n
           ? 'both sides only bounded by their first evaluation point: the evaluation grid decides'
-          : `${m.archReached} of ${m.n} seeds reached the target, dense’s ${m.denseReached}`;
+          : `${m.archReached} of ${m.n} seeds reached the target, ${REFERENCE}’s ${m.denseReached}`;
       return fixed(figures, inconclusive(why));
     }
     if (!test)
@@ -101,10 +130,10 @@ function flopGain(t: TaskFindings): Clause[] {
     return {
       figures,
       ps: [test.p],
-      decide: ([adj]) => {
+      decide: ([adj], size) => {
         const why = pText(test.p, adj ?? null);
         if (adj == null) return inconclusive(`one seed, ${why}`);
-        if (adj >= ALPHA) return inconclusive(why);
+        if (adj >= ALPHA) return inconclusive(m.kind === 'estimate' ? `${why}; ${mdeOfLogs(m.logs, size)}` : why);
         return test.effect > 0 ? asPredicted(why) : notAsPredicted(why);
       },
     };
@@ -112,15 +141,22 @@ function flopGain(t: TaskFindings): Clause[] {
 }
 
 /** Per seed where both axes reached the target: log(multiplier on seconds) − log(on FLOPs). */
-function wallClock(t: TaskFindings): Clause[] {
+function wallClock(t: TaskFindings, quiet: (r: RunRecord) => boolean): Clause[] {
   return LEARNED.map((name): Clause => {
     const a = find(t, name);
-    const dense = find(t, 'dense');
+    const dense = find(t, REFERENCE);
     if (!a) return missing(name);
-    if (!dense) return missing('dense');
+    if (!dense) return missing(REFERENCE);
     const target = t.constants?.target;
     if (target == null) return needsTarget(t, name) as Clause;
-    const logs = bySeed(dense.records, a.records).flatMap(([d, x]) => {
+    const all = bySeed(dense.records, a.records);
+    const quietPairs = all.filter(([d, x]) => d.hardwareClass === x.hardwareClass && quiet(d) && quiet(x));
+    if (quietPairs.length < all.length)
+      return fixed(
+        `${name} on seconds`,
+        notTestable(`not measured: the machine was busy (${quietPairs.length} of ${all.length} seeds quiet)`),
+      );
+    const logs = quietPairs.flatMap(([d, x]) => {
       const cd = costsOf(d, target);
       const cx = costsOf(x, target);
       const all = [cd.seconds, cx.seconds, cd.executedFlops, cx.executedFlops];
@@ -132,7 +168,7 @@ function wallClock(t: TaskFindings): Clause[] {
     const pairs = bySeed(dense.records, a.records).length;
     const mS = multiplierOn(t, a, 'seconds') as Multiplier;
     const mF = multiplierOn(t, a, 'executedFlops') as Multiplier;
-    const figures = `${name} ${formatPairedMultiplier(mS)} on seconds vs ${formatPairedMultiplier(mF)} on FLOPs`;
+    const figures = `${name} ${formatPairedMultiplier(mS, REFERENCE)} on seconds vs ${formatPairedMultiplier(mF, REFERENCE)} on FLOPs`;
     if (logs.length < pairs || logs.length === 0) {
       return fixed(figures, notTestable(`${logs.length} of ${pairs} seed pairs reached the target on both axes`));
     }
@@ -140,9 +176,9 @@ function wallClock(t: TaskFindings): Clause[] {
     return {
       figures: `${figures} (ratio ${sig(Math.exp(d.effect), 3)}×)`,
       ps: [d.p],
-      decide: ([adj]) => {
+      decide: ([adj], size) => {
         const why = pText(d.p, adj ?? null);
-        if (adj == null || adj >= ALPHA) return inconclusive(why);
+        if (adj == null || adj >= ALPHA) return inconclusive(`${why}; ${mdeOfLogs(d, size)}`);
         return d.effect < 0 ? asPredicted(why) : notAsPredicted(why);
       },
     };
@@ -193,14 +229,14 @@ function qualityPair(
     {
       figures,
       ps: eq ? [eq.p, d.p] : [d.p],
-      decide: (adjusted) => {
+      decide: (adjusted, size) => {
         const [eqAdj, dAdj] = eq ? [adjusted[0] ?? null, adjusted[1] ?? null] : [null, adjusted[0] ?? null];
         const diffWhy = pText(d.p, dAdj);
         if (eq && outcome.close && eqAdj !== null && eqAdj < ALPHA) {
           return outcome.close(`within ±${formatDelta(eq.margin, t.metric).slice(1)} by TOST, ${pText(eq.p, eqAdj)}`);
         }
         const eqWhy = eq ? `; equivalence within ±${formatDelta(eq.margin, t.metric).slice(1)} not shown, TOST ${pText(eq.p, eqAdj)}` : '';
-        if (dAdj === null || dAdj >= ALPHA) return inconclusive(`${diffWhy}${eqWhy}`);
+        if (dAdj === null || dAdj >= ALPHA) return inconclusive(`${diffWhy}${eqWhy}; ${mdeOfDifference(d, size, t.metric)}`);
         const small = belowTestSetError(d, t);
         if (small) return { kind: 'inconclusive', text: `no verdict: ${small}; ${diffWhy}` };
         return d.effect > 0 ? outcome.better(diffWhy) : outcome.worse(diffWhy);
@@ -233,15 +269,23 @@ function figurePair(
   return {
     figures,
     ps: [d.p],
-    decide: ([adj]) => {
+    decide: ([adj], size) => {
       const why = pText(d.p, adj ?? null);
-      if (adj == null || adj >= ALPHA) return inconclusive(why);
+      if (adj == null || adj >= ALPHA)
+        return inconclusive(
+          `${why}; ${d.se === null ? 'MDE not measured: one pair' : `MDE ${show(mdeOf(d, ALPHA))}${size > 1 ? `, ${show(mdeOf(d, ALPHA / size))} at the family's Holm threshold α/${size}` : ''}`}`,
+        );
       return d.effect > 0 === (expected === 'above') ? asPredicted(why) : notAsPredicted(why);
     },
   };
 }
 
-const lastLayerNmi = (r: RunRecord) => r.final?.legibility.routing.at(-1)?.nmi ?? null;
+/** The smallest paired difference d's spread detects at `alpha`, in d's own units. */
+const mdeOf = (d: Difference, alpha: number) =>
+  minimumDetectableLog((d.se as number) * Math.sqrt(d.n), d.n, { alpha, power: DEFAULT_POWER.power }) ?? Number.NaN;
+
+/** AMI (chance-adjusted, Vinh et al. 2010) of the last routed layer: NMI is not adjusted for chance. */
+const lastLayerAmi = (r: RunRecord) => r.final?.legibility.routing.at(-1)?.ami ?? null;
 const updateDensity = (r: RunRecord) => r.final?.legibility.updateDensity ?? null;
 
 function legibility(t: TaskFindings): Clause[] {
@@ -252,13 +296,13 @@ function legibility(t: TaskFindings): Clause[] {
     if (!a) out.push(missing(name));
     else if (!hash) out.push(missing('hash'));
     else if (HASH_KEYED_BY_GROUP.has(t.task)) {
-      out.push(fixed(`${name} NMI`, notTestable(`hash routes by the ${t.groupName ?? 'group label'} itself here`)));
-    } else out.push(figurePair('NMI', a, hash, lastLayerNmi, 'above', (v) => sig(v, 2)));
+      out.push(fixed(`${name} AMI`, notTestable(`hash routes by the ${t.groupName ?? 'group label'} itself here`)));
+    } else out.push(figurePair('AMI', a, hash, lastLayerAmi, 'above', (v) => sig(v, 2)));
   }
   const gr = find(t, 'gradient-routed');
-  const dense = find(t, 'dense');
+  const dense = find(t, REFERENCE);
   if (!gr) out.push(missing('gradient-routed'));
-  else if (!dense) out.push(missing('dense'));
+  else if (!dense) out.push(missing(REFERENCE));
   else out.push(figurePair('update density', gr, dense, updateDensity, 'below', percent));
   return out;
 }
@@ -266,7 +310,8 @@ function legibility(t: TaskFindings): Clause[] {
 export const DIRECTIONS: readonly Direction[] = [
   {
     id: 'a',
-    claim: 'at equal active FLOPs, sparse MoE (switch-top1, topk) reaches the target with fewer FLOPs than dense: multiplier > 1',
+    claim:
+      'at equal active FLOPs, sparse MoE (switch-top1, topk) reaches the target with fewer FLOPs than the like-for-like dense control (dense-block): multiplier > 1',
     source: 'Switch Transformer, Fedus et al. 2021: dense’s quality in 1/7 of the steps',
     check: flopGain,
   },
@@ -274,7 +319,7 @@ export const DIRECTIONS: readonly Direction[] = [
     id: 'b',
     claim: 'the wall-clock gain is smaller than the FLOP gain',
     source: 'OLMoE 2409.02060: ~3× fewer tokens, ~2× less time',
-    check: wallClock,
+    check: (t, quiet) => wallClock(t, quiet),
   },
   {
     id: 'c',
@@ -311,7 +356,7 @@ export const DIRECTIONS: readonly Direction[] = [
   {
     id: 'f',
     claim:
-      'learned routers specialise by task or class (routing NMI of switch-top1/topk above that of hash, whose routing never sees the label), and gradient routing updates fewer parameters per step than dense',
+      'learned routers specialise by task or class (routing AMI of switch-top1/topk above that of hash, whose routing never sees the label; each seed against its own permutation null in the table), and gradient routing updates fewer parameters per step than dense-block',
     source: 'Fedus et al. 2021 and Cloud et al. 2024, 2410.04332',
     check: legibility,
   },
@@ -321,38 +366,53 @@ export function renderClause(figures: string, verdict: Verdict): string {
   return `${figures} → **${verdict.text}**`;
 }
 
-/** Every clause of every direction on every task, decided together: one Holm family. */
+/** Every clause of every direction on every task; Holm within each direction's family (lit-a … lit-f), never across. */
 export interface Decided {
   direction: Direction;
   task: string;
   clauses: { figures: string; verdict: Verdict }[];
 }
 
-export function decideAll(tasks: readonly TaskFindings[]): { decided: Decided[]; family: number } {
-  const checked = DIRECTIONS.flatMap((direction) => tasks.map((t) => ({ direction, task: t.task, clauses: direction.check(t) })));
-  const ps = checked.flatMap((c) => c.clauses.flatMap((k) => k.ps));
-  const adjusted = holm(ps);
-  let at = 0;
-  const decided = checked.map((c) => ({
-    ...c,
-    clauses: c.clauses.map((k) => {
-      const mine = adjusted.slice(at, at + k.ps.length);
-      at += k.ps.length;
-      return { figures: k.figures, verdict: k.decide(mine) };
-    }),
-  }));
-  return { decided, family: ps.filter((p) => p !== null).length };
+export const familyOf = (d: Direction) => `lit-${d.id}`;
+
+export function decideAll(
+  tasks: readonly TaskFindings[],
+  quiet: (r: RunRecord) => boolean = () => false,
+): { decided: Decided[]; families: Map<string, number> } {
+  const checked = DIRECTIONS.flatMap((direction) => tasks.map((t) => ({ direction, task: t.task, clauses: direction.check(t, quiet) })));
+  const families = new Map<string, number>();
+  const adjustedOf = new Map<string, (number | null)[]>();
+  for (const d of DIRECTIONS) {
+    const ps = checked.filter((c) => c.direction === d).flatMap((c) => c.clauses.flatMap((k) => k.ps));
+    adjustedOf.set(familyOf(d), holm(ps));
+    families.set(familyOf(d), ps.filter((p) => p !== null).length);
+  }
+  const at = new Map<string, number>();
+  const decided = checked.map((c) => {
+    const f = familyOf(c.direction);
+    return {
+      ...c,
+      clauses: c.clauses.map((k) => {
+        const from = at.get(f) ?? 0;
+        const mine = (adjustedOf.get(f) ?? []).slice(from, from + k.ps.length);
+        at.set(f, from + k.ps.length);
+        return { figures: k.figures, verdict: k.decide(mine, families.get(f) ?? 0) };
+      }),
+    };
+  });
+  return { decided, families };
 }
 
 /** The whole list: one bullet per direction, one sub-bullet per task. */
-export function renderLiterature(tasks: readonly TaskFindings[]): string {
-  const { decided, family } = decideAll(tasks);
+export function renderLiterature(tasks: readonly TaskFindings[], quiet: (r: RunRecord) => boolean = () => false): string {
+  const { decided, families } = decideAll(tasks, quiet);
+  const sizes = DIRECTIONS.map((d) => `${familyOf(d)} ${families.get(familyOf(d)) ?? 0}`).join(', ');
   const lines = [
-    `Verdicts are tests on seed-paired runs (same seed on both sides), Holm-corrected across all ${family} tests below at a family-wise α = ${ALPHA}: multipliers by a t-test on the per-seed log ratios, quality differences by a paired t-test, "comes close" only by TOST against the task's margin, and no verdict on a quality difference smaller than twice the test set's standard error. Inconclusive means the test could not tell, not that there is no difference.`,
+    `Verdicts are tests on seed-paired runs (same seed on both sides), Holm-corrected within each direction's family at a family-wise α = ${ALPHA} (tests per family: ${sizes}), never across families: multipliers by a t-test on the per-seed log ratios against ${REFERENCE}, quality differences by a paired t-test, "comes close" only by TOST against the task's margin, and no verdict on a quality difference smaller than twice the test set's standard error. Inconclusive means the test could not tell, not that there is no difference; each prints its minimum detectable effect (80% power) at α and at its family's Holm threshold. These are exploratory readings: the records were seen while the rules were chosen.`,
     '',
   ];
   for (const d of DIRECTIONS) {
-    lines.push(`- **(${d.id})** ${d.claim} (${d.source}).`);
+    lines.push(`- **(${d.id})** ${d.claim} (${d.source}); family ${familyOf(d)}.`);
     for (const c of decided.filter((x) => x.direction === d)) {
       lines.push(`  - ${c.task}: ${c.clauses.map((k) => renderClause(k.figures, k.verdict)).join('; ')}`);
     }

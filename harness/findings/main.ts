@@ -19,11 +19,17 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { protocolProse } from '../protocol/prose.ts';
+import { loadProtocol, PROTOCOL_PATH, type Protocol } from '../protocol/protocol.ts';
 import { readRecordDir } from '../results/files.ts';
 import type { RunRecord } from '../results/record.ts';
 import { openStore } from '../store/index.ts';
 import type { LeaderboardRow } from '../store/types.ts';
-import { END_MARKER, replaceSection, START_MARKER } from './readme.ts';
+import { confirmatoryAnswer, readConfirmatory } from './confirmatory.ts';
+import { ANSWER_END, ANSWER_START, END_MARKER, replaceSection, START_MARKER } from './readme.ts';
+import { trendRulesOf } from './scaling.ts';
+import { composeFindings, setsOrRefuse } from './section.ts';
+import { foreignMessage, splitBySet } from './sets.ts';
 import {
   FINDINGS_TIER,
   type FindingsInput,
@@ -38,6 +44,12 @@ export const findingsOptions = z.object({
   records: z.string().min(1).default('results/runs'),
   readme: z.string().min(1).default('docs/findings.md'),
   check: z.boolean().default(false),
+  /** the protocol the records are read under */
+  protocol: z.string().min(1).default(PROTOCOL_PATH),
+  /** a markdown file whose answer markers get the confirmatory answer (the README); none when absent */
+  answer: z.string().min(1).optional(),
+  /** where the protocol's prose is written (docs/protocol.md); none when absent */
+  protocolDoc: z.string().min(1).optional(),
 });
 export type FindingsOptions = z.infer<typeof findingsOptions>;
 
@@ -51,10 +63,10 @@ const consoleIo: FindingsIo = {
   err: (text) => process.stderr.write(`${text}\n`),
 };
 
-/** The section's markdown for these records, via a throwaway SQLite store. */
-export async function buildFindings(
+/** The exploratory tables for the unstamped records, via a throwaway SQLite store. */
+async function buildExploratory(
   records: readonly RunRecord[],
-  extra: Pick<FindingsInput, 'invalidFiles' | 'recordHrefs' | 'constants'> = {},
+  extra: Pick<FindingsInput, 'invalidFiles' | 'recordHrefs' | 'constants' | 'maxLoadPerCore' | 'trendRules'>,
 ): Promise<string> {
   const hardwareClasses = hardwareClassByTask(sliceCounts(records));
   const slice = sliceOf(records, hardwareClasses);
@@ -76,6 +88,27 @@ export async function buildFindings(
   }
 }
 
+/**
+ * The whole section for these records under protocol `p`: the confirmatory findings, then
+ * the exploratory ones. Throws, naming them, on records stamped with another protocol.
+ */
+export async function buildFindings(
+  records: readonly RunRecord[],
+  extra: Pick<FindingsInput, 'invalidFiles' | 'recordHrefs' | 'constants'> & { protocol?: Protocol } = {},
+): Promise<string> {
+  const { protocol = loadProtocol(), ...rest } = extra;
+  const sets = setsOrRefuse(records, protocol);
+  return composeFindings(
+    protocol,
+    sets.confirmatory,
+    await buildExploratory(sets.exploratory, {
+      ...rest,
+      maxLoadPerCore: protocol.seconds.maxLoadPerCore,
+      trendRules: trendRulesOf(protocol),
+    }),
+  );
+}
+
 /** Read, build, then write or check the README. Returns the exit code. */
 export async function runFindings(options: Partial<FindingsOptions>, io: FindingsIo = consoleIo): Promise<number> {
   const opts = findingsOptions.parse(options);
@@ -94,7 +127,15 @@ export async function runFindings(options: Partial<FindingsOptions>, io: Finding
       recordHrefs[p.record.id] = relative(readmeDir, resolve(p.path)).split(sep).join('/');
     }
   }
-  const section = await buildFindings(records, { invalidFiles: invalid, recordHrefs });
+  const protocol = loadProtocol(opts.protocol);
+  const foreign = splitBySet(records, protocol).foreign;
+  if (foreign.length) {
+    const byId = new Map(parsed.flatMap((p) => ('record' in p ? [[p.record.id, p.path] as const] : [])));
+    for (const r of foreign) io.err(foreignMessage(r, protocol, byId.get(r.id)));
+    io.err(`${foreign.length} record(s) run under another protocol: nothing written`);
+    return 1;
+  }
+  const section = await buildFindings(records, { invalidFiles: invalid, recordHrefs, protocol });
 
   const readme = existsSync(opts.readme) ? readFileSync(opts.readme, 'utf8') : null;
   const next = readme === null ? null : replaceSection(readme, section);
@@ -107,17 +148,34 @@ export async function runFindings(options: Partial<FindingsOptions>, io: Finding
     );
     return 2;
   }
+  // the files the findings own: the section, the README's answer, the protocol's prose
+  const files: { path: string; now: string; next: string }[] = [{ path: opts.readme, now: readme, next }];
+  if (opts.answer) {
+    const now = existsSync(opts.answer) ? readFileSync(opts.answer, 'utf8') : '';
+    const answer = `${confirmatoryAnswer(protocol, readConfirmatory(protocol, splitBySet(records, protocol).confirmatory))} The figures, with their intervals, the exploratory tables and the caveats: [docs/findings.md](docs/findings.md); the rules they are read by: [docs/protocol.md](docs/protocol.md).`;
+    const replaced = replaceSection(now, answer, ANSWER_START, ANSWER_END);
+    if (replaced === null) {
+      io.err(`${opts.answer} has no answer markers: add a line ${ANSWER_START} and, below it, a line ${ANSWER_END}`);
+      return 2;
+    }
+    files.push({ path: opts.answer, now, next: replaced });
+  }
+  if (opts.protocolDoc) {
+    const now = existsSync(opts.protocolDoc) ? readFileSync(opts.protocolDoc, 'utf8') : '';
+    files.push({ path: opts.protocolDoc, now, next: `${protocolProse(protocol)}\n` });
+  }
+  const stale = files.filter((f) => f.next !== f.now);
   if (opts.check) {
-    if (next === readme) {
-      io.err(`${opts.readme}: findings section is up to date`);
+    if (stale.length === 0) {
+      io.err(`${files.map((f) => f.path).join(', ')}: up to date`);
       return 0;
     }
-    io.err(`${opts.readme}: findings section differs from what the records give; run \`${REGENERATE_COMMAND}\``);
+    io.err(`${stale.map((f) => f.path).join(', ')}: differs from what the records and the protocol give; run \`${REGENERATE_COMMAND}\``);
     return 1;
   }
-  if (next !== readme) writeFileSync(opts.readme, next);
+  for (const f of stale) writeFileSync(f.path, f.next);
   io.out(section);
-  io.err(`${opts.readme}: findings section ${next === readme ? 'already up to date' : 'rewritten'} from ${records.length} records`);
+  io.err(`${stale.length ? `rewrote ${stale.map((f) => f.path).join(', ')}` : 'already up to date'} from ${records.length} records`);
   return 0;
 }
 
@@ -127,9 +185,13 @@ async function main(): Promise<void> {
       records: { type: 'string' },
       readme: { type: 'string' },
       check: { type: 'boolean' },
+      protocol: { type: 'string' },
+      answer: { type: 'string' },
+      'protocol-doc': { type: 'string' },
     },
   });
-  process.exitCode = await runFindings(values);
+  const { 'protocol-doc': protocolDoc, ...rest } = values;
+  process.exitCode = await runFindings({ answer: 'README.md', protocolDoc: protocolDoc ?? 'docs/protocol.md', ...rest });
 }
 
 // Run as a script (directly, through tsx, or through bin/run-ts.js), not when imported.

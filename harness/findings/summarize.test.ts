@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BPC, HW, type MakeRun, makeRun } from '../../test/support/store.ts';
+import { BPC, HW, type MakeRun, makeRun, renamedRun } from '../../test/support/store.ts';
 import { sealRecord, writeRecord } from '../results/files.ts';
 import type { Legibility, RoutingLayerStats, RunRecord } from '../results/record.ts';
 import type { VerdictConstants } from './analysis.ts';
@@ -49,7 +49,20 @@ function layer(name: string, nmi: number, experts = 4, effectiveExperts = 3.5): 
     routingEntropy: null,
     nmi,
     counts: [[1]],
+    ami: nmi - 0.1,
+    amiNull: { method: 'test', permutations: 100, mean: 0, p95: 0.05 },
   };
+}
+
+/** A record whose machine was quiet (load per core 0.5 at start and end): its seconds count. */
+function quiet(r: RunRecord): RunRecord {
+  const { contentHash: _old, ...rest } = r;
+  return sealRecord({ ...rest, training: { ...rest.training, load: { cores: 2, atStart: 1, atEnd: 1 } } });
+}
+
+/** dense-block, the reference: the same runs as dense's on seeds 0–2 (as on charlm, where the two are the same network). */
+function denseBlockOf(records: readonly RunRecord[]): RunRecord[] {
+  return records.filter((r) => r.architecture.name === 'dense' && r.task.seed < 3).map((r) => renamedRun(r, 'dense-block'));
 }
 
 const jitter = [-0.005, 0, 0.005] as const;
@@ -75,6 +88,11 @@ const CONSTANTS: Record<string, VerdictConstants> = {
  * - gradient-routed updates half the parameters against dense's all
  */
 function mnistRecords(): RunRecord[] {
+  const out = mnistRuns().map((r) => (['dense', 'switch-top1', 'topk'].includes(r.architecture.name) ? quiet(r) : r));
+  return [...out, ...denseBlockOf(out)];
+}
+
+function mnistRuns(): RunRecord[] {
   const out: RunRecord[] = [];
   for (let seed = 0; seed < 10; seed++) {
     out.push(
@@ -181,6 +199,11 @@ function mnistRecords(): RunRecord[] {
 
 /** parity (target 0.9): switch-top1 on target for good at 0.8e7, 1e7 and 1.25e7 against dense's 1e7 → 1.25, 1, 0.8: geometric mean 1. */
 function parityRecords(): RunRecord[] {
+  const out = parityRuns();
+  return [...out, ...denseBlockOf(out)];
+}
+
+function parityRuns(): RunRecord[] {
   return SEEDS.flatMap((seed) => {
     const reach = [0.8e7, 1e7, 1.25e7][seed] as number;
     return [
@@ -254,7 +277,7 @@ function charlmRecords(): RunRecord[] {
     refused('expert-choice', 'charlm', seed),
   ]);
   out.push(run({ arch: 'topk', task: 'charlm', metric: BPC, seed: 0, status: 'diverged', curve: [[1e6, 4]] }));
-  return out;
+  return [...out, ...denseBlockOf(out)];
 }
 
 /** Noise the section must leave out: another tier, and a smaller hardware class. */
@@ -267,7 +290,7 @@ function otherSlices(): RunRecord[] {
 
 /** The cells of one architecture's row in one task's table, by column header. */
 function rowOf(md: string, task: string, arch: string): Record<string, string> {
-  const section = md.split(`### ${task}\n`)[1]?.split('\n### ')[0] ?? '';
+  const section = md.slice(md.indexOf('## Exploratory findings')).split(`### ${task}\n`)[1]?.split('\n### ')[0] ?? '';
   const lines = section.split('\n').filter((l) => l.startsWith('| '));
   const split = (l: string) => l.slice(2, -2).split(' | ');
   const head = split(lines[0] ?? '');
@@ -307,7 +330,7 @@ describe('summarizeFindings on known answers', () => {
   });
 
   it('says what it was generated from: the slice only, its seeds, dates and the command', () => {
-    const first = md.split('\n')[0] ?? '';
+    const first = md.split('\n').find((l) => l.startsWith('*Generated from')) ?? '';
     const slice = records.filter((r) => r.task.tier === 'cpu' && r.hardwareClass === HW);
     expect(hardwareClassByTask(sliceCounts(records)).mnist).toBe(HW);
     expect(first).toContain(`${slice.length} records of tier cpu`);
@@ -315,11 +338,14 @@ describe('summarizeFindings on known answers', () => {
     expect(first).toContain('3–10 seeds per cell');
     expect(first).toContain('runs 2025-03-01');
     expect(first).toContain('`npm run findings`');
-    expect(md).toContain('the wall-clock columns carry machine noise the FLOP columns do not');
+    expect(md).toContain('Seconds count only from records whose machine was quiet');
+    expect(md).toContain('## Exploratory findings (seen while choosing the rules)');
+    expect(md).toContain('No confirmatory run of this task is recorded yet');
   });
 
   it('puts the tasks in suite order, and says so where a task has no runs', () => {
-    const at = (s: string) => md.indexOf(`### ${s}`);
+    const exploratory = md.slice(md.indexOf('## Exploratory findings'));
+    const at = (s: string) => exploratory.indexOf(`### ${s}`);
     expect(at('superposition')).toBeGreaterThanOrEqual(0);
     expect(at('superposition')).toBeLessThan(at('parity'));
     expect(at('parity')).toBeLessThan(at('mnist'));
@@ -341,34 +367,43 @@ describe('summarizeFindings on known answers', () => {
     // costs 2e6, 2.5e6, 3e6: geometric mean 2.47e6
     expect(col(sw, 'executed FLOPs to target (≥ 90%)')).toMatch(/^2\.5e6 \[/);
     // ratios 5, 4, 3.33: exp(mean log) = 4.05, t(2) on the logs' sd 0.2031: exp(1.3999 ± 0.5044)
+    expect(col(sw, '× dense-block on executed FLOPs')).toBe('4.05× [2.45, 6.72]');
     expect(col(sw, '× dense on executed FLOPs')).toBe('4.05× [2.45, 6.72]');
-    expect(col(sw, '× dense on wall-clock')).toBe('1.01× [0.612, 1.68]');
-    expect(col(sw, 'routing NMI with digit')).toBe('0.8'); // the last layer, not the mean of 0.1 and 0.8
+    expect(col(sw, '× dense-block on wall-clock')).toBe('1.01× [0.612, 1.68] (3 of 3 seeds quiet)');
+    // hash's machine was busy: no seconds, and the cell says why
+    expect(col(rowOf(md, 'mnist', 'hash'), '× dense-block on wall-clock')).toBe('not measured: the machine was busy (0 of 3 seeds quiet)');
+    // the last layer (AMI 0.7, not the mean with the first layer's 0), beside its permutation null
+    expect(col(sw, 'routing AMI with digit')).toBe('0.7 (null 0, p95 0.05; above it in 3 of 3)');
     expect(col(sw, 'effective experts / E')).toBe('3.2 / 4');
     expect(col(sw, 'update density')).toBe('70%');
-    expect(col(rowOf(md, 'mnist', 'dense'), '× dense on executed FLOPs')).toBe('1 (baseline)');
+    expect(col(rowOf(md, 'mnist', 'dense-block'), '× dense-block on executed FLOPs')).toBe('1 (reference)');
+    expect(col(rowOf(md, 'mnist', 'dense-block'), '× dense on executed FLOPs')).toBe('identical to dense: not tested');
+    expect(md).toContain(
+      '*dense-block is bit-identical to dense on this task (same quality and executed FLOPs at every evaluation, seeds 0, 1, 2)',
+    );
     expect(col(rowOf(md, 'mnist', 'dense'), 'seeds')).toMatch(/^10 \/ 0/);
   });
 
   it('reads an oscillating curve where it reaches the target for good', () => {
-    expect(col(rowOf(md, 'parity', 'switch-top1'), '× dense on executed FLOPs')).toMatch(/^1× \[/);
+    expect(col(rowOf(md, 'parity', 'switch-top1'), '× dense-block on executed FLOPs')).toMatch(/^1× \[/);
     const hash = rowOf(md, 'mnist', 'hash');
     expect(col(hash, 'executed FLOPs to target')).toBe('4.0e6 [4.0e6, 4.0e6]');
-    expect(col(hash, '× dense on executed FLOPs')).toBe('2.5× [2.5, 2.5]');
+    expect(col(hash, '× dense-block on executed FLOPs')).toBe('2.5× [2.5, 2.5]');
   });
 
   it('never drops a censored seed: not reached and first-point bounds become bounds with counts', () => {
     const topk = rowOf(md, 'mnist', 'topk');
     expect(col(topk, 'executed FLOPs to target')).toBe('0 of 3 reached');
-    expect(col(topk, '× dense on executed FLOPs')).toBe('≤ 0.1× (bound; 0 of 3 seeds reached, dense 3)');
+    expect(col(topk, '× dense-block on executed FLOPs')).toBe('≤ 0.1× (bound; 0 of 3 seeds reached, dense-block 3)');
     const ec = rowOf(md, 'mnist', 'expert-choice');
     expect(col(ec, 'executed FLOPs to target')).toBe('3 of 3 reached; 3 by the first evaluation, ≤ 1.0e6');
-    expect(col(ec, '× dense on executed FLOPs')).toBe('≥ 10× (bound; 3 of 3 seeds reached, dense 3)');
+    expect(col(ec, '× dense-block on executed FLOPs')).toBe('≥ 10× (bound; 3 of 3 seeds reached, dense-block 3)');
   });
 
   it('has a placebo row, dense against dense on disjoint seeds, that reads 1× here', () => {
-    const p = rowOf(md, 'mnist', 'placebo: dense s5–9 vs dense s0–4');
+    const p = rowOf(md, 'mnist', 'placebo: dense s5–9 vs dense s0–4 (its target set from these same dense seeds)');
     expect(col(p, '× dense on executed FLOPs')).toBe('1× [1, 1], p = 1');
+    expect(col(p, '× dense-block on executed FLOPs')).toBe('—');
     expect(col(p, 'seeds')).toBe('10 / 0');
     expect(col(p, 'accuracy')).toMatch(/^Δ /);
     // three dense seeds make one pair and an odd one out: too few for a placebo
@@ -377,29 +412,32 @@ describe('summarizeFindings on known answers', () => {
 
   it('writes — where a figure does not apply or was not measured', () => {
     const shared = rowOf(md, 'mnist', 'shared-routed');
-    for (const c of ['routing NMI', 'effective experts', 'ablation diagonal dominance', 'update density']) {
+    for (const c of ['routing AMI', 'effective experts', 'ablation diagonal dominance', 'update density']) {
       expect(col(shared, c)).toBe('—');
     }
     expect(col(rowOf(md, 'mnist', 'gradient-routed'), 'update density')).toBe('50%');
-    expect(Object.keys(shared).some((k) => k === 'D*')).toBe(false); // D* is superposition's only
+    expect(Object.keys(shared).some((k) => k.startsWith('D*'))).toBe(false); // D* is superposition's only
   });
 
   it('turns a refusal into a footnote and a failed-only architecture into a row', () => {
     expect(() => rowOf(md, 'charlm', 'expert-choice')).toThrow();
-    const charlm = md.split('### charlm')[1]?.split('\n### ')[0] ?? '';
+    const charlm = md.slice(md.indexOf('## Exploratory findings')).split('### charlm')[1]?.split('\n### ')[0] ?? '';
     const notes = charlm.split('\n').filter((l) => l.includes('expert-choice'));
     expect(notes.filter((l) => l.includes('refused before training'))).toHaveLength(1);
     expect(notes[0]).toContain("refuses task 'charlm'");
     const topk = rowOf(md, 'charlm', 'topk');
     expect(col(topk, 'seeds')).toBe('0 / 1');
-    expect(col(topk, '× dense on executed FLOPs')).toContain('diverged');
+    expect(col(topk, '× dense-block on executed FLOPs')).toContain('diverged');
   });
 
   it('(a) a multiplier whose log-scale test survives Holm above 1 is as predicted; a bound is tested one-sidedly', () => {
     // 2× on every seed: zero spread, p = 0
     expect(clause(md, 'a', 'charlm', 'switch-top1')).toEqual(['switch-top1 2× [2, 2]', 'as predicted (p < 0.001, Holm < 0.001)']);
     // 1.25, 1, 0.8: a mean log of 0, p = 1
-    expect(verdict(md, 'a', 'parity', 'switch-top1')).toBe('inconclusive (p = 1, Holm = 1)');
+    // and an inconclusive prints what it could have detected: at α and at its family's Holm threshold
+    expect(verdict(md, 'a', 'parity', 'switch-top1')).toMatch(
+      /^inconclusive \(p = 1, Holm = 1; MDE [0-9.]+×, [0-9.]+× at the family's Holm threshold α\/4\)$/,
+    );
     // never reached on every seed: the bounds' logs, all ln 0.1, are significantly below 0
     expect(verdict(md, 'a', 'mnist', 'topk')).toMatch(/^not as predicted \(p < 0\.001/);
     // 5, 4, 3.33 on 3 seeds: p = 0.0069, still below α after Holm's correction here
@@ -427,20 +465,21 @@ describe('summarizeFindings on known answers', () => {
     expect(verdict(md, 'e', 'mnist', 'dense-total')).toBe('not run');
   });
 
-  it('(f) NMI above hash and fewer updated parameters than dense, by paired tests; hash keyed by the label is no control', () => {
-    expect(verdict(md, 'f', 'mnist', 'NMI switch-top1')).toMatch(/^as predicted/);
+  it('(f) AMI above hash and fewer updated parameters than dense-block, by paired tests; hash keyed by the label is no control', () => {
+    expect(verdict(md, 'f', 'mnist', 'AMI switch-top1')).toMatch(/^as predicted/);
     expect(verdict(md, 'f', 'mnist', 'update density')).toMatch(/^as predicted/);
-    expect(verdict(md, 'f', 'mnist', 'NMI topk')).toBe('not testable: NMI not recorded');
-    expect(verdict(md, 'f', 'charlm', 'switch-top1 NMI')).toMatch(/^not testable: hash routes by the input character/);
+    expect(clause(md, 'f', 'mnist', 'update density')[0]).toContain('vs dense-block');
+    expect(verdict(md, 'f', 'mnist', 'AMI topk')).toBe('not testable: AMI not recorded');
+    expect(verdict(md, 'f', 'charlm', 'switch-top1 AMI')).toMatch(/^not testable: hash routes by the input character/);
   });
 
-  it('Holm counts every test of the list as one family', () => {
-    const family = Number(/Holm-corrected across all (\d+) tests/.exec(md)?.[1]);
-    expect(family).toBeGreaterThan(10);
-    // the same p-value reads larger after correction than alone
+  it('Holm corrects within each direction’s family, not across the list', () => {
+    // (a) holds four tests that ran: charlm switch-top1 (p = 0), mnist topk (p ≈ 0), mnist switch-top1 (0.0069), parity switch-top1 (1)
+    expect(md).toContain('tests per family: lit-a 4,');
     const [, sw] = clause(md, 'a', 'mnist', 'switch-top1');
     const [p, adj] = [...sw.matchAll(/= (0\.\d+)/g)].map((m) => Number(m[1]));
-    expect(adj).toBeGreaterThan(p as number);
+    // third smallest of four: Holm multiplies by 4 − 3 + 1 = 2 (one family of every test would multiply by far more)
+    expect(adj).toBeCloseTo(2 * (p as number), 3);
   });
 
   it('gives no test on one seed', async () => {
@@ -448,10 +487,10 @@ describe('summarizeFindings on known answers', () => {
       [...mnistRecords(), ...parityRecords()].filter((r) => r.task.seed === 0),
       { constants: CONSTANTS },
     );
-    expect(one.split('\n')[0]).toContain('1 seed per cell');
+    expect(one.split('\n').find((l) => l.startsWith('*Generated from'))).toContain('1 seed per cell');
     expect(verdict(one, 'a', 'mnist', 'switch-top1')).toBe('inconclusive (one seed, no test)');
     expect(col(rowOf(one, 'mnist', 'switch-top1'), 'accuracy')).toBe('95.50%');
-    expect(col(rowOf(one, 'mnist', 'switch-top1'), '× dense on executed FLOPs')).toBe('5×');
+    expect(col(rowOf(one, 'mnist', 'switch-top1'), '× dense-block on executed FLOPs')).toBe('5×');
   });
 
   it('with no cpu-tier records says how to produce them', async () => {

@@ -9,7 +9,7 @@ import { pairedMultiplier } from '../stats/multiplier.ts';
 import { pairedT } from '../stats/tests.ts';
 import type { LeaderboardRow } from '../store/types.ts';
 import { TASK_INFOS } from '../tiers.ts';
-import { constantsOf, costPairs, costSummary, costsOf, multiplierOf, placeboPairs, type VerdictConstants } from './analysis.ts';
+import { bySeed, constantsOf, costPairs, costSummary, costsOf, multiplierOf, placeboPairs, type VerdictConstants } from './analysis.ts';
 import { type ArchOnTask, collectTask, type NotCompleted, type TaskFindings } from './collect.ts';
 import {
   cell,
@@ -25,8 +25,9 @@ import {
   percent,
   sig,
 } from './format.ts';
+import { identicalSeeds, isQuiet } from './identity.ts';
 import { renderLiterature } from './literature.ts';
-import { scalingStudy } from './scaling.ts';
+import { scalingStudy, type TrendRules } from './scaling.ts';
 import { scalingSection } from './scaling-text.ts';
 
 /** The published CPU leaderboard is the one the README speaks for. */
@@ -45,6 +46,10 @@ export interface FindingsInput {
   invalidFiles?: number;
   /** where each record's file is, relative to the README, so every figure links to its runs */
   recordHrefs?: Readonly<Record<string, string>>;
+  /** the protocol's quiet-machine rule: seconds count only where load per core at start and end is at most this */
+  maxLoadPerCore: number;
+  /** the protocol's per-doubling margin and α for the scaling trends */
+  trendRules: TrendRules;
   /** per task id, the target, margin and test-set error to judge by; default the task constants of the cpu tier */
   constants?: Readonly<Record<string, VerdictConstants>>;
 }
@@ -135,7 +140,18 @@ function header(
 
 const iv = <T>(x: T | null, f: (v: T) => string) => (x === null ? DASH : f(x));
 
-const BASELINE = 'dense';
+/** The like-for-like reference (the routed scaffold with one expert), and dense as a second, labelled column. */
+export const REFERENCE = 'dense-block';
+export const SECOND = 'dense';
+
+/** What the table's rows share: links, which seconds count, whether the reference is dense in all but name. */
+interface TableContext {
+  hrefs: Readonly<Record<string, string>>;
+  /** a record's seconds count only where its machine was quiet (protocol: load per core at start and end) */
+  quiet: (r: RunRecord) => boolean;
+  /** seeds where dense-block is bit-identical to dense; null where they differ or share none */
+  identical: number[] | null;
+}
 
 /** The architecture's cost-to-target over its seeds on executed FLOPs. */
 function costCell(t: TaskFindings, a: ArchOnTask): string {
@@ -144,14 +160,27 @@ function costCell(t: TaskFindings, a: ArchOnTask): string {
   return formatCostSummary(costSummary(a.records.map((r) => costsOf(r, target).executedFlops)));
 }
 
-/** Seed-paired multiplier against dense on one axis; dense is 1 by definition. */
-function multiplierCell(t: TaskFindings, a: ArchOnTask, axis: CostToTargetAxis): string {
-  if (a.name === BASELINE) return '1 (baseline)';
-  const dense = t.archs.find((x) => x.name === BASELINE);
+/** Seed-paired multiplier against `against` on one axis; seconds from quiet pairs of one class only. */
+function multiplierCell(t: TaskFindings, a: ArchOnTask, axis: CostToTargetAxis, against: string, ctx: TableContext): string {
+  if (a.name === against) return against === REFERENCE ? '1 (reference)' : '1';
+  if (against === SECOND && a.name === REFERENCE && ctx.identical) return 'identical to dense: not tested';
+  const base = t.archs.find((x) => x.name === against);
   const target = t.constants?.target;
-  if (!dense) return 'no dense runs to compare with';
+  if (!base) return `no ${against} runs to compare with`;
   if (target == null) return `no target (${t.constants?.targetNote ?? 'unknown task'})`;
-  return formatPairedMultiplier(multiplierOf(dense.records, a.records, target, axis));
+  if (axis !== 'seconds') return formatPairedMultiplier(multiplierOf(base.records, a.records, target, axis), against);
+  const pairs = bySeed(base.records, a.records);
+  const quiet = pairs.filter(([x, y]) => x.hardwareClass === y.hardwareClass && ctx.quiet(x) && ctx.quiet(y));
+  if (quiet.length < 2) return `not measured: the machine was busy (${quiet.length} of ${pairs.length} seeds quiet)`;
+  return `${formatPairedMultiplier(
+    multiplierOf(
+      quiet.map(([x]) => x),
+      quiet.map(([, y]) => y),
+      target,
+      axis,
+    ),
+    against,
+  )} (${quiet.length} of ${pairs.length} seeds quiet)`;
 }
 
 /** "3 / 0 · [s0](…) [s1](…) [s2](…)": the counts, then each completed seed's record. */
@@ -164,23 +193,51 @@ function seedsCell(a: ArchOnTask, hrefs: Readonly<Record<string, string>>): stri
   return `${a.row.seeds} / ${a.row.failedRuns}${links.length ? ` · ${links.join(' ')}` : ''}`;
 }
 
-function row(t: TaskFindings, a: ArchOnTask, withDStar: boolean, hrefs: Readonly<Record<string, string>>): string[] {
+/** "0.37 (null 0.00, p95 0.00; above it in 5 of 5)" */
+function amiCell(l: ArchOnTask['legibility']): string {
+  if (!l.ami) return DASH;
+  const nul =
+    l.amiNullMean && l.amiNullP95 ? ` (null ${sig(l.amiNullMean.mean, 2)}, p95 ${sig(l.amiNullP95.mean, 2)}` : ' (null not recorded';
+  const above = l.amiAbove ? `; above it in ${l.amiAbove.k} of ${l.amiAbove.n})` : ')';
+  return `${sig(l.ami.mean, 2)}${nul}${above}`;
+}
+
+/** "0.12 (null p95 0.05, above it in 1 of 5; hash 0.03)" */
+function dominanceCell(l: ArchOnTask['legibility'], hash: ArchOnTask | undefined): string {
+  if (!l.ablationDominance) return DASH;
+  const nul = l.dominanceNullP95 ? `null p95 ${sig(l.dominanceNullP95.mean, 3)}` : 'null not recorded';
+  const above = l.dominanceAbove ? `, above it in ${l.dominanceAbove.k} of ${l.dominanceAbove.n}` : '';
+  const h = hash?.legibility.ablationDominance;
+  const hashText = h ? `; hash ${sig(h.mean, 3)}` : '; hash not recorded';
+  return `${sig(l.ablationDominance.mean, 3)} (${nul}${above}${hashText})`;
+}
+
+function row(t: TaskFindings, a: ArchOnTask, withDStar: boolean, ctx: TableContext): string[] {
   const l = a.legibility;
   const cells = [
     a.name,
     a.family,
-    seedsCell(a, hrefs),
+    seedsCell(a, ctx.hrefs),
     iv(a.row.quality, (q) => formatQuality(q, t.metric)),
     costCell(t, a),
-    multiplierCell(t, a, 'executedFlops'),
-    multiplierCell(t, a, 'seconds'),
+    multiplierCell(t, a, 'executedFlops', REFERENCE, ctx),
+    multiplierCell(t, a, 'executedFlops', SECOND, ctx),
+    multiplierCell(t, a, 'seconds', REFERENCE, ctx),
     `${count(a.row.paramsActive)} / ${count(a.row.paramsTotal)}`,
-    iv(l.nmi, (x) => sig(x.mean, 2)),
+    amiCell(l),
     iv(l.effectiveExperts, (x) => `${sig(x.mean, 3)} / ${l.experts ?? DASH}`),
-    iv(l.ablationDominance, (x) => sig(x.mean, 3)),
+    dominanceCell(
+      l,
+      t.archs.find((x) => x.name === 'hash'),
+    ),
     iv(l.updateDensity, (x) => percent(x.mean)),
   ];
-  if (withDStar) cells.push(iv(l.dimensionsPerFeature, (x) => sig(x.mean, 3)));
+  if (withDStar)
+    cells.push(
+      l.dimensionsPerFeatureScaleFree
+        ? sig(l.dimensionsPerFeatureScaleFree.mean, 3)
+        : 'not measured: the record predates the scale-free D*',
+    );
   return cells;
 }
 
@@ -199,8 +256,9 @@ export interface Placebo {
   runs: number;
 }
 
-export function placeboOf(t: TaskFindings): Placebo | null {
-  const dense = t.archs.find((x) => x.name === BASELINE);
+export function placeboOf(t: TaskFindings, quiet: (r: RunRecord) => boolean = () => true): Placebo | null {
+  // dense has ten exploratory seeds, dense-block five: the exploratory placebo is dense's
+  const dense = t.archs.find((x) => x.name === SECOND);
   const target = t.constants?.target;
   if (!dense || target == null) return null;
   const pairs = placeboPairs(dense.records);
@@ -219,32 +277,36 @@ export function placeboOf(t: TaskFindings): Placebo | null {
   );
   const ivText = d.lo === null || d.hi === null ? '' : ` [${formatDelta(d.lo, t.metric)}, ${formatDelta(d.hi, t.metric)}]`;
   return {
-    label: `placebo: dense s${range(seeds(1))} vs dense s${range(seeds(0))}`,
+    label: `placebo: dense s${range(seeds(1))} vs dense s${range(seeds(0))} (its target set from these same dense seeds)`,
     flops: on('executedFlops'),
-    seconds: on('seconds'),
+    seconds:
+      pairs.filter(([x, y]) => x.hardwareClass === y.hardwareClass && quiet(x) && quiet(y)).length < pairs.length
+        ? `not measured: the machine was busy (${pairs.filter(([x, y]) => quiet(x) && quiet(y)).length} of ${pairs.length} seeds quiet)`
+        : on('seconds'),
     quality: `Δ ${formatDelta(d.effect, t.metric)}${ivText}${d.p === null ? '' : `, p ${formatP(d.p)}`}`,
     runs: 2 * pairs.length,
   };
 }
 
-function placeboRow(t: TaskFindings, withDStar: boolean): string[] | null {
-  const p = placeboOf(t);
+function placeboRow(t: TaskFindings, withDStar: boolean, ctx: TableContext): string[] | null {
+  const p = placeboOf(t, ctx.quiet);
   if (!p) return null;
   const rest = Array.from({ length: withDStar ? 6 : 5 }, () => DASH);
-  return [p.label, 'dense', `${p.runs} / 0`, p.quality, DASH, p.flops, p.seconds, ...rest];
+  // dense against dense: it stands in the second column, dense's own
+  return [p.label, 'dense', `${p.runs} / 0`, p.quality, DASH, DASH, p.flops, p.seconds, ...rest];
 }
 
 /** A row for an architecture that ran but never completed (and was not simply refused). */
 function failedRow(n: NotCompleted, withDStar: boolean): string[] {
-  // wall-clock, params, NMI, effective experts, ablation, update density (and D*)
-  const rest = Array.from({ length: withDStar ? 7 : 6 }, () => DASH);
+  // × dense, wall-clock, params, AMI, effective experts, ablation, update density (and D*)
+  const rest = Array.from({ length: withDStar ? 8 : 7 }, () => DASH);
   // the failure message is the harness's advice to the user: a cell has room for its start
   const why = n.lastFailure ?? 'no reason recorded';
   const short = why.length > 80 ? `${why.slice(0, 79)}…` : why;
   return [n.name, n.family, `0 / ${n.seeds}`, DASH, DASH, `no completed run (${short})`, ...rest];
 }
 
-function table(t: TaskFindings, hrefs: Readonly<Record<string, string>>): string {
+function table(t: TaskFindings, ctx: TableContext): string {
   const withDStar = t.task === 'superposition';
   const metric = t.metric.name === 'accuracy' ? 'accuracy (%)' : `${t.metric.name}${t.metric.unit ? ` (${t.metric.unit})` : ''}`;
   const direction = t.metric.higherIsBetter ? 'higher is better' : 'lower is better';
@@ -255,18 +317,19 @@ function table(t: TaskFindings, hrefs: Readonly<Record<string, string>>): string
     'seeds (completed / failed)',
     `${metric} at budget, ${direction}`,
     `executed FLOPs to target${target}`,
-    '× dense on executed FLOPs (seed-paired)',
-    '× dense on wall-clock (seed-paired)',
+    `× ${REFERENCE} on executed FLOPs (seed-paired)`,
+    `× ${SECOND} on executed FLOPs (second column)`,
+    `× ${REFERENCE} on wall-clock (quiet seeds only)`,
     'params active / total',
-    `routing NMI with ${t.groupName ?? 'the group label'}`,
+    `routing AMI with ${t.groupName ?? 'the group label'} (permutation null)`,
     'effective experts / E',
-    'ablation diagonal dominance',
+    'ablation diagonal dominance (its null; hash’s)',
     'update density',
   ];
-  if (withDStar) head.push('D*');
-  const placebo = placeboRow(t, withDStar);
+  if (withDStar) head.push('D* (scale-free)');
+  const placebo = placeboRow(t, withDStar, ctx);
   const body = [
-    ...t.archs.map((a) => row(t, a, withDStar, hrefs)),
+    ...t.archs.map((a) => row(t, a, withDStar, ctx)),
     ...(placebo ? [placebo] : []),
     ...t.notCompleted.filter((n) => n.refusal === null).map((n) => failedRow(n, withDStar)),
   ];
@@ -291,9 +354,15 @@ function constantsLine(t: TaskFindings): string {
   return `*${target}; ${margin}; ${se}.*`;
 }
 
-function taskSection(task: string, t: TaskFindings | null, hrefs: Readonly<Record<string, string>>): string {
+function taskSection(task: string, t: TaskFindings | null, hrefs: Readonly<Record<string, string>>, maxLoadPerCore: number): string {
   if (!t) return `### ${task}\n\nNo ${FINDINGS_TIER}-tier runs of ${task} on this hardware class.`;
-  return `### ${task}\n\n${constantsLine(t)}\n\n${table(t, hrefs)}`;
+  const recordsOf = (name: string) => t.archs.find((a) => a.name === name)?.records ?? [];
+  const identical = identicalSeeds(recordsOf(REFERENCE), recordsOf(SECOND));
+  const ctx: TableContext = { hrefs, quiet: (r) => isQuiet(r, maxLoadPerCore), identical };
+  const same = identical
+    ? `\n\n*${REFERENCE} is bit-identical to ${SECOND} on this task (same quality and executed FLOPs at every evaluation, seeds ${identical.join(', ')}): it is tested once, against ${REFERENCE}.*`
+    : '';
+  return `### ${task}\n\n${constantsLine(t)}${same}\n\n${table(t, ctx)}`;
 }
 
 function empty(invalidFiles: number): string {
@@ -317,9 +386,9 @@ const METHOD =
 
 /** What the current records cannot settle yet. */
 const CAVEAT =
-  'Seconds were measured two runs at a time on a 2-core machine that was often doing other work as well (each record’s `training.load` says how busy), so the wall-clock columns carry machine noise the FLOP columns do not: read them as indicative. ' +
-  'Learning rates were tuned per task and architecture on one seed at a quarter of the budget, on a validation split carved from the training data (`results/tuning/cpu.json`); a rate best at a quarter of the budget need not be best at all of it. ' +
-  'A target is the quality every dense seed holds from a quarter of its budget on, so cost-to-target measures how fast an architecture reaches dense’s early quality; the quality column compares the end of training.';
+  'Seconds count only from records whose machine was quiet (load per core at most the protocol’s limit at the start and the end of training, `training.load`); a wall-clock cell says how many seeds were, and reads “not measured” where fewer than two pairs were. ' +
+  'Learning rates were tuned per task and architecture on one seed at a quarter of the budget, on a validation split carved from the training data (`results/tuning/cpu.json`); a rate best at a quarter of the budget need not be best at all of it, and where the best and runner-up rates lie within a seed SD the choice is noise. ' +
+  'A target here is the quality every dense seed holds from a quarter of its budget on, set from the same dense seeds the table compares with (not held out, unlike the confirmatory targets), and the rule was chosen after seeing these records; cost-to-target measures how fast an architecture reaches dense’s early quality; the quality column compares the end of training.';
 
 export function summarizeFindings(input: FindingsInput): string {
   const invalidFiles = input.invalidFiles ?? 0;
@@ -340,9 +409,9 @@ export function summarizeFindings(input: FindingsInput): string {
     header(slice, input.hardwareClasses, present, invalidFiles),
     METHOD,
     CAVEAT,
-    ...order.map((task, i) => taskSection(task, found[i] ?? null, input.recordHrefs ?? {})),
-    `### Against the literature\n\n${renderLiterature(present)}`,
-    scalingSection(scalingStudy(input.records, taskOrder(input.records)), input.recordHrefs ?? {}),
+    ...order.map((task, i) => taskSection(task, found[i] ?? null, input.recordHrefs ?? {}, input.maxLoadPerCore)),
+    `### Against the literature\n\n${renderLiterature(present, (r) => isQuiet(r, input.maxLoadPerCore))}`,
+    scalingSection(scalingStudy(input.records, taskOrder(input.records), input.trendRules), input.trendRules),
   ];
   return parts.join('\n\n');
 }

@@ -45,11 +45,34 @@ export function costOnCurve(curve: Curve, target: number, higherIsBetter: boolea
     const first = pts.slice(j + 1).find((p) => p.x > 0);
     return first ? { status: 'bound', cost: first.x } : { status: 'not reached', spent: 0 };
   }
+  return crossingBetween(a, b, target);
+}
+
+/** The cost where the target lies between a (short of it) and b (on it), linear in log(cost). */
+function crossingBetween(a: { x: number; quality: number }, b: { x: number; quality: number }, target: number): CostReading {
   if (b.x === a.x) return { status: 'reached', cost: b.x };
   const t = Math.min(1, Math.max(0, (target - a.quality) / (b.quality - a.quality)));
   // t = 1 exactly: the point's own cost, without a round trip through logarithms
   const cost = t === 1 ? b.x : Math.exp(Math.log(a.x) + t * (Math.log(b.x) - Math.log(a.x)));
   return { status: 'reached', cost };
+}
+
+/**
+ * Where the curve first reaches `target`, whatever it does after: the reading beside "for
+ * good", since the for-good rule penalises late dips and noisier models dip more.
+ * Interpolated in log-cost like costOnCurve; on target at the first point with a cost, a bound.
+ */
+export function firstCrossingOnCurve(curve: Curve, target: number, higherIsBetter: boolean): CostReading {
+  const pts = curve.filter((p) => Number.isFinite(p.x) && Number.isFinite(p.quality));
+  const j = pts.findIndex((p) => reaches(p.quality, target, higherIsBetter));
+  if (j < 0) return { status: 'not reached', spent: Math.max(0, pts.at(-1)?.x ?? 0) };
+  const a = pts[j - 1];
+  const b = pts[j] as { x: number; quality: number };
+  if (!a || !(a.x > 0)) {
+    const first = pts.slice(j).find((p) => p.x > 0);
+    return first ? { status: 'bound', cost: first.x } : { status: 'not reached', spent: 0 };
+  }
+  return crossingBetween(a, b, target);
 }
 
 /** The cost axes a record's curve carries, in the order they are shown. */

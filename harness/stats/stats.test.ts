@@ -214,6 +214,13 @@ describe('targets from dense runs', () => {
     for (const r of runs) expect(costToTargetOf(r, (s as { value: number }).value).executedFlops.status).toBe('reached');
     expect(suggestTarget([])).toBeNull();
   });
+
+  it('takes the protocol’s holdFrom: from half the budget, or the final quality alone', () => {
+    const runs = [dense(0, [0.5, 0.96, 0.93, 0.95, 0.96, 0.96, 0.96, 0.96]), dense(1, [0.5, 0.96, 0.95, 0.97, 0.97, 0.94, 0.97, 0.98])];
+    // from 4e6 on: seed 1 dips to 0.94 at 6e6; at the end alone, seed 0's 0.96 is the worst
+    expect(suggestTarget(runs, 0.5)?.value).toBe(0.94);
+    expect(suggestTarget(runs, 1)?.value).toBe(0.96);
+  });
 });
 
 describe('cost-to-target on the record', () => {

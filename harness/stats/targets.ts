@@ -39,11 +39,16 @@ export interface SuggestedTarget {
   seeds: number[];
 }
 
-/** The target these dense runs suggest; null without a completed run with a finite curve. */
-export function suggestTarget(dense: readonly RunRecord[], from = HOLD_FROM): SuggestedTarget | null {
+/**
+ * The target these runs suggest: the worst quality any of them holds from `holdFrom` × its
+ * budget on (1: its final quality). The protocol's target rules read it with their own
+ * holdFrom on the reference's target-setting seeds only (harness/findings/confirmatory.ts).
+ * Null without a completed run with a finite curve.
+ */
+export function suggestTarget(dense: readonly RunRecord[], holdFrom = HOLD_FROM): SuggestedTarget | null {
   const done = dense.filter((r) => r.status === 'completed');
   const higherIsBetter = done[0]?.task.metric.higherIsBetter ?? true;
-  const held = done.map((r) => heldFrom(r.curve, higherIsBetter, from));
+  const held = done.map((r) => heldFrom(r.curve, higherIsBetter, holdFrom));
   if (held.length === 0 || held.some((h) => h === null)) return null;
   const values = held as number[];
   const raw = higherIsBetter ? Math.min(...values) : Math.max(...values);

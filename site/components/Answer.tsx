@@ -1,18 +1,22 @@
 /**
- * The front page's first screen: does a middle path pay, so far? Two or three sentences and one
- * chart, computed here from the cpu-tier records on each task's busiest hardware class by the
+ * The front page's first screen: does a middle path pay, so far? The answer from the confirmatory
+ * records only (harness/findings/confirmatory.ts, as the README's), then, labelled exploratory, one
+ * chart computed from the unstamped cpu-tier records on each task's busiest hardware class by the
  * same code as /findings and the cost-to-target tables (findings' hardware-class choice,
  * lib/curves.ts targetTable → harness/findings/analysis.ts multiplierOf). No figure is typed in.
  */
 import * as Plot from '@observablehq/plot';
 import Link from 'next/link';
-import { FINDINGS_TIER, hardwareClassByTask, taskOrder } from '../../harness/findings/summarize.ts';
+import { confirmatoryAnswer, readConfirmatory } from '../../harness/findings/confirmatory.ts';
+import { splitBySet } from '../../harness/findings/sets.ts';
+import { FINDINGS_TIER, hardwareClassByTask, sliceCounts, taskOrder } from '../../harness/findings/summarize.ts';
 import type { RunRecord } from '../../harness/results/record.ts';
 import type { Facets, Store } from '../../harness/store/types.ts';
 import { CURVE_AXIS, targetTable } from '../lib/curves.ts';
 import { archColor } from '../lib/family.ts';
 import { multiplier } from '../lib/format.ts';
 import { plotToReact } from '../lib/plot-ssr.tsx';
+import { PROTOCOL } from '../lib/protocol.ts';
 import { logDomain } from './BoardChart.tsx';
 import { multKey } from './CostViews.tsx';
 
@@ -48,10 +52,17 @@ export function answerReadings(records: readonly RunRecord[], tasks: readonly st
 const named = (rs: readonly Reading[]) => rs.map((r) => `${r.arch} on ${r.task} (${multiplier(r.value)})`).join(', ');
 
 export async function Answer({ store, facets }: { store: Store; facets: Facets }) {
-  const classes = hardwareClassByTask(facets.slices.filter((s) => s.tier === FINDINGS_TIER));
-  const records: RunRecord[] = [];
-  for (const [task, hardwareClass] of Object.entries(classes))
-    records.push(...(await store.records({ task, tier: FINDINGS_TIER, hardwareClass })));
+  const all: RunRecord[] = [];
+  for (const s of facets.slices.filter((x) => x.tier === FINDINGS_TIER))
+    all.push(...(await store.records({ task: s.task, tier: s.tier, hardwareClass: s.hardwareClass })));
+  // the answer is the confirmatory set's (read under the protocol); the chart below is the exploratory set's, labelled so
+  const sets = splitBySet(all, PROTOCOL);
+  const verdict = confirmatoryAnswer(PROTOCOL, readConfirmatory(PROTOCOL, sets.confirmatory)).replace(
+    /^\*\*Does a middle path pay\?\*\* /,
+    '',
+  );
+  const classes = hardwareClassByTask(sliceCounts(sets.exploratory));
+  const records = sets.exploratory.filter((r) => r.hardwareClass === classes[r.task.id]);
   const tasks = taskOrder(records).filter((t) => records.some((r) => r.task.id === t));
   if (tasks.length === 0) return null;
   const { readings, pairs } = answerReadings(records, tasks);
@@ -100,8 +111,12 @@ export async function Answer({ store, facets }: { store: Store; facets: Facets }
   return (
     <section className="answer" aria-label="the answer so far">
       <h1>Does a middle path pay, so far?</h1>
+      <p className="lede" data-answer="confirmatory">
+        {verdict}
+      </p>
       <p className="lede">
-        At the {FINDINGS_TIER} tier, across {tasks.length} tasks,{' '}
+        Exploratory (runs seen while the rules were chosen; against dense, not the like-for-like dense-block; no correction for the many
+        comparisons): at the {FINDINGS_TIER} tier, across {tasks.length} tasks,{' '}
         {cheaper.length === 0 ? (
           <>no architecture reaches dense’s quality target in fewer executed FLOPs with a 95% interval above 1×.</>
         ) : (

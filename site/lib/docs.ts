@@ -12,7 +12,18 @@ import { repoRoot } from './store.ts';
 import { runHref } from './view.ts';
 
 /** The order the index and the README list them in. */
-export const DOC_ORDER = ['running', 'submitting', 'trust', 'methods', 'findings', 'site', 'tasks', 'operations', 'benchmarks'] as const;
+export const DOC_ORDER = [
+  'running',
+  'submitting',
+  'trust',
+  'methods',
+  'protocol',
+  'findings',
+  'site',
+  'tasks',
+  'operations',
+  'benchmarks',
+] as const;
 
 const docsDir = () => join(/* turbopackIgnore: true */ repoRoot(), 'docs');
 

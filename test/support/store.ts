@@ -132,6 +132,18 @@ export function makeRun(o: MakeRun): RunRecord {
   return sealRecord(record);
 }
 
+/** The same run under another architecture's name (a new id and key, sealed again): an architecture that is another in all but name. */
+export function renamedRun(r: RunRecord, arch: string): RunRecord {
+  const { contentHash: _old, ...rest } = r;
+  const tag = sha256(arch).slice(0, 4);
+  return sealRecord({
+    ...rest,
+    id: `${rest.id}.${tag}`,
+    key: `${rest.key.slice(0, 12)}${tag}`,
+    architecture: { ...rest.architecture, name: arch },
+  });
+}
+
 export interface Backend {
   name: 'sqlite' | 'postgres';
   /** opens the file's store (migrating, unless readonly) */

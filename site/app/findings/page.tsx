@@ -1,17 +1,15 @@
 /**
  * The README's "What we found", on a page: the same code as `npm run findings`
- * (harness/findings/summarize.ts) over the store's cpu-tier records, each task on its
- * busiest hardware class, each seed's figure linking to its run page instead of its record file.
+ * (harness/findings/section.ts) over the store's cpu-tier records, read under the protocol
+ * (confirmatory, then exploratory on each task's busiest class), each seed's figure linking to its run page instead of its record file.
  * The markdown is rendered with raw HTML off, so nothing in a record can become markup.
  */
 import MarkdownIt from 'markdown-it';
 import type { Metadata } from 'next';
 import Link from 'next/link';
-import { FINDINGS_TIER, hardwareClassByTask, summarizeFindings } from '../../../harness/findings/summarize.ts';
-import type { RunRecord } from '../../../harness/results/record.ts';
-import type { LeaderboardRow } from '../../../harness/store/types.ts';
+import { FINDINGS_TIER } from '../../../harness/findings/summarize.ts';
 import { EmptyStore } from '../../components/EmptyStore.tsx';
-import { rungRecords } from '../../lib/ladder.ts';
+import { findingsFromStore } from '../../lib/findings.ts';
 import { live } from '../../lib/live.ts';
 import { getStore } from '../../lib/store.ts';
 import { runHref } from '../../lib/view.ts';
@@ -24,21 +22,21 @@ export default async function FindingsPage() {
   await live();
   const st = await getStore();
   if (!st.ok) return <EmptyStore where={st.where} reason={st.reason} kind={st.kind} />;
-  const facets = await st.store.facets();
-  const hardwareClasses = hardwareClassByTask(facets.slices);
-  const records: RunRecord[] = [];
-  const leaderboards: Record<string, LeaderboardRow[]> = {};
-  for (const [task, hardwareClass] of Object.entries(hardwareClasses)) {
-    records.push(...(await st.store.records({ task, tier: FINDINGS_TIER, hardwareClass }, { incomplete: true })));
-    leaderboards[task] = await st.store.leaderboard({ task, tier: FINDINGS_TIER, hardwareClass });
+  let found: Awaited<ReturnType<typeof findingsFromStore>>;
+  try {
+    found = await findingsFromStore(st.store, runHref);
+  } catch (e) {
+    // a record run under another protocol: the findings refuse to mix protocols, and say which
+    return (
+      <article className="findings">
+        <h1>What we found</h1>
+        <p className="lede">The findings are not shown: {(e as Error).message}</p>
+      </article>
+    );
   }
-  // the Scaling section reads the ladder's rungs too, as `npm run findings` does
-  records.push(...(await rungRecords(st.store, facets)));
-  const classes = [...new Set(Object.values(hardwareClasses))];
-  const recordHrefs = Object.fromEntries(records.map((r) => [r.id, runHref(r.id)]));
-  const section = summarizeFindings({ records, hardwareClasses, leaderboards, recordHrefs });
+  const { section, classes, records } = found;
   return (
-    <article className="findings" data-records={records.length}>
+    <article className="findings" data-records={records}>
       <h1>What we found</h1>
       <p className="lede">
         The verdicts of the README, computed here by the same code as <code>npm run findings</code> from this site’s store (tier{' '}

@@ -2,11 +2,16 @@
  * How every figure is measured. Lists that exist in code (record fields, energy methods,
  * cost axes, tiers and budgets) are read from the code, not copied by hand.
  */
+import MarkdownIt from 'markdown-it';
 import type { Metadata } from 'next';
+import { protocolProse } from '../../../harness/protocol/prose.ts';
 import { energyReading, runStatus, tierName } from '../../../harness/results/record.ts';
 import { COST_AXES } from '../../../harness/store/types.ts';
 import { TargetTable, TierTable } from '../../components/Tiers.tsx';
+import { PROTOCOL } from '../../lib/protocol.ts';
 import { COST_LABEL } from '../../lib/view.ts';
+
+const md = new MarkdownIt({ html: false, linkify: false, typographer: false });
 
 export const metadata: Metadata = { title: 'methods' };
 
@@ -31,7 +36,7 @@ export default function MethodsPage() {
         the only thing that crosses from the harness to this site; every figure here is read from records.
       </p>
 
-      <h2>The protocol</h2>
+      <h2>How runs are trained</h2>
       <p>
         A tier ({tierName.options.join(', ')}) fixes, per task, the model size caps, the batch, the optimizer and a training-FLOP budget.
         Training stops when the executed FLOPs reach the budget, so a cheaper architecture simply gets more steps, and quality at equal
@@ -87,15 +92,25 @@ export default function MethodsPage() {
 
       <h2>Multipliers and verdicts</h2>
       <p>
-        The compute multiplier against dense is, per seed, dense’s cost-to-target divided by the architecture’s on the same seed (same data
-        order and initial draw), then the geometric mean over seeds with a 95% t-interval on the per-seed logarithms: dense’s own variance
-        is included and the interval never goes below zero. A seed that did not reach the target, or only bounds its cost, is never dropped:
-        the multiplier becomes a bound, or “k of n seeds reached” with no interval. In the README’s findings, a quality difference is a
-        paired t-test over seeds; “comes close” is shown only by two one-sided tests (TOST) against the task’s equivalence margin above;
-        every verdict of the list is Holm-corrected as one family; a difference smaller than twice the test set’s standard error gets no
-        verdict (the test set is one draw shared by every seed, so seed intervals leave its error out); and a placebo row reads dense
-        against dense on disjoint seeds, which a sound method shows at about 1× with every seed reached.
+        The compute multiplier against the reference ({PROTOCOL.reference.architecture}, the routed scaffold with one expert;{' '}
+        {PROTOCOL.reference.second} is a second, labelled column) is, per seed, the reference’s cost-to-target divided by the architecture’s
+        on the same seed (same data order and initial draw), then the geometric mean over seeds with a 95% t-interval on the per-seed
+        logarithms: the reference’s own variance is included and the interval never goes below zero. A seed that did not reach the target,
+        or only bounds its cost, is never dropped: the multiplier becomes a bound, or “k of n seeds reached” with no interval. Every verdict
+        is one of the protocol’s claims below, Holm-corrected within the family the claim names; “no difference” and “no trend” are shown
+        only by two one-sided tests (TOST) against the protocol’s margins; every “inconclusive” prints its minimum detectable effect; a
+        quality difference smaller than twice the test set’s standard error gets no verdict (the test set is one draw shared by every seed,
+        so seed intervals leave its error out).
       </p>
+
+      <section className="protocol" data-version={PROTOCOL.version}>
+        {/* generated from results/protocol.json (harness/protocol/prose.ts), the same text as docs/protocol.md; html off */}
+        <div
+          dangerouslySetInnerHTML={{
+            __html: md.render(protocolProse(PROTOCOL).replace(/^# .*\n/, `## The pre-registered protocol (version ${PROTOCOL.version})\n`)),
+          }}
+        />
+      </section>
 
       <h2>Intervals</h2>
       <p>
@@ -107,7 +122,10 @@ export default function MethodsPage() {
       <h2>Legibility</h2>
       <dl className="kv">
         <dt>NMI</dt>
-        <dd>Normalised mutual information between the expert chosen and the task’s label (0: unrelated, 1: one expert per label).</dd>
+        <dd>
+          Normalised mutual information between the expert chosen and the task’s label (0: unrelated, 1: one expert per label). It is not
+          adjusted for chance, so the findings read AMI beside its null instead.
+        </dd>
         <dt>AMI and its null</dt>
         <dd>
           Adjusted mutual information (Vinh et al. 2010) between the expert chosen and the label: 1 for the same partition up to

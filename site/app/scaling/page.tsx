@@ -5,7 +5,7 @@
  */
 import MarkdownIt from 'markdown-it';
 import type { Metadata } from 'next';
-import { scalingStudy } from '../../../harness/findings/scaling.ts';
+import { scalingStudy, trendRulesOf } from '../../../harness/findings/scaling.ts';
 import { scalingSection } from '../../../harness/findings/scaling-text.ts';
 import { taskOrder } from '../../../harness/findings/summarize.ts';
 import type { RunRecord } from '../../../harness/results/record.ts';
@@ -14,6 +14,7 @@ import { EmptyStore } from '../../components/EmptyStore.tsx';
 import { ScalingChart } from '../../components/ScalingChart.tsx';
 import { rungRecords } from '../../lib/ladder.ts';
 import { live } from '../../lib/live.ts';
+import { PROTOCOL } from '../../lib/protocol.ts';
 import { getStore } from '../../lib/store.ts';
 
 export const metadata: Metadata = { title: 'scaling' };
@@ -31,15 +32,17 @@ export default async function ScalingPage() {
   const records: RunRecord[] = [...rungs];
   for (const s of facets.slices.filter((x) => x.tier === 'cpu' && tasks.has(x.task)))
     records.push(...(await st.store.records({ task: s.task, tier: 'cpu', hardwareClass: s.hardwareClass })));
-  const study = scalingStudy(records, taskOrder(records));
-  const section = scalingSection(study, {});
+  const rules = trendRulesOf(PROTOCOL);
+  const study = scalingStudy(records, taskOrder(records), rules);
+  const section = scalingSection(study, rules);
   return (
     <article className="scaling" data-tasks={study.length}>
       <h1>Scaling</h1>
       <p className="lede">
-        Does the gap between dense and routed models grow, hold or shrink as training compute grows? Each task’s cpu-tier model is trained
-        at ⅛, ¼, ½ and 1 of its budget, every rung with its own learning-rate schedule, several seeds each (five for most architectures, ten
-        for dense); dots are runs, lines the fitted curves.
+        Does the gap between dense-block (the routed scaffold with one expert) and routed models grow, hold or shrink as training compute
+        grows? Each task’s cpu-tier model is trained at ⅛, ¼, ½ and 1 of its budget, every rung with its own learning-rate schedule, several
+        seeds each (five for most architectures, ten for dense); dots are runs, lines the fitted curves. These are exploratory runs, seen
+        while the protocol’s rules were chosen.
       </p>
       {study.map((t) => (
         <section key={t.task} className="scaling-task" data-task={t.task}>
