@@ -14,6 +14,8 @@ export default defineConfig({
     // the same mapping bin/resolve-hook.js gives modules run by the CLI
     alias: { middlepath: fileURLToPath(new URL('./harness/api.ts', import.meta.url)) },
   },
+  // the site's tsconfig preserves JSX for Next; a test that renders a page's component (site/submissions.test.ts) needs it compiled
+  oxc: { jsx: { runtime: 'automatic' } },
   test: {
     // tfjs keeps one global engine per process: isolate test files in forks.
     pool: 'forks',

@@ -7,6 +7,7 @@
  * input always meets the same expert. Never the group label: on mnist that is the class.
  * No router, no gate (the expert's output is used as is), dropless; experts have the dense
  * FFN's width. 8 experts; fewer where the tier's caps leave no room, recorded as `experts`.
+ * Knob (sweeps): `experts` E (1: the dense control, exactly `dense-block`).
  */
 import { defineArchitecture, nn } from 'middlepath';
 
@@ -24,11 +25,13 @@ export default defineArchitecture({
   description:
     'Hash routing: each example goes to a fixed expert (of 8) chosen by a hash of its token id or input; nothing about routing is learned.',
   reference: 'Roller et al. 2021, "Hash Layers For Large Sparse Models", arXiv 2106.04426',
+  knobs: ['experts'],
   build(task, size, ctx) {
     const plan = nn.networkPlan(task, size);
-    const experts = nn.fitExperts(plan, size, EXPERT_COUNTS, (role, e) => nn.moeBlockParams(role, options(role, e))) ?? 8;
-    const hash = nn.hashRouter(ctx, task, experts);
-    return nn.buildNetwork(task, size, ctx, (role) => nn.moeBlock(ctx, role, options(role, experts), hash), {
+    const experts = nn.chooseExperts(plan, size, ctx.knobs, EXPERT_COUNTS, (role, e) => nn.moeBlockParams(role, options(role, e))) ?? 8;
+    const hash = experts > 1 ? nn.hashRouter(ctx, task, experts) : undefined;
+    const block = (role: nn.BlockRole) => nn.routedOrDense(ctx, role, experts, () => nn.moeBlock(ctx, role, options(role, experts), hash));
+    return nn.buildNetwork(task, size, ctx, block, {
       experts,
       router: task.input.kind === 'tokens' ? 'hash of the token id' : 'hash of the input support',
     });

@@ -8,6 +8,8 @@
  * `sharedRouted({ biasBalancing: γ })` — by the auxiliary-loss-free bias of DeepSeek-V3 (Wang
  * et al. 2024, arXiv 2408.15664): top-k on sigmoid affinity + b, gates from the affinity, b_i moved by
  * γ·sign(mean load − load_i) after every training forward, no balance loss.
+ * Knob (sweeps): `experts` E, the routed experts (default 16, top-2 of them); 1 is the dense
+ * control, exactly `dense-block`.
  */
 import { type Architecture, defineArchitecture, nn } from 'middlepath';
 
@@ -37,11 +39,13 @@ export function sharedRouted(config: SharedRoutedOptions = {}): Architecture {
         : 'One shared half-width expert always on + top-2 of 16 quarter-width routed experts (DeepSeekMoE), balance loss 0.01.',
     reference:
       'Dai et al. 2024 (DeepSeekMoE), arXiv 2401.06066; Wang et al. 2024 (auxiliary-loss-free balancing, used in DeepSeek-V3), arXiv 2408.15664',
+    knobs: ['experts'],
     build(task, size, ctx) {
       const plan = nn.networkPlan(task, size);
-      const experts = nn.fitExperts(plan, size, EXPERT_COUNTS, (role, e) => nn.moeBlockParams(role, options(role, e))) ?? EXPERT_COUNTS[0];
-      return nn.buildNetwork(task, size, ctx, (role) => nn.moeBlock(ctx, role, options(role, experts as number)), {
-        experts: experts as number,
+      const experts = nn.chooseExperts(plan, size, ctx.knobs, EXPERT_COUNTS, (role, e) => nn.moeBlockParams(role, options(role, e))) ?? 16;
+      const block = (role: nn.BlockRole) => nn.routedOrDense(ctx, role, experts, () => nn.moeBlock(ctx, role, options(role, experts)));
+      return nn.buildNetwork(task, size, ctx, block, {
+        experts,
         sharedExperts: 1,
         router: gamma > 0 ? 'top-2 sigmoid + bias' : 'top-2 softmax, renormalised',
         balancing: gamma > 0 ? `bias γ=${gamma}` : 'loss 0.01',

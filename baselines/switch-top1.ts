@@ -9,16 +9,21 @@
  * own toy model). Each expert has the dense FFN's width, so one example passes through the
  * same parameters as in `dense` plus the router. 8 experts; fewer only where the tier's caps
  * leave no room (the toy superposition task), recorded as `experts`.
+ *
+ * Knobs (sweeps): `experts` E (1: the dense control, exactly `dense-block`); `granularity` G
+ * (Krajewski et al. 2024, arXiv 2402.07871): E·G experts of 1/G the width, top-G with gates
+ * renormalised over the G chosen, so active and total parameters stay those of G = 1 (plus
+ * the router's d·E·G).
  */
 import { defineArchitecture, nn } from 'middlepath';
 
 const EXPERT_COUNTS = [8, 4, 2];
 const CAPACITY_FACTOR = 1.25;
 
-const options = (role: nn.BlockRole, experts: number): nn.MoeBlockOptions => ({
-  experts,
-  hidden: role.denseHidden,
-  router: { kind: 'top-k', k: 1 },
+const options = (role: nn.BlockRole, experts: number, granularity: number): nn.MoeBlockOptions => ({
+  experts: experts * granularity,
+  hidden: Math.max(1, Math.round(role.denseHidden / granularity)),
+  router: { kind: 'top-k', k: granularity },
   capacityFactor: CAPACITY_FACTOR,
   balanceLoss: 0.01,
 });
@@ -29,14 +34,23 @@ export default defineArchitecture({
   description:
     'Switch routing: top-1 of 8 experts with output p·E(x), capacity factor 1.25 in training, balance loss 0.01, small fp32 router.',
   reference: 'Fedus, Zoph & Shazeer 2021, "Switch Transformers", arXiv 2101.03961',
+  knobs: ['experts', 'granularity'],
   build(task, size, ctx) {
+    const g = ctx.knobs.granularity ?? 1;
     const plan = nn.networkPlan(task, size);
-    const experts = nn.fitExperts(plan, size, EXPERT_COUNTS, (role, e) => nn.moeBlockParams(role, options(role, e))) ?? 8;
-    return nn.buildNetwork(task, size, ctx, (role) => nn.moeBlock(ctx, role, options(role, experts)), {
-      experts,
-      router: 'top-1 softmax',
-      capacityFactor: CAPACITY_FACTOR,
-      balanceLoss: 0.01,
-    });
+    const experts = nn.chooseExperts(plan, size, ctx.knobs, EXPERT_COUNTS, (role, e) => nn.moeBlockParams(role, options(role, e, g))) ?? 8;
+    return nn.buildNetwork(
+      task,
+      size,
+      ctx,
+      (role) => nn.routedOrDense(ctx, role, experts, () => nn.moeBlock(ctx, role, options(role, experts, g))),
+      {
+        experts,
+        router: g > 1 ? `top-${g} softmax, renormalised` : 'top-1 softmax',
+        capacityFactor: CAPACITY_FACTOR,
+        balanceLoss: 0.01,
+        ...(g > 1 ? { granularity: g } : {}),
+      },
+    );
   },
 });

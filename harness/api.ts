@@ -5,6 +5,7 @@
 export {
   type Architecture,
   type ArchitectureDefinition,
+  type ArchitectureKnobs,
   type BuildContext,
   defineArchitecture,
   type Family,

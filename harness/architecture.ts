@@ -126,9 +126,27 @@ export interface Model {
 
 export type Family = 'dense' | 'moe' | 'hybrid' | 'other';
 
-/** Everything `build` gets besides the task and size: seeded initialisers. */
+/**
+ * The knobs a sweep may set on an architecture (`middlepath run --set experts=16`), validated
+ * by the harness and recorded with the run. Each is undefined unless set: the architecture
+ * then uses its own default. An architecture reads only the knobs it declares in
+ * `ArchitectureDefinition.knobs`; the harness refuses to set any other.
+ */
+export interface ArchitectureKnobs {
+  /** routed experts E; 1 means the routed scaffold with one expert (the like-for-like dense control) */
+  experts?: number;
+  /** granularity G: G× more experts, each G× narrower, G× as many chosen per example, so active parameters stay equal */
+  granularity?: number;
+}
+
+/** The names of ArchitectureKnobs, for validation. */
+export const ARCHITECTURE_KNOB_NAMES = ['experts', 'granularity'] as const satisfies ReadonlyArray<keyof ArchitectureKnobs>;
+
+/** Everything `build` gets besides the task and size: seeded initialisers and the run's knobs. */
 export interface BuildContext {
   seed: number;
+  /** the knobs this run sets (only those the architecture declares); {} in the standard suite */
+  knobs: Readonly<ArchitectureKnobs>;
   /**
    * A trainable variable with a seeded initialiser. Use it for every weight so that the
    * same seed gives the same model. Names must be unique within the model.
@@ -174,6 +192,8 @@ export interface ArchitectureDefinition {
    * that sets it is refused.
    */
   control?: 'matched-total';
+  /** the knobs build() reads from ctx.knobs (e.g. ['experts', 'granularity']); setting any other is refused */
+  knobs?: ReadonlyArray<keyof ArchitectureKnobs>;
   build(task: TaskSpec, size: SizeSpec, ctx: BuildContext): Model;
 }
 
@@ -187,6 +207,7 @@ const definitionShape = z.object({
   description: z.string().min(1, 'description must not be empty').max(500),
   reference: z.string().max(300).optional(),
   control: z.literal('matched-total').optional(),
+  knobs: z.array(z.enum(ARCHITECTURE_KNOB_NAMES)).optional(),
   refuse: z.custom<unknown>((v) => typeof v === 'function', 'refuse must be a function').optional(),
   build: z.custom<unknown>((v) => typeof v === 'function', 'build must be a function (task, size, ctx) => Model'),
 });

@@ -3,7 +3,7 @@
  * gives the same weights on every backend (tfjs draws random numbers in JS, not in the backend).
  */
 import * as tf from '@tensorflow/tfjs';
-import type { BuildContext, Initializer } from './architecture.ts';
+import type { ArchitectureKnobs, BuildContext, Initializer } from './architecture.ts';
 import { rng } from './tasks/random.ts';
 
 export interface OwnedBuildContext extends BuildContext {
@@ -32,13 +32,14 @@ function initialValue(shape: number[], init: Initializer, seed: number): tf.Tens
   return tf.randomUniform(shape, -init.uniform, init.uniform, 'float32', seed);
 }
 
-export function createBuildContext(seed: number, scope: string): OwnedBuildContext {
+export function createBuildContext(seed: number, scope: string, knobs: ArchitectureKnobs = {}): OwnedBuildContext {
   const created: Array<{ name: string; variable: tf.Variable; init: Initializer }> = [];
   const constants: tf.Tensor[] = [];
   const names = new Set<string>();
   const random = rng('build', seed);
   return {
     seed,
+    knobs: Object.freeze({ ...knobs }),
     created,
     random,
     variable(name, shape, init) {

@@ -34,3 +34,15 @@ export function withConfineOptions(cmd: Command): Command {
     )
     .option('--no-confine', "run modules given by path in the harness's process too (your own code, trusted: it may then use native BLAS)");
 }
+
+/** Commander collects a repeatable option's values through this. */
+export const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+/** --set name=value (repeatable): the sweep knobs (harness/knobs.ts), for every command that plans runs. */
+export function withKnobOptions(cmd: Command): Command {
+  return cmd.option(
+    '--set <name=value>',
+    'a knob, repeatable: experts=E, granularity=G (architectures that declare them), width=d, totalHeadroom=x, activeHeadroom=x (caps as multiples of the dense reference at d; defaults 16 and 1.25), evalPoints=n (held-out evaluations along the budget); in the run key and the record',
+    collect,
+  );
+}

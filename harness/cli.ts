@@ -9,7 +9,7 @@
 import { availableParallelism } from 'node:os';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { BACKENDS, type BackendChoice } from './backend-names.ts';
-import { positiveInt, processCount, withConfineOptions } from './cli-options.ts';
+import { positiveInt, processCount, withConfineOptions, withKnobOptions } from './cli-options.ts';
 import { sandboxStatus } from './confined/sandbox.ts';
 import { UsageError } from './errors.ts';
 import { parseShard, type Shard } from './jobs/shard.ts';
@@ -20,6 +20,8 @@ import { registerStoreCommands } from './store/cli.ts';
 import { DEFAULT_SQLITE_PATH } from './store/defaults.ts';
 import type { Store } from './store/types.ts';
 import { registerSubmitCommands } from './submit/cli.ts';
+import type { SuiteOptions, SuiteResult } from './suite.ts';
+import { SWEEP_RECORDS } from './sweeps/where.ts';
 import { DEFAULT_TIER, TASK_INFOS, TIER_HELP, TIER_NAMES } from './tiers.ts';
 import { registerTuneCommands } from './tune/cli.ts';
 import { HARNESS_VERSION } from './version.ts';
@@ -39,7 +41,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride(); // before the subcommands, so they inherit it: parse errors then exit 2, not 1
 
-  withConfineOptions(program.command('run'))
+  withKnobOptions(withConfineOptions(program.command('run')))
     .description('run the standard suite (or a slice of it) and write a record per run')
     .addOption(new Option('--tier <tier>', TIER_HELP).choices([...TIER_NAMES]).default(DEFAULT_TIER))
     .option('--task <id...>', `tasks to run (default all: ${TASK_INFOS.map((t) => t.spec.id).join(', ')})`)
@@ -70,22 +72,23 @@ function buildProgram(setExit: (code: number) => void): Command {
         jobs: number;
         shard?: Shard;
         confine?: boolean;
+        set?: string[];
       }) => {
-        const [{ runSuite }, { createReporter }, { isBaselineName }] = await Promise.all([
+        const [{ runSuite }, { isBaselineName }, { parseKnobs, knobsLabel }] = await Promise.all([
           import('./suite.ts'),
-          import('./report.ts'),
           import('./load-architecture.ts'),
+          import('./knobs.ts'),
         ]);
-        const controller = new AbortController();
-        let interrupts = 0;
-        const onSigint = () => {
-          interrupts++;
-          if (interrupts > 1) process.exit(130);
-          process.stderr.write('\ninterrupt: stopping after the current step (Ctrl-C again to quit now); nothing partial is written\n');
-          controller.abort();
-        };
-        process.on('SIGINT', onSigint);
-        const reporter = createReporter({ json: o.json, concurrent: o.jobs > 1 });
+        const knobs = parseKnobs(o.set ?? []);
+        if (knobs) {
+          // a run with knobs is a sweep cell, not a leaderboard entry: its record goes beside the sweeps', never in the store
+          if (o.out === 'results') o.out = SWEEP_RECORDS;
+          o.store = false;
+          if (!o.json)
+            process.stderr.write(
+              `knobs ${knobsLabel(knobs)}: a sweep cell, recorded in ${o.out}/runs and not in the store (the leaderboard)\n`,
+            );
+        }
         const modules = (o.arch ?? []).filter((a) => !isBaselineName(a));
         if (o.confine === undefined && modules.length > 0 && !o.json) {
           process.stderr.write(
@@ -94,10 +97,8 @@ function buildProgram(setExit: (code: number) => void): Command {
               : `${modules.join(', ')}: confined (a module's code is untrusted until you say otherwise), so on wasm, without native BLAS — its hardware class differs from baselines run here in-process. For your own code, --no-confine runs it in this process; --confine runs the baselines confined too.\n`,
           );
         }
-        if (!o.json && (o.backend === 'auto' || o.backend.startsWith('wasm+'))) process.stderr.write(`${threadsNote(o.jobs)}\n`);
-        const store = o.store ? await openStoreForRun() : undefined;
-        try {
-          const result = await runSuite({
+        await runReported(o, setExit, (hooks) =>
+          runSuite({
             tier: o.tier,
             tasks: o.task,
             archs: o.arch,
@@ -107,34 +108,80 @@ function buildProgram(setExit: (code: number) => void): Command {
             outDir: o.out,
             force: o.force,
             variantSeed: o.variantSeed ?? null,
-            signal: controller.signal,
             jobs: o.jobs,
             shard: o.shard,
             confine: o.confine ?? 'untrusted',
-            onEvent: reporter.event,
-            onRecord: store
-              ? async (record) => {
-                  // The record file is the source of truth; a store that fails is a warning, not a lost run.
-                  await store
-                    .ingest(record)
-                    .catch((e: Error) => process.stderr.write(`warning: ${record.id} not indexed in the store: ${e.message}\n`));
-                }
-              : undefined,
-          });
-          reporter.summary(result);
-          // A refusal is the architecture declining the task: recorded, and not a failure.
-          const failed =
-            result.records.some((r) => r.status !== 'completed' && r.status !== 'refused') ||
-            result.loadErrors.length > 0 ||
-            (result.crashed ?? 0) > 0;
-          setExit(result.interrupted ? 130 : failed ? 1 : 0);
-        } finally {
-          reporter.stop();
-          await store?.close();
-          process.off('SIGINT', onSigint);
-        }
+            ...(knobs ? { knobs } : {}),
+            ...hooks,
+          }),
+        );
       },
     );
+
+  program
+    .command('sweep')
+    .description(
+      'run a sweep plan (results/sweeps/<name>.json): its grid × seeds × tiers through the suite; resumable, skips what is recorded',
+    )
+    .argument('<plan>', 'a plan name under results/sweeps/ or a path to a plan file')
+    .addOption(new Option('--backend <backend>', 'tfjs backend').choices(['auto', ...BACKENDS]).default('auto'))
+    .option(
+      '--out <dir>',
+      "where records go (DIR/runs/*.json): apart from the leaderboard's results/runs, and never indexed in the store, so a sweep's cells do not join the board",
+      SWEEP_RECORDS,
+    )
+    .option('--force', 're-run even when a record with the same key exists', false)
+    .option('--json', 'print the records as JSON instead of a table', false)
+    .option('--jobs <n>', "runs at once, each in its own process ('auto': one per core)", processCount, 1)
+    .option('--shard <i/N>', 'only slice i of N of the sweep, balanced by expected run time', parseShard)
+    .option('--dry-run', 'list the cells and how many runs each still needs; run nothing', false)
+    .action(
+      async (
+        name: string,
+        o: {
+          backend: BackendChoice;
+          out: string;
+          force: boolean;
+          json: boolean;
+          store: boolean;
+          jobs: number;
+          shard?: Shard;
+          dryRun: boolean;
+        },
+      ) => {
+        const [{ loadSweepPlan, planPath }, { checkPlanProtocol, describePlan, planSweep, runSweep }] = await Promise.all([
+          import('./sweeps/plan.ts'),
+          import('./sweeps/run.ts'),
+        ]);
+        const plan = loadSweepPlan(planPath(name));
+        checkPlanProtocol(plan);
+        if (o.dryRun) {
+          const planned = await planSweep(plan, { outDir: o.out, force: o.force, shard: o.shard });
+          for (const line of describePlan(plan, planned)) console.log(line);
+          return;
+        }
+        await runReported({ ...o, store: false }, setExit, (hooks) =>
+          runSweep(plan, { backend: o.backend, outDir: o.out, force: o.force, jobs: o.jobs, shard: o.shard, ...hooks }),
+        );
+      },
+    );
+
+  program
+    .command('laws')
+    .description("fit a sweep's records to the published laws (Clark et al., Krajewski et al.) and print the tables as markdown")
+    .argument('<plan>', 'a plan name under results/sweeps/ or a path to a plan file')
+    .option('--records <dir>', 'the record files to read (DIR/runs/*.json)', SWEEP_RECORDS)
+    .action(async (name: string, o: { records: string }) => {
+      const [{ loadSweepPlan, planPath }, { lawsStudy }, { lawsSection }, { readRecordDir }] = await Promise.all([
+        import('./sweeps/plan.ts'),
+        import('./laws/study.ts'),
+        import('./laws/text.ts'),
+        import('./results/files.ts'),
+      ]);
+      const plan = loadSweepPlan(planPath(name));
+      const records = readRecordDir(o.records).flatMap((p) => ('record' in p ? [p.record] : []));
+      console.log(lawsSection(lawsStudy(plan, records)));
+    });
 
   const list = program.command('list').description('list tasks, architectures or recorded runs');
   list
@@ -254,6 +301,55 @@ function buildProgram(setExit: (code: number) => void): Command {
     });
 
   return program;
+}
+
+/**
+ * Run a suite-like job with the reporter, the store and Ctrl-C handling, and set the exit code:
+ * 0 all completed (or refused by the architecture), 1 a run failed or a module did not load, 130 interrupted.
+ */
+async function runReported(
+  o: { json: boolean; jobs: number; backend: BackendChoice; store: boolean },
+  setExit: (code: number) => void,
+  run: (hooks: Pick<SuiteOptions, 'signal' | 'onEvent' | 'onRecord'>) => Promise<SuiteResult>,
+): Promise<void> {
+  const { createReporter } = await import('./report.ts');
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSigint = () => {
+    interrupts++;
+    if (interrupts > 1) process.exit(130);
+    process.stderr.write('\ninterrupt: stopping after the current step (Ctrl-C again to quit now); nothing partial is written\n');
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+  const reporter = createReporter({ json: o.json, concurrent: o.jobs > 1 });
+  if (!o.json && (o.backend === 'auto' || o.backend.startsWith('wasm+'))) process.stderr.write(`${threadsNote(o.jobs)}\n`);
+  const store = o.store ? await openStoreForRun() : undefined;
+  try {
+    const result = await run({
+      signal: controller.signal,
+      onEvent: reporter.event,
+      onRecord: store
+        ? async (record) => {
+            // The record file is the source of truth; a store that fails is a warning, not a lost run.
+            await store
+              .ingest(record)
+              .catch((e: Error) => process.stderr.write(`warning: ${record.id} not indexed in the store: ${e.message}\n`));
+          }
+        : undefined,
+    });
+    reporter.summary(result);
+    // A refusal is the architecture declining the task: recorded, and not a failure.
+    const failed =
+      result.records.some((r) => r.status !== 'completed' && r.status !== 'refused') ||
+      result.loadErrors.length > 0 ||
+      (result.crashed ?? 0) > 0;
+    setExit(result.interrupted ? 130 : failed ? 1 : 0);
+  } finally {
+    reporter.stop();
+    await store?.close();
+    process.off('SIGINT', onSigint);
+  }
 }
 
 /**

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { describeBlas, loadBlas } from '../kernels/index.ts';
 import { probeBackends, selectBackend } from './backend.ts';
-import { sandboxStatus } from './confined/sandbox.ts';
+import { sandboxLimits, sandboxStatus } from './confined/sandbox.ts';
 import { describeEnergy } from './measure/energy.ts';
 import { collectFingerprint, hardwareClass } from './measure/fingerprint.ts';
 import { HARNESS_VERSION } from './version.ts';
@@ -24,7 +24,7 @@ export async function doctor(): Promise<void> {
   const sandbox = sandboxStatus();
   console.log(
     sandbox.available
-      ? `\nsandbox: ${sandbox.tool} ${sandbox.version} — submitted code runs as uid ${sandbox.outsideUid} outside, in its own pid and network namespaces (docs/trust.md)`
+      ? `\nsandbox: ${sandbox.tool} ${sandbox.version} — submitted code runs as uid ${sandbox.outsideUid} outside, in its own pid and network namespaces; kernel limits: ${sandboxLimits().join(', ') || 'none (util-linux prlimit missing)'}${sandbox.outsideUid === 0 ? ' (the process limit does not bind a uid that is root outside)' : ''} (docs/trust.md)`
       : `\nsandbox: none — ${sandbox.reason}. submit and verify refuse to run untrusted code here; run --arch warns (docs/trust.md)`,
   );
   const energy = describeEnergy();

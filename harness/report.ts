@@ -2,8 +2,10 @@
  * What `middlepath run` shows while it works: a progress bar per run on a terminal, plain
  * log lines otherwise, and a summary table at the end (or JSON with --json).
  */
+
 import cliProgress from 'cli-progress';
 import Table from 'cli-table3';
+import { knobsLabel, type RunKnobs } from './knobs.ts';
 import { uncountedComputeFlags } from './measure/uncounted.ts';
 import type { CostReading, RunRecord } from './results/record.ts';
 import { costToTargetOfRun } from './stats/cost-to-target.ts';
@@ -181,7 +183,7 @@ export function createReporter({ json, concurrent = false }: { json: boolean; co
           planIndex.set(e.run.key, e.index);
           inFlight.add(e.run.key);
           planned = e.total;
-          const label = `[${e.index + 1}/${e.total}] ${e.run.task.spec.id} · ${e.run.arch.architecture.name} · seed ${e.run.seed}`;
+          const label = `[${e.index + 1}/${e.total}] ${e.run.task.spec.id} · ${e.run.arch.architecture.name}${knobsTag(e.run.knobs)} · seed ${e.run.seed}`;
           if (tty) {
             bar = new cliProgress.SingleBar(
               { ...barFormat(label, process.stderr.columns ?? 80), hideCursor: true, stream: process.stderr },
@@ -207,7 +209,9 @@ export function createReporter({ json, concurrent = false }: { json: boolean; co
             });
           } else if (!json && p.flops - (lastLogged.get(e.run.key) ?? 0) >= p.budgetFlops / 4) {
             lastLogged.set(e.run.key, p.flops);
-            const who = concurrent ? `  ${e.run.task.spec.id} · ${e.run.arch.architecture.name} · seed ${e.run.seed}` : ' ';
+            const who = concurrent
+              ? `  ${e.run.task.spec.id} · ${e.run.arch.architecture.name}${knobsTag(e.run.knobs)} · seed ${e.run.seed}`
+              : ' ';
             log(
               `${who} step ${p.step}: ${pct(p.flops / p.budgetFlops)} of budget, ${formatLoss(p.loss, e.run.task.metric.unit)}, ${p.seconds.toFixed(1)} s`,
             );
@@ -216,7 +220,9 @@ export function createReporter({ json, concurrent = false }: { json: boolean; co
         }
         case 'crash':
           inFlight.delete(e.run.key);
-          log(`✗ ${e.run.task.spec.id} · ${e.run.arch.architecture.name} · seed ${e.run.seed}: ${e.message}; nothing was recorded`);
+          log(
+            `✗ ${e.run.task.spec.id} · ${e.run.arch.architecture.name}${knobsTag(e.run.knobs)} · seed ${e.run.seed}: ${e.message}; nothing was recorded`,
+          );
           break;
         case 'done': {
           bar?.stop();
@@ -227,12 +233,15 @@ export function createReporter({ json, concurrent = false }: { json: boolean; co
           if (!r.energy.measured) energyNote = r.energy.reason;
           const outcome =
             r.status === 'completed' ? `${r.task.metric.name} ${formatQuality(r)}` : `${r.status.toUpperCase()}: ${r.failure?.message}`;
-          const who = concurrent ? ` ${r.task.id} · ${r.architecture.name} · seed ${r.task.seed}` : '';
+          const who = concurrent ? ` ${r.task.id} · ${r.architecture.name}${knobsTag(r.knobs)} · seed ${r.task.seed}` : '';
           log(`  →${who} ${outcome}; ${sci(r.flops.executed)} FLOPs in ${r.training.wallSeconds.toFixed(1)} s; ${e.path}`);
           break;
         }
         case 'skip':
-          if (!json) log(`skip ${e.run.task.spec.id} · ${e.run.arch.architecture.name} · seed ${e.run.seed}: recorded in ${e.existing}`);
+          if (!json)
+            log(
+              `skip ${e.run.task.spec.id} · ${e.run.arch.architecture.name}${knobsTag(e.run.knobs)} · seed ${e.run.seed}: recorded in ${e.existing}`,
+            );
           break;
         case 'interrupted':
           bar?.stop();
@@ -270,4 +279,10 @@ export function createReporter({ json, concurrent = false }: { json: boolean; co
       bar?.stop();
     },
   };
+}
+
+/** ' [experts=4 width=32]' for a sweep's run, '' for the standard suite's. */
+function knobsTag(knobs: RunKnobs | undefined): string {
+  const label = knobsLabel(knobs);
+  return label ? ` [${label}]` : '';
 }

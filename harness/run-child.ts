@@ -41,6 +41,7 @@ async function run(m: Extract<ToChild, { type: 'run' }>): Promise<void> {
     variantSeed: job.variantSeed,
     sourceHash: arch.sourceHash,
     tuning: job.tuning,
+    knobs: job.knobs,
   });
   if (key !== job.key) {
     return send({
@@ -49,7 +50,16 @@ async function run(m: Extract<ToChild, { type: 'run' }>): Promise<void> {
     });
   }
   try {
-    const run = { task, arch, archSpec: job.arch, seed: job.seed, key, ...(job.tuning ? { tuning: job.tuning } : {}) };
+    const run = {
+      task,
+      tier: job.tier,
+      arch,
+      archSpec: job.arch,
+      seed: job.seed,
+      key,
+      ...(job.tuning ? { tuning: job.tuning } : {}),
+      ...(job.knobs ? { knobs: job.knobs } : {}),
+    };
     const record = await executeRun(run, job.tier, job.variantSeed, {
       backend: m.backend,
       settings: jobSettings(job),

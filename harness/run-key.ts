@@ -1,3 +1,4 @@
+import { definedKnobs, type RunKnobs } from './knobs.ts';
 import { stampInForce } from './protocol/protocol.ts';
 import { canonicalJson, sha256 } from './results/files.ts';
 import { HARNESS_VERSION } from './version.ts';
@@ -7,7 +8,8 @@ import { HARNESS_VERSION } from './version.ts';
  * forced. 16 hex digits of SHA-256. A tuned learning rate is part of the experiment (a
  * run at the tier's rate is not one at the tuned rate); untuned keys are as before. The
  * protocol in force (results/protocol.json) is part of it too, so a new protocol version
- * re-runs its seeds instead of skipping them.
+ * re-runs its seeds instead of skipping them. So are knobs (a sweep's cell): a run without
+ * knobs has the key it would have had before knobs existed.
  */
 export function runKey(
   k: {
@@ -18,11 +20,20 @@ export function runKey(
     sourceHash: string;
     /** the tuning the run applies, if any: its chosen rate enters the key */
     tuning?: { chosen: number } | undefined;
+    /** the sweep knobs the run sets (experts, granularity, width, caps, evaluation points) */
+    knobs?: RunKnobs | undefined;
   },
   protocol: string = stampInForce().hash,
 ): string {
-  const { tuning, ...rest } = k;
+  const { tuning, knobs, ...rest } = k;
+  const set = definedKnobs(knobs);
   return sha256(
-    canonicalJson({ ...rest, ...(tuning ? { tunedLearningRate: tuning.chosen } : {}), protocol, harness: HARNESS_VERSION }),
+    canonicalJson({
+      ...rest,
+      ...(tuning ? { tunedLearningRate: tuning.chosen } : {}),
+      ...(set ? { knobs: set } : {}),
+      protocol,
+      harness: HARNESS_VERSION,
+    }),
   ).slice(0, 16);
 }

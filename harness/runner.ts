@@ -7,7 +7,7 @@
  * confined child process, the trust boundary of issue 8).
  */
 import * as tf from '@tensorflow/tfjs';
-import type { ForwardContext, Model, ModelCost, SizeSpec, TaskSpec } from './architecture.ts';
+import type { ArchitectureKnobs, ForwardContext, Model, ModelCost, SizeSpec, TaskSpec } from './architecture.ts';
 import { createBuildContext, type OwnedBuildContext } from './build-context.ts';
 import { thrownMessage } from './errors.ts';
 import { type EvalModel, localEvalModel } from './evaluate.ts';
@@ -72,6 +72,10 @@ export interface Runner {
   peakRssBytes?(): number;
   /** CPU seconds used so far by the process that runs the model, read by the harness (from /proc), or null where it cannot be */
   cpuSeconds?(): number | null;
+  /** why the harness stopped the model's process for a limit (a request unanswered in time, the resident-memory cap), or null */
+  stopped?(): { reason: 'time' | 'memory'; detail: string } | null;
+  /** stop the model's process now for a limit the caller keeps (validate's wall-clock limit); a pending request then fails */
+  stop?(why: { reason: 'time' | 'memory'; detail: string }): void;
   /** the OS sandbox the model runs in, or null (in-process, or a machine without one) */
   sandbox?(): { tool: string; version: string; outsideUid: number } | null;
   dispose(): void;
@@ -84,6 +88,8 @@ export interface RunnerSetup {
   /** the run id: prefix of variable names */
   scope: string;
   learningRate: number;
+  /** the architecture knobs build() gets in ctx.knobs; absent or {} in the standard suite */
+  knobs?: ArchitectureKnobs;
   data: TaskData;
 }
 
@@ -177,7 +183,7 @@ export function localRunner(
     async build() {
       // in-process, the engine may hold other runs' variables: count what this build adds
       const before = engineFootprint();
-      ctx = createBuildContext(setup.seed, setup.scope);
+      ctx = createBuildContext(setup.seed, setup.scope, setup.knobs);
       counter.reset();
       counter.active = true;
       try {

@@ -4,12 +4,15 @@
  * forced or the recorded run failed; a failed run is recorded and the suite goes on; Ctrl-C stops between steps and
  * writes nothing partial.
  */
+
+import type { ArchitectureKnobs } from './architecture.ts';
 import { type ActiveBackend, type BackendChoice, selectBackend } from './backend.ts';
 import { loadConfined } from './confined/describe.ts';
 import { confinedBackendFor, confinedRunFor } from './confined/runner.ts';
 import { ArchitectureError, UsageError } from './errors.ts';
 import type { RunJob } from './jobs/job.ts';
 import { type Shard, shardOf } from './jobs/shard.ts';
+import { architectureKnobs, definedKnobs, type RunKnobs } from './knobs.ts';
 import { baselineNames, isBaselineName, type LoadedArchitecture, loadArchitecture } from './load-architecture.ts';
 import { collectFingerprint, hardwareClass } from './measure/fingerprint.ts';
 import { type FlopCounter, installFlopCounter } from './measure/flops.ts';
@@ -56,10 +59,16 @@ export interface SuiteOptions {
    * (the CLI's default); false or absent, in this process.
    */
   confine?: boolean | 'untrusted';
+  /** sweep knobs for every run (`--set experts=16`): in each run's key and record */
+  knobs?: RunKnobs;
 }
 
 export interface PlannedRun {
   task: Task;
+  /** the tier the run trains at (a sweep's runs span tiers) */
+  tier: TierName;
+  /** the run's knobs, if any (part of its key) */
+  knobs?: RunKnobs;
   arch: LoadedArchitecture;
   /** the architecture as the user named it (baseline name or module path) */
   archSpec: string;
@@ -152,10 +161,12 @@ export async function planSuite(opts: SuiteOptions): Promise<SuitePlan> {
     }
   }
 
-  let all: PlannedRun[] = [];
+  const knobs = definedKnobs(opts.knobs);
+  const all: PlannedRun[] = [];
   const tunedFor = tuningLookup(opts.tier, opts.tuningFile);
   for (const task of tasks) {
     for (const arch of archs) {
+      if (knobs) checkKnobsFor(arch, arch.given, knobs, confinedFor(opts.confine, arch.given));
       const tuning = tunedFor(task.spec.id, arch);
       const seeds = opts.seedList ?? Array.from({ length: opts.seeds ?? task.tiers[opts.tier].seeds }, (_, i) => i);
       for (const seed of new Set(seeds)) {
@@ -166,17 +177,39 @@ export async function planSuite(opts: SuiteOptions): Promise<SuitePlan> {
           variantSeed,
           sourceHash: arch.sourceHash,
           tuning,
+          knobs,
         });
-        all.push({ task, arch, archSpec: arch.given, seed, key, ...(tuning ? { tuning } : {}) });
+        all.push({
+          task,
+          tier: opts.tier,
+          arch,
+          archSpec: arch.given,
+          seed,
+          key,
+          ...(tuning ? { tuning } : {}),
+          ...(knobs ? { knobs } : {}),
+        });
       }
     }
   }
+  return { ...settledPlan(all, opts), loadErrors };
+}
+
+/**
+ * Slice planned runs to the shard (before anything recorded is skipped, so every shard sees
+ * the same partition), then set aside those whose key has a settled record in `outDir`.
+ */
+export function settledPlan(
+  runs: PlannedRun[],
+  opts: Pick<SuiteOptions, 'shard' | 'settings' | 'outDir' | 'force'>,
+): Omit<SuitePlan, 'loadErrors'> {
+  let all = runs;
   if (opts.shard) {
     // Expected run time ∝ the tier's FLOP budget: every run trains to it; how fast an architecture goes is not known before it runs.
     all = shardOf(
       all,
       opts.shard,
-      (r) => ({ ...r.task.tiers[opts.tier], ...opts.settings }).budgetFlops,
+      (r) => ({ ...r.task.tiers[r.tier], ...opts.settings }).budgetFlops,
       (r) => r.key,
     );
   }
@@ -193,7 +226,29 @@ export async function planSuite(opts: SuiteOptions): Promise<SuitePlan> {
     if (path && !opts.force) skipped.push({ run, existing: path });
     else planned.push(run);
   }
-  return { planned, skipped, loadErrors };
+  return { planned, skipped };
+}
+
+/**
+ * Refuse knobs an architecture cannot take, before anything runs: an architecture knob it
+ * does not declare, or any architecture knob on a confined run (the confined child does not
+ * receive them yet, so it would build the default silently).
+ */
+export function checkKnobsFor(arch: LoadedArchitecture, given: string, knobs: RunKnobs, confined: boolean): void {
+  const wanted = Object.keys(architectureKnobs(knobs)) as Array<keyof ArchitectureKnobs>;
+  if (wanted.length === 0) return;
+  if (confined) {
+    throw new UsageError(
+      `${given}: --set ${wanted.join(', ')} cannot reach a confined run (the confined child does not carry architecture knobs yet); run baselines in-process (the default) or without these knobs`,
+    );
+  }
+  const declared = arch.architecture.knobs ?? [];
+  const refused = wanted.filter((k) => !declared.includes(k));
+  if (refused.length > 0) {
+    throw new UsageError(
+      `${given} does not take --set ${refused.join(', ')} (it takes ${declared.length ? declared.join(', ') : 'no architecture knobs'}; width and the headroom knobs apply to every architecture)`,
+    );
+  }
 }
 
 /** Whether the architecture named `archSpec` (a baseline's name or a module's path) runs confined. */
@@ -201,16 +256,17 @@ export const confinedFor = (confine: SuiteOptions['confine'], archSpec: string):
   confine === true || (confine === 'untrusted' && !isBaselineName(archSpec));
 
 /** The job a planned run is, for a child process or the queue. */
-export function jobOf(run: PlannedRun, opts: Pick<SuiteOptions, 'tier' | 'variantSeed' | 'settings' | 'split' | 'confine'>): RunJob {
+export function jobOf(run: PlannedRun, opts: Pick<SuiteOptions, 'variantSeed' | 'settings' | 'split' | 'confine'>): RunJob {
   return {
     task: run.task.spec.id,
-    tier: opts.tier,
+    tier: run.tier,
     seed: run.seed,
     variantSeed: opts.variantSeed ?? null,
     arch: run.archSpec,
     key: run.key,
     ...(opts.settings ? { settings: opts.settings } : {}),
     ...(run.tuning ? { tuning: run.tuning } : {}),
+    ...(run.knobs ? { knobs: run.knobs } : {}),
     ...(opts.split ? { split: opts.split } : {}),
     ...(confinedFor(opts.confine, run.archSpec) ? { confine: true } : {}),
   };
@@ -264,14 +320,20 @@ export async function executeRun(run: PlannedRun, tier: TierName, variantSeed: n
     onProgress: opts.onProgress,
     split: opts.split,
     tuning: run.tuning,
+    knobs: run.knobs,
   });
   // observations only: cost-to-target is computed when read (harness/stats/cost-to-target.ts)
   return sealRecord(unsealed);
 }
 
 export async function runSuite(opts: SuiteOptions): Promise<SuiteResult> {
+  return runPlanned(await planSuite(opts), opts);
+}
+
+/** Execute a plan (the suite's, or a sweep's): recorded runs are announced as skipped, the rest run. */
+export async function runPlanned(plan: SuitePlan, opts: Omit<SuiteOptions, 'tier'>): Promise<SuiteResult> {
   const emit = opts.onEvent ?? (() => {});
-  const { planned, skipped, loadErrors } = await planSuite(opts);
+  const { planned, skipped, loadErrors } = plan;
   for (const e of loadErrors) emit({ type: 'load-error', ...e });
   for (const s of skipped) emit({ type: 'skip', ...s });
   emit({ type: 'plan', runs: planned.length, skipped: skipped.length });
@@ -307,7 +369,7 @@ export async function runSuite(opts: SuiteOptions): Promise<SuiteResult> {
             run: item.run,
             index,
             total: planned.length,
-            budgetFlops: { ...item.run.task.tiers[opts.tier], ...opts.settings }.budgetFlops,
+            budgetFlops: { ...item.run.task.tiers[item.run.tier], ...opts.settings }.budgetFlops,
           }),
         onProgress: (item, progress) => emit({ type: 'progress', run: item.run, progress }),
         onRecord: (item, record) => settle(item.run, record),
@@ -323,11 +385,11 @@ export async function runSuite(opts: SuiteOptions): Promise<SuiteResult> {
   }
 
   for (const [index, run] of planned.entries()) {
-    const settings = { ...run.task.tiers[opts.tier], ...opts.settings };
+    const settings = { ...run.task.tiers[run.tier], ...opts.settings };
     emit({ type: 'start', run, index, total: planned.length, budgetFlops: settings.budgetFlops });
     let record: RunRecord;
     try {
-      record = await executeRun(run, opts.tier, variantSeed, {
+      record = await executeRun(run, run.tier, variantSeed, {
         backend: opts.backend,
         settings: opts.settings,
         idleSeconds: opts.idleSeconds,

@@ -14,6 +14,7 @@ import { type CausalityProbe, causalityProbe, checkCausality, disposeProbe, with
 import { ArchitectureError, thrownMessage } from './errors.ts';
 import { ablateExperts, type Evaluation, evaluate } from './evaluate.ts';
 import { RunFailure } from './forward.ts';
+import { architectureKnobs, definedKnobs, type RunKnobs, sizeWithKnobs } from './knobs.ts';
 import type { LoadedArchitecture } from './load-architecture.ts';
 import { createEnergyMeter, type EnergyMeter } from './measure/energy.ts';
 import type { FlopCounter, FlopTotals } from './measure/flops.ts';
@@ -64,6 +65,8 @@ export interface TrainOptions {
   split?: EvalSplit;
   /** the tuning whose chosen learning rate this run trains at (it overrides the tier's) */
   tuning?: TuningRecord;
+  /** sweep knobs: the architecture's (ctx.knobs) and the size's (width, caps); part of the key */
+  knobs?: RunKnobs;
 }
 
 export interface Progress {
@@ -247,9 +250,16 @@ export interface Observations {
   final: UnhashedRecord['final'];
 }
 
+/**
+ * What the stages before the record read of a run's options: everything but what only the
+ * record needs (the backend, the fingerprint, the class). `validate` drives the same stages
+ * on a run that makes no record (harness/submit/validate.ts).
+ */
+export type StageOptions = Omit<TrainOptions, 'backend' | 'fingerprint' | 'hardwareClass' | 'energyMeter' | 'idleSeconds'>;
+
 /** One run in progress: its options, settings, identity, meters and observations. */
-export interface RunContext {
-  opts: TrainOptions;
+export interface RunContext<O extends StageOptions = TrainOptions> {
+  opts: O;
   settings: TierSettings;
   id: string;
   meter: EnergyMeter;
@@ -280,11 +290,13 @@ export const emptyObservations = (): Observations => ({
   final: null,
 });
 
-/** The tier's settings with the run's overrides, and the tuned learning rate where the run has one. */
-export function runSettings(opts: Pick<TrainOptions, 'task' | 'tier' | 'settings' | 'tuning'>): TierSettings {
+/** The tier's settings with the run's overrides, the size and evaluation knobs, and the tuned learning rate where the run has one. */
+export function runSettings(opts: Pick<TrainOptions, 'task' | 'tier' | 'settings' | 'tuning' | 'knobs'>): TierSettings {
+  const settings = { ...opts.task.tiers[opts.tier], ...opts.settings };
   return {
-    ...opts.task.tiers[opts.tier],
-    ...opts.settings,
+    ...settings,
+    size: sizeWithKnobs(opts.task.spec, settings.size, opts.knobs),
+    evalPoints: opts.knobs?.evalPoints ?? settings.evalPoints,
     ...(opts.tuning ? { learningRate: opts.tuning.chosen } : {}),
   };
 }
@@ -301,7 +313,7 @@ export function prepareData(opts: Pick<TrainOptions, 'task' | 'seed' | 'variantS
 }
 
 /** Where the model runs: the runner the options name (a confined child), else this process. */
-export function runnerFor(run: Pick<RunContext, 'opts' | 'settings' | 'id' | 'probe'>, data: TaskData): Runner {
+export function runnerFor(run: Pick<RunContext<StageOptions>, 'opts' | 'settings' | 'id' | 'probe'>, data: TaskData): Runner {
   const { opts, settings } = run;
   // the model is evaluated on the held-out inputs and, on a causal task, the causality probe (never scored)
   const setup = {
@@ -310,6 +322,7 @@ export function runnerFor(run: Pick<RunContext, 'opts' | 'settings' | 'id' | 'pr
     seed: opts.seed,
     scope: run.id,
     learningRate: settings.learningRate,
+    knobs: architectureKnobs(opts.knobs),
     data: withProbe(data, run.probe),
   };
   if (opts.runner) return opts.runner(setup);
@@ -322,7 +335,7 @@ export function runnerFor(run: Pick<RunContext, 'opts' | 'settings' | 'id' | 'pr
  * against the budget) and check it before it trains: its name, a refusal, its parameters
  * counted from its variables against the tier's caps.
  */
-export async function buildModelChecked(run: RunContext, runner: Runner): Promise<BuiltModel> {
+export async function buildModelChecked(run: RunContext<StageOptions>, runner: Runner): Promise<BuiltModel> {
   const { task, tier, arch } = run.opts;
   const described = await runner.start();
   if (described.name !== arch.architecture.name) {
@@ -357,7 +370,7 @@ export async function buildModelChecked(run: RunContext, runner: Runner): Promis
 }
 
 /** Evaluate on the held-out set now (off the training clock and its joules) and add the curve's point. */
-export async function evaluationPoint(run: RunContext, runner: Runner, data: TaskData): Promise<Evaluation> {
+export async function evaluationPoint(run: RunContext<StageOptions>, runner: Runner, data: TaskData): Promise<Evaluation> {
   const { meter, obs } = run;
   const t0 = performance.now();
   const j0 = meter.sinceBegin();
@@ -415,7 +428,7 @@ export function evaluationSchedule(budgetFlops: number, points: number): Evaluat
 }
 
 /** Step 0: the untrained model, also the shape check; a model already trained in build() is refused. Opens the energy window. */
-export async function untrainedEvaluation(run: RunContext, runner: Runner, data: TaskData): Promise<void> {
+export async function untrainedEvaluation(run: RunContext<StageOptions>, runner: Runner, data: TaskData): Promise<void> {
   const first = await evaluationPoint(run, runner, data);
   const untrained = stepZeroRefusal(run.opts.task, first.quality);
   if (untrained) throw new RunFailure('build', untrained);
@@ -474,7 +487,11 @@ function cpuSecondsOf(runner: Runner): number | null {
 }
 
 /** One training step on the clock: its ledger, seconds and loss added to the observations; a non-finite loss diverges. */
-export async function timedStep(run: RunContext, runner: Runner, data: TaskData): Promise<{ result: StepResult; batchBytes: number }> {
+export async function timedStep(
+  run: RunContext<StageOptions>,
+  runner: Runner,
+  data: TaskData,
+): Promise<{ result: StepResult; batchBytes: number }> {
   const { obs, settings } = run;
   const budget = settings.budgetFlops;
   const batch = data.nextTrainBatch(settings.batchSize);
@@ -518,7 +535,7 @@ export async function timedStep(run: RunContext, runner: Runner, data: TaskData)
  * tier's time limit.
  */
 export async function stepLoop(
-  run: RunContext,
+  run: RunContext<StageOptions>,
   runner: Runner,
   data: TaskData,
   built: BuiltModel,
@@ -555,7 +572,11 @@ export async function stepLoop(
 }
 
 /** Stage 5, the final evaluation and legibility: the last curve point, then modularity (one expert masked at a time). */
-export async function finalEvaluation(run: RunContext, runner: Runner, data: TaskData): Promise<NonNullable<UnhashedRecord['final']>> {
+export async function finalEvaluation(
+  run: RunContext<StageOptions>,
+  runner: Runner,
+  data: TaskData,
+): Promise<NonNullable<UnhashedRecord['final']>> {
   const last = await evaluationPoint(run, runner, data);
   const t0 = performance.now();
   last.legibility.ablation = await ablateExperts((ablate) => runner.evaluation(ablate), run.opts.task, data, last);
@@ -611,6 +632,7 @@ export function runRecordOf(
       variantSeed: opts.variantSeed,
       sourceHash: arch.sourceHash,
       tuning: opts.tuning,
+      knobs: opts.knobs,
     }),
     status: outcome.status,
     failure: outcome.failure,
@@ -629,6 +651,8 @@ export function runRecordOf(
       hyperparameters: obs.hyperparameters,
     },
     params: obs.params,
+    ...(definedKnobs(opts.knobs) ? { knobs: definedKnobs(opts.knobs) } : {}),
+    size: { ...settings.size },
     training: {
       optimizer: 'adam(0.9, 0.999, 1e-8), warm-up 5% then cosine to 10% over the FLOP budget',
       learningRate: settings.learningRate,

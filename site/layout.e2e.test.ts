@@ -49,6 +49,7 @@ beforeAll(async () => {
     '/',
     '/findings',
     '/scaling',
+    '/laws',
     '/methods',
     '/submissions',
     '/compare',

@@ -5,7 +5,7 @@
  * node_modules/.cache/middlepath/confined/ (inside the package, so `@tensorflow/tfjs`, the
  * one package left external, resolves from there to the installed runtime):
  *
- * - the child's own harness code (child.ts, or validate-child.ts for `validate`, and what it imports);
+ * - the child's own harness code (child.ts, and what it imports);
  * - the architecture module, with `middlepath` (the public API) bundled in. A module may
  *   import `@tensorflow/tfjs`, `middlepath`, Node's built-ins (which the permission model
  *   then limits) and files in its own folder — nothing else. Bundling a package would copy
@@ -27,7 +27,6 @@ const API = join(ROOT, 'harness', 'api.ts');
 /** The harness's entry points that run beside a module under the permission model. */
 const ENTRIES = {
   child: join(ROOT, 'harness', 'confined', 'child.ts'),
-  validate: join(ROOT, 'harness', 'submit', 'validate-child.ts'),
 } as const;
 export const CACHE_DIR = join(ROOT, 'node_modules', '.cache', 'middlepath', 'confined');
 const BUILTINS = new Set(builtinModules);
@@ -92,7 +91,7 @@ const esbuildFailure = (e: unknown) => {
 
 const entryFiles = new Map<keyof typeof ENTRIES, Promise<string>>();
 
-/** A harness entry point (the confined child, or the validation child), bundled once per process. */
+/** A harness entry point (the confined child), bundled once per process. */
 export function bundleHarnessEntry(entry: keyof typeof ENTRIES): Promise<string> {
   let file = entryFiles.get(entry);
   if (!file) {

@@ -11,11 +11,25 @@ import { sha256 } from '../results/files.ts';
 import { bundleForChild } from './bundle.ts';
 import { ConfinedChild, moduleUrl } from './host.ts';
 
-/** loadArchitecture's answer, from a confined child. The result's build() refuses: the model is built in a run's own child. */
-export async function loadConfined(nameOrPath: string): Promise<LoadedArchitecture> {
+/**
+ * loadArchitecture's answer, from a confined child. The result's build() refuses: the model is built in a run's own child.
+ * `validate` gives its own limits and holds the child (`onChild`) to stop it at its wall-clock limit.
+ */
+export async function loadConfined(
+  nameOrPath: string,
+  o: { requestSeconds?: number; heapMB?: number; rssLimitMB?: number; onChild?: (child: ConfinedChild) => void } = {},
+): Promise<LoadedArchitecture> {
   const { isBaseline, path, source } = resolveModule(nameOrPath);
   const bundle = await bundleForChild(path);
-  const child = ConfinedChild.start({ bundle, backend: 'wasm', allowAddons: false, heapMB: 512, rssLimitMB: 1536, requestSeconds: 60 });
+  const child = ConfinedChild.start({
+    bundle,
+    backend: 'wasm',
+    allowAddons: false,
+    heapMB: o.heapMB ?? 512,
+    rssLimitMB: o.rssLimitMB ?? 1536,
+    requestSeconds: o.requestSeconds ?? 60,
+  });
+  o.onChild?.(child);
   let reply: Awaited<ReturnType<typeof child.request<'described'>>>;
   try {
     reply = await child.request({ type: 'describe', moduleUrl: moduleUrl(bundle) }, 'described');

@@ -94,6 +94,8 @@ export class ConfinedChild {
     phase: 'build' | 'train' | 'eval';
   } | null = null;
   private ended: string | null = null;
+  /** why the harness stopped the child, where a limit did (time: a request unanswered; memory: the resident cap) */
+  stoppedFor: StopReason | null = null;
   private stderr = '';
   private peakRss = 0;
   private readonly poll: NodeJS.Timeout;
@@ -139,7 +141,7 @@ export class ConfinedChild {
       if (rss === null) return;
       this.peakRss = Math.max(this.peakRss, rss);
       if (rss > opts.rssLimitMB)
-        this.kill(`the architecture's process reached ${rss.toFixed(0)} MB resident (limit ${opts.rssLimitMB} MB)`);
+        this.stop({ reason: 'memory', detail: `resident memory reached ${rss.toFixed(0)} MB (limit ${opts.rssLimitMB} MB)` });
     }, 100);
     this.poll.unref();
   }
@@ -192,7 +194,9 @@ export class ConfinedChild {
 
   private stderrLine(): string {
     const lines = this.stderr.trim().split('\n').filter(Boolean);
-    return lines.length ? `: ${lines.slice(-4).join(' | ').slice(0, 800)}` : '';
+    // V8's fatal error line ("JavaScript heap out of memory") says more than the native stack trace after it
+    const fatal = lines.find((l) => /FATAL ERROR|heap out of memory/.test(l));
+    return fatal ? `: ${fatal.trim().slice(0, 800)}` : lines.length ? `: ${lines.slice(-4).join(' | ').slice(0, 800)}` : '';
   }
 
   private failPending(message: string) {
@@ -218,10 +222,7 @@ export class ConfinedChild {
     if (this.ended) throw new RunFailure('train', this.ended);
     if (this.pending) throw new Error('ConfinedChild: one request at a time');
     const reply = await new Promise<FromConfined>((resolve, reject) => {
-      const timer = setTimeout(
-        () => this.kill(`no reply to '${m.type}' within ${seconds} s: the architecture's process was stopped`),
-        seconds * 1000,
-      );
+      const timer = setTimeout(() => this.stop({ reason: 'time', detail: `no reply to '${m.type}' within ${seconds} s` }), seconds * 1000);
       this.pending = { resolve, reject, timer, phase: phaseOf(m) };
       (this.child.stdio[3] as Writable).write(requestFrame(this.seq++, m), (e) => {
         if (e) this.failPending(`could not send '${m.type}' to the architecture's process: ${e.message}`);
@@ -230,6 +231,12 @@ export class ConfinedChild {
     if (reply.type === 'failed') throw new RunFailure(reply.phase, reply.message, reply.status);
     if (reply.type !== expect) throw new RunFailure('train', `the architecture's process answered '${m.type}' with '${reply.type}'`);
     return reply as Reply<T>;
+  }
+
+  /** Kill the child for a limit it passed, and say which (stoppedFor). */
+  stop(why: StopReason): void {
+    this.stoppedFor ??= why;
+    this.kill(`the architecture's process was stopped: ${why.detail}`);
   }
 
   kill(why: string): void {
@@ -252,5 +259,6 @@ export class ConfinedChild {
 }
 
 export { confinedEnv };
+export type StopReason = { reason: 'time' | 'memory'; detail: string };
 export const moduleUrl = (bundle: ConfinedBundle) => pathToFileURL(bundle.moduleFile).href;
 export { wasmDistDir };

@@ -119,7 +119,8 @@ export const fromConfined = z.discriminatedUnion('type', [
   }),
   z.object({
     type: z.literal('stepped'),
-    loss: z.number(),
+    /** NaN or ±Infinity where the model diverged: the loop names that (zod's number() refuses them) */
+    loss: z.custom<number>((v) => typeof v === 'number', 'a number'),
     ledger,
     /** sampled steps: share of non-zero gradients and of parameters moved */
     density: z.object({ gradient: z.number(), update: z.number() }).nullable(),

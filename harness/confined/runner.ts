@@ -126,6 +126,8 @@ export async function confinedRunner(o: ConfinedRunOptions): Promise<(setup: Run
       // measured here, from /proc: the kernel's high-water mark where it can be read, else the polled peak
       peakRssBytes: () => child?.kernelPeakRssBytes() ?? child?.peakRssBytes ?? 0,
       cpuSeconds: () => child?.cpuSeconds() ?? null,
+      stopped: () => child?.stoppedFor ?? null,
+      stop: (why) => child?.stop(why),
       sandbox: () =>
         child?.sandbox ? { tool: child.sandbox.tool, version: child.sandbox.version, outsideUid: child.sandbox.outsideUid } : null,
       dispose() {

@@ -10,7 +10,13 @@
  * - a root of exactly what it needs, read-only: /usr (Node and the shared libraries), the
  *   linker's cache, the runtime packages and its bundle; a private tmpfs at /tmp; a fresh
  *   /proc of its own pid namespace and a minimal /dev;
- * - no capabilities, die-with-parent and a new session (no terminal to inject keys into).
+ * - no capabilities, die-with-parent and a new session (no terminal to inject keys into);
+ * - kernel limits on it and everything it starts (setrlimit through util-linux's `prlimit`,
+ *   inherited across fork and exec, hard limits it cannot raise): processes and threads
+ *   (RLIMIT_NPROC), open files, the size of a file, no core dumps; and nowhere to fill but a
+ *   16 MiB /tmp (the root and /dev are remounted read-only). Memory and CPU are the parent's
+ *   to bound (the resident-memory kill, the per-request time limit): RLIMIT_AS would refuse
+ *   V8's and wasm's address-space reservations long before any real use.
  * Node's permission model stays on inside it as a second layer (host.ts).
  *
  * Where bwrap is missing or user namespaces are off (macOS, a locked-down kernel) there is
@@ -33,6 +39,18 @@ const rootStarts = () => typeof process.getuid === 'function' && process.getuid(
 
 /** Top-level entries of / that are symlinks into /usr on a merged-/usr system (Debian 12): recreated as links. */
 const ROOT_LINKS = ['/bin', '/lib', '/lib64', '/sbin'];
+/**
+ * The kernel limits a sandboxed process runs under, set by util-linux's prlimit inside the
+ * sandbox before Node starts. NPROC counts threads too: Node, its thread pool and BLAS's threads
+ * stay far below 128, and a fork bomb stops there. (The kernel does not apply NPROC to a process
+ * whose uid outside is root: it holds where the sandbox's user is nobody outside, or another
+ * non-root uid — see sandboxed().)
+ */
+export const SANDBOX_RLIMITS = { nproc: 128, nofile: 256, fsizeBytes: 8 * 2 ** 20, core: 0 } as const;
+/** The sandbox's only writable place: a /tmp of this size (Node's permission model refuses writes anyway; native code does not ask it). */
+export const SANDBOX_TMP_BYTES = 16 * 2 ** 20;
+const PRLIMIT = '/usr/bin/prlimit';
+
 /** Files outside /usr the dynamic linker and Debian's alternatives (libopenblas.so.0 → /etc/alternatives/…) read. */
 const ETC = ['/etc/ld.so.cache', '/etc/ld.so.conf', '/etc/ld.so.conf.d', '/etc/alternatives'];
 
@@ -75,11 +93,43 @@ function bwrapArgs(spec: SandboxSpec): string[] {
   // Node itself, where it is not under /usr (nvm, a tarball in /opt)
   const node = realpathSync(process.execPath);
   if (!node.startsWith('/usr/')) a.push('--ro-bind', dirname(dirname(node)), dirname(dirname(node)));
-  // the fresh /proc, /dev and /tmp first: a read bound under one of them (the batch hand-over folder in /dev/shm or /tmp) must not be hidden by it
-  a.push('--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp');
+  // the fresh /proc, /dev and /tmp first: a read bound under one of them must not be hidden by it
+  a.push('--proc', '/proc', '--dev', '/dev', ...(sizedTmpfs() ? ['--size', String(SANDBOX_TMP_BYTES)] : []), '--tmpfs', '/tmp');
   for (const p of spec.reads) a.push('--ro-bind', p, p);
+  // nothing writable but /tmp: bwrap's root and /dev are tmpfs a native call could fill (RAM no RSS counts)
+  a.push('--remount-ro', '/dev', '--remount-ro', '/');
   a.push('--chdir', spec.cwd);
   return a;
+}
+
+/** bwrap ≥ 0.5 sizes a tmpfs (`--size`); an older one gets an unsized /tmp, still the only writable place. */
+let sized: boolean | undefined;
+function sizedTmpfs(): boolean {
+  if (sized === undefined) {
+    const v = /(\d+)\.(\d+)/.exec(spawnSync('bwrap', ['--version'], { encoding: 'utf8' }).stdout ?? '');
+    sized = v !== null && (Number(v[1]) > 0 || Number(v[2]) >= 5);
+  }
+  return sized;
+}
+
+/** `command args` under the sandbox's kernel limits, where util-linux's prlimit is installed (in /usr, bound inside); else as is. */
+function limited(command: string, args: readonly string[]): string[] {
+  if (!existsSync(PRLIMIT)) return [command, ...args];
+  const l = SANDBOX_RLIMITS;
+  return [PRLIMIT, `--nproc=${l.nproc}`, `--nofile=${l.nofile}`, `--fsize=${l.fsizeBytes}`, `--core=${l.core}`, '--', command, ...args];
+}
+
+/** The kernel limits sandboxed() applies here, in words (doctor, docs); empty where prlimit is missing. */
+export function sandboxLimits(): string[] {
+  if (!existsSync(PRLIMIT)) return [];
+  const l = SANDBOX_RLIMITS;
+  return [
+    `${l.nproc} processes and threads`,
+    `${l.nofile} open files`,
+    `files ≤ ${l.fsizeBytes / 2 ** 20} MiB`,
+    'no core dumps',
+    `a ${sizedTmpfs() ? `${SANDBOX_TMP_BYTES / 2 ** 20} MiB ` : ''}/tmp the only writable place`,
+  ];
 }
 
 /**
@@ -89,7 +139,7 @@ function bwrapArgs(spec: SandboxSpec): string[] {
  * still keep it from the harness's processes and services).
  */
 export function sandboxed(spec: SandboxSpec): { file: string; args: string[]; outsideUid: number } {
-  const inner = ['bwrap', ...bwrapArgs(spec), spec.command, ...spec.args];
+  const inner = ['bwrap', ...bwrapArgs(spec), ...limited(spec.command, spec.args)];
   // nobody must be able to reach every path it binds (a checkout under /root is not): where it
   // cannot, bwrap runs as the harness's root instead, in its own user namespace, and the record says so
   if (rootStarts() && [...spec.reads, spec.cwd].every(reachableByOthers)) {

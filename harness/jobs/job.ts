@@ -4,6 +4,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
+import { runKnobs } from '../knobs.ts';
 import { tierName, tuningRecord } from '../results/record.ts';
 import type { TierSettings } from '../tasks/types.ts';
 
@@ -20,6 +21,8 @@ export const runJob = z.object({
   settings: z.record(z.string(), z.unknown()).optional(),
   /** the learning-rate tuning the run applies (part of its key) */
   tuning: tuningRecord.optional(),
+  /** the sweep knobs the run sets (part of its key) */
+  knobs: runKnobs.optional(),
   /** the validation split for tuning trials; absent: the test split */
   split: z.enum(['test', 'validation']).optional(),
   /** run the architecture in a confined child process (harness/confined) */

@@ -201,7 +201,8 @@ export function createEnergyMeter(options: EnergyMeterOptions = {}): EnergyMeter
   return source.kind === 'counter' ? counterMeter(source, hz) : powerMeter(source, hz);
 }
 
-function unmeasuredMeter(reason: string): EnergyMeter {
+/** A meter that measures nothing, saying why (a validation's steps, where no energy is recorded). */
+export function unmeasuredMeter(reason: string): EnergyMeter {
   return {
     method: null,
     devices: null,

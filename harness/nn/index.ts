@@ -33,6 +33,7 @@ export {
   type BlockOutput,
   type BlockRole,
   buildNetwork,
+  chooseExperts,
   denseBlock,
   fitExperts,
   type MoeBlockOptions,
@@ -41,4 +42,5 @@ export {
   type NetworkPlan,
   networkPlan,
   planParams,
+  routedOrDense,
 } from './network.ts';

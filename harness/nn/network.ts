@@ -129,6 +129,37 @@ export function fitExperts(
   return null;
 }
 
+/**
+ * The expert count a routed architecture builds with: the run's `experts` knob where it sets
+ * one (the caps are then checked by the harness, as for any model), else the largest of
+ * `candidates` that fits the size's caps, else null.
+ */
+export function chooseExperts(
+  plan: NetworkPlan,
+  size: SizeSpec,
+  knobs: BuildContext['knobs'],
+  candidates: readonly number[],
+  block: (role: BlockRole, experts: number) => { total: number; active: number },
+): number | null {
+  return knobs.experts ?? fitExperts(plan, size, candidates, block);
+}
+
+/**
+ * A routed block, or at one expert the routed scaffold's dense control: a single expert of the
+ * dense FFN's width and no router (what a one-expert Switch layer computes, its gate being 1),
+ * so E = 1 in a sweep is exactly `dense-block`. Granularity splits experts, so at E = 1 it has
+ * nothing to split and a G > 1 is refused rather than ignored.
+ */
+export function routedOrDense(ctx: BuildContext, role: BlockRole, experts: number, routed: () => Block): Block {
+  if (experts > 1) return routed();
+  if ((ctx.knobs.granularity ?? 1) > 1) {
+    throw new RangeError(
+      `${role.name}: experts=1 is the dense control; granularity applies from 2 experts up (got granularity=${ctx.knobs.granularity})`,
+    );
+  }
+  return denseBlock(ctx, role, role.denseHidden);
+}
+
 /** A dense FFN block of `hidden` units. */
 export function denseBlock(ctx: BuildContext, role: BlockRole, hidden: number): Block & { ffn: Ffn } {
   const f = ffn(ctx, role.name, role.dim, hidden, { activation: role.activation, outDim: role.outDim, bias: role.bias });

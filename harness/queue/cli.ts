@@ -7,7 +7,7 @@
  */
 import { type Command, Option } from 'commander';
 import { BACKENDS, type BackendChoice } from '../backend-names.ts';
-import { nonNegativeInt, positiveInt, processCount, withConfineOptions } from '../cli-options.ts';
+import { nonNegativeInt, positiveInt, processCount, withConfineOptions, withKnobOptions } from '../cli-options.ts';
 import { parseShard, type Shard } from '../jobs/shard.ts';
 import type { TierName } from '../results/record.ts';
 import { DEFAULT_TIER, TIER_HELP, TIER_NAMES } from '../tiers.ts';
@@ -26,7 +26,7 @@ export function registerQueueCommands(program: Command, options: QueueCommandOpt
     });
   const queue = program.command('queue').description('a job queue on PostgreSQL (DATABASE_URL) that workers on many machines drain');
 
-  withConfineOptions(queue.command('add'))
+  withKnobOptions(withConfineOptions(queue.command('add')))
     .description('queue every run of the suite (or a slice) not yet queued or recorded; idempotent')
     .addOption(new Option('--tier <tier>', TIER_HELP).choices([...TIER_NAMES]).default(DEFAULT_TIER))
     .option('--task <id...>', 'tasks (default all)')
@@ -43,12 +43,15 @@ export function registerQueueCommands(program: Command, options: QueueCommandOpt
         shard?: Shard;
         retries: number;
         confine?: boolean;
+        set?: string[];
       }) => {
-        const [{ databaseUrl, openBoss }, { enqueueSuite }, { openStore }] = await Promise.all([
+        const [{ databaseUrl, openBoss }, { enqueueSuite }, { openStore }, { parseKnobs }] = await Promise.all([
           import('./boss.ts'),
           import('./add.ts'),
           import('../store/index.ts'),
+          import('../knobs.ts'),
         ]);
+        const knobs = parseKnobs(o.set ?? []);
         const url = databaseUrl();
         const store = await openStore({ url });
         const boss = await openBoss(url);
@@ -61,6 +64,7 @@ export function registerQueueCommands(program: Command, options: QueueCommandOpt
             shard: o.shard,
             retries: o.retries,
             confine: o.confine ?? 'untrusted',
+            ...(knobs ? { knobs } : {}),
           });
           for (const e of s.loadErrors) console.error(`✗ ${e.message}`);
           console.log(`${s.added} run(s) added to the queue; ${s.queued} already queued; ${s.recorded} already recorded (skipped)`);

@@ -3,13 +3,16 @@
  * One zod schema, shared by all three; exported as JSON Schema to results/schema.json.
  */
 import { z } from 'zod';
+import { runKnobs } from '../knobs.ts';
 import { qualityMetric, tierName } from '../tasks/tiers.ts';
 
 /**
  * 2: records hold observations only (no cost-to-target: it is computed when read).
+ * 3: adds the run's knobs (a sweep cell: experts, granularity, width, caps) and the size it ran
+ * under; both optional, so versions 1 and 2 still parse unchanged (no knobs: the tier's size).
  * Version 1 records still parse; the figure they stored is shown only as history.
  */
-export const RECORD_SCHEMA_VERSION = 2;
+export const RECORD_SCHEMA_VERSION = 3;
 
 /** refused: the architecture declined the task (e.g. non-causal routing on a causal task); not a failure */
 export const runStatus = z.enum(['completed', 'diverged', 'timeout', 'failed', 'refused']);
@@ -205,7 +208,7 @@ export const hyperparameters = z
 
 export const runRecord = z
   .object({
-    schemaVersion: z.union([z.literal(1), z.literal(RECORD_SCHEMA_VERSION)]),
+    schemaVersion: z.union([z.literal(1), z.literal(2), z.literal(RECORD_SCHEMA_VERSION)]),
     /** unique per execution: <tier>.<task>.<arch>.s<seed>.<utc time> */
     id: z.string().regex(/^[a-z0-9][a-z0-9.-]*$/),
     /** same for every execution of the same (task, tier, seed, architecture source, harness version) */
@@ -236,6 +239,18 @@ export const runRecord = z
       hyperparameters,
     }),
     params: z.object({ total: z.number().int().nonnegative(), active: z.number().int().nonnegative() }),
+    /** the knobs this run set (a sweep's cell; part of its key); absent in the standard suite and older records */
+    knobs: runKnobs.optional(),
+    /** the size and caps the run was built and checked under: the tier's, or the tier's with the size knobs; absent in older records */
+    size: z
+      .object({
+        width: z.number().int().positive(),
+        depth: z.number().int().positive(),
+        heads: z.number().int().nonnegative(),
+        maxParams: z.number().int().positive(),
+        maxActiveParams: z.number().int().positive(),
+      })
+      .optional(),
     training: z.object({
       optimizer: text(200),
       learningRate: nonNegative,

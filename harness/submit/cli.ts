@@ -60,7 +60,7 @@ export function registerSubmitCommands(program: Command, options: SubmitCommandO
   program
     .command('validate')
     .description(
-      'check an architecture module in a child process: it loads, and on every task of the tier builds, fits the caps and trains a few steps cleanly',
+      'check an architecture module as a run would, in the confined child: on every task of the tier it builds, fits the caps, evaluates and trains a few steps cleanly, timed by the harness',
     )
     .argument('<module>', 'path to the architecture module')
     .addOption(tierOption())

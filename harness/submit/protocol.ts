@@ -1,7 +1,6 @@
 /**
- * What the validation child reports to its parent, one JSON object per line on fd 3 (not
- * stdout: a module's own console output must not be able to forge or corrupt a report).
- * The parent parses every line with these schemas.
+ * The checks `validate` makes (validate.ts) and the shape of a failure in its report: what
+ * `submit --json` prints and a bundle's manifest keeps.
  */
 import { z } from 'zod';
 
@@ -18,6 +17,8 @@ export const CHECKS = [
   'output-shape',
   'finite-loss',
   'leak',
+  'causality',
+  'off-clock',
   'memory',
   'time',
   'crash',
@@ -34,35 +35,3 @@ export const failure = z.object({
   fix: z.string(),
 });
 export type ValidationFailure = z.infer<typeof failure>;
-
-export const childMessage = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('hello'), backend: z.string(), tier: z.string() }),
-  /** sent before every phase that runs the module's code, so a child killed mid-phase is attributable */
-  z.object({ type: z.literal('begin'), check: checkName, task: z.string().nullable(), step: z.number().int().optional() }),
-  z.object({
-    type: z.literal('module'),
-    name: z.string(),
-    family: z.string(),
-    description: z.string(),
-    sourceHash: z.string(),
-  }),
-  z.object({ type: z.literal('fail'), failure }),
-  /** a concern that does not fail validation (an estimate near a limit) */
-  z.object({ type: z.literal('warn'), check: checkName, task: z.string().nullable(), message: z.string() }),
-  z.object({ type: z.literal('refused'), task: z.string(), reason: z.string() }),
-  z.object({
-    type: z.literal('task-ok'),
-    task: z.string(),
-    params: z.object({ total: z.number(), active: z.number() }),
-    /** median seconds of the measured steps, and the tier's run time it implies */
-    stepSeconds: z.number(),
-    flopsPerStep: z.number(),
-    estimatedRunSeconds: z.number(),
-    peakTensorBytes: z.number(),
-  }),
-  z.object({ type: z.literal('done') }),
-]);
-export type ChildMessage = z.infer<typeof childMessage>;
-
-/** The file descriptor the child writes its report lines to. */
-export const REPORT_FD = 3;

@@ -53,6 +53,41 @@ describe('validateModule', () => {
     expect(existsSync(spawned)).toBe(false);
   });
 
+  it("times steps on the harness's clock: a module that stops its own clocks and forges the old report line gets no fast step", async () => {
+    const r = await validateModule(hostile('claims-fast-step'), { tier: 'smoke' });
+    expect(r.architecture?.name).toBe('claims-fast-step');
+    // the forged 'task-ok' (1 µs on mnist, 10 parameters) is nowhere: only what the harness measured
+    expect(r.passed.every((p) => p.stepSeconds > 1e-3 && p.params.total > 10)).toBe(true);
+    // the step, timed outside the module's process, holds its 10 ms busy wait: in the pass, or in the time check's words
+    const said = [...r.warnings, ...r.failures].map((x) => /takes ([\d.]+) ms on the harness's clock/.exec(x.message)?.[1]);
+    const ms = r.passed[0] ? r.passed[0].stepSeconds * 1000 : Number(said.find((x) => x !== undefined));
+    expect(ms, JSON.stringify(r, null, 2)).toBeGreaterThanOrEqual(10);
+    if (r.passed[0]) expect(r.passed[0].cpuSecondsPerStep).toBeGreaterThan(0);
+    expect(r.refused.map((x) => x.task)).toEqual(['superposition', 'parity', 'charlm']);
+  });
+
+  it('refuses what a run refuses, in the run’s words: under-declared and hidden parameters, a non-causal model, work off the clock', async () => {
+    // the same messages harness/confined/confined.test.ts expects of `run` on these fixtures
+    const cases: [string, string, RegExp][] = [
+      [
+        'under-declares',
+        'param-cap',
+        /cost.activeParams declares \d+ active parameters, but a training step executes [\d.]+× the matmul FLOPs/,
+      ],
+      ['hides-params', 'param-cap', /engine holds \d+ trainable parameters after build\(\) but Model.variables lists \d+/],
+      ['peeks-ahead', 'causality', /the model is not causal: changing the inputs after position \d+ changed its outputs/],
+      ['computes-off-clock', 'off-clock', /ran kernel \w+ between the harness's requests/],
+    ];
+    for (const [fixture, check, message] of cases) {
+      const r = await validateModule(hostile(fixture), { tier: 'smoke' });
+      expect(r.ok, fixture).toBe(false);
+      const f = r.failures.find((x) => x.check === check);
+      expect(f, `${fixture}: ${JSON.stringify(r.failures, null, 2)}`).toBeDefined();
+      expect(f?.message).toMatch(message);
+      expect(f?.fix.length).toBeGreaterThan(20);
+    }
+  });
+
   it('applies a shorter wall-clock limit when asked', async () => {
     const r = await validateModule(broken('infinite-loop'), { tier: 'smoke', timeLimitSeconds: 3, stallSeconds: 60 });
     // the module loops in its first forward on superposition; on a busy machine (CI) the 3 s can run out while it is still importing

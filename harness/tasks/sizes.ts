@@ -9,19 +9,33 @@ import type { SizeSpec } from '../architecture.ts';
 export const ACTIVE_HEADROOM = 1.25;
 export const TOTAL_HEADROOM = 16;
 
-function capped(width: number, depth: number, heads: number, reference: number): SizeSpec {
-  return { width, depth, heads, maxParams: Math.ceil(TOTAL_HEADROOM * reference), maxActiveParams: Math.ceil(ACTIVE_HEADROOM * reference) };
+/** Caps at `headroom` × the dense reference's parameters (a sweep may state its own headroom: harness/knobs.ts). */
+export function capped(
+  width: number,
+  depth: number,
+  heads: number,
+  reference: number,
+  headroom: { total: number; active: number } = { total: TOTAL_HEADROOM, active: ACTIVE_HEADROOM },
+): SizeSpec {
+  return { width, depth, heads, maxParams: Math.ceil(headroom.total * reference), maxActiveParams: Math.ceil(headroom.active * reference) };
+}
+
+/** Parameters of the dense MLP reference. */
+export function mlpReference(inDim: number, outDim: number, width: number, depth: number): number {
+  return inDim * width + (depth - 1) * width * width + width * outDim + depth * width + outDim;
+}
+
+/** Parameters of the dense pre-LN transformer reference. */
+export function transformerReference(vocab: number, context: number, width: number, depth: number): number {
+  return depth * (12 * width * width + 13 * width) + 2 * vocab * width + context * width + 2 * width + vocab;
 }
 
 /** An MLP of `depth` hidden layers of `width` between inDim and outDim, with biases. */
 export function mlpSize(inDim: number, outDim: number, width: number, depth: number): SizeSpec {
-  const reference = inDim * width + (depth - 1) * width * width + width * outDim + depth * width + outDim;
-  return capped(width, depth, 0, reference);
+  return capped(width, depth, 0, mlpReference(inDim, outDim, width, depth));
 }
 
 /** A pre-LN transformer: attention 4d² + FFN 8d² per block, embeddings, positions and head. */
 export function transformerSize(vocab: number, context: number, width: number, depth: number, heads: number): SizeSpec {
-  const perBlock = 12 * width * width + 13 * width;
-  const reference = depth * perBlock + 2 * vocab * width + context * width + 2 * width + vocab;
-  return capped(width, depth, heads, reference);
+  return capped(width, depth, heads, transformerReference(vocab, context, width, depth));
 }

@@ -31,6 +31,9 @@ export default async function RootLayout({ children }: { children: ReactNode }) 
             <Link href="/scaling" prefetch={false}>
               Scaling
             </Link>
+            <Link href="/laws" prefetch={false}>
+              Laws
+            </Link>
             <Link href="/compare" prefetch={false}>
               Compare
             </Link>
