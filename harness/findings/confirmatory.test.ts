@@ -160,6 +160,9 @@ describe('the confirmatory reading', () => {
     expect(md).toContain(protocolHash(P));
     // mnist: 5 target-setting + 9 architectures × 3 + 3 placebo = 35 planned; 5 + 3 + 3 + 3 + 3 recorded
     expect(md).toContain('### mnist — 17 of 35 planned runs recorded');
+    // a run outside the plan (another seed), or the same seed run twice, does not count toward it
+    const stray = [run('topk', 1500, [[1e6, 0.9]]), run('topk', 1100, [[1e6, 0.9]])];
+    expect(readConfirmatory(P, [...records, ...stray]).tasks.find((t) => t.task === 'mnist')?.recordedRuns).toBe(17);
     expect(md).toMatch(/No verdict yet: the confirmatory runs under protocol v1 are incomplete/);
   });
 

@@ -268,10 +268,11 @@ export function readConfirmatory(p: Protocol, records: readonly RunRecord[]): Co
       evidence: { kind: 'multiplier', m, margin, planned: plan.mdeAtSeedsPerCell },
       tests: claims.map((c) => add(c, task, arch, multiplierP(m, c, margin))),
     });
-    const judgedDifference = (arch: string, d: Difference | null, claims: Claim[]): Judged => ({
+    /** a quality difference by default; `units` for another difference (a log ratio, an AMI), which has no test-set floor */
+    const judgedDifference = (arch: string, d: Difference | null, claims: Claim[], units?: (x: number) => string): Judged => ({
       task,
       arch,
-      evidence: { kind: 'difference', d, margin: plan.qualityMargin, floor, show },
+      evidence: { kind: 'difference', d, margin: plan.qualityMargin, floor: units ? null : floor, show: units ?? show },
       tests: claims.map((c) => add(c, task, arch, differenceP(d, c, plan.qualityMargin))),
     });
     const rows: TaskRead['rows'] = [];
@@ -422,7 +423,7 @@ export function readConfirmatory(p: Protocol, records: readonly RunRecord[]): Co
           const d = logs.length >= 2 ? oneSampleT(logs) : null;
           literature.push({
             claim,
-            judged: judgedDifference(arch, d, [claim]),
+            judged: judgedDifference(arch, d, [claim], (x) => `${sig(Math.exp(x), 3)}×`),
             figures: d
               ? `${arch}: seconds multiplier ÷ FLOP multiplier ${sig(Math.exp(d.effect), 3)}× over ${logs.length} quiet seeds`
               : `${arch}: not measured: fewer than 2 quiet seeds reached the target on both axes`,
@@ -445,7 +446,7 @@ export function readConfirmatory(p: Protocol, records: readonly RunRecord[]): Co
                 )
               : null;
           const every = withAmi.length > 0 && above === withAmi.length;
-          const j = judgedDifference(arch, d, [claim]);
+          const j = judgedDifference(arch, d, [claim], (x) => `${sig(x, 2)} AMI`);
           // the claim needs every seed above its own null as well: a seed at or below it decides against the claim's first half
           if (!every && d) tests[j.tests[0] as number] = { claim, task, arch, p: 1 };
           literature.push({
@@ -481,7 +482,14 @@ export function readConfirmatory(p: Protocol, records: readonly RunRecord[]): Co
         return ps.length < 2 ? 'not measured: too few runs' : formatPairedMultiplier(pairedMultiplier(ps), ref);
       }),
     }));
-    const recorded = own.filter((r) => r.status === 'completed').length;
+    // the planned runs that are recorded: a run outside the plan (another seed) is not counted toward it
+    const planned = (r: RunRecord) =>
+      r.architecture.name === ref
+        ? [...seeds.targetSetting, ...seeds.comparison, ...seeds.placebo].includes(r.task.seed)
+        : archs.includes(r.architecture.name) && seeds.comparison.includes(r.task.seed);
+    const recorded = new Set(
+      own.filter((r) => r.status === 'completed' && planned(r)).map((r) => `${r.architecture.name}\u0000${r.task.seed}`),
+    ).size;
     tasks.push({
       task,
       metric,

@@ -236,7 +236,9 @@ function row(t: TaskFindings, a: ArchOnTask, withDStar: boolean, ctx: TableConte
     cells.push(
       l.dimensionsPerFeatureScaleFree
         ? sig(l.dimensionsPerFeatureScaleFree.mean, 3)
-        : 'not measured: the record predates the scale-free D*',
+        : l.dimensionsPerFeature
+          ? 'not measured: the records predate the scale-free D*'
+          : 'not measured: the architecture exposes no feature embedding (featureEmbedding)',
     );
   return cells;
 }
