@@ -4,6 +4,8 @@
  * parameters those of G = 1 up to the router; the knobs change the network the way they
  * say; the width knob reshapes every architecture alike; an undeclared knob is refused.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ArchitectureKnobs, SizeSpec } from '../harness/architecture.ts';
@@ -12,6 +14,8 @@ import { createBuildContext, type OwnedBuildContext } from '../harness/build-con
 import { sizeWithKnobs } from '../harness/knobs.ts';
 import { loadArchitecture } from '../harness/load-architecture.ts';
 import { paramCounts } from '../harness/measure/model-flops.ts';
+import { sha256 } from '../harness/results/files.ts';
+import { defaultTuningFile, readTuningFile } from '../harness/results/tuning.ts';
 import { checkKnobsFor } from '../harness/suite.ts';
 import { findTask } from '../harness/tasks/index.ts';
 
@@ -103,4 +107,49 @@ describe('declared knobs', () => {
     const sw = await loadArchitecture('switch-top1');
     expect(() => checkKnobsFor(sw, 'switch-top1', { experts: 4 }, true)).toThrow(/confined/);
   });
+});
+
+/**
+ * The tuned rates of results/tuning/cpu.json were chosen on the sources before the knobs
+ * (kept as test/fixtures/tuned-sources/, hashes checked against the tuning file), and are
+ * carried to today's sources (carriedTo). That holds only while a knob-less build is the
+ * same network: same variables, same initial values, same outputs, on every task.
+ */
+describe('the tuned sources', () => {
+  const tuning = readTuningFile(defaultTuningFile('cpu'), 'cpu');
+  for (const name of ['hash', 'switch-top1', 'shared-routed', 'topk']) {
+    it(`${name}: today's knob-less build is the network its rate was tuned on`, async () => {
+      const fixture = join(import.meta.dirname, '..', 'test', 'fixtures', 'tuned-sources', `${name}.ts`);
+      const tunedHash = sha256(readFileSync(fixture, 'utf8'));
+      const today = await loadArchitecture(name);
+      const before = await loadArchitecture(fixture);
+      for (const entry of tuning.entries.filter((e) => e.arch === name)) {
+        expect(entry.sourceHash, `${entry.task}: the fixture is the tuned source`).toBe(tunedHash);
+        expect(
+          entry.carriedTo?.map((c) => c.sourceHash),
+          entry.task,
+        ).toEqual([today.sourceHash]);
+        const task = findTask(entry.task);
+        const size = task.tiers.cpu.size;
+        const data = task.load({ runSeed: 0, dataSeed: 0 });
+        try {
+          const x = data.evalBatches[0]?.x;
+          if (!x) throw new Error(`${entry.task} has no evaluation batch`);
+          const read = (arch: typeof today) => {
+            const ctx = createBuildContext(0, `tuned-${name}-${entry.task}-${open.length}`, {});
+            open.push(ctx);
+            const model = arch.architecture.build(task.spec, size, ctx);
+            const out = tf.tidy(() => Array.from(model.forward(x, { training: false }).output.dataSync()));
+            return { vars: ctx.created.map((c) => [c.name, c.variable.shape.join('x'), Array.from(c.variable.dataSync())]), out };
+          };
+          const a = read(before);
+          const b = read(today);
+          expect(b.vars, entry.task).toEqual(a.vars);
+          expect(b.out, entry.task).toEqual(a.out);
+        } finally {
+          data.dispose();
+        }
+      }
+    });
+  }
 });

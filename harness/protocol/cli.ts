@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { type Command, InvalidArgumentError } from 'commander';
 import { baselineNames } from '../load-architecture.ts';
 import { readRecordDir } from '../results/files.ts';
-import { planLines, planOf, runArgs } from './plan.ts';
+import { missingArgs, planLines, planOf } from './plan.ts';
 import { loadProtocol, protocolHash } from './protocol.ts';
 
 const recordsIn = (dir: string) => readRecordDir(dir).flatMap((p) => ('record' in p ? [p.record] : []));
@@ -58,15 +58,16 @@ export function registerProtocolCommands(program: Command): void {
       const p = loadProtocol();
       const baselines = baselineNames();
       for (const g of planOf(p, baselines, recordsIn(o.out), o.task)) {
-        if (g.recorded.every((k) => k === g.seeds.length)) continue;
-        const args = [...runArgs(p, g, baselines), '--out', o.out, '--jobs', o.jobs, ...(o.shard ? ['--shard', o.shard] : [])];
-        process.stderr.write(`\n# ${g.task} ${g.role}: middlepath ${args.join(' ')}\n`);
-        const r = spawnSync(process.execPath, [...process.execArgv, process.argv[1] as string, ...args], { stdio: 'inherit' });
-        if (r.signal === 'SIGINT' || r.status === 130) {
-          process.exitCode = 130;
-          return;
+        for (const run of missingArgs(p, g)) {
+          const args = [...run, '--out', o.out, '--jobs', o.jobs, ...(o.shard ? ['--shard', o.shard] : [])];
+          process.stderr.write(`\n# ${g.task} ${g.role}: middlepath ${args.join(' ')}\n`);
+          const r = spawnSync(process.execPath, [...process.execArgv, process.argv[1] as string, ...args], { stdio: 'inherit' });
+          if (r.signal === 'SIGINT' || r.status === 130) {
+            process.exitCode = 130;
+            return;
+          }
+          if (r.status !== 0) process.exitCode = 1;
         }
-        if (r.status !== 0) process.exitCode = 1;
       }
     });
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { makeRun } from '../../test/support/store.ts';
 import { reseal } from '../../test/support/submit.ts';
-import { planLines, planOf, runArgs } from './plan.ts';
+import { missingArgs, planLines, planOf, runArgs } from './plan.ts';
 import { loadProtocol, stampOf } from './protocol.ts';
 
 const p = loadProtocol();
@@ -36,6 +36,24 @@ describe('the confirmatory plan', () => {
     expect(groups[1]?.archs).toEqual(baselines);
     expect(groups[1]?.recorded).toEqual([0, 0, 1]);
     expect(groups[2]?.recorded).toEqual([0]);
+    // what is missing is run by name and seed: hash has s1100, so only its other four seeds run
+    const [, comparison] = groups;
+    if (!comparison) throw new Error('no comparison group');
+    expect(missingArgs(p, comparison).find((a) => a.includes('hash'))).toEqual([
+      'run',
+      '--tier',
+      'cpu',
+      '--task',
+      'charlm',
+      '--arch',
+      'hash',
+      '--seed',
+      '1101',
+      '1102',
+      '1103',
+      '1104',
+    ]);
+    expect(missingArgs(p, comparison)).toHaveLength(3);
     expect(planLines(p, groups, baselines).at(-1)).toBe(`3 of ${5 + 5 * 3 + 5} confirmatory runs recorded`);
   });
 

@@ -2,8 +2,8 @@
  * The confirmatory set a protocol asks for, as groups of runs, and how much of it is
  * recorded. Per task: the reference on the target-setting seeds, every baseline on the
  * comparison seeds, and the reference again on the placebo seeds. Pure: records in,
- * groups out; `middlepath protocol run` hands each group to `middlepath run`, which skips
- * what is recorded, so the set is resumable in any order and across machines (--shard).
+ * groups out; `middlepath protocol run` hands what each group lacks to `middlepath run`, so
+ * the set is resumable in any order and across machines (--shard).
  */
 import type { RunRecord } from '../results/record.ts';
 import { type Protocol, protocolHash, seedsOf } from './protocol.ts';
@@ -18,6 +18,8 @@ export interface PlannedGroup {
   seeds: number[];
   /** completed records of this protocol per architecture, in `archs` order */
   recorded: number[];
+  /** per architecture, the seeds with no completed record of this protocol */
+  missing: { arch: string; seeds: number[] }[];
 }
 
 export function planOf(
@@ -43,19 +45,25 @@ export function planOf(
       ['comparison', [...baselines], s.comparison],
       ['placebo', [ref], s.placebo],
     ];
-    for (const [role, archs, seeds] of roles)
-      groups.push({
-        task,
-        role,
-        archs,
-        seeds,
-        recorded: archs.map((a) => seeds.filter((seed) => done.has(`${task}\u0000${a}\u0000${seed}`)).length),
-      });
+    for (const [role, archs, seeds] of roles) {
+      const has = (a: string, seed: number) => done.has(`${task}\u0000${a}\u0000${seed}`);
+      const missing = archs.map((arch) => ({ arch, seeds: seeds.filter((seed) => !has(arch, seed)) })).filter((m) => m.seeds.length > 0);
+      groups.push({ task, role, archs, seeds, recorded: archs.map((a) => seeds.filter((seed) => has(a, seed)).length), missing });
+    }
   }
   return groups;
 }
 
-/** The `middlepath run` arguments that produce a group (records go to results/runs/). */
+/**
+ * The `middlepath run` arguments that fill in what a group lacks, one command per
+ * architecture and its missing seeds: matched by name and seed, not by run key, so a
+ * baseline whose source changed (a new key) does not re-run the seeds it has.
+ */
+export function missingArgs(p: Protocol, g: PlannedGroup): string[][] {
+  return g.missing.map((m) => ['run', '--tier', p.tier, '--task', g.task, '--arch', m.arch, '--seed', ...m.seeds.map(String)]);
+}
+
+/** The `middlepath run` arguments that produce a whole group (records go to results/runs/). */
 export function runArgs(p: Protocol, g: PlannedGroup, baselines: readonly string[]): string[] {
   const all = g.archs.length === baselines.length && g.archs.every((a) => baselines.includes(a));
   return ['run', '--tier', p.tier, '--task', g.task, ...(all ? [] : ['--arch', ...g.archs]), '--seed', ...g.seeds.map(String)];

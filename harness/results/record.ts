@@ -183,6 +183,8 @@ export type Fingerprint = z.infer<typeof fingerprint>;
 export const tuningRecord = z.object({
   /** where the suite read it, e.g. results/tuning/cpu.json */
   source: z.string(),
+  /** set where the rate was tuned on an earlier source of the architecture and carried to this one: which, and why */
+  carriedFrom: z.object({ sourceHash: z.string().regex(/^[0-9a-f]{64}$/), why: z.string().max(2000) }).optional(),
   grid: z.array(nonNegative).min(1),
   chosen: nonNegative,
   /** what was compared: the task's metric on the validation split */

@@ -45,6 +45,12 @@ export const tuningEntry = z.object({
   trials: z.array(trial),
   /** the grid value with the best validation quality once every trial has run; null until then or if none completed */
   chosen: z.number().positive().nullable(),
+  /**
+   * Later sources of the architecture the choice applies to without new trials, each with
+   * why its training is the one tuned (e.g. a knob added whose default builds the same
+   * network). A run on one says so in its record (tuning.carriedFrom).
+   */
+  carriedTo: z.array(z.object({ sourceHash: z.string().regex(/^[0-9a-f]{64}$/), why: z.string().min(20) })).optional(),
 });
 export type TuningEntry = z.infer<typeof tuningEntry>;
 
@@ -79,9 +85,11 @@ export function writeTuningFile(path: string, file: TuningFile): void {
 }
 
 /** The record form of a finished entry: what a run trained with. */
-export function tuningRecordOf(entry: TuningEntry, source: string): TuningRecord | undefined {
+export function tuningRecordOf(entry: TuningEntry, source: string, runSourceHash = entry.sourceHash): TuningRecord | undefined {
   if (entry.chosen === null) return undefined;
+  const carried = runSourceHash === entry.sourceHash ? undefined : entry.carriedTo?.find((c) => c.sourceHash === runSourceHash);
   return {
+    ...(carried ? { carriedFrom: { sourceHash: entry.sourceHash, why: carried.why } } : {}),
     source,
     grid: entry.grid,
     chosen: entry.chosen,
@@ -96,7 +104,7 @@ export function tuningRecordOf(entry: TuningEntry, source: string): TuningRecord
 /**
  * The suite's view of a tuning file: (task, architecture) → the tuning to train with, or
  * undefined where none was chosen or the architecture's source changed since (a stale
- * choice is not applied). `file` null: no tuning; undefined: the tier's committed file
+ * choice is not applied, unless the entry lists the new source in carriedTo, with why). `file` null: no tuning; undefined: the tier's committed file
  * (a ladder rung's is the cpu tier's).
  */
 export function tuningLookup(
@@ -109,7 +117,9 @@ export function tuningLookup(
   const { entries } = readTuningFile(path, tuned);
   const source = relative(REPO_ROOT, path).startsWith('..') ? path : relative(REPO_ROOT, path);
   return (task, arch) => {
-    const entry = entries.find((e) => e.task === task && e.arch === arch.architecture.name && e.sourceHash === arch.sourceHash);
-    return entry ? tuningRecordOf(entry, source) : undefined;
+    const applies = (e: TuningEntry) =>
+      e.sourceHash === arch.sourceHash || (e.carriedTo ?? []).some((c) => c.sourceHash === arch.sourceHash);
+    const entry = entries.find((e) => e.task === task && e.arch === arch.architecture.name && applies(e));
+    return entry ? tuningRecordOf(entry, source, arch.sourceHash) : undefined;
   };
 }
