@@ -39,20 +39,11 @@ describe('the confirmatory plan', () => {
     // what is missing is run by name and seed: hash has s1100, so only its other four seeds run
     const [, comparison] = groups;
     if (!comparison) throw new Error('no comparison group');
-    expect(missingArgs(p, comparison).find((a) => a.includes('hash'))).toEqual([
-      'run',
-      '--tier',
-      'cpu',
-      '--task',
-      'charlm',
-      '--arch',
-      'hash',
-      '--seed',
-      '1101',
-      '1102',
-      '1103',
-      '1104',
-    ]);
+    expect(
+      missingArgs(p, comparison)
+        .find((a) => a.includes('hash'))
+        ?.join(' '),
+    ).toBe('run --tier cpu --task charlm --arch hash --seed 1101 1102 1103 1104');
     expect(missingArgs(p, comparison)).toHaveLength(3);
     expect(planLines(p, groups, baselines).at(-1)).toBe(`3 of ${5 + 5 * 3 + 5} confirmatory runs recorded`);
   });
@@ -60,21 +51,7 @@ describe('the confirmatory plan', () => {
   it('runs the reference alone on its own seeds and every baseline on the comparison seeds', () => {
     const [target, comparison] = planOf(p, baselines, [], ['charlm']);
     if (!target || !comparison) throw new Error('charlm has no plan');
-    expect(runArgs(p, target, baselines)).toEqual([
-      'run',
-      '--tier',
-      'cpu',
-      '--task',
-      'charlm',
-      '--arch',
-      'dense-block',
-      '--seed',
-      '1000',
-      '1001',
-      '1002',
-      '1003',
-      '1004',
-    ]);
+    expect(runArgs(p, target, baselines).join(' ')).toBe('run --tier cpu --task charlm --arch dense-block --seed 1000 1001 1002 1003 1004');
     expect(runArgs(p, comparison, baselines)).not.toContain('--arch');
   });
 });
