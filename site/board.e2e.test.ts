@@ -465,7 +465,7 @@ describe('the scaling page', () => {
       // the rungs' runs, plus the cpu tier's at the top rung
       expect(dots, task).toBeGreaterThan(completed);
     }
-    expect(await page.textContent('.findings-body')).toMatch(/loss ÷ dense at ⅛/);
+    expect(await page.textContent('.findings-body')).toMatch(/loss ÷ dense-block at ⅛/);
     await page.screenshot({ path: join(ARTIFACTS, 'scaling.png'), fullPage: false });
     await page.close();
   });
