@@ -1,6 +1,6 @@
 import { definedKnobs, type RunKnobs } from './knobs.ts';
-import { stampInForce } from './protocol/protocol.ts';
 import { canonicalJson, sha256 } from './results/files.ts';
+import { stampInForce } from './results/protocol.ts';
 import { HARNESS_VERSION } from './version.ts';
 
 /**

@@ -20,7 +20,7 @@ import { createEnergyMeter, type EnergyMeter } from './measure/energy.ts';
 import type { FlopCounter, FlopTotals } from './measure/flops.ts';
 import { createMemoryTracker, type MemoryTracker } from './measure/memory.ts';
 import { modelFlopsPerStep } from './measure/model-flops.ts';
-import { stampInForce } from './protocol/protocol.ts';
+import { stampInForce } from './results/protocol.ts';
 import {
   type CurvePoint,
   type EnergyReading,

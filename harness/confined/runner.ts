@@ -15,7 +15,6 @@ import type { EvalModel } from '../evaluate.ts';
 import { expectedOutputShape, RunFailure } from '../forward.ts';
 import type { Runner, RunnerSetup } from '../runner.ts';
 import type { TierName } from '../tasks/tiers.ts';
-import type { Batch } from '../tasks/types.ts';
 import { limitsFor } from '../tiers.ts';
 import { bundleForChild } from './bundle.ts';
 import { ConfinedChild, type ConfinedOptions, moduleUrl, wasmDistDir } from './host.ts';

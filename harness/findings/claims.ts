@@ -6,7 +6,7 @@
  * test the protocol's power calculation assumes. An equivalence claim's p is the TOST p.
  * Pure: figures in, adjusted p-values and words out.
  */
-import type { Claim } from '../protocol/protocol.ts';
+import type { Claim } from '../results/protocol.ts';
 import { minimumDetectableLog } from '../stats/power.ts';
 import { type Difference, holm } from '../stats/tests.ts';
 import { sig } from './format.ts';

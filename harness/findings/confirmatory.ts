@@ -8,7 +8,7 @@
  * the claim names. Pure: records and protocol in, markdown out.
  */
 
-import { type Claim, type Protocol, protocolHash, seedsOf, type TargetRule } from '../protocol/protocol.ts';
+import { type Claim, type Protocol, protocolHash, seedsOf, type TargetRule } from '../results/protocol.ts';
 import type { CostReading, QualityMetric, RunRecord } from '../results/record.ts';
 import { costOnCurve, firstCrossingOnCurve } from '../stats/cost-to-target.ts';
 import { type CostPair, type Multiplier, pairedMultiplier } from '../stats/multiplier.ts';

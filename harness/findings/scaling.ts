@@ -22,7 +22,7 @@
  */
 
 import { tQuantile } from '../math/distributions.ts';
-import type { Protocol } from '../protocol/protocol.ts';
+import type { Protocol } from '../results/protocol.ts';
 import type { QualityMetric, RunRecord, TierName } from '../results/record.ts';
 import { computeFor, fallsMeasurably, fitScaling, lossOf, type ScalingFit, type ScalingPoint } from '../stats/scaling-fit.ts';
 import { holm, logScaleMean, tost } from '../stats/tests.ts';

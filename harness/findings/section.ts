@@ -4,7 +4,7 @@
  * so `npm run findings` and the site's /findings page print the same text.
  */
 
-import type { Protocol } from '../protocol/protocol.ts';
+import type { Protocol } from '../results/protocol.ts';
 import type { RunRecord } from '../results/record.ts';
 import { readConfirmatory, renderConfirmatory } from './confirmatory.ts';
 import { foreignMessage, splitBySet } from './sets.ts';

@@ -5,7 +5,7 @@
  * findings refuse to read it, so that no figure mixes records run under different rules.
  */
 
-import { type Protocol, protocolHash } from '../protocol/protocol.ts';
+import { type Protocol, protocolHash } from '../results/protocol.ts';
 import type { RunRecord } from '../results/record.ts';
 
 export interface RecordSets {

@@ -42,11 +42,6 @@ export interface UncountedComputeFlag {
 
 const secondsPerFlop = (r: RunRecord) => r.training.wallSeconds / r.flops.executed;
 const readbackPerStep = (r: RunRecord) => (r.readbacks && r.training.steps > 0 ? r.readbacks.bytes / r.training.steps : null);
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-};
 const usable = (r: RunRecord) => r.status === 'completed' && r.flops.executed > 0 && r.training.wallSeconds > 0;
 
 /** The completed runs among `baselines` that `record` is compared with: same hardware class, task and tier, not itself. */

@@ -9,8 +9,8 @@ import { spawnSync } from 'node:child_process';
 import { type Command, InvalidArgumentError } from 'commander';
 import { baselineNames } from '../load-architecture.ts';
 import { readRecordDir } from '../results/files.ts';
+import { loadProtocol, protocolHash } from '../results/protocol.ts';
 import { missingArgs, planLines, planOf } from './plan.ts';
-import { loadProtocol, protocolHash } from './protocol.ts';
 
 const recordsIn = (dir: string) => readRecordDir(dir).flatMap((p) => ('record' in p ? [p.record] : []));
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { makeRun } from '../../test/support/store.ts';
 import { reseal } from '../../test/support/submit.ts';
+import { loadProtocol, stampOf } from '../results/protocol.ts';
 import { missingArgs, planLines, planOf, runArgs } from './plan.ts';
-import { loadProtocol, stampOf } from './protocol.ts';
 
 const p = loadProtocol();
 const baselines = ['dense', 'dense-block', 'hash'];

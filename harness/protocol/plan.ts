@@ -5,8 +5,9 @@
  * groups out; `middlepath protocol run` hands what each group lacks to `middlepath run`, so
  * the set is resumable in any order and across machines (--shard).
  */
+
+import { type Protocol, protocolHash, seedsOf } from '../results/protocol.ts';
 import type { RunRecord } from '../results/record.ts';
-import { type Protocol, protocolHash, seedsOf } from './protocol.ts';
 
 export type Role = 'target-setting' | 'comparison' | 'placebo';
 

@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { makeRun } from '../../test/support/store.ts';
 import { reseal } from '../../test/support/submit.ts';
-import { stampInForce } from '../protocol/protocol.ts';
 import { contentHashOf, writeRecord } from './files.ts';
+import { stampInForce } from './protocol.ts';
 import { MANIFEST_FILE, publishedManifest, readPublishedHashes, writePublishedManifest } from './published.ts';
 import { runRecord } from './record.ts';
 

@@ -6,8 +6,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { z } from 'zod';
-import { type ProtocolStamp, stampInForce } from '../protocol/protocol.ts';
 import { readRecordDir, writeFileAtomic } from './files.ts';
+import { type ProtocolStamp, stampInForce } from './protocol.ts';
 import type { Provenance } from './provenance.ts';
 import type { RunRecord } from './record.ts';
 

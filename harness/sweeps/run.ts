@@ -6,7 +6,7 @@
 import { relative } from 'node:path';
 import { UsageError } from '../errors.ts';
 import { type LoadedArchitecture, loadArchitecture } from '../load-architecture.ts';
-import { loadProtocol, protocolHash, seedsOf } from '../protocol/protocol.ts';
+import { loadProtocol, protocolHash, seedsOf } from '../results/protocol.ts';
 import type { TierName, TuningRecord } from '../results/record.ts';
 import { defaultTuningFile, readTuningFile, tuningRecordOf } from '../results/tuning.ts';
 import { runKey } from '../run-key.ts';

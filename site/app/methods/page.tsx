@@ -4,7 +4,7 @@
  */
 import MarkdownIt from 'markdown-it';
 import type { Metadata } from 'next';
-import { protocolProse } from '../../../harness/protocol/prose.ts';
+import { protocolProse } from '../../../harness/findings/protocol-prose.ts';
 import { energyReading, runStatus, tierName } from '../../../harness/results/record.ts';
 import { COST_AXES } from '../../../harness/store/types.ts';
 import { TargetTable, TierTable } from '../../components/Tiers.tsx';
@@ -104,7 +104,7 @@ export default function MethodsPage() {
       </p>
 
       <section className="protocol" data-version={PROTOCOL.version}>
-        {/* generated from results/protocol.json (harness/protocol/prose.ts), the same text as docs/protocol.md; html off */}
+        {/* generated from results/protocol.json (harness/findings/protocol-prose.ts), the same text as docs/protocol.md; html off */}
         <div
           dangerouslySetInnerHTML={{
             __html: md.render(protocolProse(PROTOCOL).replace(/^# .*\n/, `## The pre-registered protocol (version ${PROTOCOL.version})\n`)),

@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { canonicalJson, sha256 } from '../results/files.ts';
+import { canonicalJson, sha256 } from './files.ts';
 
 const seedRange = z
   .object({ from: z.number().int().nonnegative(), count: z.number().int().positive() })

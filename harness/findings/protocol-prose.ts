@@ -2,7 +2,7 @@
  * The protocol in words, generated from results/protocol.json so that no number is typed
  * twice: docs/protocol.md is written from it by `npm run findings`, and /methods renders it.
  */
-import { type Protocol, protocolHash, seedsOf } from './protocol.ts';
+import { type Protocol, protocolHash, seedsOf } from '../results/protocol.ts';
 
 const range = (xs: readonly number[]) => (xs.length > 1 ? `${xs[0]}–${xs.at(-1)}` : String(xs[0] ?? '—'));
 const row = (cells: readonly (string | number)[]) => `| ${cells.map((c) => String(c).replace(/\|/g, '\\|')).join(' | ')} |`;
