@@ -2,11 +2,16 @@ import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 /**
- * Two projects: `unit` is `npm test` (everything but the long training runs); `quality` is
+ * Projects: `unit` and then `unit-export` are `npm test` (everything but the long training runs); `quality` is
  * `npm run test:quality` (dense trained at the cpu tier on every task to its quality bar, tens
  * of minutes on 2 cores). CI (.ci/run) runs both. `npx vitest run FILE` finds a file in either.
  */
 const QUALITY = ['test/quality.test.ts'];
+/**
+ * The static export's `next build` rewrites site/.next even with its own distDir (Next 16),
+ * under the live servers the browser tests start from there: it runs after them, alone.
+ */
+const AFTER_SERVERS = ['site/export.test.ts'];
 const EXCLUDE = ['node_modules/**', 'site/.next/**'];
 
 export default defineConfig({
@@ -24,7 +29,8 @@ export default defineConfig({
     maxWorkers: 2,
     setupFiles: ['test/exit-with-parent.ts'],
     projects: [
-      { extends: true, test: { name: 'unit', include: ['**/*.test.ts'], exclude: [...EXCLUDE, ...QUALITY] } },
+      { extends: true, test: { name: 'unit', include: ['**/*.test.ts'], exclude: [...EXCLUDE, ...QUALITY, ...AFTER_SERVERS] } },
+      { extends: true, test: { name: 'unit-export', include: AFTER_SERVERS, exclude: EXCLUDE, sequence: { groupOrder: 1 } } },
       { extends: true, test: { name: 'quality', include: QUALITY, exclude: EXCLUDE } },
     ],
   },
