@@ -482,13 +482,16 @@ export function readConfirmatory(p: Protocol, records: readonly RunRecord[]): Co
         return ps.length < 2 ? 'not measured: too few runs' : formatPairedMultiplier(pairedMultiplier(ps), ref);
       }),
     }));
-    // the planned runs that are recorded: a run outside the plan (another seed) is not counted toward it
+    // the planned runs that are settled: completed, or refused by the architecture before training (expert-choice
+    // declines charlm: it would read later tokens), which no re-run changes; a run outside the plan is not counted
     const planned = (r: RunRecord) =>
       r.architecture.name === ref
         ? [...seeds.targetSetting, ...seeds.comparison, ...seeds.placebo].includes(r.task.seed)
         : archs.includes(r.architecture.name) && seeds.comparison.includes(r.task.seed);
     const recorded = new Set(
-      own.filter((r) => r.status === 'completed' && planned(r)).map((r) => `${r.architecture.name}\u0000${r.task.seed}`),
+      own
+        .filter((r) => (r.status === 'completed' || r.status === 'refused') && planned(r))
+        .map((r) => `${r.architecture.name}\u0000${r.task.seed}`),
     ).size;
     tasks.push({
       task,

@@ -22,20 +22,28 @@ const stamped = (arch: string, seed: number, hash = stampOf(p).hash) =>
   );
 
 describe('the confirmatory plan', () => {
-  it('counts only completed records of this protocol, per group and architecture', () => {
+  it('counts only settled records of this protocol (completed, or refused by the architecture), per group and architecture', () => {
     const records = [
       stamped('dense-block', 1000),
       stamped('dense-block', 1001),
       stamped('hash', 1100),
       stamped('hash', 1101, 'f'.repeat(64)), // another protocol's run does not count
       makeRun({ arch: 'hash', task: 'charlm', tier: 'cpu', seed: 1102, curve: [[1, 3]] }), // exploratory: no stamp
+      reseal(makeRun({ arch: 'dense', task: 'charlm', tier: 'cpu', seed: 1103, curve: [[1, 3]], status: 'failed' }), (u) => ({
+        ...u,
+        protocol: stampOf(p),
+      })), // failed: to be run again
+      reseal(makeRun({ arch: 'dense-block', task: 'charlm', tier: 'cpu', seed: 1200, curve: [[1, 3]], status: 'refused' }), (u) => ({
+        ...u,
+        protocol: stampOf(p),
+      })), // refused by the architecture: settled
     ];
     const groups = planOf(p, baselines, records, ['charlm']);
     expect(groups.map((g) => g.role)).toEqual(['target-setting', 'comparison', 'placebo']);
     expect(groups[0]?.recorded).toEqual([2]);
     expect(groups[1]?.archs).toEqual(baselines);
     expect(groups[1]?.recorded).toEqual([0, 0, 1]);
-    expect(groups[2]?.recorded).toEqual([0]);
+    expect(groups[2]?.recorded).toEqual([1]);
     // what is missing is run by name and seed: hash has s1100, so only its other four seeds run
     const [, comparison] = groups;
     if (!comparison) throw new Error('no comparison group');
@@ -45,7 +53,7 @@ describe('the confirmatory plan', () => {
         ?.join(' '),
     ).toBe('run --tier cpu --task charlm --arch hash --seed 1101 1102 1103 1104');
     expect(missingArgs(p, comparison)).toHaveLength(3);
-    expect(planLines(p, groups, baselines).at(-1)).toBe(`3 of ${5 + 5 * 3 + 5} confirmatory runs recorded`);
+    expect(planLines(p, groups, baselines).at(-1)).toBe(`4 of ${5 + 5 * 3 + 5} confirmatory runs recorded`);
   });
 
   it('runs the reference alone on its own seeds and every baseline on the comparison seeds', () => {

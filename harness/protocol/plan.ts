@@ -17,7 +17,7 @@ export interface PlannedGroup {
   /** the architectures of the group; every baseline for the comparison seeds */
   archs: string[];
   seeds: number[];
-  /** completed records of this protocol per architecture, in `archs` order */
+  /** settled records (completed or refused) of this protocol per architecture, in `archs` order */
   recorded: number[];
   /** per architecture, the seeds with no completed record of this protocol */
   missing: { arch: string; seeds: number[] }[];
@@ -32,7 +32,8 @@ export function planOf(
   const hash = protocolHash(p);
   const done = new Set(
     records
-      .filter((r) => r.status === 'completed' && r.protocol?.hash === hash && r.task.tier === p.tier)
+      // settled: completed, or refused by the architecture before training (no re-run changes that)
+      .filter((r) => (r.status === 'completed' || r.status === 'refused') && r.protocol?.hash === hash && r.task.tier === p.tier)
       .map((r) => `${r.task.id}\u0000${r.architecture.name}\u0000${r.task.seed}`),
   );
   const ref = p.reference.architecture;
