@@ -140,7 +140,11 @@ export async function Answer({ store, facets }: { store: Store; facets: Facets }
       )}
       <ul className="answer-figures visually-hidden">
         {readings.map((r) => (
-          <li key={`${r.task}/${r.arch}`} data-mult={r.bound ? undefined : multKey(FINDINGS_TIER, r.task, r.arch, 'executedFlops')}>
+          // keyed apart: these read the exploratory set against dense; a board or /compare on the confirmatory set's class shows other runs
+          <li
+            key={`${r.task}/${r.arch}`}
+            data-mult={r.bound ? undefined : `exploratory/${multKey(FINDINGS_TIER, r.task, r.arch, 'executedFlops')}`}
+          >
             {r.bound ? `${r.bound} ${multiplier(r.value)}` : multiplier(r.value)}
           </li>
         ))}
