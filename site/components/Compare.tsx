@@ -131,7 +131,14 @@ export function CompareTable(props: { a: string; b: string; slice: Slice; rows: 
                     );
                     return (
                       <td key={name} className="num" data-side={i === 0 ? 'a' : 'b'} data-col="multiplier">
-                        {row ? <MultiplierCell m={row.multiplier} k={multKey(props.slice.tier, r.task, name, 'executedFlops')} /> : '—'}
+                        {row ? (
+                          <MultiplierCell
+                            m={row.multiplier}
+                            k={multKey(props.slice.tier, r.task, name, 'executedFlops', props.slice.hardwareClass)}
+                          />
+                        ) : (
+                          '—'
+                        )}
                       </td>
                     );
                   })}

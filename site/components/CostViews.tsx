@@ -30,8 +30,13 @@ import { archColors, CurvesChart, LABEL_GAP } from './CurvesChart.tsx';
 
 const PROFILE_MARGIN = { top: 32, bottom: 36 };
 
-/** The key a shown multiplier carries (data-mult): one figure per key on a page. */
-export const multKey = (tier: string, task: string, arch: string, cost: CostAxis): string => `${tier}/${task}/${arch}/${cost}`;
+/**
+ * The key a shown multiplier carries (data-mult): one figure per key on a page. A view that
+ * names its hardware class (/compare shows one slice per class) keys by it too: two classes
+ * hold different runs (the exploratory set and protocol v1's confirmatory set, say).
+ */
+export const multKey = (tier: string, task: string, arch: string, cost: CostAxis, hardwareClass?: string): string =>
+  `${tier}/${task}/${arch}/${cost}${hardwareClass ? `@${hardwareClass}` : ''}`;
 
 /** One formatter for a whole table: FLOPs with SI prefixes, times all in one unit, joules in J. */
 function tableFormat(cost: CostAxis, values: readonly number[]): (x: number) => string {
