@@ -172,14 +172,14 @@ function buildProgram(setExit: (code: number) => void): Command {
     .argument('<plan>', 'a plan name under results/sweeps/ or a path to a plan file')
     .option('--records <dir>', 'the record files to read (DIR/runs/*.json)', SWEEP_RECORDS)
     .action(async (name: string, o: { records: string }) => {
-      const [{ loadSweepPlan, planPath }, { lawsStudy }, { lawsSection }, { readRecordDir }] = await Promise.all([
+      const [{ loadSweepPlan, planPath }, { lawsStudy }, { lawsSection }, { readValidRecords }] = await Promise.all([
         import('./sweeps/plan.ts'),
         import('./laws/study.ts'),
         import('./laws/text.ts'),
         import('./results/files.ts'),
       ]);
       const plan = loadSweepPlan(planPath(name));
-      const records = readRecordDir(o.records).flatMap((p) => ('record' in p ? [p.record] : []));
+      const records = readValidRecords(o.records);
       console.log(lawsSection(lawsStudy(plan, records)));
     });
 

@@ -46,8 +46,8 @@ describe('progress line', () => {
 
 describe('results table', () => {
   it('fits 100 columns with the longest names in the published records, in the order given', async () => {
-    const { readRecordDir } = await import('./results/files.ts');
-    const all = readRecordDir(join(import.meta.dirname, '..', 'results')).flatMap((p) => ('record' in p ? [p.record] : []));
+    const { readValidRecords } = await import('./results/files.ts');
+    const all = readValidRecords(join(import.meta.dirname, '..', 'results'));
     expect(all.length).toBeGreaterThan(10);
     const longest = (f: (r: (typeof all)[number]) => string) => [...all].sort((a, b) => f(b).length - f(a).length)[0];
     const pick = [

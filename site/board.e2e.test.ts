@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import MarkdownIt from 'markdown-it';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { readRecordDir } from '../harness/results/files.ts';
+import { readValidRecords } from '../harness/results/files.ts';
 import type { RunRecord } from '../harness/results/record.ts';
 import { openStore } from '../harness/store/index.ts';
 import type { LeaderboardRow, Store } from '../harness/store/types.ts';
@@ -82,7 +82,7 @@ async function expectCurvesDrawn(page: Page, minSpreadPx: number): Promise<void>
 
 beforeAll(async () => {
   await ensureBuilt();
-  records = readRecordDir(RESULTS).flatMap((p) => ('record' in p ? [p.record] : []));
+  records = readValidRecords(RESULTS);
   if (records.length === 0) throw new Error('no records in results/runs');
   const sqlitePath = await fillStore(records);
   site = await serveSite({ port: await freePort(), sqlitePath });

@@ -15,7 +15,7 @@ import { fitGranularity } from '../harness/laws/fit.ts';
 import { lawsStudy } from '../harness/laws/study.ts';
 import { granularityWorld } from '../harness/laws/synthetic.ts';
 import { lawsSection } from '../harness/laws/text.ts';
-import { readRecordDir } from '../harness/results/files.ts';
+import { readValidRecords } from '../harness/results/files.ts';
 import { stampInForce } from '../harness/results/protocol.ts';
 import { runPlanned } from '../harness/suite.ts';
 import { parseSweepPlan } from '../harness/sweeps/plan.ts';
@@ -49,7 +49,7 @@ describe('/laws', () => {
       outDir: out,
       settings: { budgetFlops: 1.5e9, timeLimitSeconds: 120 },
     });
-    const records = readRecordDir(out).flatMap((p) => ('record' in p ? [p.record] : []));
+    const records = readValidRecords(out);
     const study = lawsStudy(plan, records, 50);
     expect(study.observations).toBe(4);
     const fit = study.clark[0];

@@ -11,7 +11,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { readRecordDir } from '../harness/results/files.ts';
+import { readValidRecords } from '../harness/results/files.ts';
 import { openStore } from '../harness/store/index.ts';
 import { ingestDir } from '../harness/store/ingest.ts';
 import { docSlugs } from './lib/docs.ts';
@@ -37,7 +37,7 @@ beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
 
   // one page of every route, and a run page of every task (charlm's is the heaviest)
-  const records = readRecordDir(join(ROOT, 'results')).flatMap((p) => ('record' in p ? [p.record] : []));
+  const records = readValidRecords(join(ROOT, 'results'));
   const runOf = (task: string, arch: string) =>
     records.find((r) => r.task.tier === 'cpu' && r.task.id === task && r.architecture.name === arch && r.status === 'completed');
   const runs = ['superposition', 'parity', 'mnist', 'charlm'].flatMap((t) => {

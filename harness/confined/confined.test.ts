@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadBlas } from '../../kernels/blas.ts';
 import { uncountedCompute } from '../measure/uncounted.ts';
-import { readRecordDir } from '../results/files.ts';
+import { readValidRecords } from '../results/files.ts';
 import type { RunRecord } from '../results/record.ts';
 import { childEnv } from '../submit/child.ts';
 import { runSuite, type SuiteResult } from '../suite.ts';
@@ -380,7 +380,7 @@ describe('the confined path trains the baselines as the in-process path does', (
     const bin = join(import.meta.dirname, '..', '..', 'bin', 'middlepath.js');
     const args = ['run', '--confine', '--arch', 'dense', '--backend', 'wasm+blas', '--task', 'superposition', '--out', out, '--no-store'];
     await promisify(execFile)(process.execPath, [bin, ...args], { env: childEnv(), timeout: 240_000 });
-    const record = readRecordDir(out).flatMap((p) => ('record' in p ? [p.record] : []))[0];
+    const record = readValidRecords(out)[0];
     expect(record?.failure).toBeNull();
     expect(record?.status).toBe('completed');
     expect(record?.backend.name).toBe('wasm+blas');

@@ -9,7 +9,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { readRecordDir } from '../results/files.ts';
+import { readValidRecords } from '../results/files.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 const bin = join(root, 'bin', 'middlepath.js');
@@ -27,7 +27,7 @@ async function cli(args: string[]): Promise<{ code: number; stdout: string; stde
   }
 }
 
-const records = (out: string) => readRecordDir(out).flatMap((p) => ('record' in p ? [p.record] : []));
+const records = (out: string) => readValidRecords(out);
 
 describe('run --jobs', () => {
   it('runs each run in a child with cores/N BLAS threads, records a refusal as refused, and exits 0', async () => {

@@ -8,11 +8,10 @@
 import { spawnSync } from 'node:child_process';
 import { type Command, InvalidArgumentError } from 'commander';
 import { baselineNames } from '../load-architecture.ts';
-import { readRecordDir } from '../results/files.ts';
+import { readValidRecords } from '../results/files.ts';
 import { loadProtocol, protocolHash } from '../results/protocol.ts';
 import { missingArgs, planLines, planOf } from './plan.ts';
 
-const recordsIn = (dir: string) => readRecordDir(dir).flatMap((p) => ('record' in p ? [p.record] : []));
 
 function jobsValue(v: string): string {
   if (v !== 'auto' && !(Number.isInteger(Number(v)) && Number(v) > 0))
@@ -45,7 +44,7 @@ export function registerProtocolCommands(program: Command): void {
     .action((o: { task?: string[]; out: string }) => {
       const p = loadProtocol();
       const baselines = baselineNames();
-      process.stdout.write(`${planLines(p, planOf(p, baselines, recordsIn(o.out), o.task), baselines).join('\n')}\n`);
+      process.stdout.write(`${planLines(p, planOf(p, baselines, readValidRecords(o.out), o.task), baselines).join('\n')}\n`);
     });
   cmd
     .command('run')
@@ -57,7 +56,7 @@ export function registerProtocolCommands(program: Command): void {
     .action((o: { task?: string[]; out: string; jobs: string; shard?: string }) => {
       const p = loadProtocol();
       const baselines = baselineNames();
-      for (const g of planOf(p, baselines, recordsIn(o.out), o.task)) {
+      for (const g of planOf(p, baselines, readValidRecords(o.out), o.task)) {
         for (const run of missingArgs(p, g)) {
           const args = [...run, '--out', o.out, '--jobs', o.jobs, ...(o.shard ? ['--shard', o.shard] : [])];
           process.stderr.write(`\n# ${g.task} ${g.role}: middlepath ${args.join(' ')}\n`);

@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { sampleVariance } from 'simple-statistics';
 import { bySeed, costsOf } from '../findings/analysis.ts';
-import { readRecordDir } from '../results/files.ts';
+import { readValidRecords } from '../results/files.ts';
 import type { RunRecord } from '../results/record.ts';
 import { targetInForce } from '../stats/cost-to-target.ts';
 import { minimumDetectableMultiplier, type PowerSettings, pairsFor } from '../stats/power.ts';
@@ -72,7 +72,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: { records: { type: 'string', default: 'results/runs' }, reference: { type: 'string', default: 'dense-block' } },
   });
-  const records = readRecordDir(values.records as string).flatMap((p) => ('record' in p ? [p.record] : []));
+  const records = readValidRecords(values.records as string);
   const tasks = [...new Set(records.map((r) => r.task.id))].sort();
   const spreads = tasks.map((t) => spreadOf(records, t, 'cpu', values.reference as string, (s) => s < 5));
   for (const line of powerLines(spreads, 1.25, { alpha: 0.05, power: 0.8 }, [5, 10, 20])) console.log(line);

@@ -19,7 +19,7 @@ import {
   waitFor,
 } from '../../test/support/queue.ts';
 import { makeRun } from '../../test/support/store.ts';
-import { readRecordDir, sealRecord } from '../results/files.ts';
+import { readValidRecords, sealRecord } from '../results/files.ts';
 import type { RunRecord } from '../results/record.ts';
 import { openStore } from '../store/index.ts';
 import type { TierSettings } from '../tasks/types.ts';
@@ -68,8 +68,7 @@ async function storedRuns(f: QueueFixture, key: string) {
   return f.query<{ id: string; status: string }>(`select id, status from ${f.storeSchema}.runs where key = $1`, [key]);
 }
 
-const recordsIn = (...dirs: string[]): RunRecord[] =>
-  dirs.flatMap((d) => readRecordDir(d).flatMap((p) => ('record' in p ? [p.record] : [])));
+const recordsIn = (...dirs: string[]): RunRecord[] => dirs.flatMap((d) => readValidRecords(d));
 const leftovers = (dir: string) => (existsSync(join(dir, 'runs')) ? readdirSync(join(dir, 'runs')).filter((n) => n.endsWith('.tmp')) : []);
 
 async function jobState(f: QueueFixture) {

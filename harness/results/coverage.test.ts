@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { TASK_INFOS } from '../tiers.ts';
 import { HARNESS_VERSION } from '../version.ts';
-import { readRecordDir } from './files.ts';
+import { readValidRecords } from './files.ts';
 import type { RunRecord } from './record.ts';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
@@ -40,7 +40,7 @@ function missingSeeds(records: readonly RunRecord[]): string[] {
   });
 }
 
-const parsed = (dir: string) => readRecordDir(resolve(ROOT, dir)).flatMap((p) => ('record' in p ? [p.record] : []));
+const parsed = (dir: string) => readValidRecords(resolve(ROOT, dir));
 
 describe('committed records cover their cells', () => {
   it('results/runs: every published cell has all its seeds', () => {

@@ -102,3 +102,8 @@ export function readRecordDir(outDir: string): ParsedRecordFile[] {
     .sort()
     .map((n) => parseRecordFile(join(dir, n)));
 }
+
+/** The valid records under DIR (readRecordDir's), files that fail validation left out. */
+export function readValidRecords(outDir: string): RunRecord[] {
+  return readRecordDir(outDir).flatMap((p) => ('record' in p ? [p.record] : []));
+}

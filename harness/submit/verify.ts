@@ -27,7 +27,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { BackendChoice } from '../backend.ts';
 import { uncountedComputeVerdict } from '../measure/uncounted.ts';
-import { readRecordDir, sha256 } from '../results/files.ts';
+import { readRecordDir, readValidRecords, sha256 } from '../results/files.ts';
 import type { RunRecord } from '../results/record.ts';
 import { DEFAULT_SQLITE_PATH, openStore } from '../store/index.ts';
 import { tQuantile975 } from '../store/stats.ts';
@@ -268,7 +268,7 @@ export async function verify(o: VerifyOptions): Promise<VerifyResult> {
         for (const line of text.split('\n')) if (/→|FAILED|✗/.test(line)) o.log(`  ${line.trim()}`);
       });
       if (exit.killed) return await finish('rejected', `the re-run was stopped: ${exit.killed.detail}`, null);
-      const reruns = readRecordDir(join(work, 'out')).flatMap((p) => ('record' in p ? [p.record] : []));
+      const reruns = readValidRecords(join(work, 'out'));
       if (exit.code !== 0 && exit.code !== 1) {
         const last = exit.stderrTail.trim().split('\n').slice(-2).join(' | ').slice(0, 400);
         return await finish('rejected', `the re-run ended abnormally (${exit.signal ?? `exit code ${exit.code}`}): ${last}`, null);

@@ -12,7 +12,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../backend.ts';
 import { lawsStudy } from '../laws/study.ts';
 import { lawsSection } from '../laws/text.ts';
-import { readRecordDir } from '../results/files.ts';
+import { readValidRecords } from '../results/files.ts';
 import { stampInForce } from '../results/protocol.ts';
 import type { RunRecord } from '../results/record.ts';
 import { defaultTuningFile, readTuningFile } from '../results/tuning.ts';
@@ -54,7 +54,7 @@ describe('a sweep through the suite', () => {
     expect(first.planned).toHaveLength(8);
     expect(new Set(first.planned.map((r) => r.key)).size).toBe(8);
     const result = await runPlanned(first, { backend: 'wasm', outDir: out, settings });
-    const records = readRecordDir(out).flatMap((p) => ('record' in p ? [p.record] : [])) as RunRecord[];
+    const records = readValidRecords(out) as RunRecord[];
     expect(records).toHaveLength(8);
     for (const r of result.records) {
       expect(r.status, r.failure?.message).toBe('completed');

@@ -5,7 +5,7 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readRecordDir } from '../../harness/results/files.ts';
+import { readValidRecords } from '../../harness/results/files.ts';
 import type { RunRecord } from '../../harness/results/record.ts';
 import { parseSweepPlan, type SweepPlan } from '../../harness/sweeps/plan.ts';
 import { SWEEP_RECORDS } from '../../harness/sweeps/where.ts';
@@ -32,5 +32,5 @@ export function sweepPlans(): { plans: SweepPlan[]; errors: Array<{ file: string
 /** Every sweep record on disk (plans pick their cells out of them). */
 export function sweepRecords(): RunRecord[] {
   const dir = join(/* turbopackIgnore: true */ repoRoot(), SWEEP_RECORDS);
-  return readRecordDir(dir).flatMap((p) => ('record' in p ? [p.record] : []));
+  return readValidRecords(dir);
 }
