@@ -15,6 +15,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Blas, type BlasInfo, CBLAS_ROW_MAJOR, CBLAS_TRANS, loadBlas, type Sgemm } from './blas.ts';
+import { bindFusedNative, type FusedNative, fusedKernelSet } from './fused-elementwise.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** Where build.mjs puts the wrapper (MIDDLEPATH_XSMM_LIB overrides, e.g. to test the fallback). */
@@ -63,6 +64,8 @@ export interface Xsmm {
   ): void;
   /** tile sizes (C's rows, columns) of large products; 0 = whole (benchmarks) */
   setTiles(rows: number, cols: number): void;
+  /** the fused elementwise kernels (native/fused.c); null in a wrapper built before them */
+  fused: FusedNative | null;
 }
 
 type KoffiLib = { func(signature: string): (...args: unknown[]) => unknown };
@@ -134,6 +137,7 @@ export function loadXsmm(): Promise<Xsmm> {
       fmaGflops,
       adam,
       setTiles,
+      fused: bindFusedNative(lib),
     };
     return current;
   })();
@@ -169,7 +173,8 @@ export function xsmmBlas(xsmm: Xsmm, fallback: Blas | null): Blas {
     library: 'libxsmm',
     path: xsmm.path,
     version: xsmm.version,
-    kernel: fb ? `${xsmm.target} + ${fb.library}${fb.kernel ? ` ${fb.kernel}` : ''}` : xsmm.target,
+    // the fused kernel set changes training's arithmetic, so it is part of the kernel (and the hardware class)
+    kernel: `${xsmm.target}${xsmm.fused ? ` ${fusedKernelSet(xsmm.fused)}` : ''}${fb ? ` + ${fb.library}${fb.kernel ? ` ${fb.kernel}` : ''}` : ''}`,
     // libxsmm runs each product on the calling thread; the fallback BLAS on its own threads
     threads: fb ? fb.threads : 1,
     coretype: fb?.coretype ?? null,

@@ -253,6 +253,36 @@ export function costOf(kernelName: string, call: CallInfo): { kind: FlopKind; fl
     case 'FusedAdam':
       // kernels/fused-adam.ts: Adam's update in one pass, priced as tfjs's 14 elementwise kernels per element
       return { kind: 'elementwise', flops: 14 * size(call.inputs[0]) };
+    // kernels/fused-elementwise.ts, each priced as what this ledger charges the composite ops it
+    // replaces (harness/nn/layers.ts, harness/tasks/scoring.ts), so the total is the same on every backend
+    // (all 'elementwise': the composites' reductions are part of each fused pass):
+    case 'FusedGelu':
+      // square, mul, mul, add, mul, tanh, add, mul, mul
+      return { kind: 'elementwise', flops: 9 * size(call.outputs[0]) };
+    case 'FusedGeluGrad':
+      // the gradients of those nine kernels, chained
+      return { kind: 'elementwise', flops: 15 * size(call.inputs[1]) };
+    case 'FusedLayerNorm': {
+      // moments (mean, sub, square, mean), then sub, div, mul, add per element; add ε and sqrt per row
+      const n = size(call.inputs[0]);
+      return { kind: 'elementwise', flops: 8 * n + 2 * (n / mathMax(1, last(call.inputs[0], 1))) };
+    }
+    case 'FusedLayerNormGrad': {
+      // the composite's backward to x: 14 per element, 9 per row
+      const n = size(call.inputs[1]);
+      return { kind: 'elementwise', flops: 14 * n + 9 * (n / mathMax(1, last(call.inputs[1], 1))) };
+    }
+    case 'FusedLayerNormGainGrad':
+      // the composite's backward to the gain: a product and a row sum per element (the bias's is a Sum)
+      return { kind: 'elementwise', flops: 2 * size(call.inputs[1]) };
+    case 'FusedSoftmaxCrossEntropy': {
+      // logSoftmax (max, sub, exp, sum, sub per element; log per row), times the one-hot, row sum
+      const n = size(call.inputs[0]);
+      return { kind: 'elementwise', flops: 7 * n + size(call.outputs[0]) };
+    }
+    case 'FusedSoftmaxCrossEntropyGrad':
+      // that forward's gradient per element of the logits
+      return { kind: 'elementwise', flops: 6 * size(call.outputs[0]) };
     case 'FusedBatchNorm':
       // subtract the mean, divide by the deviation, scale, shift
       return { kind: 'elementwise', flops: 4 * size(call.outputs[0]) };

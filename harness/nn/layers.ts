@@ -42,12 +42,26 @@ export interface LayerNorm {
   apply(x: tf.Tensor): tf.Tensor;
 }
 
+/**
+ * Whether the active backend has the fused kernel `name` (kernels/fused-elementwise.ts registers
+ * them on wasm+libxsmm): the ops below then run one kernel forward and one backward, and the
+ * composite tfjs ops elsewhere. The FLOP ledger charges both the same.
+ */
+function fused(name: string, ...xs: tf.Tensor[]): boolean {
+  return xs.every((x) => x.dtype === 'float32') && tf.getKernel(name, tf.getBackend()) !== undefined;
+}
+
 /** Layer normalisation over the last axis with learned gain and bias. */
 export function layerNorm(ctx: BuildContext, name: string, dim: number, epsilon = 1e-5): LayerNorm {
   const gain = ctx.variable(`${name}.g`, [dim], 'ones');
   const bias = ctx.variable(`${name}.b`, [dim], 'zeros');
   return {
     apply(x) {
+      if (fused('FusedLayerNorm', x)) {
+        const [y, mean, rstd] = tf.engine().runKernel('FusedLayerNorm', { x, gain, bias }, { epsilon }) as tf.Tensor[];
+        tf.dispose([mean, rstd]); // the tape keeps its own references for the backward pass
+        return y as tf.Tensor;
+      }
       const { mean, variance } = tf.moments(x, -1, true);
       return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, epsilon))), gain), bias);
     },
@@ -100,6 +114,7 @@ export function causalSelfAttention(ctx: BuildContext, name: string, dim: number
 
 /** GELU, tanh approximation (GPT-2). x·x·x rather than pow(x, 3): Pow is slow on wasm. */
 export function gelu(x: tf.Tensor): tf.Tensor {
+  if (fused('FusedGelu', x)) return tf.engine().runKernel('FusedGelu', { x }) as tf.Tensor;
   const cube = tf.mul(x, tf.square(x));
   const inner = tf.mul(Math.sqrt(2 / Math.PI), tf.add(x, tf.mul(0.044715, cube)));
   return tf.mul(tf.mul(0.5, x), tf.add(1, tf.tanh(inner)));

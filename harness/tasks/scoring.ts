@@ -2,11 +2,20 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Batch, Scorer } from './types.ts';
 
-/** Mean softmax cross-entropy (nats) of logits [..., classes] against int32 labels [...]. */
+/**
+ * Mean softmax cross-entropy (nats) of logits [..., classes] against int32 labels [...]. One
+ * kernel forward and one backward where the backend has FusedSoftmaxCrossEntropy
+ * (kernels/fused-elementwise.ts: wasm+libxsmm), the composite tfjs ops elsewhere; the FLOP
+ * ledger charges both the same.
+ */
 export function crossEntropy(logits: tf.Tensor, labels: tf.Tensor): tf.Scalar {
   return tf.tidy(() => {
     const classes = logits.shape[logits.shape.length - 1] as number;
     const flat = logits.reshape([-1, classes]);
+    if (logits.dtype === 'float32' && labels.dtype === 'int32' && tf.getKernel('FusedSoftmaxCrossEntropy', tf.getBackend())) {
+      const [picked] = tf.engine().runKernel('FusedSoftmaxCrossEntropy', { logits: flat, labels: labels.reshape([-1]) }) as tf.Tensor[];
+      return tf.neg(tf.mean(picked as tf.Tensor)) as tf.Scalar;
+    }
     const logProbs = tf.logSoftmax(flat);
     const picked = tf.sum(tf.mul(logProbs, tf.oneHot(labels.reshape([-1]), classes)), -1);
     return tf.neg(tf.mean(picked)) as tf.Scalar;

@@ -56,7 +56,8 @@ const libdir = libdirs.find((d) => existsSync(join(d, 'libxsmm.a')) && existsSyn
 if (!libdir) skip(`libxsmm.a and libxsmmnoblas.a not found in ${libdirs.join(', ')}`);
 
 mkdirSync(out, { recursive: true });
-// -O3 for the Adam loop (cloned per ISA inside xsmm.c, so no -march: the .so runs on any x86-64);
+// -O3 for the Adam loop and the fused elementwise kernels (fused.c), cloned per ISA in the C files, so no
+// -march: the .so runs on any x86-64;
 // libxsmm.a's BLAS fallbacks resolve to libxsmmnoblas.a (middlepath routes those shapes to OpenBLAS itself).
 const args = [
   '-O3',
@@ -65,6 +66,7 @@ const args = [
   '-Wall',
   `-I${include}`,
   join(here, 'xsmm.c'),
+  join(here, 'fused.c'),
   '-o',
   `${lib}.tmp`,
   join(libdir, 'libxsmm.a'),
