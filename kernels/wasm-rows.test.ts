@@ -197,7 +197,7 @@ describe('GatherV2 (wasm, axis 0)', () => {
   });
 });
 
-describe('SplitV (wasm, axis 0)', () => {
+describe('SplitV (wasm)', () => {
   it('splits rows by sizes, by count, with −1 and with empty pieces', async () => {
     await same(() => tf.split(rand([20, 6], 12), [3, 0, 9, 8]));
     await same(() => tf.split(rand([12, 2, 3], 13), 4));
@@ -218,9 +218,11 @@ describe('SplitV (wasm, axis 0)', () => {
     );
   });
 
-  it('falls back to the stock kernel for other axes', async () => {
+  it('splits along the other axes too', async () => {
     await same(() => tf.split(rand([4, 10], 15), [3, 7], 1));
     await same(() => tf.split(rand([2, 3, 6], 16), 3, -1));
+    await same(() => tf.split(rand([3, 4, 5, 2], 20), [1, 0, 4], 2));
+    await same(() => tf.split(rand([16, 8, 600], 21), [200, 300, 100], -1)); // blocks over 256 values: the block-copy path
   });
 
   it('has the same gradient as on cpu (concat)', async () => {
