@@ -15,8 +15,9 @@
  *   the CPU has, AVX-512 on Zen 5) and libxsmm's JIT on a cache-resident 128×256×256 product.
  * Each side's share is its GFLOP/s ÷ (peak × threads), of both peaks; FLOPs per step are
  * middlepath's executed FLOP count. The fastest path is the faster of wasm+BLAS and wasm+libxsmm.
- * wasm+libxsmm includes its FusedAdam (Adam in one pass), as training on that backend does;
- * the wasm and wasm+BLAS sides run tfjs's Adam.
+ * wasm+libxsmm includes its FusedAdam (Adam in one pass) and the fused elementwise kernels (GELU,
+ * LayerNorm, the loss, Sum over leading axes: kernels/fused-elementwise.ts), as training on that
+ * backend does; the wasm and wasm+BLAS sides run tfjs's Adam and the composite ops.
  * PyTorch is optional: /usr/bin/python3 with Debian's python3-torch (PYTHON to override).
  * Env: ROUNDS (default 5), STEPS per side per round (default 3), WORKLOADS (comma-separated
  * substrings of the workload names to keep).
