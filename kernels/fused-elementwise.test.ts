@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import dense from '../baselines/dense.ts';
 import { createBuildContext } from '../harness/build-context.ts';
 import { installFlopCounter } from '../harness/measure/flops.ts';
-import { gelu, layerNorm } from '../harness/nn/layers.ts';
+import { causalSelfAttention, gelu, layerNorm } from '../harness/nn/layers.ts';
 import { charlmInfo } from '../harness/tasks/charlm.info.ts';
 import { crossEntropy } from '../harness/tasks/scoring.ts';
 import { FusedAdamOptimizer } from './fused-adam.ts';
@@ -147,6 +147,28 @@ describe.skipIf(xsmm === null)(`fused elementwise kernels (${xsmm ? `fused${xsmm
     }
   });
 
+  it("attention's masked softmax: probabilities and the scores' gradient agree with the composite ops", () => {
+    for (let trial = 0; trial < 4; trial++) {
+      const [b, h, t] = [between(1, 3), between(1, 4), between(1, 20)];
+      const scores = normal([b, h, t, t], 5);
+      // a causal mask as causalSelfAttention builds it: −1e9 above the diagonal
+      const mask = tf.tidy(() => tf.mul(tf.sub(1, tf.linalg.bandPart(tf.ones([t, t]), -1, 0)), -1e9));
+      const dy = normal([b, h, t, t]);
+      const scale = 1 / Math.sqrt(between(1, 64));
+      const op = (x: tf.Tensor) =>
+        tf.getKernel('FusedMaskedSoftmax', 'wasm')
+          ? (tf.engine().runKernel('FusedMaskedSoftmax', { x, mask }, { scale }) as tf.Tensor)
+          : tf.softmax(tf.add(tf.mul(x, scale), mask));
+      const { fused, composite } = both(() => [op(scores), tf.grad(op)(scores, dy)]);
+      expect(relErr(fused[0] as tf.Tensor, composite[0] as tf.Tensor)).toBeLessThan(2e-6);
+      expect(relErr(fused[1] as tf.Tensor, composite[1] as tf.Tensor)).toBeLessThan(2e-5);
+      // above the diagonal exactly 0, as the composite's exp underflows to
+      const p = (fused[0] as tf.Tensor).dataSync();
+      for (let i = 0; i < t; i++) for (let j = i + 1; j < t; j++) expect(p[i * t + j]).toBe(0);
+      tf.dispose([scores, mask, dy, ...fused, ...composite]);
+    }
+  });
+
   it('Sum over leading or middle axes agrees with the stock kernel; the last axis stays stock', () => {
     expect(sumBlock([16, 64, 64], [0, 1])).toEqual({ pre: 1, red: 1024, post: 64 });
     expect(sumBlock([2, 3, 4, 5], [1, 2])).toEqual({ pre: 2, red: 12, post: 5 });
@@ -197,7 +219,33 @@ describe.skipIf(xsmm === null)(`fused elementwise kernels (${xsmm ? `fused${xsmm
     const xv = tf.variable(x);
     // loss = Σ LN(x): the sum costs n forward and n backward (a broadcast product)
     const lnStep = (vars: tf.Variable[]) => () => tf.variableGrads(() => tf.sum(ln.apply(xv)) as tf.Scalar, vars);
+    const attention = createBuildContext(8, 'fused-price-attention');
+    const heads = between(1, 3);
+    const headDim = between(1, 4);
+    const length = between(2, 9);
+    const attn = causalSelfAttention(attention, 'attn', heads * headDim, heads, length);
+    const tokens = normal([2, length, heads * headDim]);
+    const [batch, dim] = [2, heads * headDim];
+    const scores = batch * heads * length * length;
+    // the attention layer's products, bias adds, split, reshapes and transposes: everything but the softmax is the same on both paths
+    const matmuls = 2 * batch * length * dim * 3 * dim + 2 * 2 * scores * headDim + 2 * batch * length * dim * dim;
+    const biases = batch * length * 3 * dim + batch * length * dim;
     const cases: Array<{ name: string; fn: () => unknown; hand: number }> = [
+      // scale and mask (2 per score), softmax (3)
+      { name: 'attention forward', fn: () => attn.apply(tokens as tf.Tensor3D), hand: matmuls + biases + 5 * scores },
+      // softmax's backward (product, row sum, product, difference) and the scale's: 5 per score
+      {
+        name: 'masked softmax forward and backward',
+        fn: () => {
+          const mask = tf.zeros([length, length]);
+          const op = (v: tf.Tensor) =>
+            tf.getKernel('FusedMaskedSoftmax', 'wasm')
+              ? (tf.engine().runKernel('FusedMaskedSoftmax', { x: v, mask }, { scale: 0.5 }) as tf.Tensor)
+              : tf.softmax(tf.add(tf.mul(v, 0.5), mask));
+          return tf.grad(op)(tf.ones([batch, heads, length, length]), tf.ones([batch, heads, length, length]));
+        },
+        hand: 10 * scores,
+      },
       // square, mul, mul, add, mul, tanh, add, mul, mul per element
       { name: 'gelu forward', fn: () => gelu(x), hand: 9 * n },
       { name: 'gelu forward and backward', fn: () => tf.grad((v: tf.Tensor) => gelu(v))(x, tf.onesLike(x)), hand: 24 * n },
@@ -224,8 +272,9 @@ describe.skipIf(xsmm === null)(`fused elementwise kernels (${xsmm ? `fused${xsmm
       fusedOn();
       expect({ case: c.name, fused, composite }).toEqual({ case: c.name, fused: c.hand, composite: c.hand });
     }
-    tf.dispose([x, xv, labels]);
+    tf.dispose([x, xv, labels, tokens]);
     ctx.dispose();
+    attention.dispose();
   });
 
   it('Identity and same-dtype Cast share memory, free it with the last reference, and leak nothing', () => {

@@ -16,6 +16,8 @@
  * - FusedSoftmaxCrossEntropy {logits [N, C], labels int32 [N]} → [logp [N], lse [N]]: the
  *   log-probability of each row's label (what the composite's logSoftmax·oneHot row sum is) and
  *   logΣexp; FusedSoftmaxCrossEntropyGrad {dlogp, logits, labels, lse} → dlogits
+ * - FusedMaskedSoftmax {x [..., T, t], mask [T, t]}, attrs {scale} → softmax(x·scale + mask) over the
+ *   last axis (attention's probabilities); FusedMaskedSoftmaxGrad {dy, y}, attrs {scale} → dx
  * - Sum (replacing the stock one for float32 over one block of axes that excludes the last: the
  *   bias and gain gradients, which the stock kernel transposes first); anything else → stock.
  *
@@ -35,6 +37,8 @@ export const FUSED_LAYER_NORM_GRAD = 'FusedLayerNormGrad';
 export const FUSED_LAYER_NORM_GAIN_GRAD = 'FusedLayerNormGainGrad';
 export const FUSED_SOFTMAX_XENT = 'FusedSoftmaxCrossEntropy';
 export const FUSED_SOFTMAX_XENT_GRAD = 'FusedSoftmaxCrossEntropyGrad';
+export const FUSED_MASKED_SOFTMAX = 'FusedMaskedSoftmax';
+export const FUSED_MASKED_SOFTMAX_GRAD = 'FusedMaskedSoftmaxGrad';
 export const FUSED_ELEMENTWISE_KERNELS = [
   FUSED_GELU,
   FUSED_GELU_GRAD,
@@ -43,6 +47,8 @@ export const FUSED_ELEMENTWISE_KERNELS = [
   FUSED_LAYER_NORM_GAIN_GRAD,
   FUSED_SOFTMAX_XENT,
   FUSED_SOFTMAX_XENT_GRAD,
+  FUSED_MASKED_SOFTMAX,
+  FUSED_MASKED_SOFTMAX_GRAD,
   'Sum',
 ] as const;
 
@@ -92,6 +98,8 @@ export interface FusedNative {
     dlogp: Float32Array,
     dx: Float32Array,
   ): void;
+  maskedSoftmax(rows: number, t: number, x: Float32Array, mask: Float32Array, maskRows: number, scale: number, y: Float32Array): void;
+  maskedSoftmaxGrad(rows: number, t: number, y: Float32Array, dy: Float32Array, scale: number, dx: Float32Array): void;
   sumMid(pre: number, red: number, post: number, x: Float32Array, out: Float32Array): void;
 }
 
@@ -129,6 +137,12 @@ export function bindFusedNative(lib: KoffiLib): FusedNative | null {
       xentGrad: lib.func(
         'void mpx_xent_grad(int rows, int classes, float *logits, int32_t *labels, float *lse, float *dlogp, float *dx)',
       ) as FusedNative['xentGrad'],
+      maskedSoftmax: lib.func(
+        'void mpx_masked_softmax(int rows, int t, float *x, float *mask, int mrows, float scale, float *y)',
+      ) as FusedNative['maskedSoftmax'],
+      maskedSoftmaxGrad: lib.func(
+        'void mpx_masked_softmax_grad(int rows, int t, float *y, float *dy, float scale, float *dx)',
+      ) as FusedNative['maskedSoftmaxGrad'],
       sumMid: lib.func('void mpx_sum_mid(int pre, int red, int post, float *x, float *out)') as FusedNative['sumMid'],
     };
   } catch {
@@ -285,6 +299,42 @@ function xentGrad(native: FusedNative, args: KernelArgs): tf.TensorInfo {
   return dx;
 }
 
+function scaleOf(args: KernelArgs, kernel: string): number {
+  const scale = args.attrs?.scale;
+  if (typeof scale !== 'number') throw new Error(`${kernel}: attrs.scale must be a number`);
+  return scale;
+}
+
+function maskedSoftmax(native: FusedNative, args: KernelArgs): tf.TensorInfo {
+  const k = FUSED_MASKED_SOFTMAX;
+  const backend = wasmOf(args.backend, k);
+  const x = input(args, k, 'x');
+  const mask = input(args, k, 'mask');
+  const t = x.shape[x.shape.length - 1] ?? 0;
+  if (x.shape.length < 2 || mask.shape.length !== 2 || mask.shape[1] !== t || (mask.shape[0] ?? 0) < 1)
+    throw new Error(`${k}: mask must be [rows, ${t}] for x [..., ${t}], got [${mask.shape}]`);
+  const y = backend.makeOutput([...x.shape], 'float32');
+  const [xv, mv, yv] = views(backend, [x, mask, y]) as [Float32Array, Float32Array, Float32Array];
+  const rows = t === 0 ? 0 : xv.length / t;
+  const maskRows = mask.shape[0] as number;
+  if ((x.shape[x.shape.length - 2] ?? 1) % maskRows !== 0)
+    throw new Error(`${k}: x's second-last axis (${x.shape[x.shape.length - 2]}) is not a multiple of the mask's rows (${maskRows})`);
+  native.maskedSoftmax(rows, t, xv, mv, maskRows, scaleOf(args, k), yv);
+  return y;
+}
+
+function maskedSoftmaxGrad(native: FusedNative, args: KernelArgs): tf.TensorInfo {
+  const k = FUSED_MASKED_SOFTMAX_GRAD;
+  const backend = wasmOf(args.backend, k);
+  const dy = input(args, k, 'dy');
+  const y = input(args, k, 'y');
+  const t = y.shape[y.shape.length - 1] ?? 0;
+  const dx = backend.makeOutput([...y.shape], 'float32');
+  const [yv, dyv, dxv] = views(backend, [y, dy, dx]) as [Float32Array, Float32Array, Float32Array];
+  native.maskedSoftmaxGrad(t === 0 ? 0 : yv.length / t, t, yv, dyv, scaleOf(args, k), dxv);
+  return dx;
+}
+
 /**
  * Sum over one contiguous block of axes that is not the last: x viewed as [pre, red, post]
  * with post > 1. Null (the stock kernel runs) for anything else.
@@ -364,6 +414,28 @@ function registerGradients(): void {
       };
     },
   });
+  tf.registerGradient({
+    kernelName: FUSED_MASKED_SOFTMAX,
+    outputsToSave: [true],
+    gradFunc: (dy, saved, attrs) => {
+      const [y] = saved as [tf.Tensor];
+      const scale = (attrs as { scale: number }).scale;
+      const run = (s: number) => tf.engine().runKernel(FUSED_MASKED_SOFTMAX_GRAD, { dy: dy as tf.Tensor, y }, { scale: s }) as tf.Tensor;
+      return {
+        x: () => run(scale),
+        // the mask is a constant in attention; were it trained, its gradient is the unscaled one summed over the broadcast axes
+        mask: () => {
+          const d = run(1);
+          return tf
+            .sum(
+              d,
+              d.shape.slice(0, -2).map((_, i) => i),
+            )
+            .reshape([-1, y.shape[y.shape.length - 1] as number]);
+        },
+      };
+    },
+  });
   gradientsRegistered = true;
 }
 
@@ -381,6 +453,8 @@ export function registerFusedElementwise(native: FusedNative): string[] {
     reg(FUSED_LAYER_NORM_GAIN_GRAD, (a) => layerNormGainGrad(native, a));
     reg(FUSED_SOFTMAX_XENT, (a) => xent(native, a));
     reg(FUSED_SOFTMAX_XENT_GRAD, (a) => xentGrad(native, a));
+    reg(FUSED_MASKED_SOFTMAX, (a) => maskedSoftmax(native, a));
+    reg(FUSED_MASKED_SOFTMAX_GRAD, (a) => maskedSoftmaxGrad(native, a));
     tf.unregisterKernel('Sum', 'wasm');
     tf.registerKernel({ ...stockSum, kernelFunc: (a) => sum(native, stockSum.kernelFunc, a) });
     registered = { stockSum };

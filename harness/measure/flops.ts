@@ -283,6 +283,12 @@ export function costOf(kernelName: string, call: CallInfo): { kind: FlopKind; fl
     case 'FusedSoftmaxCrossEntropyGrad':
       // that forward's gradient per element of the logits
       return { kind: 'elementwise', flops: 6 * size(call.outputs[0]) };
+    case 'FusedMaskedSoftmax':
+      // attention's scale and mask (a product and a sum per element), then softmax (3 per element)
+      return { kind: 'softmax', flops: 5 * size(call.outputs[0]) };
+    case 'FusedMaskedSoftmaxGrad':
+      // softmax's gradient (product, row sum, product, difference) and the scale's, per element
+      return { kind: 'elementwise', flops: 5 * size(call.outputs[0]) };
     case 'FusedBatchNorm':
       // subtract the mean, divide by the deviation, scale, shift
       return { kind: 'elementwise', flops: 4 * size(call.outputs[0]) };

@@ -104,8 +104,12 @@ export function causalSelfAttention(ctx: BuildContext, name: string, dim: number
       const [batch, len] = x.shape;
       const split = (t: tf.Tensor) => t.reshape([batch, len, heads, headDim]).transpose([0, 2, 1, 3]);
       const [q, k, v] = tf.split(qkv.apply(x), 3, -1).map(split) as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
-      const scores = tf.add(tf.mul(tf.matMul(q, k, false, true), scale), mask.slice([0, 0], [len, len]));
-      const attended = tf.matMul(tf.softmax(scores), v);
+      const logits = tf.matMul(q, k, false, true);
+      const causal = mask.slice([0, 0], [len, len]);
+      const probs = fused('FusedMaskedSoftmax', logits)
+        ? (tf.engine().runKernel('FusedMaskedSoftmax', { x: logits, mask: causal }, { scale }) as tf.Tensor)
+        : tf.softmax(tf.add(tf.mul(logits, scale), causal));
+      const attended = tf.matMul(probs, v);
       const merged = attended.transpose([0, 2, 1, 3]).reshape([batch, len, dim]);
       return proj.apply(merged) as tf.Tensor3D;
     },

@@ -11,6 +11,8 @@
  * - mpx_xent / mpx_xent_grad: the log-probability of each row's label under softmax(logits)
  *   (minus its cross-entropy), and its gradient (a label outside [0, classes) gives 0 and no
  *   gradient, as tf.oneHot's zero row does).
+ * - mpx_masked_softmax / mpx_masked_softmax_grad: attention's softmax(scores·scale + mask) and its
+ *   gradient to the scores.
  * - mpx_sum_mid: x [pre, red, post] summed over the middle axis (bias and gain gradients), which
  *   the stock wasm Sum does by transposing first.
  *
@@ -31,8 +33,8 @@
 int mpx_fused_version(void) { return 1; }
 
 /* e^x to ~2 ulp on [-87, 88] (Cephes' expf polynomial), branch-free so loops over it vectorise */
-static inline float exp_f(float x) {
-  x = x < -87.0f ? -87.0f : x;
+static inline float exp_f(float in) {
+  float x = in < -87.0f ? -87.0f : in;
   x = x > 88.0f ? 88.0f : x;
   /* round to nearest by the 1.5·2^23 trick (no rintf call in the loop) */
   float n = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
@@ -50,7 +52,7 @@ static inline float exp_f(float x) {
     int32_t i;
   } s;
   s.i = ((int32_t)n + 127) << 23;
-  return y * s.f;
+  return in < -87.0f ? 0.0f : y * s.f; /* 0 below the clamp, as expf's underflow (a −1e9 attention mask) */
 }
 
 static inline float tanh_f(float u) { return 1.0f - 2.0f / (exp_f(2.0f * u) + 1.0f); }
@@ -194,6 +196,35 @@ CLONES void mpx_xent_grad(int rows, int classes, const float *logits, const int3
     float z = lse[i], g = dlogp[i];
     for (int j = 0; j < classes; j++) dxi[j] = -g * exp_f(xi[j] - z);
     dxi[y] += g;
+  }
+}
+
+/*
+ * Attention's probabilities: y = softmax(x·scale + mask) over rows of t, the mask [mrows, t]
+ * broadcast over the leading axes (row i takes mask row i mod mrows).
+ */
+CLONES void mpx_masked_softmax(int rows, int t, const float *x, const float *mask, int mrows, float scale, float *y) {
+  for (int i = 0; i < rows; i++) {
+    const float *xi = x + (size_t)i * t, *mi = mask + (size_t)(i % mrows) * t;
+    float *yi = y + (size_t)i * t;
+    float mx = -INFINITY;
+    for (int j = 0; j < t; j++) {
+      yi[j] = xi[j] * scale + mi[j];
+      mx = yi[j] > mx ? yi[j] : mx;
+    }
+    for (int j = 0; j < t; j++) yi[j] = exp_f(yi[j] - mx);
+    float inv = 1.0f / sum_f(yi, t);
+    for (int j = 0; j < t; j++) yi[j] *= inv;
+  }
+}
+
+/* dx = scale·y·(dy − Σ dy·y) per row of t */
+CLONES void mpx_masked_softmax_grad(int rows, int t, const float *y, const float *dy, float scale, float *dx) {
+  for (int i = 0; i < rows; i++) {
+    const float *yi = y + (size_t)i * t, *dyi = dy + (size_t)i * t;
+    float *dxi = dx + (size_t)i * t;
+    float s = dot_f(dyi, yi, t);
+    for (int j = 0; j < t; j++) dxi[j] = scale * yi[j] * (dyi[j] - s);
   }
 }
 
