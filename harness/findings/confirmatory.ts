@@ -8,7 +8,7 @@
  * the claim names. Pure: records and protocol in, markdown out.
  */
 
-import { type Claim, type Protocol, protocolHash, seedsOf, type TargetRule } from '../results/protocol.ts';
+import { type Claim, type Protocol, protocolHash, ruleInWords, seedsOf, type TargetRule } from '../results/protocol.ts';
 import type { CostReading, QualityMetric, RunRecord } from '../results/record.ts';
 import { costOnCurve, firstCrossingOnCurve } from '../stats/cost-to-target.ts';
 import { type CostPair, type Multiplier, pairedMultiplier } from '../stats/multiplier.ts';
@@ -638,11 +638,7 @@ function literatureSection(c: ConfirmatoryReading, p: Protocol): string {
 
 function sensitivitySection(c: ConfirmatoryReading, p: Protocol): string {
   const rules = [p.targetRules.primary, ...p.targetRules.sensitivity];
-  const head = [
-    'task',
-    'architecture',
-    ...rules.map((r, i) => `${r.id}${i === 0 ? ' (primary)' : ''}: ${r.crossing}, held from ${r.holdFrom * 100}%`),
-  ];
+  const head = ['task', 'architecture', ...rules.map((r, i) => `${r.id}${i === 0 ? ' (primary)' : ''}: ${ruleInWords(r)}`)];
   const body = c.tasks.flatMap((t) => t.sensitivity.map((s) => [t.task, s.arch, ...s.cells]));
   return tableOf(head, body);
 }
@@ -664,7 +660,7 @@ export function isComplete(c: ConfirmatoryReading): boolean {
 export function confirmatoryAnswer(p: Protocol, c: ConfirmatoryReading): string {
   const recorded = c.tasks.reduce((s, t) => s + Math.min(t.recordedRuns, t.plannedRuns), 0);
   const planned = c.tasks.reduce((s, t) => s + t.plannedRuns, 0);
-  const chosen = `The target rule in force (${p.targetRules.primary.id}: the worst quality the reference's target-setting seeds hold from ${p.targetRules.primary.holdFrom * 100}% of the budget on, read for good) was chosen after seeing the exploratory data, and frozen in protocol v${p.version} before the confirmatory runs.`;
+  const chosen = `The target rule in force (${p.targetRules.primary.id}: the ${ruleInWords(p.targetRules.primary)}, from the reference's target-setting seeds) was chosen after seeing the exploratory data, and frozen in protocol v${p.version} before the confirmatory runs.`;
   if (!isComplete(c))
     return `**Does a middle path pay?** No verdict yet: the confirmatory runs under protocol v${p.version} are incomplete (${recorded} of ${planned} planned runs recorded), and the findings give no verdict before they are complete. The exploratory tables (the runs seen while the rules were chosen) show directions, not verdicts. ${chosen}`;
   const placeboOk = c.tasks.filter((t) => placeboPasses(t, c, p));
