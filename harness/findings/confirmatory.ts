@@ -194,6 +194,8 @@ interface TaskRead {
     flopsVerdict: Judged | null;
     secondsVerdict: Judged | null;
     qualityVerdict: Judged | null;
+    /** why the architecture refused the task, where it did (no run to measure) */
+    refused?: string;
   }[];
   placebo: { text: string; judged: Judged | null; reached: string } | null;
   literature: { claim: Claim; judged: Judged; figures: string }[];
@@ -284,6 +286,28 @@ export function readConfirmatory(p: Protocol, records: readonly RunRecord[]): Co
     for (const arch of [ref, ...archs]) {
       const cell = cells.get(arch) as Map<number, RunRecord>;
       const k = cell.size;
+      // an architecture that refused the task before training (expert-choice declines charlm) is not a missing run
+      const refusal = own.find((r) => r.architecture.name === arch && r.status === 'refused' && cmp.includes(r.task.seed));
+      if (k === 0 && refusal) {
+        const why = `refused by the architecture: ${(refusal.failure?.message ?? 'no reason given').split('\n')[0]}`;
+        rows.push({
+          arch,
+          seeds: `refused (0 of ${cmp.length})`,
+          quality: DASH,
+          qualityDelta: `not measured: ${why}`,
+          qualityVerdict: null,
+          costGood: DASH,
+          costFirst: DASH,
+          flops: DASH,
+          flopsFirst: DASH,
+          flopsSecond: DASH,
+          seconds: DASH,
+          flopsVerdict: null,
+          secondsVerdict: null,
+          refused: why,
+        });
+        continue;
+      }
       const q = [...cell.values()].map((r) => r.final?.quality as number);
       const qMean = q.length ? q.reduce((s, x) => s + x, 0) / q.length : null;
       const isRef = arch === ref;
@@ -613,6 +637,7 @@ function taskSection(p: Protocol, t: TaskRead, c: ConfirmatoryReading): string {
     .filter((r) => r.arch !== p.reference.architecture && (r.seeds.startsWith('0 ') || r.seeds.startsWith('1 ')))
     .map((r) => r.arch);
   if (thin.length) verdicts.push(`- ${thin.join(', ')}: not measured: too few runs (fewer than 2 comparison seeds recorded)`);
+  for (const r of t.rows) if (r.refused) verdicts.push(`- ${r.arch}: not measured: ${r.refused}`);
   if (t.placebo?.judged && !placeboPasses(t, c, p))
     verdicts.unshift(`- **the placebo does not pass on ${t.task}** (below): the verdicts of this task are not read as findings`);
   if (t.placebo?.judged) verdicts.push(`- placebo: ${t.placebo.text}, ${t.placebo.reached} → ${verdict(t.placebo.judged)}`);
