@@ -14,7 +14,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Blas, type BlasInfo, CBLAS_ROW_MAJOR, CBLAS_TRANS, loadBlas, type Sgemm } from './blas.ts';
+import { type Blas, type BlasInfo, CBLAS_ROW_MAJOR, CBLAS_TRANS, type GroupedProducts, loadBlas, type Sgemm } from './blas.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** Where build.mjs puts the wrapper (MIDDLEPATH_XSMM_LIB overrides, e.g. to test the fallback). */
@@ -42,6 +42,8 @@ export interface Xsmm {
   /** the JIT's code target, e.g. 'cpx' (AVX-512) or 'hsw' (AVX2) */
   target: string;
   sgemm: MpxSgemm;
+  /** the grouped expert products, one call per product (xsmm.c: mpx_grouped_matmul, mpx_grouped_matmul_grad) */
+  grouped: GroupedProducts;
   jitStats(): JitStats;
   /** widest FMA the wrapper's peak loop uses on this CPU: 512, 256, or 0 */
   fmaWidth: number;
@@ -111,6 +113,14 @@ export function loadXsmm(): Promise<Xsmm> {
     const sgemm = lib.func(
       'int mpx_sgemm(int tA, int tB, int m, int n, int k, float alpha, float *a, int lda, float *b, int ldb, float beta, float *c, int ldc)',
     ) as MpxSgemm;
+    const grouped: GroupedProducts = {
+      matmul: lib.func(
+        'int mpx_grouped_matmul(float *heap, int groups, const int *counts, int k, int n, int tB, int x_off, const int *w_off, const int *b_off, int y_off)',
+      ) as GroupedProducts['matmul'],
+      grad: lib.func(
+        'int mpx_grouped_matmul_grad(float *heap, int groups, const int *counts, int k, int n, int x_off, int dy_off, const int *dw_off, const int *db_off)',
+      ) as GroupedProducts['grad'],
+    };
     const stats = lib.func('void mpx_jit_stats(_Out_ double *out)') as (out: number[]) => void;
     const version = (lib.func('int mpx_version(void)') as () => number)();
     const target = (lib.func('const char *mpx_target(void)') as () => string)();
@@ -125,6 +135,7 @@ export function loadXsmm(): Promise<Xsmm> {
       version: `${Math.floor(version / 10000)}.${Math.floor(version / 100) % 100}.${version % 100}`,
       target,
       sgemm,
+      grouped,
       jitStats: () => {
         const out = [0, 0, 0, 0];
         stats(out);
@@ -181,7 +192,7 @@ export function xsmmBlas(xsmm: Xsmm, fallback: Blas | null): Blas {
         info.threads = t;
       }
     : null;
-  return { info, sgemm, setThreads };
+  return { info, sgemm, setThreads, grouped: xsmm.grouped };
 }
 
 /** The wrapper and, where one loads, the system BLAS for the shapes it runs better. */
