@@ -41,6 +41,8 @@ export interface Xsmm {
   version: string;
   /** the JIT's code target, e.g. 'cpx' (AVX-512) or 'hsw' (AVX2) */
   target: string;
+  /** the wrapper's own kernels' version (xsmm.c: mpx_kernels_version; 1 for a wrapper built before it had one) */
+  kernelsVersion: number;
   sgemm: MpxSgemm;
   /** the grouped expert products, one call per product (xsmm.c: mpx_grouped_matmul, mpx_grouped_matmul_grad) */
   grouped: GroupedProducts;
@@ -124,6 +126,12 @@ export function loadXsmm(): Promise<Xsmm> {
     const stats = lib.func('void mpx_jit_stats(_Out_ double *out)') as (out: number[]) => void;
     const version = (lib.func('int mpx_version(void)') as () => number)();
     const target = (lib.func('const char *mpx_target(void)') as () => string)();
+    let kernelsVersion = 1;
+    try {
+      kernelsVersion = (lib.func('int mpx_kernels_version(void)') as () => number)();
+    } catch {
+      // a wrapper built from an older xsmm.c: version 1
+    }
     const fmaWidth = (lib.func('int mpx_fma_width(void)') as () => number)();
     const fmaGflops = lib.func('double mpx_fma_gflops(long iters)') as (iters: number) => number;
     const adam = lib.func(
@@ -134,6 +142,7 @@ export function loadXsmm(): Promise<Xsmm> {
       path,
       version: `${Math.floor(version / 10000)}.${Math.floor(version / 100) % 100}.${version % 100}`,
       target,
+      kernelsVersion,
       sgemm,
       grouped,
       jitStats: () => {
@@ -162,7 +171,7 @@ export function preferSystemBlas(transA: boolean, transB: boolean, m: number, _n
 /**
  * libxsmm as a `Blas` for the wasm+blas kernels, with `fallback` (the system BLAS, when one
  * loads) for the shapes preferSystemBlas names. Row-major only, as those kernels call it.
- * The record names it 'libxsmm <version>', kernel '<target>[ + <fallback's kernel>]'.
+ * The record names it 'libxsmm <version>', kernel '<target>[ kernels v<N>][ + <fallback's kernel>]'.
  */
 export function xsmmBlas(xsmm: Xsmm, fallback: Blas | null): Blas {
   const sgemm: Sgemm = (order, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) => {
@@ -176,11 +185,13 @@ export function xsmmBlas(xsmm: Xsmm, fallback: Blas | null): Blas {
     xsmm.sgemm(tA ? 1 : 0, tB ? 1 : 0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
   };
   const fb = fallback?.info;
+  // the kernel (so the hardware class) names the wrapper's kernels' version from 2 on: version 1 keeps the class it had
+  const own = xsmm.kernelsVersion > 1 ? `${xsmm.target} kernels v${xsmm.kernelsVersion}` : xsmm.target;
   const info: BlasInfo = {
     library: 'libxsmm',
     path: xsmm.path,
     version: xsmm.version,
-    kernel: fb ? `${xsmm.target} + ${fb.library}${fb.kernel ? ` ${fb.kernel}` : ''}` : xsmm.target,
+    kernel: fb ? `${own} + ${fb.library}${fb.kernel ? ` ${fb.kernel}` : ''}` : own,
     // libxsmm runs each product on the calling thread; the fallback BLAS on its own threads
     threads: fb ? fb.threads : 1,
     coretype: fb?.coretype ?? null,

@@ -98,6 +98,13 @@ const char *mpx_target(void) {
   return libxsmm_get_target_arch();
 }
 
+/*
+ * The wrapper's own kernels' version: bump it whenever a kernel's arithmetic (its summation
+ * order) changes. The hardware class names it (kernels/xsmm.ts), so records never mix across
+ * versions. 2: grouped expert products (the input gradient's dot-product kernel).
+ */
+int mpx_kernels_version(void) { return 2; }
+
 int mpx_version(void) { return LIBXSMM_VERSION_MAJOR * 10000 + LIBXSMM_VERSION_MINOR * 100 + LIBXSMM_VERSION_UPDATE; }
 
 /* ---------- scratch for transposed operands and products ---------- */
