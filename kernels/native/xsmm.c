@@ -113,7 +113,7 @@ typedef struct {
   float *p;
   size_t len;
 } buffer;
-static buffer scratch[3];
+static buffer scratch[4]; /* 0-2: mpx_sgemm's; 3: the grouped gradient's rows */
 static float *scratch_of(int which, size_t n) {
   buffer *b = &scratch[which];
   if (n > b->len) {
@@ -268,7 +268,10 @@ __attribute__((target("avx512f"))) static inline __m512 lane_sums4(__m512 v0, __
   __m512d hi = _mm512_unpackhi_pd(_mm512_castps_pd(x01), _mm512_castps_pd(x23));
   return _mm512_add_ps(_mm512_castpd_ps(lo), _mm512_castpd_ps(hi));
 }
-__attribute__((target("avx512f"))) static void nt_small(int m, int n, int k, const float *a, int lda, const float *b, int ldb, float *c, int ldc) {
+static int pf_rows = 8; /* rows of B ahead that nt_small prefetches (0: none) */
+void mpx_set_pf_rows(int r) { pf_rows = r; }
+__attribute__((target("avx512f"))) static void nt_small(int m, int n, int k, const float *a, int lda, const float *b, int ldb, float *c, int ldc,
+                                                        const float *next_b) {
   const int kfull = k & ~15;
   const __mmask16 tail = (__mmask16)((1u << (k & 15)) - 1u);
   for (int p0 = 0; p0 < n; p0 += 4) {
@@ -299,11 +302,23 @@ __attribute__((target("avx512f"))) static void nt_small(int m, int n, int k, con
     c30 = _mm512_fmadd_ps(u, v0, c30); c31 = _mm512_fmadd_ps(u, v1, c31);                             \
     c32 = _mm512_fmadd_ps(u, v2, c32); c33 = _mm512_fmadd_ps(u, v3, c33);                             \
   }
-      for (int j = 0; j < kfull; j += 16) {
+      if (i0 == 0 && pf_rows > 0) {
+        /* first pass over these rows of B: fetch the rows pf_rows ahead (the next expert's past the end) */
+        const float *q0 = p0 + pf_rows < n ? b + (size_t)(p0 + pf_rows) * ldb : next_b ? next_b + (size_t)(p0 + pf_rows - n) * ldb : b0;
+        const float *q1 = q0 + ldb, *q2 = q1 + ldb, *q3 = q2 + ldb;
+        for (int j = 0; j < kfull; j += 16) {
+          _mm_prefetch((const char *)(q0 + j), _MM_HINT_T0);
+          _mm_prefetch((const char *)(q1 + j), _MM_HINT_T0);
+          _mm_prefetch((const char *)(q2 + j), _MM_HINT_T0);
+          _mm_prefetch((const char *)(q3 + j), _MM_HINT_T0);
 #define NT_FULL(ptr) _mm512_loadu_ps((ptr) + j)
-        NT_STEP(NT_FULL)
+          NT_STEP(NT_FULL)
+        }
+      } else
+        for (int j = 0; j < kfull; j += 16) {
+          NT_STEP(NT_FULL)
 #undef NT_FULL
-      }
+        }
       if (tail) {
 #define NT_TAIL(ptr) _mm512_maskz_loadu_ps(tail, (ptr) + kfull)
         NT_STEP(NT_TAIL)
@@ -321,17 +336,81 @@ __attribute__((target("avx512f"))) static void nt_small(int m, int n, int k, con
 }
 #endif
 
-/* rows of A·Bᵀ up to which nt_small runs it (above, the JIT on transposed copies: mpx_sgemm) */
-static int nt_rows = 32;
-void mpx_set_nt_rows(int rows) { nt_rows = rows; }
-
-/* Row-major C[m x n] = A[m x k]·B[n x k]ᵀ, beta = 0; 1 on a fast kernel, 0 on the plain loop. */
-static int gemm_nt(int m, int n, int k, const float *a, int lda, const float *b, int ldb, float *c, int ldc) {
 #if defined(__x86_64__)
+/* mask of the first `count` (0..16) lanes */
+static inline __mmask16 lanes(int count) { return count >= 16 ? (__mmask16)0xFFFF : count <= 0 ? 0 : (__mmask16)((1u << count) - 1u); }
+
+/*
+ * Row-major dw[k x n] = x[m x k]ᵀ·dy[m x n] for few rows m (x and dy stay in L1): a 4 × 64 block
+ * of dw gathers its m products in registers, then four whole rows of dw go out with streaming
+ * stores (no read of dw's old contents: the gradients of all experts are too many to stay in
+ * cache). tmp: 4·n floats.
+ */
+__attribute__((target("avx512f"))) static void stream_rows(float *dst, const float *src, int n) {
+  int j = 0;
+  while (j < n && ((uintptr_t)(dst + j) & 63)) {
+    dst[j] = src[j];
+    j++;
+  }
+  for (; j + 16 <= n; j += 16) _mm512_stream_ps(dst + j, _mm512_loadu_ps(src + j));
+  for (; j < n; j++) dst[j] = src[j];
+}
+__attribute__((target("avx512f"))) static void tn_small(int m, int n, int k, const float *x, const float *dy, float *dw, float *tmp) {
+  for (int p = 0; p < k; p += 4) {
+    const int rows = k - p < 4 ? k - p : 4;
+    for (int j = 0; j < n; j += 64) {
+      const __mmask16 m0 = lanes(n - j), m1 = lanes(n - j - 16), m2 = lanes(n - j - 32), m3 = lanes(n - j - 48);
+      __m512 c00 = _mm512_setzero_ps(), c01 = c00, c02 = c00, c03 = c00, c10 = c00, c11 = c00, c12 = c00, c13 = c00;
+      __m512 c20 = c00, c21 = c00, c22 = c00, c23 = c00, c30 = c00, c31 = c00, c32 = c00, c33 = c00;
+      for (int i = 0; i < m; i++) {
+        const float *d = dy + (size_t)i * n + j;
+        const float *xi = x + (size_t)i * k + p;
+        const __m512 d0 = _mm512_maskz_loadu_ps(m0, d), d1 = _mm512_maskz_loadu_ps(m1, d + 16), d2 = _mm512_maskz_loadu_ps(m2, d + 32),
+                     d3 = _mm512_maskz_loadu_ps(m3, d + 48);
+        __m512 a = _mm512_set1_ps(xi[0]);
+        c00 = _mm512_fmadd_ps(a, d0, c00); c01 = _mm512_fmadd_ps(a, d1, c01); c02 = _mm512_fmadd_ps(a, d2, c02); c03 = _mm512_fmadd_ps(a, d3, c03);
+        a = _mm512_set1_ps(rows > 1 ? xi[1] : 0.0f);
+        c10 = _mm512_fmadd_ps(a, d0, c10); c11 = _mm512_fmadd_ps(a, d1, c11); c12 = _mm512_fmadd_ps(a, d2, c12); c13 = _mm512_fmadd_ps(a, d3, c13);
+        a = _mm512_set1_ps(rows > 2 ? xi[2] : 0.0f);
+        c20 = _mm512_fmadd_ps(a, d0, c20); c21 = _mm512_fmadd_ps(a, d1, c21); c22 = _mm512_fmadd_ps(a, d2, c22); c23 = _mm512_fmadd_ps(a, d3, c23);
+        a = _mm512_set1_ps(rows > 3 ? xi[3] : 0.0f);
+        c30 = _mm512_fmadd_ps(a, d0, c30); c31 = _mm512_fmadd_ps(a, d1, c31); c32 = _mm512_fmadd_ps(a, d2, c32); c33 = _mm512_fmadd_ps(a, d3, c33);
+      }
+      float *t = tmp + j;
+      _mm512_mask_storeu_ps(t, m0, c00); _mm512_mask_storeu_ps(t + 16, m1, c01); _mm512_mask_storeu_ps(t + 32, m2, c02); _mm512_mask_storeu_ps(t + 48, m3, c03);
+      t += n;
+      _mm512_mask_storeu_ps(t, m0, c10); _mm512_mask_storeu_ps(t + 16, m1, c11); _mm512_mask_storeu_ps(t + 32, m2, c12); _mm512_mask_storeu_ps(t + 48, m3, c13);
+      t += n;
+      _mm512_mask_storeu_ps(t, m0, c20); _mm512_mask_storeu_ps(t + 16, m1, c21); _mm512_mask_storeu_ps(t + 32, m2, c22); _mm512_mask_storeu_ps(t + 48, m3, c23);
+      t += n;
+      _mm512_mask_storeu_ps(t, m0, c30); _mm512_mask_storeu_ps(t + 16, m1, c31); _mm512_mask_storeu_ps(t + 32, m2, c32); _mm512_mask_storeu_ps(t + 48, m3, c33);
+    }
+    for (int r = 0; r < rows; r++) stream_rows(dw + (size_t)(p + r) * n, tmp + (size_t)r * n, n);
+  }
+}
+__attribute__((target("avx512f"))) static void stream_zero(float *dst, size_t n) {
+  size_t j = 0;
+  while (j < n && ((uintptr_t)(dst + j) & 63)) dst[j++] = 0.0f;
+  for (; j + 16 <= n; j += 16) _mm512_stream_ps(dst + j, _mm512_setzero_ps());
+  for (; j < n; j++) dst[j] = 0.0f;
+}
+#endif
+
+/* rows of an expert up to which the few-rows kernels above run its products (above: libxsmm's JIT) */
+static int small_rows = 32;
+void mpx_set_small_rows(int rows) { small_rows = rows; }
+
+static int avx512(void) {
   static int width = -1;
   if (width < 0) width = mpx_fma_width();
-  if (width == 512 && m <= nt_rows && k > 0) {
-    nt_small(m, n, k, a, lda, b, ldb, c, ldc);
+  return width == 512;
+}
+
+/* Row-major C[m x n] = A[m x k]·B[n x k]ᵀ, beta = 0; 1 on a fast kernel, 0 on the plain loop. */
+static int gemm_nt(int m, int n, int k, const float *a, int lda, const float *b, int ldb, float *c, int ldc, const float *next_b) {
+#if defined(__x86_64__)
+  if (avx512() && m <= small_rows && k > 0) {
+    nt_small(m, n, k, a, lda, b, ldb, c, ldc, next_b);
     return 1;
   }
 #endif
@@ -368,8 +447,11 @@ int mpx_grouped_matmul(float *heap, int groups, const int *counts, int k, int n,
     const float *x = heap + (size_t)x_off + row * (size_t)k;
     const float *w = heap + (size_t)w_off[e];
     float *y = heap + (size_t)y_off + row * (size_t)n;
+    const float *next_w = NULL;
+    for (int f = e + 1; f < groups && !next_w; f++)
+      if (counts[f] > 0) next_w = heap + (size_t)w_off[f];
     if (tB) {
-      fast &= gemm_nt(c, n, k, x, k, w, k, y, n);
+      fast &= gemm_nt(c, n, k, x, k, w, k, y, n, next_w);
       if (b_off)
         for (int r = 0; r < c; r++) {
           const float *b = heap + (size_t)b_off[e];
@@ -404,6 +486,13 @@ int mpx_grouped_matmul_grad(float *heap, int groups, const int *counts, int k, i
     const float *x = heap + (size_t)x_off + row * (size_t)k;
     const float *dy = heap + (size_t)dy_off + row * (size_t)n;
     float *dw = heap + (size_t)dw_off[e];
+#if defined(__x86_64__)
+    float *tmp = avx512() && c <= small_rows ? scratch_of(3, 4 * (size_t)n) : NULL;
+    if (tmp) {
+      if (c == 0) stream_zero(dw, (size_t)k * (size_t)n);
+      else tn_small(c, n, k, x, dy, dw, tmp);
+    } else
+#endif
     if (c == 0) memset(dw, 0, sizeof(float) * (size_t)k * (size_t)n);
     else if (!jit_gemm(1, k, n, c, x, k, dy, n, 0, dw, n)) {
       loop_gemm(1, 0, k, n, c, x, k, dy, n, 0, dw, n);
@@ -412,6 +501,9 @@ int mpx_grouped_matmul_grad(float *heap, int groups, const int *counts, int k, i
     if (db_off) column_sums(c, n, dy, heap + (size_t)db_off[e]);
     row += (size_t)c;
   }
+#if defined(__x86_64__)
+  _mm_sfence(); /* the streaming stores are visible before the caller reads the gradients */
+#endif
   return fast;
 }
 
