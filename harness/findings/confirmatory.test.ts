@@ -198,6 +198,24 @@ describe('the confirmatory reading', () => {
     );
   });
 
+  it('the placebo is judged within its own margin where the protocol states one (v2: its spread is its own)', () => {
+    const wide = {
+      ...full.p,
+      tasks: { ...full.p.tasks, mnist: { ...(full.p.tasks.mnist as Protocol['tasks'][string]), placeboMargin: 1.4 } },
+    };
+    const placebo = readConfirmatory(wide, full.records).tasks.find((t) => t.task === 'mnist')?.placebo;
+    expect(placebo?.judged?.evidence).toMatchObject({ kind: 'multiplier', margin: 1.4 });
+    expect(renderConfirmatory(wide, readConfirmatory(wide, full.records))).toMatch(/placebo: 1× \[1, 1\].*within \[0\.714, 1\.4\]×/);
+  });
+
+  it('the tolerance rule sets an easier target than the worst seed, from the same target-setting seeds', () => {
+    const ts = records.filter((r) => r.task.id === 'mnist' && r.architecture.name === 'dense-block' && TS.includes(r.task.seed));
+    const tol = heldOutTarget(ts, TS, { holdFrom: 0.25, tolerance: { coverage: 0.99, confidence: 0.95 } });
+    expect(tol.value).not.toBeNull();
+    expect(tol.value as number).toBeLessThan(0.916);
+    expect(tol).toMatchObject({ seeds: TS });
+  });
+
   it('counts seconds only from quiet records', () => {
     // makeRun's records carry no load reading: never quiet
     expect(task('mnist')?.rows.find((r) => r.arch === 'switch-top1')?.seconds).toBe(

@@ -12,7 +12,7 @@ import { type Claim, type Protocol, protocolHash, seedsOf, type TargetRule } fro
 import type { CostReading, QualityMetric, RunRecord } from '../results/record.ts';
 import { costOnCurve, firstCrossingOnCurve } from '../stats/cost-to-target.ts';
 import { type CostPair, type Multiplier, pairedMultiplier } from '../stats/multiplier.ts';
-import { suggestTarget } from '../stats/targets.ts';
+import { suggestTarget, suggestToleranceTarget } from '../stats/targets.ts';
 import { type Difference, oneSampleT, pairedT, tost } from '../stats/tests.ts';
 import { TASK_INFOS } from '../tiers.ts';
 import { costSummary } from './analysis.ts';
@@ -33,13 +33,17 @@ export function readingOf(r: RunRecord, target: number, crossing: TargetRule['cr
 export function heldOutTarget(
   targetSetting: readonly RunRecord[],
   expected: readonly number[],
-  rule: Pick<TargetRule, 'holdFrom'>,
+  rule: Pick<TargetRule, 'holdFrom' | 'tolerance'>,
 ): { value: number; seeds: number[] } | { value: null; why: string } {
   const done = targetSetting.filter((r) => r.status === 'completed' && expected.includes(r.task.seed));
   const have = new Set(done.map((r) => r.task.seed));
   if (have.size < expected.length) return { value: null, why: `not set: ${have.size} of ${expected.length} target-setting runs recorded` };
-  const s = suggestTarget(done, rule.holdFrom);
-  return s ? { value: s.value, seeds: s.seeds } : { value: null, why: 'not set: a target-setting run has no finite curve' };
+  const s = rule.tolerance
+    ? suggestToleranceTarget(done, rule.holdFrom, rule.tolerance.coverage, rule.tolerance.confidence)
+    : suggestTarget(done, rule.holdFrom);
+  return s
+    ? { value: s.value, seeds: s.seeds }
+    : { value: null, why: 'not set: a target-setting run has no finite curve, or a quality at its bound (0 loss, 100% accuracy)' };
 }
 
 /** Seed-paired cost pairs: ref's run and the arch's on each index of the two seed lists. */
@@ -371,7 +375,8 @@ export function readConfirmatory(p: Protocol, records: readonly RunRecord[]): Co
         pairs.filter((x) => x.dense.status === 'reached' || x.dense.status === 'bound').length;
       placebo = {
         text: pairs.length < 2 ? 'not measured: too few runs' : formatPairedMultiplier(m, ref),
-        judged: pairs.length < 2 ? null : judgedMultiplier(`${ref} (placebo)`, m, [placeboClaim]),
+        judged:
+          pairs.length < 2 ? null : judgedMultiplier(`${ref} (placebo)`, m, [placeboClaim], plan.placeboMargin ?? p.margins.multiplier),
         reached:
           pairs.length === 0
             ? `no pairs yet (${placeboCell.size} placebo and ${refCell.size} comparison runs of ${ref} recorded)`

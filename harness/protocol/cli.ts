@@ -12,7 +12,6 @@ import { readValidRecords } from '../results/files.ts';
 import { loadProtocol, protocolHash } from '../results/protocol.ts';
 import { missingArgs, planLines, planOf } from './plan.ts';
 
-
 function jobsValue(v: string): string {
   if (v !== 'auto' && !(Number.isInteger(Number(v)) && Number(v) > 0))
     throw new InvalidArgumentError("must be a positive integer or 'auto'");

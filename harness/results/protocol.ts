@@ -26,6 +26,17 @@ const targetRule = z
     holdFrom: z.number().gt(0).max(1),
     /** where a run's cost is read: where it reaches the target for good, or where it first crosses it */
     crossing: z.enum(['for good', 'first']),
+    /**
+     * Absent: the target is the worst held quality of the target-setting seeds (version 1).
+     * Present: the upper tolerance bound of those held qualities, on the log of their distance
+     * from perfect (the metric itself where lower is better, 1 − it where higher is better),
+     * covering this share of the reference's seeds with this confidence, so that fresh seeds of
+     * the reference reach it (the worst of five censored 6 of 20 fresh superposition seeds in v1).
+     */
+    tolerance: z
+      .object({ coverage: z.number().gt(0).lt(1), confidence: z.number().gt(0).lt(1) })
+      .strict()
+      .optional(),
     note: z.string(),
   })
   .strict();
@@ -72,6 +83,14 @@ const taskPlan = z
     shortfall: z.string().optional(),
     /** TOST margin on quality at budget, in the metric's units */
     qualityMargin: z.number().positive(),
+    /**
+     * The placebo's own equivalence margin (a multiplier), where it is wider than the claims':
+     * the placebo compares different seeds, so its spread is its own; the margin is the one its
+     * pairs resolve at the planned power. Absent: the claims' multiplier margin.
+     */
+    placeboMargin: z.number().gt(1).optional(),
+    /** the spread the placebo's margin came from: SD of the log ratio between two fresh seeds of the reference */
+    placeboSd: z.number().nonnegative().optional(),
   })
   .strict();
 
