@@ -9,7 +9,8 @@
  * libxsmm won every shape tried (8–1024 rows, k and n 64–2048, all transposes; 1.3–2.5×)
  * except row-major A·Bᵀ with few rows and a long inner dimension (m < 32, k ≥ 1024: 18 vs
  * 36 GFLOP/s), where libxsmm's kernel reads B's rows 4 KiB apart. Those go to the system
- * BLAS when one loads; everything else to libxsmm.
+ * BLAS when one loads; everything else to libxsmm. The grouped expert products bypass the
+ * rule: they are one wrapper call each (`grouped`, xsmm.c), with a kernel of its own for A·Bᵀ.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';

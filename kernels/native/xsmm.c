@@ -302,23 +302,22 @@ __attribute__((target("avx512f"))) static void nt_small(int m, int n, int k, con
     c30 = _mm512_fmadd_ps(u, v0, c30); c31 = _mm512_fmadd_ps(u, v1, c31);                             \
     c32 = _mm512_fmadd_ps(u, v2, c32); c33 = _mm512_fmadd_ps(u, v3, c33);                             \
   }
-      if (i0 == 0 && pf_rows > 0) {
-        /* first pass over these rows of B: fetch the rows pf_rows ahead (the next expert's past the end) */
-        const float *q0 = p0 + pf_rows < n ? b + (size_t)(p0 + pf_rows) * ldb : next_b ? next_b + (size_t)(p0 + pf_rows - n) * ldb : b0;
-        const float *q1 = q0 + ldb, *q2 = q1 + ldb, *q3 = q2 + ldb;
-        for (int j = 0; j < kfull; j += 16) {
+      /* on the first pass over these rows of B, fetch the rows pf_rows ahead (the next expert's past the end) */
+      const float *q0 = i0 > 0 || pf_rows <= 0 ? NULL
+                        : p0 + pf_rows < n     ? b + (size_t)(p0 + pf_rows) * ldb
+                        : next_b               ? next_b + (size_t)(p0 + pf_rows - n) * ldb
+                                               : NULL;
+      for (int j = 0; j < kfull; j += 16) {
+        if (q0) {
           _mm_prefetch((const char *)(q0 + j), _MM_HINT_T0);
-          _mm_prefetch((const char *)(q1 + j), _MM_HINT_T0);
-          _mm_prefetch((const char *)(q2 + j), _MM_HINT_T0);
-          _mm_prefetch((const char *)(q3 + j), _MM_HINT_T0);
+          _mm_prefetch((const char *)(q0 + ldb + j), _MM_HINT_T0);
+          _mm_prefetch((const char *)(q0 + 2 * (size_t)ldb + j), _MM_HINT_T0);
+          _mm_prefetch((const char *)(q0 + 3 * (size_t)ldb + j), _MM_HINT_T0);
+        }
 #define NT_FULL(ptr) _mm512_loadu_ps((ptr) + j)
-          NT_STEP(NT_FULL)
-        }
-      } else
-        for (int j = 0; j < kfull; j += 16) {
-          NT_STEP(NT_FULL)
+        NT_STEP(NT_FULL)
 #undef NT_FULL
-        }
+      }
       if (tail) {
 #define NT_TAIL(ptr) _mm512_maskz_loadu_ps(tail, (ptr) + kfull)
         NT_STEP(NT_TAIL)
@@ -330,7 +329,11 @@ __attribute__((target("avx512f"))) static void nt_small(int m, int n, int k, con
       float s[16];
       _mm512_storeu_ps(s, w);
       int rows = m - i0 < 4 ? m - i0 : 4, cols = n - p0 < 4 ? n - p0 : 4;
-      for (int r = 0; r < rows; r++) memcpy(c + (size_t)(i0 + r) * ldc + p0, s + 4 * r, sizeof(float) * (size_t)cols);
+      for (int r = 0; r < rows; r++) {
+        float *to = c + (size_t)(i0 + r) * ldc + p0;
+        if (cols == 4) _mm_storeu_ps(to, _mm_loadu_ps(s + 4 * r));
+        else memcpy(to, s + 4 * r, sizeof(float) * (size_t)cols);
+      }
     }
   }
 }
