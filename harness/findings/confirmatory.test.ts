@@ -216,6 +216,30 @@ describe('the confirmatory reading', () => {
     expect(tol).toMatchObject({ seeds: TS });
   });
 
+  it('says an architecture that refused the task was refused, with its reason, not that runs are missing', () => {
+    const refusedRun = (seed: number) => {
+      const r = makeRun({
+        arch: 'expert-choice',
+        family: 'moe',
+        task: 'charlm',
+        tier: 'cpu',
+        seed,
+        curve: [[1, 4]],
+        metric: BPC,
+        status: 'refused',
+      });
+      return stamped({ ...r, final: null, failure: { phase: 'build', message: 'expert-choice refuses charlm: not causal\nmore' } });
+    };
+    const read = readConfirmatory(P, [...records, ...CMP.map(refusedRun)]);
+    const row = read.tasks.find((t) => t.task === 'charlm')?.rows.find((r) => r.arch === 'expert-choice');
+    expect(row?.seeds).toBe('refused (0 of 3)');
+    expect(row?.refused).toBe('refused by the architecture: expert-choice refuses charlm: not causal');
+    expect(read.tests.some((t) => t.task === 'charlm' && t.arch === 'expert-choice')).toBe(false);
+    expect(renderConfirmatory(P, read)).toContain(
+      '- expert-choice: not measured: refused by the architecture: expert-choice refuses charlm',
+    );
+  });
+
   it('counts seconds only from quiet records', () => {
     // makeRun's records carry no load reading: never quiet
     expect(task('mnist')?.rows.find((r) => r.arch === 'switch-top1')?.seconds).toBe(

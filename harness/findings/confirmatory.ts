@@ -8,7 +8,7 @@
  * the claim names. Pure: records and protocol in, markdown out.
  */
 
-import { type Claim, type Protocol, protocolHash, seedsOf, type TargetRule } from '../results/protocol.ts';
+import { type Claim, type Protocol, protocolHash, ruleInWords, seedsOf, type TargetRule } from '../results/protocol.ts';
 import type { CostReading, QualityMetric, RunRecord } from '../results/record.ts';
 import { costOnCurve, firstCrossingOnCurve } from '../stats/cost-to-target.ts';
 import { type CostPair, type Multiplier, pairedMultiplier } from '../stats/multiplier.ts';
@@ -194,6 +194,8 @@ interface TaskRead {
     flopsVerdict: Judged | null;
     secondsVerdict: Judged | null;
     qualityVerdict: Judged | null;
+    /** why the architecture refused the task, where it did (no run to measure) */
+    refused?: string;
   }[];
   placebo: { text: string; judged: Judged | null; reached: string } | null;
   literature: { claim: Claim; judged: Judged; figures: string }[];
@@ -284,6 +286,28 @@ export function readConfirmatory(p: Protocol, records: readonly RunRecord[]): Co
     for (const arch of [ref, ...archs]) {
       const cell = cells.get(arch) as Map<number, RunRecord>;
       const k = cell.size;
+      // an architecture that refused the task before training (expert-choice declines charlm) is not a missing run
+      const refusal = own.find((r) => r.architecture.name === arch && r.status === 'refused' && cmp.includes(r.task.seed));
+      if (k === 0 && refusal) {
+        const why = `refused by the architecture: ${(refusal.failure?.message ?? 'no reason given').split('\n')[0]}`;
+        rows.push({
+          arch,
+          seeds: `refused (0 of ${cmp.length})`,
+          quality: DASH,
+          qualityDelta: `not measured: ${why}`,
+          qualityVerdict: null,
+          costGood: DASH,
+          costFirst: DASH,
+          flops: DASH,
+          flopsFirst: DASH,
+          flopsSecond: DASH,
+          seconds: DASH,
+          flopsVerdict: null,
+          secondsVerdict: null,
+          refused: why,
+        });
+        continue;
+      }
       const q = [...cell.values()].map((r) => r.final?.quality as number);
       const qMean = q.length ? q.reduce((s, x) => s + x, 0) / q.length : null;
       const isRef = arch === ref;
@@ -613,6 +637,7 @@ function taskSection(p: Protocol, t: TaskRead, c: ConfirmatoryReading): string {
     .filter((r) => r.arch !== p.reference.architecture && (r.seeds.startsWith('0 ') || r.seeds.startsWith('1 ')))
     .map((r) => r.arch);
   if (thin.length) verdicts.push(`- ${thin.join(', ')}: not measured: too few runs (fewer than 2 comparison seeds recorded)`);
+  for (const r of t.rows) if (r.refused) verdicts.push(`- ${r.arch}: not measured: ${r.refused}`);
   if (t.placebo?.judged && !placeboPasses(t, c, p))
     verdicts.unshift(`- **the placebo does not pass on ${t.task}** (below): the verdicts of this task are not read as findings`);
   if (t.placebo?.judged) verdicts.push(`- placebo: ${t.placebo.text}, ${t.placebo.reached} → ${verdict(t.placebo.judged)}`);
@@ -638,11 +663,7 @@ function literatureSection(c: ConfirmatoryReading, p: Protocol): string {
 
 function sensitivitySection(c: ConfirmatoryReading, p: Protocol): string {
   const rules = [p.targetRules.primary, ...p.targetRules.sensitivity];
-  const head = [
-    'task',
-    'architecture',
-    ...rules.map((r, i) => `${r.id}${i === 0 ? ' (primary)' : ''}: ${r.crossing}, held from ${r.holdFrom * 100}%`),
-  ];
+  const head = ['task', 'architecture', ...rules.map((r, i) => `${r.id}${i === 0 ? ' (primary)' : ''}: ${ruleInWords(r)}`)];
   const body = c.tasks.flatMap((t) => t.sensitivity.map((s) => [t.task, s.arch, ...s.cells]));
   return tableOf(head, body);
 }
@@ -664,7 +685,7 @@ export function isComplete(c: ConfirmatoryReading): boolean {
 export function confirmatoryAnswer(p: Protocol, c: ConfirmatoryReading): string {
   const recorded = c.tasks.reduce((s, t) => s + Math.min(t.recordedRuns, t.plannedRuns), 0);
   const planned = c.tasks.reduce((s, t) => s + t.plannedRuns, 0);
-  const chosen = `The target rule in force (${p.targetRules.primary.id}: the worst quality the reference's target-setting seeds hold from ${p.targetRules.primary.holdFrom * 100}% of the budget on, read for good) was chosen after seeing the exploratory data, and frozen in protocol v${p.version} before the confirmatory runs.`;
+  const chosen = `The target rule in force (${p.targetRules.primary.id}: the ${ruleInWords(p.targetRules.primary)}, from the reference's target-setting seeds) was chosen after seeing the exploratory data, and frozen in protocol v${p.version} before the confirmatory runs.`;
   if (!isComplete(c))
     return `**Does a middle path pay?** No verdict yet: the confirmatory runs under protocol v${p.version} are incomplete (${recorded} of ${planned} planned runs recorded), and the findings give no verdict before they are complete. The exploratory tables (the runs seen while the rules were chosen) show directions, not verdicts. ${chosen}`;
   const placeboOk = c.tasks.filter((t) => placeboPasses(t, c, p));

@@ -142,7 +142,17 @@ export const protocolSchema = z
     tasks: z.record(z.string(), taskPlan),
     families: z.array(z.object({ id: z.string().min(1), correction: z.literal('holm'), about: z.string() }).strict()).min(1),
     claims: z.array(claim).min(1),
-    tuning: z.object({ source: z.string(), note: z.string() }).strict(),
+    tuning: z
+      .object({
+        source: z.string(),
+        /** SHA-256 of the tuning file's bytes when the protocol was frozen: a re-tune is a new version */
+        sha256: z
+          .string()
+          .regex(/^[0-9a-f]{64}$/)
+          .optional(),
+        note: z.string(),
+      })
+      .strict(),
   })
   .strict()
   .superRefine((p, ctx) => {
@@ -229,4 +239,13 @@ export function seedsOf(p: Protocol, task: string): { targetSetting: number[]; c
     comparison: range(p.seeds.comparison.from, t.seedsPerCell),
     placebo: range(p.seeds.placebo.from, t.seedsPerCell),
   };
+}
+
+/** A target rule in a few words: how it sets the target, from which share of the budget, where a cost is read. */
+export function ruleInWords(r: TargetRule): string {
+  const held = r.holdFrom === 1 ? 'final quality' : `quality held from ${r.holdFrom * 100}% of the budget`;
+  const how = r.tolerance
+    ? `tolerance bound (${r.tolerance.coverage * 100}% of seeds, ${r.tolerance.confidence * 100}% confidence) of the ${held}`
+    : `worst ${held}`;
+  return `${how}, read ${r.crossing === 'first' ? 'at the first crossing' : 'for good'}`;
 }
