@@ -132,7 +132,17 @@ function groupedMatMulGrad(blas: Blas, args: KernelArgs): tf.TensorInfo[] {
   const dyOff = heapOffset(backend, dy);
   if (blas.grouped) {
     const offsets = (ts: tf.TensorInfo[]) => Int32Array.from(ts, (t) => heapOffset(backend, t));
-    blas.grouped.grad(backend.wasm.HEAPF32, counts.length, Int32Array.from(counts), k, n, xOff, dyOff, offsets(dws), withBias ? offsets(dbs) : null);
+    blas.grouped.grad(
+      backend.wasm.HEAPF32,
+      counts.length,
+      Int32Array.from(counts),
+      k,
+      n,
+      xOff,
+      dyOff,
+      offsets(dws),
+      withBias ? offsets(dbs) : null,
+    );
     return [...dws, ...dbs];
   }
   const heap = backend.wasm.HEAPF32; // after every allocation

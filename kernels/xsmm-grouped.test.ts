@@ -72,8 +72,8 @@ describe.skipIf(xsmm === null)(`grouped expert products (${xsmm ? `libxsmm ${xsm
         const bAt = rest.slice(E, 2 * E);
         const yAt = rest[2 * E] as number;
         heap.set(randomData(S * k, seed++), xAt);
-        wAt.forEach((o) => heap.set(randomData(k * n, seed++), o));
-        bAt.forEach((o) => heap.set(randomData(n, seed++), o));
+        for (const o of wAt) heap.set(randomData(k * n, seed++), o);
+        for (const o of bAt) heap.set(randomData(n, seed++), o);
         const before = new Float32Array(heap);
         const fast = xsmm.grouped.matmul(
           heap,
@@ -120,8 +120,8 @@ describe.skipIf(xsmm === null)(`grouped expert products (${xsmm ? `libxsmm ${xsm
       heap.set(randomData(S * k, 7 + k), xAt);
       heap.set(randomData(S * n, 8 + n), dyAt);
       // outputs start as garbage: the kernel must overwrite, not accumulate
-      dwAt.forEach((o) => heap.fill(Number.NaN, o, o + k * n));
-      dbAt.forEach((o) => heap.fill(Number.NaN, o, o + n));
+      for (const o of dwAt) heap.fill(Number.NaN, o, o + k * n);
+      for (const o of dbAt) heap.fill(Number.NaN, o, o + n);
       const fast = xsmm.grouped.grad(
         heap,
         E,
@@ -148,7 +148,8 @@ describe.skipIf(xsmm === null)(`grouped expert products (${xsmm ? `libxsmm ${xsm
         if (c === 0) expect(gotW.every((v) => v === 0)).toBe(true);
         else expect(relErr(gotW, dw)).toBeLessThanOrEqual(2e-6 * Math.sqrt(c) + 1e-6);
         const gotB = heap.subarray(dbAt[e] as number, (dbAt[e] as number) + n);
-        if (!bias) expect(gotB.every((v) => Number.isNaN(v))).toBe(true); // not asked: not written
+        if (!bias)
+          expect(gotB.every((v) => Number.isNaN(v))).toBe(true); // not asked: not written
         else if (c === 0) expect(gotB.every((v) => v === 0)).toBe(true);
         else expect(relErr(gotB, db)).toBeLessThanOrEqual(2e-6 * Math.sqrt(c) + 1e-6);
         row += c;
