@@ -120,9 +120,10 @@ describe.skipIf(xsmm === null)(
       };
       const routed = xsmmBlas(xsmm, spy);
       expect(routed.info.library).toBe('libxsmm');
-      // the kernel names the fused elementwise set where the wrapper has it: it changes training's arithmetic
-      const target = xsmm.fused ? `${xsmm.target} fused${xsmm.fused.version}` : xsmm.target;
-      expect(routed.info.kernel).toBe(`${target} + openblas Spy`);
+      expect(xsmm.kernelsVersion).toBe(2); // the wrapper built from this xsmm.c
+      // the kernel names the fused elementwise set too where the wrapper has it: it changes training's arithmetic
+      const own = `${xsmm.target} kernels v2${xsmm.fused ? ` fused${xsmm.fused.version}` : ''}`;
+      expect(routed.info.kernel).toBe(`${own} + openblas Spy`);
       const a = randomData(8 * 1024, 1);
       const b = randomData(256 * 1024, 2);
       const c = new Float32Array(8 * 256);
@@ -132,8 +133,9 @@ describe.skipIf(xsmm === null)(
       routed.sgemm(CBLAS_ROW_MAJOR, CBLAS_NO_TRANS, CBLAS_NO_TRANS, 8, 256, 1024, 1, a, 1024, b, 256, 0, c, 256);
       expect(calls).toEqual(['blas']);
       expect(c.some((v) => v !== 0)).toBe(true);
-      expect(xsmmBlas(xsmm, null).info).toMatchObject({ library: 'libxsmm', kernel: target, threads: 1 });
-      expect(xsmmBlas({ ...xsmm, fused: null }, null).info.kernel).toBe(xsmm.target);
+      expect(xsmmBlas(xsmm, null).info).toMatchObject({ library: 'libxsmm', kernel: own, threads: 1 });
+      expect(xsmmBlas({ ...xsmm, kernelsVersion: 1, fused: null }, null).info.kernel).toBe(xsmm.target); // version 1 keeps its old class
+      expect(xsmmBlas({ ...xsmm, fused: null }, null).info.kernel).toBe(`${xsmm.target} kernels v2`);
     });
 
     it('generates each shape once and counts the time it took', () => {

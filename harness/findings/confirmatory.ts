@@ -17,7 +17,7 @@ import { type Difference, oneSampleT, pairedT, tost } from '../stats/tests.ts';
 import { TASK_INFOS } from '../tiers.ts';
 import { costSummary } from './analysis.ts';
 import { type ClaimTest, differenceMdeText, directionalP, holmByFamily, multiplierMdeText } from './claims.ts';
-import { cell, DASH, formatCostSummary, formatDelta, formatP, formatPairedMultiplier, formatTarget, sig } from './format.ts';
+import { DASH, formatCostSummary, formatDelta, formatP, formatPairedMultiplier, formatTarget, sig, tableOf } from './format.ts';
 import { identicalSeeds, isQuiet } from './identity.ts';
 
 type Axis = 'executedFlops' | 'seconds';
@@ -545,10 +545,6 @@ function seedRange(xs: readonly number[]): string {
   const consecutive = xs.every((x, i) => i === 0 || x === (xs[i - 1] as number) + 1);
   return consecutive && xs.length > 1 ? `${xs[0]}–${xs.at(-1)}` : xs.join(', ');
 }
-
-const line = (cells: readonly string[]) => `| ${cells.map(cell).join(' | ')} |`;
-const tableOf = (head: readonly string[], body: readonly (readonly string[])[]) =>
-  [line(head), line(head.map(() => '---')), ...body.map(line)].join('\n');
 
 /** The placebo passes: equivalent by its TOST after Holm, and every one of its runs reached the target. */
 function placeboPasses(t: TaskRead, c: ConfirmatoryReading, p: Protocol): boolean {

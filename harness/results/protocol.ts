@@ -99,6 +99,8 @@ export const protocolSchema = z
     $schema: z.string().optional(),
     name: z.literal('middlepath protocol'),
     version: z.number().int().positive(),
+    /** set on a version written but not yet frozen (results/protocols/vN.draft.json): it is never the protocol in force */
+    draft: z.literal(true).optional(),
     frozenAt: z.string().date(),
     about: z.string(),
     tier: z.string().min(1),
@@ -225,8 +227,12 @@ export function parseProtocol(text: string, where = 'protocol'): Protocol {
   return r.data;
 }
 
-export function loadProtocol(path = PROTOCOL_PATH): Protocol {
-  return parseProtocol(readFileSync(path, 'utf8'), path);
+/** Read a protocol file; read as the protocol in force (results/protocol.json's role), a draft is refused. */
+export function loadProtocol(path = PROTOCOL_PATH, { asInForce = path === PROTOCOL_PATH } = {}): Protocol {
+  const p = parseProtocol(readFileSync(path, 'utf8'), path);
+  if (p.draft && asInForce)
+    throw new Error(`${path} is a draft (version ${p.version}): a draft is never in force; freeze it with \`middlepath protocol freeze\``);
+  return p;
 }
 
 /** Seeds of a task under the protocol, by role. */

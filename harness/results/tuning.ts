@@ -8,6 +8,7 @@ import { dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { UsageError } from '../errors.ts';
+import { runKnobs } from '../knobs.ts';
 import { tuningTierOf } from '../tasks/ladder.ts';
 import { writeFileAtomic } from './files.ts';
 import { loadProtocol } from './protocol.ts';
@@ -41,6 +42,11 @@ export type Trial = z.infer<typeof trial>;
 export const tuningEntry = z.object({
   task: z.string(),
   arch: z.string(),
+  /**
+   * The knobs every trial ran with (a sweep's size, e.g. { width: 32 }): the rate for that
+   * configuration only. Absent: the standard configuration, the one the suite reads.
+   */
+  knobs: runKnobs.optional(),
   /** the architecture's source the trials ran; a changed source needs new trials */
   sourceHash: z.string().regex(/^[0-9a-f]{64}$/),
   /** the tier's learning rate, the grid's centre */
@@ -150,7 +156,8 @@ export function tuningLookup(
   return (task, arch) => {
     const applies = (e: TuningEntry) =>
       e.sourceHash === arch.sourceHash || (e.carriedTo ?? []).some((c) => c.sourceHash === arch.sourceHash);
-    const entry = entries.find((e) => e.task === task && e.arch === arch.architecture.name && applies(e));
+    // an entry tuned with knobs (a sweep's width) is not the standard configuration's rate
+    const entry = entries.find((e) => e.task === task && e.arch === arch.architecture.name && !e.knobs && applies(e));
     return entry ? tuningRecordOf(entry, source, arch.sourceHash) : undefined;
   };
 }

@@ -1,12 +1,13 @@
 /**
  * The tuning command, added to the main `middlepath` program:
  *   middlepath tune [--tier T] [--task ...] [--arch ...] [--grid 0.3,1,3] [--extend N] [--budget-fraction F]
- *                   [--seed S | --seeds 900,901,902] [--around FILE] [--jobs N] [--file PATH]
+ *                   [--seed S | --seeds 900,901,902] [--around FILE] [--set width=32] [--jobs N] [--file PATH]
  * Resumable: trials already in the file are skipped. Exit codes as elsewhere: 0 fine,
  * 1 a (task, architecture) got no completed trial, 2 bad usage, 130 interrupted.
  */
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { BACKENDS, type BackendChoice } from '../backend.ts';
+import { parseKnobs } from '../knobs.ts';
 import type { TierName } from '../results/record.ts';
 import { defaultTuningFile } from '../results/tuning.ts';
 import { TUNED_TIER_NAMES } from '../tiers.ts';
@@ -89,6 +90,10 @@ export function registerTuneCommands(program: Command, options: { setExit?: (cod
         .conflicts('seed'),
     )
     .option('--around <file>', "centre each grid on the rate this tuning file chose (default: the tier's rate)")
+    .option(
+      '--set <name=value...>',
+      "knobs every trial runs with (e.g. --set width=32, a sweep's size): a tuning entry of their own, which the standard suite never reads",
+    )
     .option('--jobs <n>', "a grid value's seeds run this many at a time, in child processes (default 1)", positiveInt)
     .option(
       '--extend <n>',
@@ -108,6 +113,7 @@ export function registerTuneCommands(program: Command, options: { setExit?: (cod
         seeds?: number[];
         around?: string;
         jobs?: number;
+        set?: string[];
         extend?: number;
         file?: string;
         backend: BackendChoice;
@@ -129,6 +135,7 @@ export function registerTuneCommands(program: Command, options: { setExit?: (cod
             seeds: o.seeds,
             around: o.around,
             jobs: o.jobs,
+            knobs: parseKnobs(o.set ?? []),
             extend: o.extend,
             signal: controller.signal,
             onEvent: (event) => {

@@ -250,3 +250,40 @@ describe('middlepath tune with several seeds, around an earlier choice (smoke ti
     expect(r.tuning?.validationQualities.map((q) => Number(q?.toPrecision(12)))).toEqual(means.map((m) => Number(m.toPrecision(12))));
   }, 300_000);
 });
+
+describe("middlepath tune with knobs (a sweep cell's)", () => {
+  it('keeps an entry of its own per knob set, which the standard suite never reads', async () => {
+    const file = join(tmp(), 'knobs.json');
+    const opts = {
+      tier: 'smoke' as const,
+      tasks: ['superposition'],
+      archs: ['dense'],
+      backend: 'wasm' as const,
+      file,
+      multipliers: [1, 2],
+      extend: 0,
+      settings: tiny,
+    };
+    expect((await runTune({ ...opts, knobs: { evalPoints: 3 } })).trialsRun).toBe(2);
+    expect((await runTune(opts)).trialsRun).toBe(2); // the standard configuration is another entry
+    expect((await runTune({ ...opts, knobs: { evalPoints: 3 } })).trialsRun).toBe(0); // and the knobbed one resumes
+    const saved = tuningFile.parse(JSON.parse(readFileSync(file, 'utf8')));
+    expect(saved.entries.map((e) => e.knobs ?? null)).toEqual([{ evalPoints: 3 }, null]);
+    // the suite reads the knob-less entry only
+    const standard = saved.entries.find((e) => !e.knobs);
+    const knobbed = saved.entries.find((e) => e.knobs);
+    if (!standard || !knobbed) throw new Error('both entries expected');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        ...saved,
+        entries: [
+          { ...knobbed, chosen: 123 },
+          { ...standard, chosen: 0.5 },
+        ],
+      }),
+    );
+    const { records } = await toyRun(file);
+    expect(records[0]?.training.learningRate).toBe(0.5);
+  }, 300_000);
+});

@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BackendChoice } from '../backend.ts';
 import { UsageError } from '../errors.ts';
+import { definedKnobs, type RunKnobs } from '../knobs.ts';
 import { baselineNames, loadArchitecture } from '../load-architecture.ts';
 import type { TierName } from '../results/record.ts';
 import {
@@ -50,6 +51,8 @@ export interface TuneOptions {
   seeds?: readonly number[];
   /** a tuning file whose chosen rate, per task and architecture, centres the grid (default: the tier's rate) */
   around?: string;
+  /** knobs every trial runs with (a sweep's size, e.g. { width: 32 }): an entry of its own, never the suite's */
+  knobs?: RunKnobs;
   /** trials of one grid value run at once, in child processes (default 1) */
   jobs?: number;
   /** steps the grid may grow on a side while the best value sits on its edge (default 2; 0: never) */
@@ -116,6 +119,8 @@ export async function runTune(opts: TuneOptions): Promise<{ entries: TuningEntry
   const seed = seeds[0] as number;
   const several = seeds.length > 1;
   const around = opts.around === undefined ? undefined : readTuningFile(opts.around, opts.tier);
+  const knobs = definedKnobs(opts.knobs);
+  const sameKnobs = (e: TuningEntry) => JSON.stringify(definedKnobs(e.knobs) ?? {}) === JSON.stringify(knobs ?? {});
   const extend = opts.extend ?? DEFAULT_EXTEND;
   const emit = opts.onEvent ?? (() => {});
   const tasks = opts.tasks?.length ? opts.tasks.map(findTask) : [...TASKS];
@@ -134,6 +139,7 @@ export async function runTune(opts: TuneOptions): Promise<{ entries: TuningEntry
           (e) =>
             e.task === task.spec.id &&
             e.arch === arch.architecture.name &&
+            !e.knobs && // a configuration's grid is centred on the standard one's choice
             e.chosen !== null &&
             (e.sourceHash === arch.sourceHash || (e.carriedTo ?? []).some((c) => c.sourceHash === arch.sourceHash)),
         );
@@ -152,6 +158,7 @@ export async function runTune(opts: TuneOptions): Promise<{ entries: TuningEntry
         const fresh: TuningEntry = {
           task: task.spec.id,
           arch: arch.architecture.name,
+          ...(knobs ? { knobs } : {}),
           sourceHash: arch.sourceHash,
           baseLearningRate: tier.learningRate,
           grid,
@@ -164,7 +171,7 @@ export async function runTune(opts: TuneOptions): Promise<{ entries: TuningEntry
           trials: [],
           chosen: null,
         };
-        let entry = file.entries.find((e) => e.task === fresh.task && e.arch === fresh.arch);
+        let entry = file.entries.find((e) => e.task === fresh.task && e.arch === fresh.arch && sameKnobs(e));
         const same =
           entry &&
           entry.sourceHash === fresh.sourceHash &&
@@ -211,6 +218,7 @@ export async function runTune(opts: TuneOptions): Promise<{ entries: TuningEntry
             tasks: [task.spec.id],
             archs: [name],
             seedList,
+            ...(knobs ? { knobs } : {}),
             jobs: Math.min(opts.jobs ?? 1, seedList.length),
             backend: opts.backend,
             outDir: scratch,
