@@ -169,6 +169,24 @@ describe.skipIf(xsmm === null)(`fused elementwise kernels (${xsmm ? `fused${xsmm
     }
   });
 
+  it('refuses inputs of the wrong size with what to fix, allocating nothing', () => {
+    const backend = tf.backend() as unknown as { numDataIds(): number };
+    const [x, short, mask, gain, scores] = [normal([4, 8]), normal([3]), normal([3, 8]), normal([8]), normal([1, 1, 4, 8])];
+    const labels = tf.zeros([4], 'int32');
+    const before = backend.numDataIds();
+    const run =
+      (kernel: string, inputs: tf.NamedTensorMap, attrs = {}) =>
+      () =>
+        tf.engine().runKernel(kernel, inputs, attrs);
+    expect(run('FusedGeluGrad', { dy: short, x })).toThrow(/FusedGeluGrad: input dy must have 32 elements/);
+    expect(run('FusedLayerNormGrad', { dy: x, x, gain, mean: short, rstd: short })).toThrow(/input mean must have 4 elements/);
+    expect(run('FusedSoftmaxCrossEntropyGrad', { dlogp: short, logits: x, labels, lse: short })).toThrow(/input lse must have 4 elements/);
+    expect(run('FusedMaskedSoftmax', { x: scores, mask }, { scale: 1 })).toThrow(/rows dividing x's second-last axis/);
+    expect(run('FusedLayerNorm', { x, gain: short, bias: short }, { epsilon: 1e-5 })).toThrow(/gain and bias must have 8 elements/);
+    expect(backend.numDataIds()).toBe(before); // no outputs made
+    tf.dispose([x, short, mask, gain, scores, labels]);
+  });
+
   it('Sum over leading or middle axes agrees with the stock kernel; the last axis stays stock', () => {
     expect(sumBlock([16, 64, 64], [0, 1])).toEqual({ pre: 1, red: 1024, post: 64 });
     expect(sumBlock([2, 3, 4, 5], [1, 2])).toEqual({ pre: 2, red: 12, post: 5 });

@@ -165,6 +165,16 @@ function input(args: KernelArgs, kernel: string, name: string, dtype: 'float32' 
   return t;
 }
 
+/**
+ * Refuses inputs whose sizes are not `sizes` (the native code reads them by those sizes: a
+ * wrong one would read past the tensor), before any output is made.
+ */
+function sized(kernel: string, checks: Array<[string, tf.TensorInfo, number]>): void {
+  for (const [name, t, n] of checks) {
+    if (sizeOf(t.shape) !== n) throw new Error(`${kernel}: input ${name} must have ${n} elements, got [${t.shape}]`);
+  }
+}
+
 /** Outputs first (makeOutput may grow the heap), then views of everything on the heap as it is now. */
 function views(backend: WasmBackendInternals, ts: tf.TensorInfo[]): Float32Array[] {
   const heap = backend.wasm.HEAPF32;
@@ -187,7 +197,7 @@ function geluGrad(native: FusedNative, args: KernelArgs): tf.TensorInfo {
   const backend = wasmOf(args.backend, FUSED_GELU_GRAD);
   const dy = input(args, FUSED_GELU_GRAD, 'dy');
   const x = input(args, FUSED_GELU_GRAD, 'x');
-  if (sizeOf(dy.shape) !== sizeOf(x.shape)) throw new Error(`${FUSED_GELU_GRAD}: dy and x differ in size`);
+  sized(FUSED_GELU_GRAD, [['dy', dy, sizeOf(x.shape)]]);
   const dx = backend.makeOutput([...x.shape], 'float32');
   const [xv, dyv, dxv] = views(backend, [x, dy, dx]) as [Float32Array, Float32Array, Float32Array];
   native.geluGrad(xv.length, xv, dyv, dxv);
@@ -240,6 +250,11 @@ function layerNormGrad(native: FusedNative, args: KernelArgs): tf.TensorInfo {
     tf.TensorInfo,
   ];
   const { rows, d } = rowsOf(k, x, [gain]);
+  sized(k, [
+    ['dy', dy, rows * d],
+    ['mean', mean, rows],
+    ['rstd', rstd, rows],
+  ]);
   const dx = backend.makeOutput([...x.shape], 'float32');
   const [dyv, xv, gv, mv, rv, dxv] = views(backend, [dy, x, gain, mean, rstd, dx]) as Float32Array[];
   native.layerNormGrad(
@@ -265,6 +280,11 @@ function layerNormGainGrad(native: FusedNative, args: KernelArgs): tf.TensorInfo
     tf.TensorInfo,
   ];
   const { rows, d } = rowsOf(k, x, []);
+  sized(k, [
+    ['dy', dy, rows * d],
+    ['mean', mean, rows],
+    ['rstd', rstd, rows],
+  ]);
   const dgain = backend.makeOutput([d], 'float32');
   const [dyv, xv, mv, rv, gv] = views(backend, [dy, x, mean, rstd, dgain]) as Float32Array[];
   native.layerNormGainGrad(rows, d, dyv as Float32Array, xv as Float32Array, mv as Float32Array, rv as Float32Array, gv as Float32Array);
@@ -293,6 +313,12 @@ function xentGrad(native: FusedNative, args: KernelArgs): tf.TensorInfo {
   const labels = input(args, k, 'labels', 'int32');
   const lse = input(args, k, 'lse');
   const [rows, classes] = logits.shape as [number, number];
+  if (logits.shape.length !== 2) throw new Error(`${k}: logits must be [N, C], got [${logits.shape}]`);
+  sized(k, [
+    ['labels', labels, rows],
+    ['lse', lse, rows],
+    ['dlogp', dlogp, rows],
+  ]);
   const dx = backend.makeOutput([rows, classes], 'float32');
   const [lv, sv, dv, dxv] = views(backend, [logits, lse, dlogp, dx]) as [Float32Array, Float32Array, Float32Array, Float32Array];
   native.xentGrad(rows, classes, lv, int32View(backend, labels), sv, dv, dxv);
@@ -311,15 +337,20 @@ function maskedSoftmax(native: FusedNative, args: KernelArgs): tf.TensorInfo {
   const x = input(args, k, 'x');
   const mask = input(args, k, 'mask');
   const t = x.shape[x.shape.length - 1] ?? 0;
-  if (x.shape.length < 2 || mask.shape.length !== 2 || mask.shape[1] !== t || (mask.shape[0] ?? 0) < 1)
-    throw new Error(`${k}: mask must be [rows, ${t}] for x [..., ${t}], got [${mask.shape}]`);
+  const maskRows = mask.shape[0] ?? 0;
+  // checked before the output is made, so a refusal leaves nothing allocated
+  if (
+    x.shape.length < 2 ||
+    mask.shape.length !== 2 ||
+    mask.shape[1] !== t ||
+    maskRows < 1 ||
+    (x.shape[x.shape.length - 2] ?? 1) % maskRows !== 0
+  )
+    throw new Error(`${k}: mask must be [rows, ${t}] with rows dividing x's second-last axis, for x [${x.shape}]; got [${mask.shape}]`);
+  const scale = scaleOf(args, k);
   const y = backend.makeOutput([...x.shape], 'float32');
   const [xv, mv, yv] = views(backend, [x, mask, y]) as [Float32Array, Float32Array, Float32Array];
-  const rows = t === 0 ? 0 : xv.length / t;
-  const maskRows = mask.shape[0] as number;
-  if ((x.shape[x.shape.length - 2] ?? 1) % maskRows !== 0)
-    throw new Error(`${k}: x's second-last axis (${x.shape[x.shape.length - 2]}) is not a multiple of the mask's rows (${maskRows})`);
-  native.maskedSoftmax(rows, t, xv, mv, maskRows, scaleOf(args, k), yv);
+  native.maskedSoftmax(t === 0 ? 0 : xv.length / t, t, xv, mv, maskRows, scale, yv);
   return y;
 }
 
@@ -329,9 +360,11 @@ function maskedSoftmaxGrad(native: FusedNative, args: KernelArgs): tf.TensorInfo
   const dy = input(args, k, 'dy');
   const y = input(args, k, 'y');
   const t = y.shape[y.shape.length - 1] ?? 0;
+  sized(k, [['dy', dy, sizeOf(y.shape)]]);
+  const scale = scaleOf(args, k);
   const dx = backend.makeOutput([...y.shape], 'float32');
   const [yv, dyv, dxv] = views(backend, [y, dy, dx]) as [Float32Array, Float32Array, Float32Array];
-  native.maskedSoftmaxGrad(t === 0 ? 0 : yv.length / t, t, yv, dyv, scaleOf(args, k), dxv);
+  native.maskedSoftmaxGrad(t === 0 ? 0 : yv.length / t, t, yv, dyv, scale, dxv);
   return dx;
 }
 
