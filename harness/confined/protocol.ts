@@ -1,7 +1,7 @@
 /**
  * Messages between the trusted harness process and the confined child that runs an
- * architecture (harness/confined/child.ts), over a `child_process.fork` IPC channel with
- * `serialization: 'advanced'` (structured clone: typed arrays cross as binary, not JSON).
+ * architecture (harness/confined/child.ts), over two private pipes (channel.ts), serialized
+ * with v8's structured clone (typed arrays cross as binary, not JSON; a batch's values raw).
  * One request, one reply. What the parent sends is typed here; what the child sends back
  * is parsed with these zod schemas, because the child runs submitted code and anything it
  * says is a claim to check, not a fact.
@@ -13,6 +13,16 @@ import type { SizeSpec, TaskSpec } from '../architecture.ts';
 export interface WireTensor<T extends Float32Array | Int32Array = Float32Array | Int32Array> {
   data: T;
   shape: number[];
+}
+
+/**
+ * A tensor whose values travel raw after the request's message (channel.ts), `offset` bytes
+ * into them: a step's batch, read into the child's reused buffer without a copy on either side.
+ */
+export interface RawTensor {
+  shape: number[];
+  dtype: 'float32' | 'int32';
+  offset: number;
 }
 
 /** Backends a confined child may run: the addon-free ones, and wasm+blas for trusted (baseline) code only. */
@@ -51,8 +61,8 @@ export type ToConfined =
       learningRate: number;
       /** measure the share of parameters this step moved (sampled steps only) */
       sample: boolean;
-      /** the step's batch, handed over in the same request: one round trip a step, on the clock */
-      batch: { x: WireTensor; y: WireTensor; groups: WireTensor<Int32Array> };
+      /** the step's batch, handed over in the same request (its values raw, after the message): one round trip a step, on the clock */
+      batch: { x: RawTensor; y: RawTensor; groups: RawTensor };
     }
   | { type: 'eval'; ablate?: { layer: string; expert: number } };
 
