@@ -135,6 +135,7 @@ export class ConfinedChild {
       this.ended ??= `the architecture's process ended (${signal ? `signal ${signal}` : `exit code ${code}`})${this.stderrLine()}`;
       this.failPending(this.ended);
       clearInterval(this.poll);
+      this.tree?.close();
     });
     this.poll = setInterval(() => {
       const rss = this.tree?.rssMB() ?? null;
