@@ -12,10 +12,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { loadBlas, registerKernels, useWasmBackend } from '../../kernels/index.ts';
 import { loadXsmmBlas } from '../../kernels/xsmm.ts';
-import { isArchitecture, type Model } from '../architecture.ts';
+import { type ArchitectureKnobs, isArchitecture, type Model } from '../architecture.ts';
 import { createBuildContext, type OwnedBuildContext } from '../build-context.ts';
 import { thrownMessage } from '../errors.ts';
 import { checkedForward, RunFailure } from '../forward.ts';
+import { architectureKnobSchema } from '../knobs.ts';
 import { harnessReads, installFlopCounter } from '../measure/flops.ts';
 import { type MeasurementFreeze, measurementFreeze } from '../measure/freeze.ts';
 import { activationSparsity, densityOfChange } from '../metrics/sparsity.ts';
@@ -97,6 +98,7 @@ const definitionOf = (a: NonNullable<typeof architecture>) => ({
   description: String(a.description),
   reference: a.reference ?? null,
   control: a.control ?? null,
+  knobs: Array.isArray(a.knobs) ? [...a.knobs] : [],
 });
 
 async function describe(url: string): Promise<FromConfined> {
@@ -146,10 +148,29 @@ async function start(m: Init): Promise<FromConfined> {
   };
 }
 
+/**
+ * The run's architecture knobs, checked here as the parent checked them when it planned the
+ * run: the same schema, and only knobs the architecture declares.
+ */
+function knobsFor(a: NonNullable<typeof architecture>, given: unknown): ArchitectureKnobs {
+  const parsed = architectureKnobSchema.safeParse(given);
+  if (!parsed.success) throw new RunFailure('build', `the run's knobs are malformed: ${parsed.error.issues[0]?.message}`);
+  const knobs = parsed.data;
+  const declared: readonly string[] = Array.isArray(a.knobs) ? a.knobs : [];
+  const refused = Object.keys(knobs).filter((k) => !declared.includes(k));
+  if (refused.length > 0) {
+    throw new RunFailure(
+      'build',
+      `${init?.moduleLabel ?? 'the architecture'} does not take the knob(s) ${refused.join(', ')} (it takes ${declared.length ? declared.join(', ') : 'none'})`,
+    );
+  }
+  return knobs;
+}
+
 function build(): FromConfined {
   if (!init || !architecture || !counter) throw new Error('build before init');
   const before = engineFootprint();
-  ctx = createBuildContext(init.seed, init.scope);
+  ctx = createBuildContext(init.seed, init.scope, knobsFor(architecture, init.knobs));
   // build() is metered: whatever it computes through the kernels is counted (and an unpriced kernel refused).
   counter.reset();
   counter.active = true;

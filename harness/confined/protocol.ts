@@ -7,7 +7,7 @@
  * says is a claim to check, not a fact.
  */
 import { z } from 'zod';
-import type { SizeSpec, TaskSpec } from '../architecture.ts';
+import { ARCHITECTURE_KNOB_NAMES, type ArchitectureKnobs, type SizeSpec, type TaskSpec } from '../architecture.ts';
 
 /** A tensor as it crosses the boundary: its values and its shape. */
 export interface WireTensor<T extends Float32Array | Int32Array = Float32Array | Int32Array> {
@@ -50,6 +50,8 @@ export type ToConfined =
       /** prefix of variable names (the run id) */
       scope: string;
       learningRate: number;
+      /** the run's architecture knobs (ctx.knobs; {} in the standard suite), checked again in the child */
+      knobs: ArchitectureKnobs;
       /** the held-out inputs, once (never their labels): evaluations then name no data */
       evalInputs: WireTensor[];
     }
@@ -89,6 +91,8 @@ const definition = z.object({
   description: z.string().max(2000),
   reference: z.string().max(1000).nullable(),
   control: z.literal('matched-total').nullable(),
+  /** the knobs build() reads (ctx.knobs): what a sweep may set on it */
+  knobs: z.array(z.enum(ARCHITECTURE_KNOB_NAMES)).max(ARCHITECTURE_KNOB_NAMES.length),
 });
 
 const phase = z.enum(['build', 'train', 'eval']);

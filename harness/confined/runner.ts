@@ -101,6 +101,7 @@ export async function confinedRunner(o: ConfinedRunOptions): Promise<(setup: Run
             seed: setup.seed,
             scope: setup.scope,
             learningRate: setup.learningRate,
+            knobs: setup.knobs ?? {},
             evalInputs: setup.data.evalBatches.map((b) => wireOf(b.x)),
           },
           'ready',
