@@ -10,6 +10,10 @@
  *                      → [dw_0..dw_{E-1} [k,n], db_0..db_{E-1} [n]?], dw_e = x_eᵀ·dy_e, db_e = Σ rows of dy_e
  *                      (zeros for an empty group, so every expert gets an exact gradient)
  *
+ * Where the BLAS has native grouped products (libxsmm's wrapper: Blas.grouped), each kernel is
+ * one native call over all experts — no per-expert FFI calls or heap views, the input gradient
+ * on a kernel that reads w_e as it lies (kernels/native/xsmm.c); otherwise one sgemm per expert.
+ *
  * The op that uses them, with its gradient and a fallback for backends without these
  * kernels, is harness/nn/grouped-matmul.ts. The FLOP ledger (harness/measure/flops.ts)
  * counts them from their shapes: real rows only.
@@ -46,22 +50,40 @@ function groupedMatMul(blas: Blas, args: KernelArgs): tf.TensorInfo {
   const w0 = inputs.w0;
   if (w0 === undefined) throw new Error('GroupedMatMul: no weights (w0…)');
   const n = (tB ? w0.shape[0] : w0.shape[1]) as number;
-  const out = backend.makeOutput([rows, n], 'float32');
-  const heap = backend.wasm.HEAPF32;
-  const xOff = heapOffset(backend, x);
-  const yOff = heapOffset(backend, out);
-  let row = 0;
-  counts.forEach((c, e) => {
-    if (c === 0) return;
+  const weightOf = (e: number): tf.TensorInfo => {
     const w = inputs[`w${e}`];
     if (w === undefined || w.shape.length !== 2 || (tB ? w.shape[1] : w.shape[0]) !== k || (tB ? w.shape[0] : w.shape[1]) !== n) {
       throw new Error(`GroupedMatMul: w${e} must be [${tB ? `${n}, ${k}` : `${k}, ${n}`}]`);
     }
+    return w;
+  };
+  const biasOf = (e: number): tf.TensorInfo => {
+    const b = inputs[`b${e}`];
+    if (b === undefined || b.shape.length !== 1 || b.shape[0] !== n) throw new Error(`GroupedMatMul: b${e} must be [${n}]`);
+    return b;
+  };
+  const out = backend.makeOutput([rows, n], 'float32');
+  const xOff = heapOffset(backend, x);
+  const yOff = heapOffset(backend, out);
+  if (blas.grouped) {
+    const wOff = new Int32Array(counts.length);
+    const bOff = withBias ? new Int32Array(counts.length) : null;
+    counts.forEach((c, e) => {
+      if (c === 0) return;
+      wOff[e] = heapOffset(backend, weightOf(e));
+      if (bOff) bOff[e] = heapOffset(backend, biasOf(e));
+    });
+    blas.grouped.matmul(backend.wasm.HEAPF32, counts.length, Int32Array.from(counts), k, n, tB ? 1 : 0, xOff, wOff, bOff, yOff);
+    return out;
+  }
+  const heap = backend.wasm.HEAPF32;
+  let row = 0;
+  counts.forEach((c, e) => {
+    if (c === 0) return;
+    const w = weightOf(e);
     let beta = 0;
     if (withBias) {
-      const b = inputs[`b${e}`];
-      if (b === undefined || b.shape.length !== 1 || b.shape[0] !== n) throw new Error(`GroupedMatMul: b${e} must be [${n}]`);
-      const bOff = heapOffset(backend, b);
+      const bOff = heapOffset(backend, biasOf(e));
       for (let r = 0; r < c; r++) heap.copyWithin(yOff + (row + r) * n, bOff, bOff + n);
       beta = 1;
     }
@@ -106,9 +128,24 @@ function groupedMatMulGrad(blas: Blas, args: KernelArgs): tf.TensorInfo[] {
   const withBias = args.attrs?.bias === true;
   const dws = counts.map(() => backend.makeOutput([k, n], 'float32'));
   const dbs = withBias ? counts.map(() => backend.makeOutput([n], 'float32')) : [];
-  const heap = backend.wasm.HEAPF32; // after every allocation
   const xOff = heapOffset(backend, x);
   const dyOff = heapOffset(backend, dy);
+  if (blas.grouped) {
+    const offsets = (ts: tf.TensorInfo[]) => Int32Array.from(ts, (t) => heapOffset(backend, t));
+    blas.grouped.grad(
+      backend.wasm.HEAPF32,
+      counts.length,
+      Int32Array.from(counts),
+      k,
+      n,
+      xOff,
+      dyOff,
+      offsets(dws),
+      withBias ? offsets(dbs) : null,
+    );
+    return [...dws, ...dbs];
+  }
+  const heap = backend.wasm.HEAPF32; // after every allocation
   let row = 0;
   counts.forEach((c, e) => {
     const dwOff = heapOffset(backend, dws[e] as tf.TensorInfo);

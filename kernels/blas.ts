@@ -56,6 +56,41 @@ export interface Blas {
   sgemm: Sgemm;
   /** changes the library's thread count (info.threads follows); null where it cannot be told (Accelerate) */
   setThreads: ((n: number) => void) | null;
+  /** all experts' products of a grouped matmul in one native call (libxsmm's wrapper only); absent: one sgemm per expert */
+  grouped?: GroupedProducts;
+}
+
+/**
+ * The grouped expert products on the wasm heap, one native call each (kernels/native/xsmm.c):
+ * every offset is in floats from the start of `heap`; rows of x are grouped by expert, counts[e]
+ * rows for expert e. Each returns 1 when every product ran on a fast kernel, 0 otherwise.
+ */
+export interface GroupedProducts {
+  /** y_e = x_e·op(w_e) (+ b_e): w_e is [k, n], or [n, k] with transposeB; bOff null: no bias */
+  matmul(
+    heap: Float32Array,
+    groups: number,
+    counts: Int32Array,
+    k: number,
+    n: number,
+    transposeB: number,
+    xOff: number,
+    wOff: Int32Array,
+    bOff: Int32Array | null,
+    yOff: number,
+  ): number;
+  /** dw_e [k, n] = x_eᵀ·dy_e, db_e = Σ rows of dy_e (when dbOff is given); zeros for an empty group */
+  grad(
+    heap: Float32Array,
+    groups: number,
+    counts: Int32Array,
+    k: number,
+    n: number,
+    xOff: number,
+    dyOff: number,
+    dwOff: Int32Array,
+    dbOff: Int32Array | null,
+  ): number;
 }
 
 interface Candidate {

@@ -120,7 +120,8 @@ describe.skipIf(xsmm === null)(
       };
       const routed = xsmmBlas(xsmm, spy);
       expect(routed.info.library).toBe('libxsmm');
-      expect(routed.info.kernel).toBe(`${xsmm.target} + openblas Spy`);
+      expect(xsmm.kernelsVersion).toBe(2); // the wrapper built from this xsmm.c
+      expect(routed.info.kernel).toBe(`${xsmm.target} kernels v2 + openblas Spy`);
       const a = randomData(8 * 1024, 1);
       const b = randomData(256 * 1024, 2);
       const c = new Float32Array(8 * 256);
@@ -130,7 +131,8 @@ describe.skipIf(xsmm === null)(
       routed.sgemm(CBLAS_ROW_MAJOR, CBLAS_NO_TRANS, CBLAS_NO_TRANS, 8, 256, 1024, 1, a, 1024, b, 256, 0, c, 256);
       expect(calls).toEqual(['blas']);
       expect(c.some((v) => v !== 0)).toBe(true);
-      expect(xsmmBlas(xsmm, null).info).toMatchObject({ library: 'libxsmm', kernel: xsmm.target, threads: 1 });
+      expect(xsmmBlas(xsmm, null).info).toMatchObject({ library: 'libxsmm', kernel: `${xsmm.target} kernels v2`, threads: 1 });
+      expect(xsmmBlas({ ...xsmm, kernelsVersion: 1 }, null).info.kernel).toBe(xsmm.target); // version 1 keeps its old class
     });
 
     it('generates each shape once and counts the time it took', () => {

@@ -9,12 +9,13 @@
  * libxsmm won every shape tried (8–1024 rows, k and n 64–2048, all transposes; 1.3–2.5×)
  * except row-major A·Bᵀ with few rows and a long inner dimension (m < 32, k ≥ 1024: 18 vs
  * 36 GFLOP/s), where libxsmm's kernel reads B's rows 4 KiB apart. Those go to the system
- * BLAS when one loads; everything else to libxsmm.
+ * BLAS when one loads; everything else to libxsmm. The grouped expert products bypass the
+ * rule: they are one wrapper call each (`grouped`, xsmm.c), with a kernel of its own for A·Bᵀ.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Blas, type BlasInfo, CBLAS_ROW_MAJOR, CBLAS_TRANS, loadBlas, type Sgemm } from './blas.ts';
+import { type Blas, type BlasInfo, CBLAS_ROW_MAJOR, CBLAS_TRANS, type GroupedProducts, loadBlas, type Sgemm } from './blas.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** Where build.mjs puts the wrapper (MIDDLEPATH_XSMM_LIB overrides, e.g. to test the fallback). */
@@ -41,7 +42,11 @@ export interface Xsmm {
   version: string;
   /** the JIT's code target, e.g. 'cpx' (AVX-512) or 'hsw' (AVX2) */
   target: string;
+  /** the wrapper's own kernels' version (xsmm.c: mpx_kernels_version; 1 for a wrapper built before it had one) */
+  kernelsVersion: number;
   sgemm: MpxSgemm;
+  /** the grouped expert products, one call per product (xsmm.c: mpx_grouped_matmul, mpx_grouped_matmul_grad) */
+  grouped: GroupedProducts;
   jitStats(): JitStats;
   /** widest FMA the wrapper's peak loop uses on this CPU: 512, 256, or 0 */
   fmaWidth: number;
@@ -111,9 +116,23 @@ export function loadXsmm(): Promise<Xsmm> {
     const sgemm = lib.func(
       'int mpx_sgemm(int tA, int tB, int m, int n, int k, float alpha, float *a, int lda, float *b, int ldb, float beta, float *c, int ldc)',
     ) as MpxSgemm;
+    const grouped: GroupedProducts = {
+      matmul: lib.func(
+        'int mpx_grouped_matmul(float *heap, int groups, const int *counts, int k, int n, int tB, int x_off, const int *w_off, const int *b_off, int y_off)',
+      ) as GroupedProducts['matmul'],
+      grad: lib.func(
+        'int mpx_grouped_matmul_grad(float *heap, int groups, const int *counts, int k, int n, int x_off, int dy_off, const int *dw_off, const int *db_off)',
+      ) as GroupedProducts['grad'],
+    };
     const stats = lib.func('void mpx_jit_stats(_Out_ double *out)') as (out: number[]) => void;
     const version = (lib.func('int mpx_version(void)') as () => number)();
     const target = (lib.func('const char *mpx_target(void)') as () => string)();
+    let kernelsVersion = 1;
+    try {
+      kernelsVersion = (lib.func('int mpx_kernels_version(void)') as () => number)();
+    } catch {
+      // a wrapper built from an older xsmm.c: version 1
+    }
     const fmaWidth = (lib.func('int mpx_fma_width(void)') as () => number)();
     const fmaGflops = lib.func('double mpx_fma_gflops(long iters)') as (iters: number) => number;
     const adam = lib.func(
@@ -124,7 +143,9 @@ export function loadXsmm(): Promise<Xsmm> {
       path,
       version: `${Math.floor(version / 10000)}.${Math.floor(version / 100) % 100}.${version % 100}`,
       target,
+      kernelsVersion,
       sgemm,
+      grouped,
       jitStats: () => {
         const out = [0, 0, 0, 0];
         stats(out);
@@ -151,7 +172,7 @@ export function preferSystemBlas(transA: boolean, transB: boolean, m: number, _n
 /**
  * libxsmm as a `Blas` for the wasm+blas kernels, with `fallback` (the system BLAS, when one
  * loads) for the shapes preferSystemBlas names. Row-major only, as those kernels call it.
- * The record names it 'libxsmm <version>', kernel '<target>[ + <fallback's kernel>]'.
+ * The record names it 'libxsmm <version>', kernel '<target>[ kernels v<N>][ + <fallback's kernel>]'.
  */
 export function xsmmBlas(xsmm: Xsmm, fallback: Blas | null): Blas {
   const sgemm: Sgemm = (order, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) => {
@@ -165,11 +186,13 @@ export function xsmmBlas(xsmm: Xsmm, fallback: Blas | null): Blas {
     xsmm.sgemm(tA ? 1 : 0, tB ? 1 : 0, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
   };
   const fb = fallback?.info;
+  // the kernel (so the hardware class) names the wrapper's kernels' version from 2 on: version 1 keeps the class it had
+  const own = xsmm.kernelsVersion > 1 ? `${xsmm.target} kernels v${xsmm.kernelsVersion}` : xsmm.target;
   const info: BlasInfo = {
     library: 'libxsmm',
     path: xsmm.path,
     version: xsmm.version,
-    kernel: fb ? `${xsmm.target} + ${fb.library}${fb.kernel ? ` ${fb.kernel}` : ''}` : xsmm.target,
+    kernel: fb ? `${own} + ${fb.library}${fb.kernel ? ` ${fb.kernel}` : ''}` : own,
     // libxsmm runs each product on the calling thread; the fallback BLAS on its own threads
     threads: fb ? fb.threads : 1,
     coretype: fb?.coretype ?? null,
@@ -181,7 +204,7 @@ export function xsmmBlas(xsmm: Xsmm, fallback: Blas | null): Blas {
         info.threads = t;
       }
     : null;
-  return { info, sgemm, setThreads };
+  return { info, sgemm, setThreads, grouped: xsmm.grouped };
 }
 
 /** The wrapper and, where one loads, the system BLAS for the shapes it runs better. */

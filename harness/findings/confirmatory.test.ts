@@ -198,6 +198,48 @@ describe('the confirmatory reading', () => {
     );
   });
 
+  it('the placebo is judged within its own margin where the protocol states one (v2: its spread is its own)', () => {
+    const wide = {
+      ...full.p,
+      tasks: { ...full.p.tasks, mnist: { ...(full.p.tasks.mnist as Protocol['tasks'][string]), placeboMargin: 1.4 } },
+    };
+    const placebo = readConfirmatory(wide, full.records).tasks.find((t) => t.task === 'mnist')?.placebo;
+    expect(placebo?.judged?.evidence).toMatchObject({ kind: 'multiplier', margin: 1.4 });
+    expect(renderConfirmatory(wide, readConfirmatory(wide, full.records))).toMatch(/placebo: 1× \[1, 1\].*within \[0\.714, 1\.4\]×/);
+  });
+
+  it('the tolerance rule sets an easier target than the worst seed, from the same target-setting seeds', () => {
+    const ts = records.filter((r) => r.task.id === 'mnist' && r.architecture.name === 'dense-block' && TS.includes(r.task.seed));
+    const tol = heldOutTarget(ts, TS, { holdFrom: 0.25, tolerance: { coverage: 0.99, confidence: 0.95 } });
+    expect(tol.value).not.toBeNull();
+    expect(tol.value as number).toBeLessThan(0.916);
+    expect(tol).toMatchObject({ seeds: TS });
+  });
+
+  it('says an architecture that refused the task was refused, with its reason, not that runs are missing', () => {
+    const refusedRun = (seed: number) => {
+      const r = makeRun({
+        arch: 'expert-choice',
+        family: 'moe',
+        task: 'charlm',
+        tier: 'cpu',
+        seed,
+        curve: [[1, 4]],
+        metric: BPC,
+        status: 'refused',
+      });
+      return stamped({ ...r, final: null, failure: { phase: 'build', message: 'expert-choice refuses charlm: not causal\nmore' } });
+    };
+    const read = readConfirmatory(P, [...records, ...CMP.map(refusedRun)]);
+    const row = read.tasks.find((t) => t.task === 'charlm')?.rows.find((r) => r.arch === 'expert-choice');
+    expect(row?.seeds).toBe('refused (0 of 3)');
+    expect(row?.refused).toBe('refused by the architecture: expert-choice refuses charlm: not causal');
+    expect(read.tests.some((t) => t.task === 'charlm' && t.arch === 'expert-choice')).toBe(false);
+    expect(renderConfirmatory(P, read)).toContain(
+      '- expert-choice: not measured: refused by the architecture: expert-choice refuses charlm',
+    );
+  });
+
   it('counts seconds only from quiet records', () => {
     // makeRun's records carry no load reading: never quiet
     expect(task('mnist')?.rows.find((r) => r.arch === 'switch-top1')?.seconds).toBe(

@@ -8,16 +8,16 @@
  * the claim names. Pure: records and protocol in, markdown out.
  */
 
-import { type Claim, type Protocol, protocolHash, seedsOf, type TargetRule } from '../results/protocol.ts';
+import { type Claim, type Protocol, protocolHash, ruleInWords, seedsOf, type TargetRule } from '../results/protocol.ts';
 import type { CostReading, QualityMetric, RunRecord } from '../results/record.ts';
 import { costOnCurve, firstCrossingOnCurve } from '../stats/cost-to-target.ts';
 import { type CostPair, type Multiplier, pairedMultiplier } from '../stats/multiplier.ts';
-import { suggestTarget } from '../stats/targets.ts';
+import { suggestTarget, suggestToleranceTarget } from '../stats/targets.ts';
 import { type Difference, oneSampleT, pairedT, tost } from '../stats/tests.ts';
 import { TASK_INFOS } from '../tiers.ts';
 import { costSummary } from './analysis.ts';
 import { type ClaimTest, differenceMdeText, directionalP, holmByFamily, multiplierMdeText } from './claims.ts';
-import { cell, DASH, formatCostSummary, formatDelta, formatP, formatPairedMultiplier, formatTarget, sig } from './format.ts';
+import { DASH, formatCostSummary, formatDelta, formatP, formatPairedMultiplier, formatTarget, sig, tableOf } from './format.ts';
 import { identicalSeeds, isQuiet } from './identity.ts';
 
 type Axis = 'executedFlops' | 'seconds';
@@ -33,13 +33,17 @@ export function readingOf(r: RunRecord, target: number, crossing: TargetRule['cr
 export function heldOutTarget(
   targetSetting: readonly RunRecord[],
   expected: readonly number[],
-  rule: Pick<TargetRule, 'holdFrom'>,
+  rule: Pick<TargetRule, 'holdFrom' | 'tolerance'>,
 ): { value: number; seeds: number[] } | { value: null; why: string } {
   const done = targetSetting.filter((r) => r.status === 'completed' && expected.includes(r.task.seed));
   const have = new Set(done.map((r) => r.task.seed));
   if (have.size < expected.length) return { value: null, why: `not set: ${have.size} of ${expected.length} target-setting runs recorded` };
-  const s = suggestTarget(done, rule.holdFrom);
-  return s ? { value: s.value, seeds: s.seeds } : { value: null, why: 'not set: a target-setting run has no finite curve' };
+  const s = rule.tolerance
+    ? suggestToleranceTarget(done, rule.holdFrom, rule.tolerance.coverage, rule.tolerance.confidence)
+    : suggestTarget(done, rule.holdFrom);
+  return s
+    ? { value: s.value, seeds: s.seeds }
+    : { value: null, why: 'not set: a target-setting run has no finite curve, or a quality at its bound (0 loss, 100% accuracy)' };
 }
 
 /** Seed-paired cost pairs: ref's run and the arch's on each index of the two seed lists. */
@@ -190,6 +194,8 @@ interface TaskRead {
     flopsVerdict: Judged | null;
     secondsVerdict: Judged | null;
     qualityVerdict: Judged | null;
+    /** why the architecture refused the task, where it did (no run to measure) */
+    refused?: string;
   }[];
   placebo: { text: string; judged: Judged | null; reached: string } | null;
   literature: { claim: Claim; judged: Judged; figures: string }[];
@@ -280,6 +286,28 @@ export function readConfirmatory(p: Protocol, records: readonly RunRecord[]): Co
     for (const arch of [ref, ...archs]) {
       const cell = cells.get(arch) as Map<number, RunRecord>;
       const k = cell.size;
+      // an architecture that refused the task before training (expert-choice declines charlm) is not a missing run
+      const refusal = own.find((r) => r.architecture.name === arch && r.status === 'refused' && cmp.includes(r.task.seed));
+      if (k === 0 && refusal) {
+        const why = `refused by the architecture: ${(refusal.failure?.message ?? 'no reason given').split('\n')[0]}`;
+        rows.push({
+          arch,
+          seeds: `refused (0 of ${cmp.length})`,
+          quality: DASH,
+          qualityDelta: `not measured: ${why}`,
+          qualityVerdict: null,
+          costGood: DASH,
+          costFirst: DASH,
+          flops: DASH,
+          flopsFirst: DASH,
+          flopsSecond: DASH,
+          seconds: DASH,
+          flopsVerdict: null,
+          secondsVerdict: null,
+          refused: why,
+        });
+        continue;
+      }
       const q = [...cell.values()].map((r) => r.final?.quality as number);
       const qMean = q.length ? q.reduce((s, x) => s + x, 0) / q.length : null;
       const isRef = arch === ref;
@@ -371,7 +399,8 @@ export function readConfirmatory(p: Protocol, records: readonly RunRecord[]): Co
         pairs.filter((x) => x.dense.status === 'reached' || x.dense.status === 'bound').length;
       placebo = {
         text: pairs.length < 2 ? 'not measured: too few runs' : formatPairedMultiplier(m, ref),
-        judged: pairs.length < 2 ? null : judgedMultiplier(`${ref} (placebo)`, m, [placeboClaim]),
+        judged:
+          pairs.length < 2 ? null : judgedMultiplier(`${ref} (placebo)`, m, [placeboClaim], plan.placeboMargin ?? p.margins.multiplier),
         reached:
           pairs.length === 0
             ? `no pairs yet (${placeboCell.size} placebo and ${refCell.size} comparison runs of ${ref} recorded)`
@@ -517,10 +546,6 @@ function seedRange(xs: readonly number[]): string {
   return consecutive && xs.length > 1 ? `${xs[0]}–${xs.at(-1)}` : xs.join(', ');
 }
 
-const line = (cells: readonly string[]) => `| ${cells.map(cell).join(' | ')} |`;
-const tableOf = (head: readonly string[], body: readonly (readonly string[])[]) =>
-  [line(head), line(head.map(() => '---')), ...body.map(line)].join('\n');
-
 /** The placebo passes: equivalent by its TOST after Holm, and every one of its runs reached the target. */
 function placeboPasses(t: TaskRead, c: ConfirmatoryReading, p: Protocol): boolean {
   const j = t.placebo?.judged;
@@ -608,6 +633,7 @@ function taskSection(p: Protocol, t: TaskRead, c: ConfirmatoryReading): string {
     .filter((r) => r.arch !== p.reference.architecture && (r.seeds.startsWith('0 ') || r.seeds.startsWith('1 ')))
     .map((r) => r.arch);
   if (thin.length) verdicts.push(`- ${thin.join(', ')}: not measured: too few runs (fewer than 2 comparison seeds recorded)`);
+  for (const r of t.rows) if (r.refused) verdicts.push(`- ${r.arch}: not measured: ${r.refused}`);
   if (t.placebo?.judged && !placeboPasses(t, c, p))
     verdicts.unshift(`- **the placebo does not pass on ${t.task}** (below): the verdicts of this task are not read as findings`);
   if (t.placebo?.judged) verdicts.push(`- placebo: ${t.placebo.text}, ${t.placebo.reached} → ${verdict(t.placebo.judged)}`);
@@ -633,11 +659,7 @@ function literatureSection(c: ConfirmatoryReading, p: Protocol): string {
 
 function sensitivitySection(c: ConfirmatoryReading, p: Protocol): string {
   const rules = [p.targetRules.primary, ...p.targetRules.sensitivity];
-  const head = [
-    'task',
-    'architecture',
-    ...rules.map((r, i) => `${r.id}${i === 0 ? ' (primary)' : ''}: ${r.crossing}, held from ${r.holdFrom * 100}%`),
-  ];
+  const head = ['task', 'architecture', ...rules.map((r, i) => `${r.id}${i === 0 ? ' (primary)' : ''}: ${ruleInWords(r)}`)];
   const body = c.tasks.flatMap((t) => t.sensitivity.map((s) => [t.task, s.arch, ...s.cells]));
   return tableOf(head, body);
 }
@@ -659,7 +681,7 @@ export function isComplete(c: ConfirmatoryReading): boolean {
 export function confirmatoryAnswer(p: Protocol, c: ConfirmatoryReading): string {
   const recorded = c.tasks.reduce((s, t) => s + Math.min(t.recordedRuns, t.plannedRuns), 0);
   const planned = c.tasks.reduce((s, t) => s + t.plannedRuns, 0);
-  const chosen = `The target rule in force (${p.targetRules.primary.id}: the worst quality the reference's target-setting seeds hold from ${p.targetRules.primary.holdFrom * 100}% of the budget on, read for good) was chosen after seeing the exploratory data, and frozen in protocol v${p.version} before the confirmatory runs.`;
+  const chosen = `The target rule in force (${p.targetRules.primary.id}: the ${ruleInWords(p.targetRules.primary)}, from the reference's target-setting seeds) was chosen after seeing the exploratory data, and frozen in protocol v${p.version} before the confirmatory runs.`;
   if (!isComplete(c))
     return `**Does a middle path pay?** No verdict yet: the confirmatory runs under protocol v${p.version} are incomplete (${recorded} of ${planned} planned runs recorded), and the findings give no verdict before they are complete. The exploratory tables (the runs seen while the rules were chosen) show directions, not verdicts. ${chosen}`;
   const placeboOk = c.tasks.filter((t) => placeboPasses(t, c, p));

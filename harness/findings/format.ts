@@ -119,3 +119,10 @@ export function formatTarget(target: number, metric: QualityMetric): string {
   const value = metric.name === 'accuracy' ? `${sig(100 * target, 4)}%` : `${sig(target, 4)}${metric.unit ? ` ${metric.unit}` : ''}`;
   return `${metric.higherIsBetter ? '≥' : '≤'} ${value}`;
 }
+
+const tableLine = (cells: readonly string[]) => `| ${cells.map(cell).join(' | ')} |`;
+
+/** A markdown table, each cell escaped. */
+export function tableOf(head: readonly string[], body: readonly (readonly string[])[]): string {
+  return [tableLine(head), tableLine(head.map(() => '---')), ...body.map(tableLine)].join('\n');
+}

@@ -23,9 +23,20 @@ export function protocolProse(p: Protocol): string {
     '## Targets',
     p.targetRules.note,
     [
-      row(['rule', 'role', 'held from (share of the budget)', 'cost read at', 'what it is']),
-      row(['---', '---', '---', '---', '---']),
-      ...rules.map((r, i) => row([r.id, i === 0 ? 'primary' : 'sensitivity', r.holdFrom, r.crossing, r.note])),
+      row(['rule', 'role', 'held from (share of the budget)', 'target', 'cost read at', 'what it is']),
+      row(['---', '---', '---', '---', '---', '---']),
+      ...rules.map((r, i) =>
+        row([
+          r.id,
+          i === 0 ? 'primary' : 'sensitivity',
+          r.holdFrom,
+          r.tolerance
+            ? `tolerance bound: ${r.tolerance.coverage * 100}% of seeds, ${r.tolerance.confidence * 100}% confidence`
+            : 'worst seed',
+          r.crossing,
+          r.note,
+        ]),
+      ),
     ].join('\n'),
     '## Tests, margins and power',
     `Significance α = ${p.power.alpha}, power ${p.power.power}, target minimum detectable multiplier ${p.power.targetMde}×. ${p.power.basis}`,
@@ -39,10 +50,11 @@ export function protocolProse(p: Protocol): string {
         'SD of per-seed log multipliers (exploratory)',
         'planned MDE',
         'quality margin',
+        'placebo margin (its SD)',
         'comparison seeds',
         'placebo seeds',
       ]),
-      row(['---', '---', '---', '---', '---', '---', '---', '---']),
+      row(['---', '---', '---', '---', '---', '---', '---', '---', '---']),
       ...tasks.map(([id, t]) => {
         const s = seedsOf(p, id);
         return row([
@@ -52,6 +64,7 @@ export function protocolProse(p: Protocol): string {
           t.sdLogMultiplier,
           `${t.mdeAtSeedsPerCell}×`,
           t.qualityMargin,
+          `${t.placeboMargin ?? p.margins.multiplier}×${t.placeboSd === undefined ? '' : ` (${t.placeboSd})`}`,
           range(s?.comparison ?? []),
           range(s?.placebo ?? []),
         ]);

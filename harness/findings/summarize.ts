@@ -11,6 +11,7 @@ import type { LeaderboardRow } from '../store/types.ts';
 import { TASK_INFOS } from '../tiers.ts';
 import { bySeed, constantsOf, costPairs, costSummary, costsOf, multiplierOf, placeboPairs, type VerdictConstants } from './analysis.ts';
 import { type ArchOnTask, collectTask, type NotCompleted, type TaskFindings } from './collect.ts';
+import { exploratorySensitivity } from './exploratory-sensitivity.ts';
 import {
   cell,
   count,
@@ -412,6 +413,7 @@ export function summarizeFindings(input: FindingsInput): string {
     METHOD,
     CAVEAT,
     ...order.map((task, i) => taskSection(task, found[i] ?? null, input.recordHrefs ?? {}, input.maxLoadPerCore)),
+    exploratorySensitivity(present),
     `### Against the literature\n\n${renderLiterature(present, (r) => isQuiet(r, input.maxLoadPerCore))}`,
     scalingSection(scalingStudy(input.records, taskOrder(input.records), input.trendRules), input.trendRules),
   ];

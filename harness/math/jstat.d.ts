@@ -7,6 +7,12 @@ declare module 'jstat' {
   interface FDistribution {
     cdf(x: number, df1: number, df2: number): number;
   }
-  const jstat: { jStat: { studentt: Distribution; centralF: FDistribution } };
+  interface NoncentralT {
+    cdf(x: number, dof: number, noncentrality: number): number;
+  }
+  interface Normal {
+    inv(p: number, mean: number, sd: number): number;
+  }
+  const jstat: { jStat: { studentt: Distribution; centralF: FDistribution; noncentralt: NoncentralT; normal: Normal } };
   export default jstat;
 }

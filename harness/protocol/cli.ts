@@ -6,10 +6,12 @@
  *                                            run what is missing (each group through `middlepath run`)
  */
 import { spawnSync } from 'node:child_process';
+import { dirname, resolve } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { baselineNames } from '../load-architecture.ts';
 import { readValidRecords } from '../results/files.ts';
-import { loadProtocol, protocolHash } from '../results/protocol.ts';
+import { loadProtocol, PROTOCOL_PATH, protocolHash } from '../results/protocol.ts';
+import { defaultDraft, freezeDraft } from './freeze.ts';
 import { missingArgs, planLines, planOf } from './plan.ts';
 
 function jobsValue(v: string): string {
@@ -34,6 +36,30 @@ export function registerProtocolCommands(program: Command): void {
         ),
       ];
       process.stdout.write(`${lines.join('\n')}\n`);
+    });
+  cmd
+    .command('freeze')
+    .description(
+      "freeze the drafted next version (results/protocols/v<N+1>.draft.json): it becomes results/protocol.json with today's date and its tuning file's hash; the replaced version's records move to results/superseded/protocol-v<N>/",
+    )
+    .option('--draft <path>', 'the draft (default: the next version beside the protocol in force)')
+    .option('--out <dir>', 'where records are (DIR/runs/*.json)', 'results')
+    .option('--dry-run', 'say what would change, change nothing')
+    .action((o: { draft?: string; out: string; dryRun?: boolean }) => {
+      const r = freezeDraft({
+        draft: o.draft ?? defaultDraft(PROTOCOL_PATH),
+        inForce: PROTOCOL_PATH,
+        records: o.out,
+        root: resolve(dirname(PROTOCOL_PATH), '..'),
+        today: new Date().toISOString().slice(0, 10),
+        dryRun: o.dryRun,
+      });
+      const verb = o.dryRun ? 'would move' : 'moved';
+      process.stdout.write(
+        `${o.dryRun ? 'dry run: ' : ''}protocol v${r.frozen.version} ${o.dryRun ? 'would be' : 'is'} in force, hash ${r.hash}\n` +
+          `${verb} ${r.moved.length} record(s) of the version it replaces to ${r.supersededDir}/runs\n` +
+          'next: middlepath publish results && npm run findings; sweep plans that name the old hash need the new one before they run\n',
+      );
     });
   cmd
     .command('plan')

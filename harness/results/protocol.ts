@@ -26,6 +26,17 @@ const targetRule = z
     holdFrom: z.number().gt(0).max(1),
     /** where a run's cost is read: where it reaches the target for good, or where it first crosses it */
     crossing: z.enum(['for good', 'first']),
+    /**
+     * Absent: the target is the worst held quality of the target-setting seeds (version 1).
+     * Present: the upper tolerance bound of those held qualities, on the log of their distance
+     * from perfect (the metric itself where lower is better, 1 − it where higher is better),
+     * covering this share of the reference's seeds with this confidence, so that fresh seeds of
+     * the reference reach it (the worst of five censored 6 of 20 fresh superposition seeds in v1).
+     */
+    tolerance: z
+      .object({ coverage: z.number().gt(0).lt(1), confidence: z.number().gt(0).lt(1) })
+      .strict()
+      .optional(),
     note: z.string(),
   })
   .strict();
@@ -72,6 +83,14 @@ const taskPlan = z
     shortfall: z.string().optional(),
     /** TOST margin on quality at budget, in the metric's units */
     qualityMargin: z.number().positive(),
+    /**
+     * The placebo's own equivalence margin (a multiplier), where it is wider than the claims':
+     * the placebo compares different seeds, so its spread is its own; the margin is the one its
+     * pairs resolve at the planned power. Absent: the claims' multiplier margin.
+     */
+    placeboMargin: z.number().gt(1).optional(),
+    /** the spread the placebo's margin came from: SD of the log ratio between two fresh seeds of the reference */
+    placeboSd: z.number().nonnegative().optional(),
   })
   .strict();
 
@@ -80,6 +99,8 @@ export const protocolSchema = z
     $schema: z.string().optional(),
     name: z.literal('middlepath protocol'),
     version: z.number().int().positive(),
+    /** set on a version written but not yet frozen (results/protocols/vN.draft.json): it is never the protocol in force */
+    draft: z.literal(true).optional(),
     frozenAt: z.string().date(),
     about: z.string(),
     tier: z.string().min(1),
@@ -123,7 +144,17 @@ export const protocolSchema = z
     tasks: z.record(z.string(), taskPlan),
     families: z.array(z.object({ id: z.string().min(1), correction: z.literal('holm'), about: z.string() }).strict()).min(1),
     claims: z.array(claim).min(1),
-    tuning: z.object({ source: z.string(), note: z.string() }).strict(),
+    tuning: z
+      .object({
+        source: z.string(),
+        /** SHA-256 of the tuning file's bytes when the protocol was frozen: a re-tune is a new version */
+        sha256: z
+          .string()
+          .regex(/^[0-9a-f]{64}$/)
+          .optional(),
+        note: z.string(),
+      })
+      .strict(),
   })
   .strict()
   .superRefine((p, ctx) => {
@@ -196,8 +227,12 @@ export function parseProtocol(text: string, where = 'protocol'): Protocol {
   return r.data;
 }
 
-export function loadProtocol(path = PROTOCOL_PATH): Protocol {
-  return parseProtocol(readFileSync(path, 'utf8'), path);
+/** Read a protocol file; read as the protocol in force (results/protocol.json's role), a draft is refused. */
+export function loadProtocol(path = PROTOCOL_PATH, { asInForce = path === PROTOCOL_PATH } = {}): Protocol {
+  const p = parseProtocol(readFileSync(path, 'utf8'), path);
+  if (p.draft && asInForce)
+    throw new Error(`${path} is a draft (version ${p.version}): a draft is never in force; freeze it with \`middlepath protocol freeze\``);
+  return p;
 }
 
 /** Seeds of a task under the protocol, by role. */
@@ -210,4 +245,13 @@ export function seedsOf(p: Protocol, task: string): { targetSetting: number[]; c
     comparison: range(p.seeds.comparison.from, t.seedsPerCell),
     placebo: range(p.seeds.placebo.from, t.seedsPerCell),
   };
+}
+
+/** A target rule in a few words: how it sets the target, from which share of the budget, where a cost is read. */
+export function ruleInWords(r: TargetRule): string {
+  const held = r.holdFrom === 1 ? 'final quality' : `quality held from ${r.holdFrom * 100}% of the budget`;
+  const how = r.tolerance
+    ? `tolerance bound (${r.tolerance.coverage * 100}% of seeds, ${r.tolerance.confidence * 100}% confidence) of the ${held}`
+    : `worst ${held}`;
+  return `${how}, read ${r.crossing === 'first' ? 'at the first crossing' : 'for good'}`;
 }

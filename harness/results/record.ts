@@ -177,7 +177,7 @@ export type Fingerprint = z.infer<typeof fingerprint>;
 
 /**
  * The learning-rate tuning a run used (AlgoPerf's external tuning): a small grid tried at a
- * reduced budget on a validation split carved from the training data, one seed; the run
+ * reduced budget on a validation split carved from the training data, one seed or several; the run
  * then trains at the chosen value. Absent when the run used the tier's learning rate.
  */
 export const tuningRecord = z.object({
@@ -190,11 +190,15 @@ export const tuningRecord = z.object({
   /** what was compared: the task's metric on the validation split */
   validationMetric: z.string(),
   higherIsBetter: z.boolean(),
-  /** final validation quality per grid value, in grid order; null where the trial did not complete */
+  /** final validation quality per grid value, in grid order (the mean over seeds where several ran); null where a trial did not complete */
   validationQualities: z.array(z.number().nullable()),
   /** share of the tier's FLOP budget each trial ran */
   budgetFraction: z.number().positive().max(1),
   seed: z.number().int(),
+  /** every seed each grid value ran, where more than one */
+  seeds: z.array(z.number().int()).max(64).optional(),
+  /** how the value was chosen (multi-seed tuning) */
+  why: z.string().max(2000).optional(),
 });
 export type TuningRecord = z.infer<typeof tuningRecord>;
 

@@ -8,19 +8,28 @@ import { dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { UsageError } from '../errors.ts';
+import { runKnobs } from '../knobs.ts';
 import { tuningTierOf } from '../tasks/ladder.ts';
 import { writeFileAtomic } from './files.ts';
+import { loadProtocol } from './protocol.ts';
 import { runStatus, type TierName, type TuningRecord, tierName } from './record.ts';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** Where the committed tuning of a tier lives. */
+/**
+ * Where the committed tuning of a tier lives: the file the protocol in force names for its
+ * tier (a protocol version fixes its tuning with its other rules), else results/tuning/<tier>.json.
+ */
 export function defaultTuningFile(tier: TierName): string {
+  const p = loadProtocol();
+  if (p.tier === tier) return resolve(REPO_ROOT, p.tuning.source);
   return resolve(REPO_ROOT, 'results', 'tuning', `${tier}.json`);
 }
 
 export const trial = z.object({
   learningRate: z.number().positive(),
+  /** the seed this trial ran; absent in one-seed entries (the entry's seed) */
+  seed: z.number().int().nonnegative().optional(),
   status: runStatus,
   /** final quality on the validation split; null when the trial did not complete */
   quality: z.number().nullable(),
@@ -33,16 +42,28 @@ export type Trial = z.infer<typeof trial>;
 export const tuningEntry = z.object({
   task: z.string(),
   arch: z.string(),
+  /**
+   * The knobs every trial ran with (a sweep's size, e.g. { width: 32 }): the rate for that
+   * configuration only. Absent: the standard configuration, the one the suite reads.
+   */
+  knobs: runKnobs.optional(),
   /** the architecture's source the trials ran; a changed source needs new trials */
   sourceHash: z.string().regex(/^[0-9a-f]{64}$/),
   /** the tier's learning rate, the grid's centre */
   baseLearningRate: z.number().positive(),
   grid: z.array(z.number().positive()).min(1),
   budgetFraction: z.number().positive().max(1),
+  /** the first (or only) seed */
   seed: z.number().int().nonnegative(),
+  /** every seed each grid value trains on, when more than one: the choice then reads means against the seed SD */
+  seeds: z.array(z.number().int().nonnegative()).min(2).optional(),
+  /** the value the grid is centred on (the earlier choice it re-tunes), taken when no value beats its runner-up by more than the seed SD */
+  centre: z.number().positive().optional(),
   validationMetric: z.string(),
   higherIsBetter: z.boolean(),
   trials: z.array(trial),
+  /** how the chosen value was picked, in words with its figures (multi-seed entries) */
+  why: z.string().optional(),
   /** the grid value with the best validation quality once every trial has run; null until then or if none completed */
   chosen: z.number().positive().nullable(),
   /**
@@ -60,6 +81,9 @@ export const tuningFile = z.object({
   entries: z.array(tuningEntry),
 });
 export type TuningFile = z.infer<typeof tuningFile>;
+
+export const TUNING_METHOD_SEEDS =
+  'AlgoPerf-style external tuning with seed replication: each grid value trained on several seeds at a fraction of the tier budget, scored on a validation split carved from the training data (never the test split); the value with the best mean is chosen only where it beats the runner-up by more than the pooled seed SD, otherwise the grid centre (the earlier choice) is kept';
 
 export const TUNING_METHOD =
   'AlgoPerf-style external tuning: each grid value trained once (one seed) at a fraction of the tier budget, scored on a validation split carved from the training data (never the test split); the best final validation quality is chosen';
@@ -84,6 +108,17 @@ export function writeTuningFile(path: string, file: TuningFile): void {
   writeFileAtomic(path, `${JSON.stringify(file, null, 2)}\n`);
 }
 
+/** The mean validation quality of one grid value's trials; null unless every one completed with a finite quality. */
+export function meanQuality(trials: readonly Trial[]): number | null {
+  if (trials.length === 0) return null;
+  let sum = 0;
+  for (const t of trials) {
+    if (t.status !== 'completed' || t.quality === null || !Number.isFinite(t.quality)) return null;
+    sum += t.quality;
+  }
+  return sum / trials.length;
+}
+
 /** The record form of a finished entry: what a run trained with. */
 export function tuningRecordOf(entry: TuningEntry, source: string, runSourceHash = entry.sourceHash): TuningRecord | undefined {
   if (entry.chosen === null) return undefined;
@@ -95,9 +130,11 @@ export function tuningRecordOf(entry: TuningEntry, source: string, runSourceHash
     chosen: entry.chosen,
     validationMetric: entry.validationMetric,
     higherIsBetter: entry.higherIsBetter,
-    validationQualities: entry.grid.map((lr) => entry.trials.find((t) => t.learningRate === lr)?.quality ?? null),
+    validationQualities: entry.grid.map((lr) => meanQuality(entry.trials.filter((t) => t.learningRate === lr))),
     budgetFraction: entry.budgetFraction,
     seed: entry.seed,
+    ...(entry.seeds ? { seeds: entry.seeds } : {}),
+    ...(entry.why ? { why: entry.why } : {}),
   };
 }
 
@@ -119,7 +156,8 @@ export function tuningLookup(
   return (task, arch) => {
     const applies = (e: TuningEntry) =>
       e.sourceHash === arch.sourceHash || (e.carriedTo ?? []).some((c) => c.sourceHash === arch.sourceHash);
-    const entry = entries.find((e) => e.task === task && e.arch === arch.architecture.name && applies(e));
+    // an entry tuned with knobs (a sweep's width) is not the standard configuration's rate
+    const entry = entries.find((e) => e.task === task && e.arch === arch.architecture.name && !e.knobs && applies(e));
     return entry ? tuningRecordOf(entry, source, arch.sourceHash) : undefined;
   };
 }

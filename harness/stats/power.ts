@@ -38,3 +38,24 @@ export function pairsFor(sd: number, target: number, s: PowerSettings = DEFAULT_
   }
   return null;
 }
+
+/**
+ * The equivalence margin (a log ratio) a TOST on n pairs with this SD shows at the given power
+ * when the true ratio is 1: (t(1 − α, n − 1) + t(1 − (1 − power)/2, n − 1))·sd/√n, both one-sided
+ * tests at α (the TOST's own rule), the power split between the two bounds.
+ */
+export function equivalenceLogMargin(sd: number, n: number, s: PowerSettings = DEFAULT_POWER): number | null {
+  if (!(n >= 2) || !Number.isFinite(sd) || sd < 0) return null;
+  return ((tQuantile(1 - s.alpha, n - 1) + tQuantile(1 - (1 - s.power) / 2, n - 1)) * sd) / Math.sqrt(n);
+}
+
+/** The pairs a TOST needs to show equivalence within [1/margin, margin] at the given power; null past `max`. */
+export function pairsForEquivalence(sd: number, margin: number, s: PowerSettings = DEFAULT_POWER, max = 1000): number | null {
+  if (!(margin > 1)) throw new RangeError(`an equivalence margin must exceed 1, got ${margin}`);
+  const goal = Math.log(margin);
+  for (let n = 2; n <= max; n++) {
+    const d = equivalenceLogMargin(sd, n, s);
+    if (d !== null && d <= goal) return n;
+  }
+  return null;
+}

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { makeRun } from '../../test/support/store.ts';
-import { tCdf, tQuantile, tTwoSidedP } from '../math/distributions.ts';
+import { normalQuantile, tCdf, toleranceFactor, tQuantile, tTwoSidedP } from '../math/distributions.ts';
 import { type CostReading, type RunRecord, runRecord } from '../results/record.ts';
 import { costOnCurve, costToTargetAt, costToTargetOf, costToTargetOfRun, targetInForce } from './cost-to-target.ts';
 import { type CostPair, pairedMultiplier } from './multiplier.ts';
-import { roundEasier, suggestTarget } from './targets.ts';
+import { roundEasier, suggestTarget, suggestToleranceTarget } from './targets.ts';
 import { holm, oneSampleT, pairedT, tost, welchT } from './tests.ts';
 
 const curve = (xs: number[], qs: number[]) => xs.map((x, i) => ({ x, quality: qs[i] as number }));
@@ -22,6 +22,22 @@ describe('the t distribution (from jStat)', () => {
   it('refuses a degenerate df or probability with a clear error', () => {
     expect(() => tQuantile(0.975, 0)).toThrow(/degrees of freedom/);
     expect(() => tQuantile(1, 3)).toThrow(/in \(0, 1\)/);
+  });
+});
+
+describe('one-sided normal tolerance factors (noncentral t)', () => {
+  it('match the published tables (e.g. NIST/SEMATECH e-Handbook 7.2.6.3; Odeh and Owen)', () => {
+    expect(normalQuantile(0.99)).toBeCloseTo(2.326348, 6);
+    expect(toleranceFactor(10, 0.99, 0.95)).toBeCloseTo(3.981, 3);
+    expect(toleranceFactor(5, 0.99, 0.95)).toBeCloseTo(5.741, 3);
+    expect(toleranceFactor(10, 0.95, 0.9)).toBeCloseTo(2.568, 3);
+    expect(toleranceFactor(20, 0.9, 0.95)).toBeCloseTo(1.926, 3);
+    expect(toleranceFactor(100, 0.99, 0.95)).toBeCloseTo(2.684, 3);
+    expect(toleranceFactor(1000, 0.99, 0.95)).toBeCloseTo(2.4, 1); // past jStat's range: the approximation
+    // more draws: a tighter bound, approaching the coverage quantile itself
+    expect(toleranceFactor(1000, 0.99, 0.95)).toBeGreaterThan(normalQuantile(0.99));
+    expect(toleranceFactor(1000, 0.99, 0.95)).toBeLessThan(toleranceFactor(10, 0.99, 0.95));
+    expect(() => toleranceFactor(1, 0.99, 0.95)).toThrow(/at least 2 draws/);
   });
 });
 
@@ -220,6 +236,28 @@ describe('targets from dense runs', () => {
     // from 4e6 on: seed 1 dips to 0.94 at 6e6; at the end alone, seed 0's 0.96 is the worst
     expect(suggestTarget(runs, 0.5)?.value).toBe(0.94);
     expect(suggestTarget(runs, 1)?.value).toBe(0.96);
+  });
+
+  it('the tolerance rule bounds the held qualities on the log of their distance from perfect, easier than the worst', () => {
+    // held from a quarter on: error 1 − q of 0.07, 0.05, 0.06; log-normal bound with k(3, 0.9, 0.9)
+    const runs = [
+      dense(0, [0.5, 0.93, 0.93, 0.95, 0.96, 0.96, 0.96, 0.96]),
+      dense(1, [0.5, 0.95, 0.95, 0.97, 0.97, 0.97, 0.97, 0.97]),
+      dense(2, [0.5, 0.94, 0.94, 0.96, 0.96, 0.96, 0.96, 0.96]),
+    ];
+    const logs = [0.07, 0.05, 0.06].map(Math.log);
+    const mean = (logs[0]! + logs[1]! + logs[2]!) / 3;
+    const sd = Math.sqrt(logs.reduce((a, l) => a + (l - mean) ** 2, 0) / 2);
+    const k = toleranceFactor(3, 0.9, 0.9);
+    const s = suggestToleranceTarget(runs, 0.25, 0.9, 0.9);
+    expect(s?.raw).toBeCloseTo(1 - Math.exp(mean + k * sd), 12);
+    expect(s?.k).toBe(k);
+    expect(s?.value).toBeLessThan(0.93); // easier than the worst seed's held 0.93
+    expect(s?.value).toBeGreaterThan(0.5);
+    for (const r of runs) expect(costToTargetOf(r, (s as { value: number }).value).executedFlops.status).toBe('reached');
+    expect(suggestToleranceTarget(runs.slice(0, 1), 0.25, 0.9, 0.9)).toBeNull(); // one run has no spread
+    // a perfect accuracy has no log distance: no bound, rather than a bound of 1
+    expect(suggestToleranceTarget([...runs, dense(3, [0.5, 1, 1, 1, 1, 1, 1, 1])], 0.25, 0.9, 0.9)).toBeNull();
   });
 });
 

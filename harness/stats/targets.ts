@@ -9,6 +9,7 @@
  * significant digits in the easier direction. `npm run targets` prints the suggestion beside
  * the constants; the constants themselves are fixed in harness/tasks/*.info.ts.
  */
+import { toleranceFactor } from '../math/distributions.ts';
 import type { RunRecord } from '../results/record.ts';
 import { TASK_INFOS } from '../tiers.ts';
 
@@ -53,6 +54,34 @@ export function suggestTarget(dense: readonly RunRecord[], holdFrom = HOLD_FROM)
   const values = held as number[];
   const raw = higherIsBetter ? Math.min(...values) : Math.max(...values);
   return { value: roundEasier(raw, higherIsBetter), raw, seeds: done.map((r) => r.task.seed).sort((a, b) => a - b) };
+}
+
+/**
+ * The tolerance rule (protocol v2): the bound, easier than the runs' held qualities, that
+ * covers `coverage` of the reference's seeds with probability `confidence` under a normal
+ * model of log distance from perfect (log q where lower is better, log(1 − q) where higher is
+ * better, which keeps an accuracy bound below 1 and a loss bound above 0). Needs at least two
+ * completed runs with finite held qualities inside that range; null otherwise.
+ */
+export function suggestToleranceTarget(
+  runs: readonly RunRecord[],
+  holdFrom: number,
+  coverage: number,
+  confidence: number,
+): (SuggestedTarget & { k: number }) | null {
+  const done = runs.filter((r) => r.status === 'completed');
+  const higherIsBetter = done[0]?.task.metric.higherIsBetter ?? true;
+  const held = done.map((r) => heldFrom(r.curve, higherIsBetter, holdFrom));
+  if (held.length < 2 || held.some((h) => h === null)) return null;
+  const gaps = (held as number[]).map((q) => (higherIsBetter ? 1 - q : q));
+  if (gaps.some((g) => !(g > 0))) return null;
+  const logs = gaps.map(Math.log);
+  const mean = logs.reduce((a, b) => a + b, 0) / logs.length;
+  const sd = Math.sqrt(logs.reduce((a, b) => a + (b - mean) ** 2, 0) / (logs.length - 1));
+  const k = toleranceFactor(logs.length, coverage, confidence);
+  const gap = Math.exp(mean + k * sd);
+  const raw = higherIsBetter ? 1 - gap : gap;
+  return { value: roundEasier(raw, higherIsBetter), raw, k, seeds: done.map((r) => r.task.seed).sort((a, b) => a - b) };
 }
 
 /** Per task and tier with dense runs: the suggestion and the constant in force. */

@@ -59,7 +59,13 @@ export const sweepPlan = z
      * name on this task, reused across E, G and d (the tuning ran the architecture without
      * knobs; its source hash may predate the knobs).
      */
-    learningRate: z.enum(['tier', 'tuned by name']).default('tier'),
+    /**
+     * 'tier': the tier's rate; 'tuned by name': the rate tuned for the architecture at the standard
+     * size, whatever the cell's knobs; 'tuned per width': the rate tuned for the architecture at the
+     * cell's width (`middlepath tune --set width=d`; the standard entry at the tier's own width),
+     * reused across expert counts and granularities (issue 21: per router and N).
+     */
+    learningRate: z.enum(['tier', 'tuned by name', 'tuned per width']).default('tier'),
     /** held-out evaluations per run where not the tier's (the laws read the final loss), and why: in every run's knobs */
     evaluation: z
       .object({ points: z.number().int().min(1).max(100), basis: z.string().min(1) })

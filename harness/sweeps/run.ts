@@ -47,7 +47,12 @@ export async function planSweep(plan: SweepPlan, opts: Pick<SuiteOptions, 'shard
   for (const cell of cells) {
     const arch = archs.get(cell.arch) as LoadedArchitecture;
     checkKnobsFor(arch, cell.arch, cell.knobs);
-    const tuning = plan.learningRate === 'tuned by name' ? tunedByName(task.spec.id, cell.tier, cell.arch) : undefined;
+    const tuning =
+      plan.learningRate === 'tuned by name'
+        ? tunedByName(task.spec.id, cell.tier, cell.arch)
+        : plan.learningRate === 'tuned per width'
+          ? tunedPerWidth(task.spec.id, cell.tier, cell.arch, cell.width)
+          : undefined;
     for (const seed of planSeeds(plan)) {
       const key = runKey({
         task: task.spec.id,
@@ -77,6 +82,27 @@ function tunedByName(task: string, tier: TierName, arch: string): TuningRecord {
   if (!record) {
     throw new UsageError(
       `the sweep asks for tuned learning rates, but ${path} has no chosen rate for ${arch} on ${task}: tune it first, or set "learningRate": "tier"`,
+    );
+  }
+  return record;
+}
+
+/**
+ * The rate tuned for an architecture at one width (a plan's 'tuned per width'): the entry tuned
+ * with knobs { width }, or the standard entry where the width is the tier's own. Matched by name,
+ * like tunedByName. Refused, saying the command, where that width was not tuned.
+ */
+function tunedPerWidth(task: string, tier: TierName, arch: string, width: number): TuningRecord {
+  const tuned = tuningTierOf(tier);
+  if (width === findTask(task).tiers[tuned].size.width) return tunedByName(task, tier, arch);
+  const path = defaultTuningFile(tuned);
+  const entry = readTuningFile(path, tuned).entries.find(
+    (e) => e.task === task && e.arch === arch && JSON.stringify(e.knobs ?? {}) === JSON.stringify({ width }),
+  );
+  const record = entry ? tuningRecordOf(entry, relative(process.cwd(), path) || path) : undefined;
+  if (!record) {
+    throw new UsageError(
+      `the sweep asks for rates tuned per width, but ${path} has no chosen rate for ${arch} on ${task} at width ${width}: run \`middlepath tune --tier ${tuned} --task ${task} --arch ${arch} --set width=${width}\` first`,
     );
   }
   return record;

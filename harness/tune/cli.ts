@@ -1,11 +1,13 @@
 /**
  * The tuning command, added to the main `middlepath` program:
- *   middlepath tune [--tier T] [--task ...] [--arch ...] [--grid 0.3,1,3] [--extend N] [--budget-fraction F] [--seed S] [--file PATH]
+ *   middlepath tune [--tier T] [--task ...] [--arch ...] [--grid 0.3,1,3] [--extend N] [--budget-fraction F]
+ *                   [--seed S | --seeds 900,901,902] [--around FILE] [--set width=32] [--jobs N] [--file PATH]
  * Resumable: trials already in the file are skipped. Exit codes as elsewhere: 0 fine,
  * 1 a (task, architecture) got no completed trial, 2 bad usage, 130 interrupted.
  */
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { BACKENDS, type BackendChoice } from '../backend.ts';
+import { parseKnobs } from '../knobs.ts';
 import type { TierName } from '../results/record.ts';
 import { defaultTuningFile } from '../results/tuning.ts';
 import { TUNED_TIER_NAMES } from '../tiers.ts';
@@ -16,6 +18,19 @@ function multipliers(value: string): number[] {
   if (values.length === 0 || values.some((v) => !Number.isFinite(v) || v <= 0))
     throw new InvalidArgumentError('must be positive numbers separated by commas, e.g. 0.5,1,2');
   return values;
+}
+
+function seedList(value: string): number[] {
+  const values = value.split(',').map((v) => Number(v.trim()));
+  if (values.length < 2 || values.some((v) => !Number.isInteger(v) || v < 0) || new Set(values).size !== values.length)
+    throw new InvalidArgumentError('must be two or more distinct non-negative integers separated by commas, e.g. 900,901,902');
+  return values;
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
+  return n;
 }
 
 function fraction(value: string): number {
@@ -40,10 +55,10 @@ function describe(event: TuneEvent): string | null {
       const t = event.trial;
       const result =
         t.quality === null ? `${t.status}: ${t.failure ?? ''}` : `validation ${t.quality.toPrecision(4)} after ${t.steps} steps`;
-      return `${event.task} · ${event.arch} · lr ${t.learningRate}: ${result}`;
+      return `${event.task} · ${event.arch} · lr ${t.learningRate}${t.seed === undefined ? '' : ` · seed ${t.seed}`}: ${result}`;
     }
     case 'chosen':
-      return `${event.entry.task} · ${event.entry.arch}: chose ${event.entry.chosen ?? 'nothing (no trial completed)'} from [${event.entry.grid.join(', ')}]`;
+      return `${event.entry.task} · ${event.entry.arch}: chose ${event.entry.chosen ?? 'nothing (no trial completed)'} from [${event.entry.grid.join(', ')}]${event.entry.why ? `: ${event.entry.why}` : ''}`;
     default:
       return null;
   }
@@ -66,6 +81,20 @@ export function registerTuneCommands(program: Command, options: { setExit?: (cod
     .option('--grid <multipliers>', `multiples of the tier's learning rate (default ${DEFAULT_MULTIPLIERS.join(',')})`, multipliers)
     .option('--budget-fraction <f>', `share of the tier's FLOP budget per trial (default ${DEFAULT_BUDGET_FRACTION})`, fraction)
     .option('--seed <n>', 'the one seed every trial uses (default 0)', nonNegativeInt)
+    .addOption(
+      new Option(
+        '--seeds <list>',
+        "several seeds per grid value: a value is then chosen only where its mean beats the runner-up's by more than the seed SD, else the grid's centre",
+      )
+        .argParser(seedList)
+        .conflicts('seed'),
+    )
+    .option('--around <file>', "centre each grid on the rate this tuning file chose (default: the tier's rate)")
+    .option(
+      '--set <name=value...>',
+      "knobs every trial runs with (e.g. --set width=32, a sweep's size): a tuning entry of their own, which the standard suite never reads",
+    )
+    .option('--jobs <n>', "a grid value's seeds run this many at a time, in child processes (default 1)", positiveInt)
     .option(
       '--extend <n>',
       `grid steps to add on a side while the best value sits on the grid's edge (default ${DEFAULT_EXTEND}; 0: never)`,
@@ -81,6 +110,10 @@ export function registerTuneCommands(program: Command, options: { setExit?: (cod
         grid?: number[];
         budgetFraction?: number;
         seed?: number;
+        seeds?: number[];
+        around?: string;
+        jobs?: number;
+        set?: string[];
         extend?: number;
         file?: string;
         backend: BackendChoice;
@@ -99,6 +132,10 @@ export function registerTuneCommands(program: Command, options: { setExit?: (cod
             multipliers: o.grid,
             budgetFraction: o.budgetFraction,
             seed: o.seed,
+            seeds: o.seeds,
+            around: o.around,
+            jobs: o.jobs,
+            knobs: parseKnobs(o.set ?? []),
             extend: o.extend,
             signal: controller.signal,
             onEvent: (event) => {

@@ -168,8 +168,10 @@ function Summary({ r }: { r: RunRecord }) {
           <span className="muted small" data-tuning>
             {' '}
             tuned: chosen from [{r.tuning.grid.join(', ')}] by {r.tuning.validationMetric} (
-            {r.tuning.validationQualities.map((q) => (q === null ? 'not completed' : sig(q, 4))).join(', ')}) at {r.tuning.budgetFraction}×
-            the budget, seed {r.tuning.seed}
+            {r.tuning.validationQualities.map((q) => (q === null ? 'not completed' : sig(q, 4))).join(', ')}
+            {r.tuning.seeds ? ', means' : ''}) at {r.tuning.budgetFraction}× the budget,{' '}
+            {r.tuning.seeds ? `seeds ${r.tuning.seeds.join(', ')}` : `seed ${r.tuning.seed}`}
+            {r.tuning.why ? ` (${r.tuning.why})` : ''}
           </span>
         ) : (
           <span className="muted small"> the tier's (not tuned for this architecture)</span>
