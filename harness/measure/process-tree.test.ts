@@ -9,8 +9,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 describe.runIf(process.platform === 'linux')('ProcessTree', () => {
   it("reads a child's CPU time from /proc while it runs, keeps it once the child has gone, and closes what it opened", async () => {
     const files = openFiles();
-    // a grandchild that burns about 0.6 s of CPU and says how much, under a shell that burns none
-    const burn = 'const t = Date.now(); while (Date.now() - t < 600); const u = process.cpuUsage(); console.log((u.user + u.system) / 1e6)';
+    // a grandchild that burns 0.5 s of CPU (however long that takes on a busy machine) and says how much, under a shell that burns none
+    const burn =
+      'const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; }; while (cpu() < 0.5); console.log(cpu())';
     const child = spawn('sh', ['-c', `${JSON.stringify(process.execPath)} -e "${burn}"; sleep 0.3`], {
       stdio: ['ignore', 'pipe', 'ignore'],
     });
