@@ -1,6 +1,7 @@
 /** Parsers for command-line values, shared by every command group: each error says what to give. */
 import { availableParallelism } from 'node:os';
 import { type Command, InvalidArgumentError } from 'commander';
+import { UsageError } from './errors.ts';
 
 export function positiveInt(value: string): number {
   const n = Number(value);
@@ -24,15 +25,34 @@ export function processCount(value: string): number {
 
 /**
  * --confine / --no-confine, for every command that plans runs. Neither given: a module named
- * by path runs confined and the baselines in-process (SuiteOptions.confine 'untrusted').
+ * by path runs confined and the baselines in-process (SuiteOptions.confine 'untrusted'), or,
+ * with `inProcess` (run, sweep), the baselines too where the OS sandbox is ('auto';
+ * `--in-process` keeps them here).
  */
-export function withConfineOptions(cmd: Command): Command {
-  return cmd
+export function withConfineOptions(cmd: Command, o: { inProcess?: boolean } = {}): Command {
+  const baselines = o.inProcess
+    ? "baselines too where this machine has the OS sandbox (--in-process keeps them in the harness's process)"
+    : "baselines in the harness's process";
+  cmd
     .option(
       '--confine',
-      "run every architecture, baselines too, in a confined child process (Node's permission model, scrubbed environment; wasm or cpu backend, wasm+blas for baselines asked by name): the data, clock, FLOP totals, scoring and record stay in the harness's process. Default: modules given by path run confined, baselines in the harness's process",
+      `run every architecture, baselines too, in a confined child process (the OS sandbox where there is one, Node's permission model, scrubbed environment): the data, clock, FLOP totals, scoring and record stay in the harness's process. Default: modules given by path run confined, ${baselines}`,
     )
     .option('--no-confine', "run modules given by path in the harness's process too (your own code, trusted: it may then use native BLAS)");
+  if (o.inProcess)
+    cmd.option(
+      '--in-process',
+      "run the baselines in the harness's process (development: no child, no pipe), modules given by path still confined; their records say training.confined false",
+    );
+  return cmd;
+}
+
+/** SuiteOptions.confine from --confine / --no-confine / --in-process; a contradiction is refused. */
+export function confineFrom(o: { confine?: boolean; inProcess?: boolean }): boolean | 'auto' | 'untrusted' {
+  if (o.inProcess && o.confine === true) throw new UsageError('--in-process and --confine contradict each other: give one');
+  if (o.confine === false) return false;
+  if (o.inProcess) return 'untrusted';
+  return o.confine === true ? true : 'auto';
 }
 
 /** Commander collects a repeatable option's values through this. */

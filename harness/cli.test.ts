@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { sandboxStatus } from './confined/sandbox.ts';
 import { runRecord } from './results/record.ts';
 
 const root = join(import.meta.dirname, '..');
@@ -36,7 +37,7 @@ async function cli(
 }
 
 describe('middlepath CLI', () => {
-  it('refuses submit and verify where there is no OS sandbox, saying why; run --arch warns loudly and runs', async () => {
+  it('refuses submit and verify where there is no OS sandbox, saying why; run --arch warns loudly and runs, the baselines in this process after a warning', async () => {
     const off = { MIDDLEPATH_SANDBOX: 'off' };
     const fixture = join(root, 'test', 'fixtures', 'tiny-mlp.ts');
     for (const args of [
@@ -48,12 +49,31 @@ describe('middlepath CLI', () => {
       expect(r.stderr).toMatch(new RegExp(`middlepath ${args[0]}: refused — it runs untrusted code, and this machine has no OS sandbox`));
     }
     const run = await cli(
-      ['run', '--tier', 'smoke', '--task', 'parity', '--arch', fixture, '--out', mkdtempSync(join(tmpdir(), 'mp-nosb-')), '--json'],
+      [
+        'run',
+        '--tier',
+        'smoke',
+        '--task',
+        'parity',
+        '--arch',
+        fixture,
+        'dense',
+        '--out',
+        mkdtempSync(join(tmpdir(), 'mp-nosb-')),
+        '--json',
+      ],
       root,
       off,
     );
     expect(run.stderr).toMatch(/WARNING: no OS sandbox here \(turned off by MIDDLEPATH_SANDBOX=off\)/);
+    expect(run.stderr).toMatch(/the baselines run in this process \(their code is the harness's own\)/);
     expect(run.code, run.stderr).toBe(0);
+    const confined = Object.fromEntries(
+      (JSON.parse(run.stdout) as { records: unknown[] }).records
+        .map((r) => runRecord.parse(r))
+        .map((r) => [r.architecture.name, r.training.confined]),
+    );
+    expect(confined).toEqual({ 'tiny-mlp': true, dense: false });
   }, 360_000); // three CLI processes and a smoke run on plain wasm: 110 s on a busy 2-core machine
 
   it('exits 2 and lists the valid names for an unknown task, architecture or backend', async () => {
@@ -68,23 +88,39 @@ describe('middlepath CLI', () => {
     expect(backend.stderr).toMatch(/Allowed choices are auto, tensorflow-gpu, tensorflow, webgpu, wasm\+libxsmm, wasm\+blas, wasm, cpu/);
   });
 
-  it('runs a module from anywhere on disk that imports middlepath and tfjs, and prints JSON', async () => {
+  it('runs a module from anywhere on disk that imports middlepath and tfjs, and prints JSON; the baselines beside it in the same sandbox, or in this process with --in-process', async () => {
     const elsewhere = mkdtempSync(join(tmpdir(), 'mp-submitter-'));
     copyFileSync(join(root, 'test', 'fixtures', 'tiny-mlp.ts'), join(elsewhere, 'my-arch.ts'));
     const out = join(elsewhere, 'results');
-    const r = await cli(['run', '--task', 'superposition', '--arch', './my-arch.ts', '--out', out, '--json'], elsewhere);
+    const r = await cli(['run', '--task', 'superposition', '--arch', './my-arch.ts', 'dense', '--out', out, '--json'], elsewhere);
     expect(r.stderr).not.toMatch(/Error/);
     expect(r.code).toBe(0);
     const parsed = JSON.parse(r.stdout) as { records: unknown[] };
-    expect(parsed.records).toHaveLength(1);
-    const record = runRecord.parse(parsed.records[0]);
-    expect(record.architecture).toMatchObject({ name: 'tiny-mlp', origin: './my-arch.ts' });
-    expect(record.status).toBe('completed');
+    expect(parsed.records).toHaveLength(2);
+    const [record, dense] = parsed.records.map((x) => runRecord.parse(x));
+    expect(record?.architecture).toMatchObject({ name: 'tiny-mlp', origin: './my-arch.ts' });
+    expect(record?.status).toBe('completed');
     // a module given by path is untrusted by default: confined — inside the OS sandbox on the
     // system BLAS like the baselines, or on wasm (no native addons) where there is no sandbox
-    expect(record.training.confined).toBe(true);
-    expect(record.backend.name).toMatch(record.training.sandbox ? /^wasm\+(libxsmm|blas)$/ : /^wasm$/);
-    expect(readdirSync(join(out, 'runs'))).toHaveLength(1);
+    expect(record?.training.confined).toBe(true);
+    expect(record?.backend.name).toMatch(record?.training.sandbox ? /^wasm\+(libxsmm|blas)$/ : /^wasm$/);
+    // the baseline: in the same sandboxed child on the same backend where this machine has the sandbox, else here
+    const boxed = sandboxStatus().available;
+    expect(dense?.architecture.name).toBe('dense');
+    expect(dense?.training.confined).toBe(boxed);
+    if (boxed) {
+      expect(dense?.training.sandbox).toEqual(record?.training.sandbox);
+      expect(dense?.hardwareClass).toBe(record?.hardwareClass);
+    }
+    expect(readdirSync(join(out, 'runs'))).toHaveLength(2);
+
+    const own = mkdtempSync(join(tmpdir(), 'mp-in-process-'));
+    const inProcess = await cli(['run', '--task', 'superposition', '--arch', 'dense', '--in-process', '--out', own, '--json']);
+    expect(inProcess.code, inProcess.stderr).toBe(0);
+    expect(runRecord.parse((JSON.parse(inProcess.stdout) as { records: unknown[] }).records[0]).training.confined).toBe(false);
+    const both = await cli(['run', '--arch', 'dense', '--in-process', '--confine', '--out', own]);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/--in-process and --confine contradict each other/);
   });
 
   it('exits 1 when a run fails, still recording it, and names the module', async () => {

@@ -9,7 +9,7 @@
 import { availableParallelism } from 'node:os';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { BACKENDS, type BackendChoice } from './backend-names.ts';
-import { positiveInt, processCount, withConfineOptions, withKnobOptions } from './cli-options.ts';
+import { confineFrom, positiveInt, processCount, withConfineOptions, withKnobOptions } from './cli-options.ts';
 import { sandboxStatus } from './confined/sandbox.ts';
 import { UsageError } from './errors.ts';
 import { parseShard, type Shard } from './jobs/shard.ts';
@@ -41,7 +41,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride(); // before the subcommands, so they inherit it: parse errors then exit 2, not 1
 
-  withKnobOptions(withConfineOptions(program.command('run')))
+  withKnobOptions(withConfineOptions(program.command('run'), { inProcess: true }))
     .description('run the standard suite (or a slice of it) and write a record per run')
     .addOption(new Option('--tier <tier>', TIER_HELP).choices([...TIER_NAMES]).default(DEFAULT_TIER))
     .option('--task <id...>', `tasks to run (default all: ${TASK_INFOS.map((t) => t.spec.id).join(', ')})`)
@@ -72,6 +72,7 @@ function buildProgram(setExit: (code: number) => void): Command {
         jobs: number;
         shard?: Shard;
         confine?: boolean;
+        inProcess?: boolean;
         set?: string[];
       }) => {
         const [{ runSuite }, { isBaselineName }, { parseKnobs, knobsLabel }] = await Promise.all([
@@ -89,11 +90,12 @@ function buildProgram(setExit: (code: number) => void): Command {
               `knobs ${knobsLabel(knobs)}: a sweep cell, recorded in ${o.out}/runs and not in the store (the leaderboard)\n`,
             );
         }
+        const confine = confineFrom(o);
         const modules = (o.arch ?? []).filter((a) => !isBaselineName(a));
         if (o.confine === undefined && modules.length > 0 && !o.json) {
           process.stderr.write(
             sandboxStatus().available
-              ? `${modules.join(', ')}: confined (a module's code is untrusted until you say otherwise): its own process in the OS sandbox, on the same kernels as the baselines. For your own code, --no-confine runs it in this process; --confine runs the baselines confined too.\n`
+              ? `${modules.join(', ')}: confined (a module's code is untrusted until you say otherwise): its own process in the OS sandbox, on the same kernels and IPC path as the baselines. For your own code, --no-confine runs it in this process.\n`
               : `${modules.join(', ')}: confined (a module's code is untrusted until you say otherwise), so on wasm, without native BLAS — its hardware class differs from baselines run here in-process. For your own code, --no-confine runs it in this process; --confine runs the baselines confined too.\n`,
           );
         }
@@ -110,7 +112,7 @@ function buildProgram(setExit: (code: number) => void): Command {
             variantSeed: o.variantSeed ?? null,
             jobs: o.jobs,
             shard: o.shard,
-            confine: o.confine ?? 'untrusted',
+            confine,
             ...(knobs ? { knobs } : {}),
             ...hooks,
           }),
@@ -135,6 +137,10 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--jobs <n>', "runs at once, each in its own process ('auto': one per core)", processCount, 1)
     .option('--shard <i/N>', 'only slice i of N of the sweep, balanced by expected run time', parseShard)
     .option('--dry-run', 'list the cells and how many runs each still needs; run nothing', false)
+    .option(
+      '--in-process',
+      "run the baselines in the harness's process (development: no child, no pipe) rather than in the confined child, where this machine has the OS sandbox; their records say training.confined false",
+    )
     .action(
       async (
         name: string,
@@ -147,6 +153,7 @@ function buildProgram(setExit: (code: number) => void): Command {
           jobs: number;
           shard?: Shard;
           dryRun: boolean;
+          inProcess?: boolean;
         },
       ) => {
         const [{ loadSweepPlan, planPath }, { checkPlanProtocol, describePlan, planSweep, runSweep }] = await Promise.all([
@@ -161,7 +168,15 @@ function buildProgram(setExit: (code: number) => void): Command {
           return;
         }
         await runReported({ ...o, store: false }, setExit, (hooks) =>
-          runSweep(plan, { backend: o.backend, outDir: o.out, force: o.force, jobs: o.jobs, shard: o.shard, ...hooks }),
+          runSweep(plan, {
+            backend: o.backend,
+            outDir: o.out,
+            force: o.force,
+            jobs: o.jobs,
+            shard: o.shard,
+            confine: confineFrom({ inProcess: o.inProcess }),
+            ...hooks,
+          }),
         );
       },
     );

@@ -86,6 +86,9 @@ export function knobsLabel(knobs: RunKnobs | undefined): string {
     : '';
 }
 
+/** The architecture knobs alone, validated (what a confined child checks its init's knobs with). */
+export const architectureKnobSchema = runKnobs.pick({ experts: true, granularity: true }).strict();
+
 /** The architecture knobs alone (what build() sees in ctx.knobs). */
 export function architectureKnobs(knobs: RunKnobs | undefined): ArchitectureKnobs {
   return Object.fromEntries(ARCHITECTURE_KNOB_NAMES.filter((k) => knobs?.[k] !== undefined).map((k) => [k, knobs?.[k]]));

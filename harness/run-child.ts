@@ -11,7 +11,7 @@ import { loadConfined } from './confined/describe.ts';
 import { ArchitectureError, UsageError } from './errors.ts';
 import { jobSettings } from './jobs/job.ts';
 import type { FromChild, ToChild } from './jobs/protocol.ts';
-import { loadArchitecture } from './load-architecture.ts';
+import { isBaselineName, loadArchitecture } from './load-architecture.ts';
 import { executeRun } from './suite.ts';
 import { findTask } from './tasks/index.ts';
 import { Interrupted } from './train.ts';
@@ -28,7 +28,8 @@ async function run(m: Extract<ToChild, { type: 'run' }>): Promise<void> {
   let task: ReturnType<typeof findTask>;
   try {
     task = findTask(job.task);
-    arch = await (job.confine ? loadConfined(job.arch) : loadArchitecture(job.arch));
+    // a module that runs confined is imported only in its confined child; a baseline is the harness's own code
+    arch = await (job.confine && !isBaselineName(job.arch) ? loadConfined(job.arch) : loadArchitecture(job.arch));
   } catch (e) {
     if (e instanceof UsageError || e instanceof ArchitectureError) return send({ type: 'refused-job', message: e.message });
     throw e;

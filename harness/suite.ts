@@ -8,7 +8,9 @@
 import type { ArchitectureKnobs } from './architecture.ts';
 import { type ActiveBackend, type BackendChoice, selectBackend } from './backend.ts';
 import { loadConfined } from './confined/describe.ts';
+import { CONFINED_BACKENDS } from './confined/protocol.ts';
 import { confinedBackendFor, confinedRunFor } from './confined/runner.ts';
+import { sandboxStatus, warnBaselinesInProcess } from './confined/sandbox.ts';
 import { ArchitectureError, UsageError } from './errors.ts';
 import type { RunJob } from './jobs/job.ts';
 import { type Shard, shardOf } from './jobs/shard.ts';
@@ -55,10 +57,13 @@ export interface SuiteOptions {
   tuningFile?: string | null;
   /**
    * Where each architecture runs: true, in a confined child process (harness/confined: the
-   * trust boundary for submitted code); 'untrusted', confined unless it is one of baselines/
-   * (the CLI's default); false or absent, in this process.
+   * trust boundary for submitted code); 'auto' (the CLI's default), modules confined, and the
+   * baselines too where this machine has the OS sandbox and the backend runs in it — so the
+   * published suite and submissions share one hardware class and one IPC path (elsewhere the
+   * baselines run here, after one warning); 'untrusted', confined unless it is one of
+   * baselines/ (`--in-process`); false or absent, in this process.
    */
-  confine?: boolean | 'untrusted';
+  confine?: Confine;
   /** sweep knobs for every run (`--set experts=16`): in each run's key and record */
   knobs?: RunKnobs;
 }
@@ -153,8 +158,8 @@ export async function planSuite(opts: SuiteOptions): Promise<SuitePlan> {
   const archs: Array<LoadedArchitecture & { given: string }> = [];
   for (const name of archNames) {
     try {
-      // confined: the module is imported only in a confined child, never here
-      archs.push({ ...(await (confinedFor(opts.confine, name) ? loadConfined(name) : loadArchitecture(name))), given: name });
+      // a module that runs confined is imported only in a confined child, never here; a baseline is the harness's own code
+      archs.push({ ...(await (loadsConfined(opts.confine, name) ? loadConfined(name) : loadArchitecture(name))), given: name });
     } catch (e) {
       if (!(e instanceof ArchitectureError)) throw e; // usage errors (unknown name, missing file) stop everything
       loadErrors.push({ arch: name, message: e.message });
@@ -166,7 +171,7 @@ export async function planSuite(opts: SuiteOptions): Promise<SuitePlan> {
   const tunedFor = tuningLookup(opts.tier, opts.tuningFile);
   for (const task of tasks) {
     for (const arch of archs) {
-      if (knobs) checkKnobsFor(arch, arch.given, knobs, confinedFor(opts.confine, arch.given));
+      if (knobs) checkKnobsFor(arch, arch.given, knobs);
       const tuning = tunedFor(task.spec.id, arch);
       const seeds = opts.seedList ?? Array.from({ length: opts.seeds ?? task.tiers[opts.tier].seeds }, (_, i) => i);
       for (const seed of new Set(seeds)) {
@@ -231,17 +236,11 @@ export function settledPlan(
 
 /**
  * Refuse knobs an architecture cannot take, before anything runs: an architecture knob it
- * does not declare, or any architecture knob on a confined run (the confined child does not
- * receive them yet, so it would build the default silently).
+ * does not declare. (A confined run's child gets the knobs with its init and checks them again.)
  */
-export function checkKnobsFor(arch: LoadedArchitecture, given: string, knobs: RunKnobs, confined: boolean): void {
+export function checkKnobsFor(arch: LoadedArchitecture, given: string, knobs: RunKnobs): void {
   const wanted = Object.keys(architectureKnobs(knobs)) as Array<keyof ArchitectureKnobs>;
   if (wanted.length === 0) return;
-  if (confined) {
-    throw new UsageError(
-      `${given}: --set ${wanted.join(', ')} cannot reach a confined run (the confined child does not carry architecture knobs yet); run baselines in-process (the default) or without these knobs`,
-    );
-  }
   const declared = arch.architecture.knobs ?? [];
   const refused = wanted.filter((k) => !declared.includes(k));
   if (refused.length > 0) {
@@ -251,12 +250,38 @@ export function checkKnobsFor(arch: LoadedArchitecture, given: string, knobs: Ru
   }
 }
 
-/** Whether the architecture named `archSpec` (a baseline's name or a module's path) runs confined. */
-export const confinedFor = (confine: SuiteOptions['confine'], archSpec: string): boolean =>
-  confine === true || (confine === 'untrusted' && !isBaselineName(archSpec));
+/** SuiteOptions.confine: which architectures run in a confined child. */
+export type Confine = boolean | 'auto' | 'untrusted';
+
+/** The backends a confined child can run (`auto` picks among them): a baseline asked for another runs in this process. */
+const CONFINABLE: ReadonlySet<BackendChoice> = new Set(['auto', ...CONFINED_BACKENDS]);
+
+/**
+ * Whether the architecture named `archSpec` (a baseline's name or a module's path) runs
+ * confined, on `backend`. Under 'auto', a baseline runs confined where the OS sandbox is
+ * available and the backend can run in it; where the sandbox is missing it runs here, after
+ * one warning (its code is the harness's own; submissions are refused or warned about as
+ * before, by the confined runner).
+ */
+export function confinedFor(confine: Confine | undefined, archSpec: string, backend: BackendChoice): boolean {
+  if (confine === true) return true;
+  if (confine === undefined || confine === false) return false;
+  if (!isBaselineName(archSpec)) return true;
+  if (confine === 'untrusted' || !CONFINABLE.has(backend)) return false;
+  const sandbox = sandboxStatus();
+  if (!sandbox.available) warnBaselinesInProcess(sandbox.reason);
+  return sandbox.available;
+}
+
+/** Whether planning imports the architecture only in a confined child: a module that runs confined (a baseline is the harness's own code, imported here). */
+const loadsConfined = (confine: Confine | undefined, archSpec: string): boolean =>
+  !isBaselineName(archSpec) && (confine === true || confine === 'auto' || confine === 'untrusted');
 
 /** The job a planned run is, for a child process or the queue. */
-export function jobOf(run: PlannedRun, opts: Pick<SuiteOptions, 'variantSeed' | 'settings' | 'split' | 'confine'>): RunJob {
+export function jobOf(
+  run: PlannedRun,
+  opts: Pick<SuiteOptions, 'variantSeed' | 'settings' | 'split' | 'confine'> & { backend: BackendChoice },
+): RunJob {
   return {
     task: run.task.spec.id,
     tier: run.tier,
@@ -268,7 +293,7 @@ export function jobOf(run: PlannedRun, opts: Pick<SuiteOptions, 'variantSeed' | 
     ...(run.tuning ? { tuning: run.tuning } : {}),
     ...(run.knobs ? { knobs: run.knobs } : {}),
     ...(opts.split ? { split: opts.split } : {}),
-    ...(confinedFor(opts.confine, run.archSpec) ? { confine: true } : {}),
+    ...(confinedFor(opts.confine, run.archSpec, opts.backend) ? { confine: true } : {}),
   };
 }
 
@@ -399,7 +424,7 @@ export async function runPlanned(plan: SuitePlan, opts: Omit<SuiteOptions, 'tier
         },
         onProgress: (progress) => emit({ type: 'progress', run, progress }),
         split: opts.split,
-        confine: confinedFor(opts.confine, run.archSpec),
+        confine: confinedFor(opts.confine, run.archSpec, opts.backend),
       });
     } catch (e) {
       if (e instanceof Interrupted) {

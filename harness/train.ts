@@ -496,10 +496,11 @@ export async function timedStep(
   const budget = settings.budgetFlops;
   const batch = data.nextTrainBatch(settings.batchSize);
   const sample = obs.steps % SAMPLE_EVERY === 1;
+  // Read before the clock starts: a confined child's CPU time comes from /proc, the harness's reading, not the model's work.
+  const cpu0 = cpuSecondsOf(runner);
   // The clock is this process's, and a step's time includes handing the batch over (a confined
   // child gets it over its pipe), the request and the answer back: nothing the child does is off it.
   const t0 = performance.now();
-  const cpu0 = cpuSecondsOf(runner);
   const jit0 = xsmmJitSeconds(); // libxsmm's kernel generation (first call of a shape, in this process) is kept off the clock
   let result: StepResult;
   try {

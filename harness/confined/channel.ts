@@ -3,7 +3,12 @@
  * channel (whose `process.send`, `process._send` and 'message' listeners module code can
  * reach and rewrite). fd 3 carries requests in, fd 4 replies out.
  *
- * - A frame is [u32 length][u32 sequence][32-byte HMAC-SHA256][v8-serialized message].
+ * - A reply is [u32 length][u32 sequence][32-byte HMAC-SHA256][v8-serialized message].
+ * - A request is [u32 length][u32 sequence][u32 raw length][v8-serialized message][raw bytes]:
+ *   the values of large tensors (a step's batch) travel raw after the message, written from
+ *   the parent's arrays and read into one reused buffer in the child, not serialized —
+ *   serializing a 400 KB batch and copying it twice cost more than the pipe itself
+ *   (bench:ipc). The message says where in the raw bytes each tensor lies (RawTensor).
  * - The parent writes a fresh 32-byte key first, before any frame; the child's runtime
  *   reads it before the architecture module is imported and keeps it only as a KeyObject
  *   (key material outside the JS heap, so not in a heap snapshot).
@@ -20,6 +25,8 @@ import { deserialize, serialize } from 'node:v8';
 export const KEY_BYTES = 32;
 export const MAC_BYTES = 32;
 export const HEADER_BYTES = 8;
+/** a request's header: a reply's, and the length of the raw bytes after its message */
+export const REQUEST_HEADER_BYTES = 12;
 /** A reply larger than this is refused before it is buffered (evaluation outputs are the largest: a few MB). */
 export const MAX_FRAME_BYTES = 512 * 2 ** 20;
 
@@ -27,13 +34,20 @@ export function macOf(key: Buffer | import('node:crypto').KeyObject, header: Buf
   return createHmac('sha256', key).update(header).update(payload).digest();
 }
 
-/** A request frame: [u32 length][u32 sequence][payload]; unsigned (only the harness can write it). */
-export function requestFrame(seq: number, message: unknown): Buffer {
+/**
+ * A request frame, as the chunks to write in order (unsigned: only the harness can write it):
+ * [u32 length][u32 sequence][u32 raw length][message], then each of `raw` as it is, uncopied.
+ */
+export function requestFrame(seq: number, message: unknown, raw: readonly ArrayBufferView[] = []): Buffer[] {
   const payload = serialize(message);
-  const header = Buffer.alloc(HEADER_BYTES);
+  const header = Buffer.alloc(REQUEST_HEADER_BYTES);
   header.writeUInt32BE(payload.length, 0);
   header.writeUInt32BE(seq, 4);
-  return Buffer.concat([header, payload]);
+  header.writeUInt32BE(
+    raw.reduce((n, r) => n + r.byteLength, 0),
+    8,
+  );
+  return [Buffer.concat([header, payload]), ...raw.map((r) => Buffer.from(r.buffer, r.byteOffset, r.byteLength))];
 }
 
 export class ForgedReply extends Error {}

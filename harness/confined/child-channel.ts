@@ -10,7 +10,7 @@
 import crypto, { type KeyObject } from 'node:crypto';
 import fs from 'node:fs';
 import v8 from 'node:v8';
-import { HEADER_BYTES, KEY_BYTES } from './channel.ts';
+import { HEADER_BYTES, KEY_BYTES, REQUEST_HEADER_BYTES } from './channel.ts';
 
 const REQUESTS_FD = 3;
 const REPLIES_FD = 4;
@@ -24,17 +24,24 @@ const serialize = v8.serialize;
 const deserialize = v8.deserialize;
 const alloc = Buffer.alloc;
 const concat = Buffer.concat;
+const Bytes = Uint8Array;
+const Memory = ArrayBuffer;
 
-/** Read exactly n bytes from fd 3, blocking; null at end of stream (the harness is gone). */
-function readExactly(n: number): Buffer | null {
-  const b = alloc(n);
+/** Fill `b` from fd 3, blocking; false at end of stream (the harness is gone). */
+function fill(b: Uint8Array): boolean {
   let got = 0;
-  while (got < n) {
-    const r = readSync(REQUESTS_FD, b, got, n - got, null);
-    if (r === 0) return null;
+  while (got < b.length) {
+    const r = readSync(REQUESTS_FD, b, got, b.length - got, null);
+    if (r === 0) return false;
     got += r;
   }
-  return b;
+  return true;
+}
+
+/** Read exactly n bytes from fd 3 into a new buffer, blocking; null at end of stream. */
+function readExactly(n: number): Buffer | null {
+  const b = alloc(n);
+  return fill(b) ? b : null;
 }
 
 function writeAll(b: Buffer): void {
@@ -52,9 +59,15 @@ function freezeWireRuntime(): void {
   Object.freeze(Buffer);
 }
 
+/** A request: its message, and the raw bytes after it (channel.ts), valid until the next read. */
+export interface Request {
+  message: unknown;
+  raw: Uint8Array;
+}
+
 export interface ChildChannel {
   /** the next request, blocking until it comes (nothing of the module's runs meanwhile); null when the harness is gone */
-  read(): unknown | null;
+  read(): Request | null;
   write(message: unknown): void;
 }
 
@@ -66,12 +79,24 @@ export function openChildChannel(): ChildChannel {
   raw.fill(0);
   freezeWireRuntime();
   let seq = 0;
+  // the raw bytes of every request land here: one buffer, grown when a request needs more, read over by the next
+  // (constructors captured above, no prototype methods: module code may have patched those by the next request)
+  let rawMemory = new Memory(0);
+  let rawCapacity = 0;
   return {
     read() {
-      const header = readExactly(HEADER_BYTES);
+      const header = readExactly(REQUEST_HEADER_BYTES);
       if (!header) return null;
       const payload = readExactly(header.readUInt32BE(0));
-      return payload ? deserialize(payload) : null;
+      if (!payload) return null;
+      const rawBytes = header.readUInt32BE(8);
+      if (rawBytes > rawCapacity) {
+        rawCapacity = 4096;
+        while (rawCapacity < rawBytes) rawCapacity *= 2;
+        rawMemory = new Memory(rawCapacity);
+      }
+      const raw = new Bytes(rawMemory, 0, rawBytes);
+      return fill(raw) ? { message: deserialize(payload), raw } : null;
     },
     write(message) {
       const payload = serialize(message);

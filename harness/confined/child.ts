@@ -12,10 +12,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { loadBlas, registerKernels, useWasmBackend } from '../../kernels/index.ts';
 import { loadXsmmBlas } from '../../kernels/xsmm.ts';
-import { isArchitecture, type Model } from '../architecture.ts';
+import { type ArchitectureKnobs, isArchitecture, type Model } from '../architecture.ts';
 import { createBuildContext, type OwnedBuildContext } from '../build-context.ts';
 import { thrownMessage } from '../errors.ts';
 import { checkedForward, RunFailure } from '../forward.ts';
+import { architectureKnobSchema } from '../knobs.ts';
 import { harnessReads, installFlopCounter } from '../measure/flops.ts';
 import { type MeasurementFreeze, measurementFreeze } from '../measure/freeze.ts';
 import { activationSparsity, densityOfChange } from '../metrics/sparsity.ts';
@@ -24,7 +25,7 @@ import { buildModel, ScheduledAdam, trainingStep } from '../step.ts';
 import { trainingLoss } from '../tasks/losses.ts';
 import type { Batch } from '../tasks/types.ts';
 import { openChildChannel } from './child-channel.ts';
-import { type FromConfined, type Ledger, phaseOf, type ToConfined, type WireTensor } from './protocol.ts';
+import { type FromConfined, type Ledger, phaseOf, type RawTensor, type ToConfined, type WireTensor } from './protocol.ts';
 import { markWeights, type WeightMark, weightChangedSince } from './watch.ts';
 
 // Opened before the module loads: the key and the functions that sign replies are out of its reach from here on.
@@ -44,6 +45,20 @@ let evalInputs: tf.Tensor[] = [];
 let weights: tf.Variable[] = [];
 
 const tensorOf = (w: WireTensor) => tf.tensor(w.data, w.shape, w.data instanceof Int32Array ? 'int32' : 'float32');
+/**
+ * A tensor of a request's raw values (`raw` is the channel's reused buffer). The wasm backend
+ * copies values into its own memory as it makes the tensor; other backends keep the array
+ * given, so they get a copy — the next request reads over `raw`.
+ */
+function tensorOfRaw(r: RawTensor, raw: Uint8Array): tf.Tensor {
+  const size = r.shape.reduce((a, b) => a * b, 1);
+  if (r.offset % 4 !== 0 || r.offset + 4 * size > raw.length) throw new Error(`a batch tensor outside the request's raw bytes`);
+  const view =
+    r.dtype === 'int32'
+      ? new Int32Array(raw.buffer, raw.byteOffset + r.offset, size)
+      : new Float32Array(raw.buffer, raw.byteOffset + r.offset, size);
+  return tf.tensor(tf.getBackend() === 'wasm' ? view : view.slice(), r.shape, r.dtype);
+}
 const wire = <T extends Float32Array | Int32Array>(t: tf.Tensor, data: T): WireTensor<T> => ({ data, shape: [...t.shape] });
 /** tf.tidy for a result that is plain data: every tensor made inside `fn` is freed. */
 function scoped<T>(fn: () => T): T {
@@ -83,6 +98,7 @@ const definitionOf = (a: NonNullable<typeof architecture>) => ({
   description: String(a.description),
   reference: a.reference ?? null,
   control: a.control ?? null,
+  knobs: Array.isArray(a.knobs) ? [...a.knobs] : [],
 });
 
 async function describe(url: string): Promise<FromConfined> {
@@ -132,10 +148,29 @@ async function start(m: Init): Promise<FromConfined> {
   };
 }
 
+/**
+ * The run's architecture knobs, checked here as the parent checked them when it planned the
+ * run: the same schema, and only knobs the architecture declares.
+ */
+function knobsFor(a: NonNullable<typeof architecture>, given: unknown): ArchitectureKnobs {
+  const parsed = architectureKnobSchema.safeParse(given);
+  if (!parsed.success) throw new RunFailure('build', `the run's knobs are malformed: ${parsed.error.issues[0]?.message}`);
+  const knobs = parsed.data;
+  const declared: readonly string[] = Array.isArray(a.knobs) ? a.knobs : [];
+  const refused = Object.keys(knobs).filter((k) => !declared.includes(k));
+  if (refused.length > 0) {
+    throw new RunFailure(
+      'build',
+      `${init?.moduleLabel ?? 'the architecture'} does not take the knob(s) ${refused.join(', ')} (it takes ${declared.length ? declared.join(', ') : 'none'})`,
+    );
+  }
+  return knobs;
+}
+
 function build(): FromConfined {
   if (!init || !architecture || !counter) throw new Error('build before init');
   const before = engineFootprint();
-  ctx = createBuildContext(init.seed, init.scope);
+  ctx = createBuildContext(init.seed, init.scope, knobsFor(architecture, init.knobs));
   // build() is metered: whatever it computes through the kernels is counted (and an unpriced kernel refused).
   counter.reset();
   counter.active = true;
@@ -161,9 +196,9 @@ function build(): FromConfined {
   };
 }
 
-async function step(m: Extract<ToConfined, { type: 'step' }>): Promise<FromConfined> {
+async function step(m: Extract<ToConfined, { type: 'step' }>, raw: Uint8Array): Promise<FromConfined> {
   if (!init || !model || !optimizer || !counter) throw new Error('step before build');
-  const batch: Batch = { x: tensorOf(m.batch.x), y: tensorOf(m.batch.y), groups: tensorOf(m.batch.groups) };
+  const batch: Batch = { x: tensorOfRaw(m.batch.x, raw), y: tensorOfRaw(m.batch.y, raw), groups: tensorOfRaw(m.batch.groups, raw) };
   optimizer.setLearningRate(m.learningRate);
   const before = m.sample ? model.variables.map((v) => v.clone()) : [];
   counter.reset();
@@ -262,11 +297,11 @@ function goIdle(): void {
   idleFrom = markWeights(weights);
 }
 
-async function handle(m: ToConfined): Promise<FromConfined> {
+async function handle(m: ToConfined, raw: Uint8Array): Promise<FromConfined> {
   const phase = phaseOf(m);
   const idleWork = offRequest();
   if (idleWork) return { type: 'failed', phase, status: 'failed', message: idleWork };
-  const r = await answer(m);
+  const r = await answer(m, raw);
   // Tampering with the measurement fails the run even where the module caught the refusal.
   freezer?.check(); // O(1): writes around the registry's guards (freeze.ts)
   const refused = freezer?.refused;
@@ -276,12 +311,12 @@ async function handle(m: ToConfined): Promise<FromConfined> {
   return r;
 }
 
-async function answer(m: ToConfined): Promise<FromConfined> {
+async function answer(m: ToConfined, raw: Uint8Array): Promise<FromConfined> {
   try {
     if (m.type === 'describe') return await describe(m.moduleUrl);
     if (m.type === 'init') return await start(m);
     if (m.type === 'build') return build();
-    if (m.type === 'step') return await step(m);
+    if (m.type === 'step') return await step(m, raw);
     return evaluate(m);
   } catch (e) {
     if (e instanceof RunFailure)
@@ -305,10 +340,11 @@ async function answer(m: ToConfined): Promise<FromConfined> {
  */
 async function serve(): Promise<never> {
   for (;;) {
-    const m = channel.read() as ToConfined | null;
-    if (m === null) process.exit(0); // the harness is gone: nothing here is wanted
+    const request = channel.read();
+    if (request === null) process.exit(0); // the harness is gone: nothing here is wanted
+    const m = request.message as ToConfined;
     const before = m.type === 'step' ? null : markWeights(weights);
-    let r = await handle(m);
+    let r = await handle(m, request.raw);
     // Only a training step may change the weights: a hand-over, a build or an evaluation that did is refused.
     const changed = before && model && r.type !== 'failed' ? weightChangedSince(before) : null;
     if (changed !== null) {

@@ -49,6 +49,7 @@ export async function loadConfined(
         description: d.description,
         ...(d.reference !== null ? { reference: d.reference } : {}),
         ...(d.control !== null ? { control: d.control } : {}),
+        ...(d.knobs.length > 0 ? { knobs: d.knobs } : {}),
         build: () => {
           throw new Error(`${nameOrPath} runs confined: its model is built in the run's own child process`);
         },

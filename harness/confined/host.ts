@@ -135,6 +135,7 @@ export class ConfinedChild {
       this.ended ??= `the architecture's process ended (${signal ? `signal ${signal}` : `exit code ${code}`})${this.stderrLine()}`;
       this.failPending(this.ended);
       clearInterval(this.poll);
+      this.tree?.close();
     });
     this.poll = setInterval(() => {
       const rss = this.tree?.rssMB() ?? null;
@@ -218,15 +219,24 @@ export class ConfinedChild {
     m: ToConfined,
     expect: T,
     seconds = this.opts.requestSeconds,
+    /** values sent raw after the message, in order (RawTensor's offsets point into them) */
+    raw: readonly ArrayBufferView[] = [],
   ): Promise<Reply<T>> {
     if (this.ended) throw new RunFailure('train', this.ended);
     if (this.pending) throw new Error('ConfinedChild: one request at a time');
     const reply = await new Promise<FromConfined>((resolve, reject) => {
       const timer = setTimeout(() => this.stop({ reason: 'time', detail: `no reply to '${m.type}' within ${seconds} s` }), seconds * 1000);
       this.pending = { resolve, reject, timer, phase: phaseOf(m) };
-      (this.child.stdio[3] as Writable).write(requestFrame(this.seq++, m), (e) => {
+      const pipe = this.child.stdio[3] as Writable;
+      const chunks = requestFrame(this.seq++, m, raw);
+      // one writev for the frame's chunks: the raw values go from the caller's arrays to the pipe uncopied
+      pipe.cork();
+      const last = chunks.length - 1;
+      for (let i = 0; i < last; i++) pipe.write(chunks[i]);
+      pipe.write(chunks[last], (e) => {
         if (e) this.failPending(`could not send '${m.type}' to the architecture's process: ${e.message}`);
       });
+      pipe.uncork();
     });
     if (reply.type === 'failed') throw new RunFailure(reply.phase, reply.message, reply.status);
     if (reply.type !== expect) throw new RunFailure('train', `the architecture's process answered '${m.type}' with '${reply.type}'`);

@@ -1,18 +1,28 @@
 /**
  * Messages between the trusted harness process and the confined child that runs an
- * architecture (harness/confined/child.ts), over a `child_process.fork` IPC channel with
- * `serialization: 'advanced'` (structured clone: typed arrays cross as binary, not JSON).
+ * architecture (harness/confined/child.ts), over two private pipes (channel.ts), serialized
+ * with v8's structured clone (typed arrays cross as binary, not JSON; a batch's values raw).
  * One request, one reply. What the parent sends is typed here; what the child sends back
  * is parsed with these zod schemas, because the child runs submitted code and anything it
  * says is a claim to check, not a fact.
  */
 import { z } from 'zod';
-import type { SizeSpec, TaskSpec } from '../architecture.ts';
+import { ARCHITECTURE_KNOB_NAMES, type ArchitectureKnobs, type SizeSpec, type TaskSpec } from '../architecture.ts';
 
 /** A tensor as it crosses the boundary: its values and its shape. */
 export interface WireTensor<T extends Float32Array | Int32Array = Float32Array | Int32Array> {
   data: T;
   shape: number[];
+}
+
+/**
+ * A tensor whose values travel raw after the request's message (channel.ts), `offset` bytes
+ * into them: a step's batch, read into the child's reused buffer without a copy on either side.
+ */
+export interface RawTensor {
+  shape: number[];
+  dtype: 'float32' | 'int32';
+  offset: number;
 }
 
 /** Backends a confined child may run: the addon-free ones, and wasm+blas for trusted (baseline) code only. */
@@ -40,6 +50,8 @@ export type ToConfined =
       /** prefix of variable names (the run id) */
       scope: string;
       learningRate: number;
+      /** the run's architecture knobs (ctx.knobs; {} in the standard suite), checked again in the child */
+      knobs: ArchitectureKnobs;
       /** the held-out inputs, once (never their labels): evaluations then name no data */
       evalInputs: WireTensor[];
     }
@@ -51,8 +63,8 @@ export type ToConfined =
       learningRate: number;
       /** measure the share of parameters this step moved (sampled steps only) */
       sample: boolean;
-      /** the step's batch, handed over in the same request: one round trip a step, on the clock */
-      batch: { x: WireTensor; y: WireTensor; groups: WireTensor<Int32Array> };
+      /** the step's batch, handed over in the same request (its values raw, after the message): one round trip a step, on the clock */
+      batch: { x: RawTensor; y: RawTensor; groups: RawTensor };
     }
   | { type: 'eval'; ablate?: { layer: string; expert: number } };
 
@@ -79,6 +91,8 @@ const definition = z.object({
   description: z.string().max(2000),
   reference: z.string().max(1000).nullable(),
   control: z.literal('matched-total').nullable(),
+  /** the knobs build() reads (ctx.knobs): what a sweep may set on it */
+  knobs: z.array(z.enum(ARCHITECTURE_KNOB_NAMES)).max(ARCHITECTURE_KNOB_NAMES.length),
 });
 
 const phase = z.enum(['build', 'train', 'eval']);

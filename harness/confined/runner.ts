@@ -18,7 +18,7 @@ import type { TierName } from '../tasks/tiers.ts';
 import { limitsFor } from '../tiers.ts';
 import { bundleForChild } from './bundle.ts';
 import { ConfinedChild, type ConfinedOptions, moduleUrl, wasmDistDir } from './host.ts';
-import type { ConfinedBackend, Reply, WireTensor } from './protocol.ts';
+import type { ConfinedBackend, RawTensor, Reply, WireTensor } from './protocol.ts';
 import { sandboxStatus } from './sandbox.ts';
 
 export interface ConfinedRunOptions extends Omit<ConfinedOptions, 'bundle'> {
@@ -101,6 +101,7 @@ export async function confinedRunner(o: ConfinedRunOptions): Promise<(setup: Run
             seed: setup.seed,
             scope: setup.scope,
             learningRate: setup.learningRate,
+            knobs: setup.knobs ?? {},
             evalInputs: setup.data.evalBatches.map((b) => wireOf(b.x)),
           },
           'ready',
@@ -115,9 +116,18 @@ export async function confinedRunner(o: ConfinedRunOptions): Promise<(setup: Run
       },
       confined: true,
       async step(batch, learningRate, sample, step) {
-        // the batch travels with the step request: one round trip a step, all of it on the caller's clock
-        const wired = { x: wireOf(batch.x), y: wireOf(batch.y), groups: wireOf(batch.groups) as WireTensor<Int32Array> };
-        return live().request({ type: 'step', step, learningRate, sample, batch: wired }, 'stepped');
+        // the batch travels with the step request, its values raw after it: one round trip a step, all of it on the caller's clock
+        const values: ArrayBufferView[] = [];
+        let offset = 0;
+        const raw = (t: tf.Tensor): RawTensor => {
+          const data = wireOf(t).data;
+          values.push(data);
+          const r = { shape: [...t.shape], dtype: data instanceof Int32Array ? ('int32' as const) : ('float32' as const), offset };
+          offset += data.byteLength;
+          return r;
+        };
+        const wired = { x: raw(batch.x), y: raw(batch.y), groups: raw(batch.groups) };
+        return live().request({ type: 'step', step, learningRate, sample, batch: wired }, 'stepped', undefined, values);
       },
       async evaluation(ablate) {
         return evalModel(await live().request({ type: 'eval', ...(ablate ? { ablate } : {}) }, 'evaluated'));

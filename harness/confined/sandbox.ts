@@ -231,6 +231,16 @@ export function warnUnsandboxed(reason: string): void {
   );
 }
 
+let warnedBaselines = false;
+/** Say once a process that the baselines run in the harness's process, not in the sandbox submissions run in. */
+export function warnBaselinesInProcess(reason: string): void {
+  if (warnedBaselines) return;
+  warnedBaselines = true;
+  process.stderr.write(
+    `warning: no OS sandbox here (${reason}), so the baselines run in this process (their code is the harness's own) instead of the confined child submissions run in: their records say training.confined false, and their times are not on the submissions' IPC path. submit and verify refuse to run without a sandbox.\n`,
+  );
+}
+
 /** For tests: forget the probe's answer. */
 export function resetSandboxStatus(): void {
   status = undefined;

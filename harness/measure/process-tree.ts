@@ -7,7 +7,7 @@
  * A sandboxed child is a small tree (setpriv → bwrap → bwrap's init → node); the tree is
  * walked again each second, so a process the module started is counted too.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 
 /** USER_HZ: the unit of /proc/<pid>/stat's times; 100 on every Linux architecture Node runs on. */
 const TICKS_PER_SECOND = 100;
@@ -21,10 +21,8 @@ const read = (path: string): string | null => {
   }
 };
 
-/** utime + stime + cutime + cstime of one process, in ticks; null once it has gone. */
-function cpuTicks(pid: number): number | null {
-  const stat = read(`/proc/${pid}/stat`);
-  if (!stat) return null;
+/** utime + stime + cutime + cstime from the text of /proc/<pid>/stat, in ticks. */
+function ticksOf(stat: string): number {
   // fields after the command name, which is in parentheses and may hold spaces
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // f[0] is field 3 (state): utime is field 14, stime 15, cutime 16, cstime 17
@@ -53,10 +51,17 @@ function descendants(root: number): number[] {
 export class ProcessTree {
   private pids: number[];
   private walked = 0;
-  /** CPU ticks of processes that have left the tree (their last reading) */
+  /** CPU ticks of the root once it has gone (its last reading: its own and every reaped descendant's) */
   private gone = 0;
   private last = new Map<number, number>();
   private peak = 0;
+  /**
+   * /proc/<pid>/stat of each process, opened once and read again in place: the training loop
+   * reads the CPU time around every step, and one pread costs a third of an open, a read and a
+   * close. An open file names the process it was opened for, never a later one with its pid.
+   */
+  private statFds = new Map<number, number>();
+  private readonly statBuffer = Buffer.alloc(4096);
 
   constructor(private readonly root: number) {
     this.pids = [root];
@@ -69,19 +74,51 @@ export class ProcessTree {
     this.pids = descendants(this.root);
   }
 
+  /** utime + stime + cutime + cstime of one process, in ticks; null once it has gone. */
+  private cpuTicks(pid: number): number | null {
+    let fd = this.statFds.get(pid);
+    if (fd === undefined) {
+      try {
+        fd = openSync(`/proc/${pid}/stat`, 'r');
+      } catch {
+        return null;
+      }
+      this.statFds.set(pid, fd);
+    }
+    let n = 0;
+    try {
+      n = readSync(fd, this.statBuffer, 0, this.statBuffer.length, 0);
+    } catch {
+      // ESRCH: the process has gone
+    }
+    if (n === 0) {
+      closeSync(fd);
+      this.statFds.delete(pid);
+      return null;
+    }
+    return ticksOf(this.statBuffer.toString('latin1', 0, n));
+  }
+
+  /** Close the files it holds open; a later reading opens them again (or finds the processes gone). */
+  close(): void {
+    for (const fd of this.statFds.values()) closeSync(fd);
+    this.statFds.clear();
+  }
+
   /** CPU seconds the tree has used since it started (user + system). */
   cpuSeconds(): number | null {
     this.refresh();
     let live = 0;
     let any = false;
     for (const pid of this.pids) {
-      const t = cpuTicks(pid);
+      const t = this.cpuTicks(pid);
       if (t === null) {
         const was = this.last.get(pid);
-        if (was !== undefined) {
-          this.gone += was;
-          this.last.delete(pid);
-        }
+        // A process of the tree that has gone was reaped by its parent, whose cutime/cstime now
+        // hold its time (the sandbox's own init reaps orphans): counted there, not again. Only the
+        // root's time leaves the tree with it.
+        if (was !== undefined && pid === this.root) this.gone += was;
+        this.last.delete(pid);
         continue;
       }
       any = true;

@@ -40,20 +40,35 @@ export interface UncountedComputeFlag {
   message: string;
 }
 
-const secondsPerFlop = (r: RunRecord) => r.training.wallSeconds / r.flops.executed;
+const recordSecondsPerFlop = (r: RunRecord) => r.training.wallSeconds / r.flops.executed;
 const readbackPerStep = (r: RunRecord) => (r.readbacks && r.training.steps > 0 ? r.readbacks.bytes / r.training.steps : null);
 const usable = (r: RunRecord) => r.status === 'completed' && r.flops.executed > 0 && r.training.wallSeconds > 0;
 
-/** The completed runs among `baselines` that `record` is compared with: same hardware class, task and tier, not itself. */
-function comparableBaselines(record: RunRecord, baselines: readonly RunRecord[]): RunRecord[] {
+/** Where a pace is measured: the hardware class, the task and its tier (a run's record, or validate's timed burst). */
+export interface PaceOf {
+  hardwareClass: string;
+  task: string;
+  tier: string;
+  /** the run's own id, never compared with itself */
+  id?: string;
+}
+
+/** The completed runs among `baselines` that a pace `at` is compared with: same hardware class, task and tier, not itself. */
+function comparableBaselines(at: PaceOf, baselines: readonly RunRecord[]): RunRecord[] {
   return baselines.filter(
-    (b) =>
-      b.id !== record.id &&
-      usable(b) &&
-      b.hardwareClass === record.hardwareClass &&
-      b.task.id === record.task.id &&
-      b.task.tier === record.task.tier,
+    (b) => b.id !== at.id && usable(b) && b.hardwareClass === at.hardwareClass && b.task.id === at.task && b.task.tier === at.tier,
   );
+}
+
+/**
+ * `secondsPerFlop` (training seconds per counted FLOP, measured at `at`) over the slowest of the
+ * comparable baselines'; null when none compare. validate's burst is tested with this, as a run is.
+ */
+export function paceAt(at: PaceOf, secondsPerFlop: number, baselines: readonly RunRecord[]): Pace | null {
+  const like = comparableBaselines(at, baselines);
+  if (!like.length) return null;
+  const base = Math.max(...like.map(recordSecondsPerFlop));
+  return { ratio: secondsPerFlop / base, like, mine: secondsPerFlop, base };
 }
 
 /**
@@ -64,11 +79,11 @@ function comparableBaselines(record: RunRecord, baselines: readonly RunRecord[])
  */
 export function paceAgainstBaselines(record: RunRecord, baselines: readonly RunRecord[]): Pace | null {
   if (!usable(record) || record.architecture.origin === 'baseline') return null;
-  const like = comparableBaselines(record, baselines);
-  if (!like.length) return null;
-  const mine = secondsPerFlop(record);
-  const base = Math.max(...like.map(secondsPerFlop));
-  return { ratio: mine / base, like, mine, base };
+  return paceAt(
+    { hardwareClass: record.hardwareClass, task: record.task.id, tier: record.task.tier, id: record.id },
+    recordSecondsPerFlop(record),
+    baselines,
+  );
 }
 
 export interface Pace {
@@ -92,14 +107,21 @@ export function uncountedCompute(record: RunRecord, baselines: readonly RunRecor
 
 /** The flag for `record` at an already measured pace; null within the factor and the baselines' readbacks. */
 export function flagOf(record: RunRecord, pace: Pace): UncountedComputeFlag | null {
+  return flagAt(
+    `${record.architecture.name} on ${record.task.id} (${record.task.tier}, ${record.hardwareClass})`,
+    readbackPerStep(record),
+    pace,
+  );
+}
+
+/** The flag for `who` (what the message names) at a measured pace and readbacks per step; null within the factor and the baselines' readbacks. */
+export function flagAt(who: string, rb: number | null, pace: Pace): UncountedComputeFlag | null {
   const { ratio, like, mine, base } = pace;
-  const rb = readbackPerStep(record);
   const baseRbs = like.map(readbackPerStep).filter((x): x is number => x !== null);
   const baseRb = baseRbs.length ? Math.max(...baseRbs) : null;
   const readback = rb !== null && rb >= READBACK_FLOOR_BYTES && rb > READBACK_FACTOR * (baseRb ?? 0);
   const slowRun = ratio > UNCOUNTED_COMPUTE_FACTOR;
   if (!slowRun && !readback) return null;
-  const who = `${record.architecture.name} on ${record.task.id} (${record.task.tier}, ${record.hardwareClass})`;
   const slow = `${ratio.toFixed(1)}× the training seconds per counted FLOP of the slowest of ${like.length} baseline run(s) of its hardware class (${mine.toExponential(2)} s against ${base.toExponential(2)} s; flagged above ${UNCOUNTED_COMPUTE_FACTOR}×)`;
   const read = `it read ${Math.round(rb ?? 0).toLocaleString('en')} bytes per step back into JavaScript (baselines at most ${Math.round(baseRb ?? 0).toLocaleString('en')})`;
   const figures = {

@@ -78,12 +78,24 @@ export function registerProtocolCommands(program: Command): void {
     .option('--out <dir>', 'where records go (DIR/runs/*.json)', 'results')
     .option('--jobs <n>', "runs at once ('auto': one per core)", jobsValue, '1')
     .option('--shard <i/N>', 'only slice i of N of each group')
-    .action((o: { task?: string[]; out: string; jobs: string; shard?: string }) => {
+    .option(
+      '--in-process',
+      "run the baselines in the harness's process, not in the confined child (development; see `middlepath run --in-process`)",
+    )
+    .action((o: { task?: string[]; out: string; jobs: string; shard?: string; inProcess?: boolean }) => {
       const p = loadProtocol();
       const baselines = baselineNames();
       for (const g of planOf(p, baselines, readValidRecords(o.out), o.task)) {
         for (const run of missingArgs(p, g)) {
-          const args = [...run, '--out', o.out, '--jobs', o.jobs, ...(o.shard ? ['--shard', o.shard] : [])];
+          const args = [
+            ...run,
+            '--out',
+            o.out,
+            '--jobs',
+            o.jobs,
+            ...(o.shard ? ['--shard', o.shard] : []),
+            ...(o.inProcess ? ['--in-process'] : []),
+          ];
           process.stderr.write(`\n# ${g.task} ${g.role}: middlepath ${args.join(' ')}\n`);
           const r = spawnSync(process.execPath, [...process.execArgv, process.argv[1] as string, ...args], { stdio: 'inherit' });
           if (r.signal === 'SIGINT' || r.status === 130) {

@@ -36,7 +36,7 @@ export async function enqueueSuite(boss: PgBoss, store: Store, o: EnqueueOptions
     .map((r) => ({
       id: jobIdOf(r.key),
       name: QUEUE,
-      data: jobOf(r, o),
+      data: jobOf(r, { ...o, backend: 'auto' }),
       singletonKey: r.key,
       deadLetter: DEAD_LETTER,
       retryLimit: o.retries ?? DEFAULT_RETRIES,

@@ -67,18 +67,29 @@ export function registerSubmitCommands(program: Command, options: SubmitCommandO
     .addOption(backendOption())
     .option('--time-limit <s>', 'wall-clock limit for the whole validation', positiveNumber)
     .option('--json', 'print the report as JSON', false)
-    .action(async (modulePath: string, o: { tier: TierName; backend: BackendChoice; timeLimit?: number; json: boolean }) => {
-      const { formatReport, validateModule } = await import('./validate.ts');
-      const report = await validateModule(modulePath, {
-        tier: o.tier,
-        backend: o.backend,
-        ...(o.timeLimit ? { timeLimitSeconds: o.timeLimit } : {}),
-        onProgress: o.json ? undefined : error,
-      });
-      if (o.json) log(JSON.stringify(report, null, 2));
-      else for (const line of formatReport(report)) (report.ok ? log : error)(line);
-      setExit(report.ok ? 0 : 1);
-    });
+    .option(
+      '--records <dir>',
+      "recorded runs (DIR/runs/*.json): the baselines' on this machine's hardware class are what each task's pace (seconds per counted FLOP) is compared with",
+      'results',
+    )
+    .action(
+      async (modulePath: string, o: { tier: TierName; backend: BackendChoice; timeLimit?: number; json: boolean; records: string }) => {
+        const [{ formatReport, validateModule }, { readValidRecords }] = await Promise.all([
+          import('./validate.ts'),
+          import('../results/files.ts'),
+        ]);
+        const report = await validateModule(modulePath, {
+          tier: o.tier,
+          backend: o.backend,
+          baselines: readValidRecords(o.records).filter((r) => r.architecture.origin === 'baseline'),
+          ...(o.timeLimit ? { timeLimitSeconds: o.timeLimit } : {}),
+          onProgress: o.json ? undefined : error,
+        });
+        if (o.json) log(JSON.stringify(report, null, 2));
+        else for (const line of formatReport(report)) (report.ok ? log : error)(line);
+        setExit(report.ok ? 0 : 1);
+      },
+    );
 
   program
     .command('submit')

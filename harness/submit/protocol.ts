@@ -21,6 +21,7 @@ export const CHECKS = [
   'off-clock',
   'memory',
   'time',
+  'uncounted-compute',
   'crash',
 ] as const;
 export const checkName = z.enum(CHECKS);

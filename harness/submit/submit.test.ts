@@ -337,7 +337,7 @@ describe('submit after run, beside dense of another hardware class', () => {
     const common = ['--tier', 'smoke', '--task', 'superposition', '--out', results];
     try {
       // dense in this process on the cpu backend (as `npm start` leaves dense of its own class), then the module through `run` (confined, wasm)
-      const dense = await cli(['run', '--arch', 'dense', '--seeds', '1', '--backend', 'cpu', ...common], { cwd: root });
+      const dense = await cli(['run', '--arch', 'dense', '--seeds', '1', '--backend', 'cpu', '--in-process', ...common], { cwd: root });
       expect(dense.code, dense.stderr).toBe(0);
       const ran = await cli(['run', '--arch', module, '--seeds', '1', ...common], { cwd: root });
       expect(ran.code, ran.stderr).toBe(0);

@@ -11,7 +11,7 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync 
 import { basename, join } from 'node:path';
 import type { BackendChoice } from '../backend.ts';
 import { createReporter } from '../report.ts';
-import { readRecordDir } from '../results/files.ts';
+import { readRecordDir, readValidRecords } from '../results/files.ts';
 import type { RunRecord, TierName } from '../results/record.ts';
 import { openStore } from '../store/index.ts';
 import type { Store } from '../store/types.ts';
@@ -125,7 +125,14 @@ export async function submit(o: SubmitOptions): Promise<SubmitResult> {
   if (Buffer.byteLength(source, 'utf8') > MAX_MODULE_BYTES)
     return stop(`the module is over ${MAX_MODULE_BYTES / 1024} KB; a submission is one module of reasonable size`);
   o.log(`validating ${o.modulePath} at the ${o.tier} tier (in a child process)…`);
-  const validation = await validateModule(o.modulePath, { tier: o.tier, backend: o.backend, ...o.validate, onProgress: o.log });
+  const validation = await validateModule(o.modulePath, {
+    tier: o.tier,
+    backend: o.backend,
+    // the pace check's baselines: the runs recorded under the records root
+    baselines: readValidRecords(o.outDir).filter((r) => r.architecture.origin === 'baseline'),
+    ...o.validate,
+    onProgress: o.log,
+  });
   result.validation = validation;
   for (const line of formatReport(validation)) o.log(line);
   if (!validation.ok || !validation.architecture) return stop('validation failed: nothing was run, written or uploaded');

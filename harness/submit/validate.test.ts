@@ -4,11 +4,13 @@
  * in submit.test.ts, which also checks that the store is left unchanged.
  */
 
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { sandboxStatus } from '../confined/sandbox.ts';
+import { runSuite } from '../suite.ts';
 import { validateModule } from './validate.ts';
 
 const fixtures = join(import.meta.dirname, '..', '..', 'test', 'fixtures');
@@ -53,8 +55,19 @@ describe('validateModule', () => {
     expect(existsSync(spawned)).toBe(false);
   });
 
-  it("times steps on the harness's clock: a module that stops its own clocks and forges the old report line gets no fast step", async () => {
-    const r = await validateModule(hostile('claims-fast-step'), { tier: 'smoke' });
+  it("times steps on the harness's clock: a module that stops its own clocks and forges the old report line gets no fast step, and its pace is flagged against the baselines'", async () => {
+    // dense on mnist, confined on the backend validate picks: baseline runs of this machine's class to compare the pace with
+    const dense = await runSuite({
+      tier: 'smoke',
+      backend: 'auto',
+      outDir: mkdtempSync(join(tmpdir(), 'mp-validate-pace-')),
+      seedList: [0],
+      tasks: ['mnist'],
+      archs: ['dense'],
+      confine: true,
+    });
+    expect(dense.records[0]?.status).toBe('completed');
+    const r = await validateModule(hostile('claims-fast-step'), { tier: 'smoke', baselines: dense.records });
     expect(r.architecture?.name).toBe('claims-fast-step');
     // the forged 'task-ok' (1 µs on mnist, 10 parameters) is nowhere: only what the harness measured
     expect(r.passed.every((p) => p.stepSeconds > 1e-3 && p.params.total > 10)).toBe(true);
@@ -64,6 +77,21 @@ describe('validateModule', () => {
     expect(ms, JSON.stringify(r, null, 2)).toBeGreaterThanOrEqual(10);
     if (r.passed[0]) expect(r.passed[0].cpuSecondsPerStep).toBeGreaterThan(0);
     expect(r.refused.map((x) => x.task)).toEqual(['superposition', 'parity', 'charlm']);
+    // 10 ms of uncounted busy work a step: far slower per counted FLOP than dense, and flagged in the run's words
+    const mnist = r.passed.find((p) => p.task === 'mnist');
+    if (mnist) {
+      expect(mnist.pace?.baselines).toBe(1);
+      expect(mnist.pace?.ratio).toBeGreaterThan(1.5);
+      const flag = r.warnings.find((w) => w.check === 'uncounted-compute' && w.task === 'mnist');
+      expect(flag?.message, JSON.stringify(r.warnings, null, 2)).toMatch(
+        /uncounted compute\? [\d.]+× the training seconds per counted FLOP of the slowest of 1 baseline run\(s\) of its hardware class/,
+      );
+    }
+    // without baseline runs of this class the check says it was not made
+    const alone = await validateModule(join(fixtures, 'tiny-mlp.ts'), { tier: 'smoke' });
+    expect(alone.warnings.find((w) => w.check === 'uncounted-compute')?.message).toMatch(
+      /uncounted compute not checked on superposition, parity, mnist: no completed baseline runs/,
+    );
   });
 
   it('refuses what a run refuses, in the run’s words: under-declared and hidden parameters, a non-causal model, work off the clock', async () => {

@@ -17,20 +17,21 @@
  */
 import { availableParallelism, loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
-import { useWasmBackend } from '../../kernels/wasm-setup.ts';
-import type { BackendChoice } from '../backend.ts';
+import { type BackendChoice, selectBackend } from '../backend.ts';
 import { causalityProbe, disposeProbe } from '../causality.ts';
 import { bundleModule } from '../confined/bundle.ts';
 import { loadConfined } from '../confined/describe.ts';
 import type { StopReason } from '../confined/host.ts';
-import type { ConfinedBackend } from '../confined/protocol.ts';
 import { confinedBackendFor, confinedRunner } from '../confined/runner.ts';
 import { ArchitectureError, thrownMessage } from '../errors.ts';
 import type { EvalModel } from '../evaluate.ts';
 import { RunFailure } from '../forward.ts';
 import { type LoadedArchitecture, resolveModule } from '../load-architecture.ts';
 import { unmeasuredMeter } from '../measure/energy.ts';
+import { collectFingerprint, hardwareClass } from '../measure/fingerprint.ts';
 import { createMemoryTracker } from '../measure/memory.ts';
+import { flagAt, paceAt } from '../measure/uncounted.ts';
+import type { RunRecord } from '../results/record.ts';
 import type { Runner, RunnerSetup } from '../runner.ts';
 import { TASKS } from '../tasks/index.ts';
 import type { TierName } from '../tasks/tiers.ts';
@@ -66,6 +67,12 @@ export interface ValidateOptions {
   heapMB?: number;
   /** one line per phase, for a progress display */
   onProgress?: (line: string) => void;
+  /**
+   * Baseline runs to compare each task's pace with (training seconds per counted FLOP, as a
+   * run is flagged: harness/measure/uncounted.ts): those of this machine's hardware class, the
+   * task and the tier count. None given, or none of the class: the check says it was not made.
+   */
+  baselines?: readonly RunRecord[];
 }
 
 export interface TaskPass {
@@ -84,6 +91,12 @@ export interface TaskPass {
   estimatedRunSeconds: number;
   /** the module's claim: the tensor bytes its process's engine reported */
   peakTensorBytes: number;
+  /**
+   * the measured step seconds per claimed FLOP over the slowest comparable baseline run's
+   * (same hardware class, task and tier; flagged above UNCOUNTED_COMPUTE_FACTOR), or null
+   * where none compare
+   */
+  pace: { ratio: number; baselines: number } | null;
 }
 
 export interface ValidationReport {
@@ -221,6 +234,10 @@ interface TaskValidation {
   /** the runner in use (until the next task's), to stop at the wall-clock limit and to ask what stopped it */
   hold: (runner: Runner) => void;
   progress: (line: string) => void;
+  /** this machine's hardware class for the backend the child runs (as a run would record it) */
+  hardwareClass: string;
+  /** baseline runs to compare paces with (ValidateOptions.baselines) */
+  baselines: readonly RunRecord[];
 }
 
 /** One task through the run's stages, in a child of its own; the refusal it meets, else its figures. */
@@ -272,7 +289,7 @@ async function validateTask(task: Task, v: TaskValidation): Promise<void> {
     let peakTensorBytes = 0;
     // The checked steps, then a burst timed on this process's clock (the first steps pay for kernel
     // set-up, so the median of the burst's second half is the step time); every step checked as a run's.
-    const timed: { seconds: number; cpu: number | null; flops: number }[] = [];
+    const timed: { seconds: number; cpu: number | null; flops: number; readbackBytes: number }[] = [];
     let burstStart = 0;
     for (let step = 1; ; step++) {
       if (step === STEPS + 1) burstStart = performance.now();
@@ -287,6 +304,7 @@ async function validateTask(task: Task, v: TaskValidation): Promise<void> {
           seconds: run.obs.trainSeconds - seconds0,
           cpu: cpu0 !== null && cpu1 !== null ? cpu1 - cpu0 : null,
           flops: result.ledger.total,
+          readbackBytes: result.ledger.readbacks.bytes,
         });
       v.at({ check: 'param-cap', task: id, step });
       if (step === 3) checkDeclaredActive(built, result.ledger, run.obs.perStepModelFlops, run.obs.params.active);
@@ -334,6 +352,20 @@ async function validateTask(task: Task, v: TaskValidation): Promise<void> {
       case 'ok':
         break;
     }
+    // Uncounted compute, as a run is flagged: the harness's seconds per FLOP the module claims, against the baselines' of this class
+    const pace =
+      v.arch.origin === 'baseline'
+        ? null
+        : paceAt({ hardwareClass: v.hardwareClass, task: id, tier }, flops > 0 ? seconds / flops : Number.POSITIVE_INFINITY, v.baselines);
+    const flag =
+      pace &&
+      flagAt(`${v.arch.architecture.name} on ${id} (${tier}, ${v.hardwareClass})`, median(settled.map((t) => t.readbackBytes)), pace);
+    if (flag)
+      report.warnings.push({
+        check: 'uncounted-compute',
+        task: id,
+        message: `${flag.message} (validate's timed burst: ${(seconds * 1000).toFixed(2)} ms a step on the harness's clock for the ${flops.toExponential(2)} FLOPs the module counts; a run is flagged the same way, and verify refuses it unless a maintainer accepts it)`,
+      });
     const rss = inner.peakRssBytes?.() ?? 0;
     report.passed.push({
       task: id,
@@ -344,6 +376,7 @@ async function validateTask(task: Task, v: TaskValidation): Promise<void> {
       flopsPerStep: flops,
       estimatedRunSeconds,
       peakTensorBytes,
+      pace: pace ? { ratio: pace.ratio, baselines: pace.like.length } : null,
     });
     v.progress(
       `✓ ${id}: ${(seconds * 1000).toFixed(1)} ms a step timed by the harness${cpuSecondsPerStep !== null ? ` (${(cpuSecondsPerStep * 1000).toFixed(1)} ms CPU)` : ''}, a run ≈ ${estimatedRunSeconds.toFixed(0)} s; ${run.obs.params.total} params (the module's count, checked)`,
@@ -362,12 +395,6 @@ async function validateTask(task: Task, v: TaskValidation): Promise<void> {
     disposeProbe(run.probe);
     data.dispose();
   }
-}
-
-/** This process's backend for the data and the scoring: the child's family, as a confined run's parent has it. */
-async function parentBackend(backend: ConfinedBackend): Promise<void> {
-  if (backend === 'cpu') await tf.setBackend('cpu');
-  else await useWasmBackend();
 }
 
 export async function validateModule(modulePath: string, opts: ValidateOptions): Promise<ValidationReport> {
@@ -451,7 +478,10 @@ export async function validateModule(modulePath: string, opts: ValidateOptions):
     }
     const a = arch.architecture;
     report.architecture = { name: a.name, family: a.family, description: a.description, sourceHash: arch.sourceHash };
-    await parentBackend(backend);
+    // This process runs the child's backend, as a confined run's parent does: for the data, the
+    // scoring, and the hardware class a run here would record (what paces are compared within).
+    const engine = await selectBackend(backend);
+    const fingerprint = await collectFingerprint({ backend: engine.name, backendVersion: engine.version, device: engine.device });
     const { rssLimitMB, heapMB, stallSeconds } = limits;
     const runner = await confinedRunner({
       modulePath,
@@ -475,6 +505,8 @@ export async function validateModule(modulePath: string, opts: ValidateOptions):
         if (expired) r.stop?.(expired);
       },
       progress,
+      hardwareClass: hardwareClass(fingerprint),
+      baselines: opts.baselines ?? [],
     };
     for (const t of TASKS) {
       if (expired) break;
@@ -499,6 +531,13 @@ export async function validateModule(modulePath: string, opts: ValidateOptions):
       fix: 'accept at least one task: refuse only the tasks the architecture cannot handle',
     });
   }
+  const unpaced = isBaseline ? [] : report.passed.filter((p) => p.pace === null).map((p) => p.task);
+  if (unpaced.length > 0)
+    report.warnings.push({
+      check: 'uncounted-compute',
+      task: null,
+      message: `uncounted compute not checked on ${unpaced.join(', ')}: no completed baseline runs of ${unpaced.length > 1 ? 'those tasks' : 'that task'} at the ${opts.tier} tier on this machine's hardware class to compare the pace with (run the baselines here first: npm start, or middlepath run --tier ${opts.tier})`,
+    });
   report.ok = report.failures.length === 0 && report.architecture !== null;
   return finish();
 }

@@ -15,7 +15,7 @@ import { findTask } from '../tasks/index.ts';
 import { tuningTierOf } from '../tasks/ladder.ts';
 import { expandPlan, planSeeds, type SweepCell, type SweepPlan } from './plan.ts';
 
-export type SweepOptions = Omit<SuiteOptions, 'tier' | 'tasks' | 'archs' | 'seeds' | 'seedList' | 'knobs' | 'confine' | 'tuningFile'>;
+export type SweepOptions = Omit<SuiteOptions, 'tier' | 'tasks' | 'archs' | 'seeds' | 'seedList' | 'knobs' | 'tuningFile'>;
 
 /**
  * The plan must name the protocol in force (its hash, not only its version), and give at
@@ -46,7 +46,7 @@ export async function planSweep(plan: SweepPlan, opts: Pick<SuiteOptions, 'shard
   const runs: PlannedRun[] = [];
   for (const cell of cells) {
     const arch = archs.get(cell.arch) as LoadedArchitecture;
-    checkKnobsFor(arch, cell.arch, cell.knobs, false);
+    checkKnobsFor(arch, cell.arch, cell.knobs);
     const tuning =
       plan.learningRate === 'tuned by name'
         ? tunedByName(task.spec.id, cell.tier, cell.arch)
@@ -110,7 +110,7 @@ function tunedPerWidth(task: string, tier: TierName, arch: string, width: number
 
 export async function runSweep(plan: SweepPlan, opts: SweepOptions): Promise<SuiteResult> {
   checkPlanProtocol(plan);
-  return runPlanned(await planSweep(plan, opts), { ...opts, confine: false });
+  return runPlanned(await planSweep(plan, opts), opts);
 }
 
 /** One line per cell for --dry-run: what would run, what is recorded. */

@@ -17,6 +17,7 @@ import { stampInForce } from '../results/protocol.ts';
 import type { RunRecord } from '../results/record.ts';
 import { defaultTuningFile, readTuningFile } from '../results/tuning.ts';
 import { runPlanned } from '../suite.ts';
+import { findTask } from '../tasks/index.ts';
 import { expandPlan, loadSweepPlan, parseSweepPlan, type SweepPlan } from './plan.ts';
 import { checkPlanProtocol, planSweep } from './run.ts';
 
@@ -90,14 +91,30 @@ describe('a sweep through the suite', () => {
     expect(() => checkPlanProtocol(plan)).toThrow(/2 seeds per cell, below the protocol's 5/);
   });
 
-  it('the committed plans are valid, under the protocol in force, each run at its architecture’s tuned rate', async () => {
-    const tuned = readTuningFile(defaultTuningFile('cpu'), 'cpu').entries.filter((e) => e.task === 'charlm');
+  it('the committed plans are valid, under the protocol in force, each run at the rate tuned for its width, or refused until it is', async () => {
+    const entries = readTuningFile(defaultTuningFile('cpu'), 'cpu').entries.filter((e) => e.task === 'charlm');
+    const tierWidth = findTask('charlm').tiers.cpu.size.width;
+    // the rate a cell trains at: the standard entry at the tier's width, else the entry tuned with { width }
+    const rateAt = (arch: string, width: number) =>
+      entries.find((e) => e.arch === arch && JSON.stringify(e.knobs ?? {}) === JSON.stringify(width === tierWidth ? {} : { width }))
+        ?.chosen;
     for (const name of ['experts', 'granularity']) {
       const p = loadSweepPlan(join(import.meta.dirname, '..', '..', 'results', 'sweeps', `${name}.json`));
+      expect(p.learningRate).toBe('tuned per width');
       expect(() => checkPlanProtocol(p)).not.toThrow();
-      const { planned } = await planSweep(p, { outDir: mkdtempSync(join(tmpdir(), 'mp-sweep-plan-')) });
-      expect(planned).toHaveLength(expandPlan(p).length * p.seeds.count);
-      for (const r of planned) expect(r.tuning?.chosen, r.archSpec).toBe(tuned.find((e) => e.arch === r.archSpec)?.chosen);
+      const cells = expandPlan(p);
+      const untuned = cells.find((c) => rateAt(c.arch, c.width) === undefined);
+      if (name === 'granularity') expect(untuned).toBeUndefined(); // d = 64, the tier's own width: the standard tuning
+      const plan = () => planSweep(p, { outDir: mkdtempSync(join(tmpdir(), 'mp-sweep-plan-')) });
+      if (untuned) {
+        await expect(plan()).rejects.toThrow(
+          /no chosen rate for .* on charlm at width \d+: run `middlepath tune --tier cpu --task charlm --arch .* --set width=\d+` first/,
+        );
+        continue;
+      }
+      const { planned } = await plan();
+      expect(planned).toHaveLength(cells.length * p.seeds.count);
+      for (const r of planned) expect(r.tuning?.chosen, r.archSpec).toBe(rateAt(r.archSpec, r.knobs?.width ?? tierWidth));
     }
     expect(() => parseSweepPlan({ ...plan, grid: { ...plan.grid, experts: [0] } })).toThrow(/grid.experts/);
   });
