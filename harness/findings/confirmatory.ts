@@ -22,6 +22,18 @@ import { identicalSeeds, isQuiet } from './identity.ts';
 
 type Axis = 'executedFlops' | 'seconds';
 
+/** A row's cost cells where nothing can be read: no target yet, or an architecture that refused the task. */
+const NO_COSTS = {
+  costGood: DASH,
+  costFirst: DASH,
+  flops: DASH,
+  flopsFirst: DASH,
+  flopsSecond: DASH,
+  seconds: DASH,
+  flopsVerdict: null,
+  secondsVerdict: null,
+} as const;
+
 /** A run's cost to `target` on one axis, read where it reaches it for good or where it first crosses it. */
 export function readingOf(r: RunRecord, target: number, crossing: TargetRule['crossing'], axis: Axis): CostReading {
   const curve = r.curve.map((p) => ({ x: axis === 'seconds' ? p.seconds : p.flops, quality: p.quality }));
@@ -296,14 +308,7 @@ export function readConfirmatory(p: Protocol, records: readonly RunRecord[]): Co
           quality: DASH,
           qualityDelta: `not measured: ${why}`,
           qualityVerdict: null,
-          costGood: DASH,
-          costFirst: DASH,
-          flops: DASH,
-          flopsFirst: DASH,
-          flopsSecond: DASH,
-          seconds: DASH,
-          flopsVerdict: null,
-          secondsVerdict: null,
+          ...NO_COSTS,
           refused: why,
         });
         continue;
@@ -330,14 +335,7 @@ export function readConfirmatory(p: Protocol, records: readonly RunRecord[]): Co
           ...base,
           qualityDelta,
           qualityVerdict,
-          costGood: DASH,
-          costFirst: DASH,
-          flops: DASH,
-          flopsFirst: DASH,
-          flopsSecond: DASH,
-          seconds: DASH,
-          flopsVerdict: null,
-          secondsVerdict: null,
+          ...NO_COSTS,
         });
         continue;
       }

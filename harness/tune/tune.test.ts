@@ -18,6 +18,14 @@ import { beyondEdge, choose, pick, runTune } from './tune.ts';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'mp-tune-test-'));
 const tiny = { budgetFlops: 4e8, evalPoints: 2, timeLimitSeconds: 60 };
+/** tune dense on the toy task into `file` */
+const toyTune = (file: string) => ({
+  tier: 'smoke' as const,
+  tasks: ['superposition'],
+  archs: ['dense'],
+  backend: 'wasm' as const,
+  file,
+});
 /** dense on the toy task, with the given tuning file (null: none) */
 const toyRun = (tuningFile: string | null) =>
   runSuite({
@@ -145,11 +153,7 @@ describe('middlepath tune (smoke tier, tiny budgets)', () => {
   it('picks from the grid on the validation split, resumes, and a run records the tuning it used', async () => {
     const file = join(tmp(), 'smoke.json');
     const opts = {
-      tier: 'smoke' as const,
-      tasks: ['superposition'],
-      archs: ['dense'],
-      backend: 'wasm' as const,
-      file,
+      ...toyTune(file),
       multipliers: [0.5, 1, 2],
       extend: 0,
       settings: tiny,
@@ -255,11 +259,7 @@ describe("middlepath tune with knobs (a sweep cell's)", () => {
   it('keeps an entry of its own per knob set, which the standard suite never reads', async () => {
     const file = join(tmp(), 'knobs.json');
     const opts = {
-      tier: 'smoke' as const,
-      tasks: ['superposition'],
-      archs: ['dense'],
-      backend: 'wasm' as const,
-      file,
+      ...toyTune(file),
       multipliers: [1, 2],
       extend: 0,
       settings: tiny,
