@@ -46,7 +46,11 @@ export function untuned(draft: Protocol, root: string, baselines = baselineNames
     for (const arch of baselines) {
       const source = sha256(resolveModule(arch).source);
       const e = file.entries.find(
-        (x) => x.task === task && x.arch === arch && (x.sourceHash === source || (x.carriedTo ?? []).some((c) => c.sourceHash === source)),
+        (x) =>
+          x.task === task &&
+          x.arch === arch &&
+          !x.knobs && // the standard configuration's entry; a sweep width's is its own
+          (x.sourceHash === source || (x.carriedTo ?? []).some((c) => c.sourceHash === source)),
       );
       // an architecture that refuses the task (expert-choice on charlm) has no rate to choose, and needs none
       const refused = e !== undefined && e.trials.length > 0 && e.trials.every((t) => t.status === 'refused');
