@@ -13,7 +13,7 @@ import { baselineNames, resolveModule } from '../load-architecture.ts';
 import { readRecordDir, sha256, writeFileAtomic } from '../results/files.ts';
 import { loadProtocol, type Protocol, protocolHash } from '../results/protocol.ts';
 import { tierName } from '../results/record.ts';
-import { readTuningFile } from '../results/tuning.ts';
+import { findTuningEntry, readTuningFile } from '../results/tuning.ts';
 
 export interface FreezeOptions {
   draft: string;
@@ -42,16 +42,10 @@ export function untuned(draft: Protocol, root: string, baselines = baselineNames
   if (!existsSync(path)) return [`${draft.tuning.source} does not exist`];
   const file = readTuningFile(path, tierName.parse(draft.tier));
   const missing: string[] = [];
+  const sources = new Map(baselines.map((arch) => [arch, sha256(resolveModule(arch).source)]));
   for (const task of Object.keys(draft.tasks))
     for (const arch of baselines) {
-      const source = sha256(resolveModule(arch).source);
-      const e = file.entries.find(
-        (x) =>
-          x.task === task &&
-          x.arch === arch &&
-          !x.knobs && // the standard configuration's entry; a sweep width's is its own
-          (x.sourceHash === source || (x.carriedTo ?? []).some((c) => c.sourceHash === source)),
-      );
+      const e = findTuningEntry(file.entries, task, arch, { sourceHash: sources.get(arch) });
       // an architecture that refuses the task (expert-choice on charlm) has no rate to choose, and needs none
       const refused = e !== undefined && e.trials.length > 0 && e.trials.every((t) => t.status === 'refused');
       if (!e || (e.chosen === null && !refused)) missing.push(`${task} · ${arch}`);

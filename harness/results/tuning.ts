@@ -8,7 +8,7 @@ import { dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { UsageError } from '../errors.ts';
-import { runKnobs } from '../knobs.ts';
+import { definedKnobs, type RunKnobs, runKnobs } from '../knobs.ts';
 import { tuningTierOf } from '../tasks/ladder.ts';
 import { writeFileAtomic } from './files.ts';
 import { loadProtocol } from './protocol.ts';
@@ -108,6 +108,28 @@ export function writeTuningFile(path: string, file: TuningFile): void {
   writeFileAtomic(path, `${JSON.stringify(file, null, 2)}\n`);
 }
 
+/**
+ * The entry of (task, architecture) tuned with exactly these knobs (none: the standard
+ * configuration, the one the suite reads) and, where a source is given, on that source or
+ * carried to it. One lookup for the suite, the tuner, the sweeps and the protocol's freeze, so
+ * that a sweep width's entry never stands in for the standard one.
+ */
+export function findTuningEntry(
+  entries: readonly TuningEntry[],
+  task: string,
+  arch: string,
+  { knobs, sourceHash }: { knobs?: RunKnobs; sourceHash?: string } = {},
+): TuningEntry | undefined {
+  const wanted = JSON.stringify(definedKnobs(knobs) ?? {});
+  return entries.find(
+    (e) =>
+      e.task === task &&
+      e.arch === arch &&
+      JSON.stringify(definedKnobs(e.knobs) ?? {}) === wanted &&
+      (sourceHash === undefined || e.sourceHash === sourceHash || (e.carriedTo ?? []).some((c) => c.sourceHash === sourceHash)),
+  );
+}
+
 /** The mean validation quality of one grid value's trials; null unless every one completed with a finite quality. */
 export function meanQuality(trials: readonly Trial[]): number | null {
   if (trials.length === 0) return null;
@@ -154,10 +176,7 @@ export function tuningLookup(
   const { entries } = readTuningFile(path, tuned);
   const source = relative(REPO_ROOT, path).startsWith('..') ? path : relative(REPO_ROOT, path);
   return (task, arch) => {
-    const applies = (e: TuningEntry) =>
-      e.sourceHash === arch.sourceHash || (e.carriedTo ?? []).some((c) => c.sourceHash === arch.sourceHash);
-    // an entry tuned with knobs (a sweep's width) is not the standard configuration's rate
-    const entry = entries.find((e) => e.task === task && e.arch === arch.architecture.name && !e.knobs && applies(e));
+    const entry = findTuningEntry(entries, task, arch.architecture.name, { sourceHash: arch.sourceHash });
     return entry ? tuningRecordOf(entry, source, arch.sourceHash) : undefined;
   };
 }

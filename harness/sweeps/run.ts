@@ -8,7 +8,7 @@ import { UsageError } from '../errors.ts';
 import { type LoadedArchitecture, loadArchitecture } from '../load-architecture.ts';
 import { loadProtocol, protocolHash, seedsOf } from '../results/protocol.ts';
 import type { TierName, TuningRecord } from '../results/record.ts';
-import { defaultTuningFile, readTuningFile, tuningRecordOf } from '../results/tuning.ts';
+import { defaultTuningFile, findTuningEntry, readTuningFile, type TuningEntry, tuningRecordOf } from '../results/tuning.ts';
 import { runKey } from '../run-key.ts';
 import { checkKnobsFor, type PlannedRun, runPlanned, type SuiteOptions, type SuitePlan, type SuiteResult, settledPlan } from '../suite.ts';
 import { findTask } from '../tasks/index.ts';
@@ -44,15 +44,11 @@ export async function planSweep(plan: SweepPlan, opts: Pick<SuiteOptions, 'shard
   const archs = new Map<string, LoadedArchitecture>();
   for (const name of new Set(cells.map((c) => c.arch))) archs.set(name, await loadArchitecture(name));
   const runs: PlannedRun[] = [];
+  const rateOf = tunedRates(task.spec.id);
   for (const cell of cells) {
     const arch = archs.get(cell.arch) as LoadedArchitecture;
     checkKnobsFor(arch, cell.arch, cell.knobs);
-    const tuning =
-      plan.learningRate === 'tuned by name'
-        ? tunedByName(task.spec.id, cell.tier, cell.arch)
-        : plan.learningRate === 'tuned per width'
-          ? tunedPerWidth(task.spec.id, cell.tier, cell.arch, cell.width)
-          : undefined;
+    const tuning = plan.learningRate === 'tier' ? undefined : rateOf(cell, plan.learningRate === 'tuned per width');
     for (const seed of planSeeds(plan)) {
       const key = runKey({
         task: task.spec.id,
@@ -70,42 +66,32 @@ export async function planSweep(plan: SweepPlan, opts: Pick<SuiteOptions, 'shard
 }
 
 /**
- * The tuned rate of an architecture by name (a plan's 'tuned by name'): every cell of the sweep
- * trains at the rate its architecture's tuning chose at the standard size, whatever its knobs.
- * Matched by name, not source: the knobs changed the routed baselines' source after they were tuned.
+ * The tuned rate of a sweep cell. 'tuned by name': the rate its architecture's tuning chose at
+ * the standard size, whatever its knobs. 'tuned per width': the entry tuned with knobs { width },
+ * or the standard one where the width is the tier's own. Matched by name, not source: the knobs
+ * changed the routed baselines' source after they were tuned. Refused, saying what to run, where
+ * no rate was chosen. The tuning file is read once per plan.
  */
-function tunedByName(task: string, tier: TierName, arch: string): TuningRecord {
-  const tuned = tuningTierOf(tier);
-  const path = defaultTuningFile(tuned);
-  const entry = readTuningFile(path, tuned).entries.find((e) => e.task === task && e.arch === arch);
-  const record = entry ? tuningRecordOf(entry, relative(process.cwd(), path) || path) : undefined;
-  if (!record) {
+function tunedRates(task: string): (cell: SweepCell, perWidth: boolean) => TuningRecord {
+  const files = new Map<TierName, { path: string; entries: TuningEntry[] }>();
+  return (cell, perWidth) => {
+    const tuned = tuningTierOf(cell.tier);
+    let file = files.get(tuned);
+    if (!file) {
+      const path = defaultTuningFile(tuned);
+      file = { path, entries: readTuningFile(path, tuned).entries };
+      files.set(tuned, file);
+    }
+    const width = perWidth && cell.width !== findTask(task).tiers[tuned].size.width ? cell.width : undefined;
+    const entry = findTuningEntry(file.entries, task, cell.arch, width === undefined ? {} : { knobs: { width } });
+    const record = entry ? tuningRecordOf(entry, relative(process.cwd(), file.path) || file.path) : undefined;
+    if (record) return record;
     throw new UsageError(
-      `the sweep asks for tuned learning rates, but ${path} has no chosen rate for ${arch} on ${task}: tune it first, or set "learningRate": "tier"`,
+      width === undefined
+        ? `the sweep asks for tuned learning rates, but ${file.path} has no chosen rate for ${cell.arch} on ${task}: tune it first, or set "learningRate": "tier"`
+        : `the sweep asks for rates tuned per width, but ${file.path} has no chosen rate for ${cell.arch} on ${task} at width ${width}: run \`middlepath tune --tier ${tuned} --task ${task} --arch ${cell.arch} --set width=${width}\` first`,
     );
-  }
-  return record;
-}
-
-/**
- * The rate tuned for an architecture at one width (a plan's 'tuned per width'): the entry tuned
- * with knobs { width }, or the standard entry where the width is the tier's own. Matched by name,
- * like tunedByName. Refused, saying the command, where that width was not tuned.
- */
-function tunedPerWidth(task: string, tier: TierName, arch: string, width: number): TuningRecord {
-  const tuned = tuningTierOf(tier);
-  if (width === findTask(task).tiers[tuned].size.width) return tunedByName(task, tier, arch);
-  const path = defaultTuningFile(tuned);
-  const entry = readTuningFile(path, tuned).entries.find(
-    (e) => e.task === task && e.arch === arch && JSON.stringify(e.knobs ?? {}) === JSON.stringify({ width }),
-  );
-  const record = entry ? tuningRecordOf(entry, relative(process.cwd(), path) || path) : undefined;
-  if (!record) {
-    throw new UsageError(
-      `the sweep asks for rates tuned per width, but ${path} has no chosen rate for ${arch} on ${task} at width ${width}: run \`middlepath tune --tier ${tuned} --task ${task} --arch ${arch} --set width=${width}\` first`,
-    );
-  }
-  return record;
+  };
 }
 
 export async function runSweep(plan: SweepPlan, opts: SweepOptions): Promise<SuiteResult> {

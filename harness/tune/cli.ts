@@ -51,6 +51,8 @@ function describe(event: TuneEvent): string | null {
       return `${event.task} · ${event.arch} · lr ${event.learningRate}: already recorded, skipped`;
     case 'stale':
       return `${event.task} · ${event.arch}: earlier trials dropped (${event.reason})`;
+    case 'centre':
+      return `${event.task} · ${event.arch}: ${event.reason}`;
     case 'trial': {
       const t = event.trial;
       const result =

@@ -19,6 +19,7 @@ import { definedKnobs, type RunKnobs } from '../knobs.ts';
 import { baselineNames, loadArchitecture } from '../load-architecture.ts';
 import type { TierName } from '../results/record.ts';
 import {
+  findTuningEntry,
   meanQuality,
   readTuningFile,
   type Trial,
@@ -66,6 +67,8 @@ export interface TuneOptions {
 export type TuneEvent =
   | { type: 'skip'; task: string; arch: string; learningRate: number }
   | { type: 'stale'; task: string; arch: string; reason: string }
+  /** where the grid is centred, when `around` could not say */
+  | { type: 'centre'; task: string; arch: string; reason: string }
   | { type: 'trial'; task: string; arch: string; trial: Trial }
   | { type: 'chosen'; entry: TuningEntry }
   | { type: 'suite'; event: SuiteEvent };
@@ -120,7 +123,6 @@ export async function runTune(opts: TuneOptions): Promise<{ entries: TuningEntry
   const several = seeds.length > 1;
   const around = opts.around === undefined ? undefined : readTuningFile(opts.around, opts.tier);
   const knobs = definedKnobs(opts.knobs);
-  const sameKnobs = (e: TuningEntry) => JSON.stringify(definedKnobs(e.knobs) ?? {}) === JSON.stringify(knobs ?? {});
   const extend = opts.extend ?? DEFAULT_EXTEND;
   const emit = opts.onEvent ?? (() => {});
   const tasks = opts.tasks?.length ? opts.tasks.map(findTask) : [...TASKS];
@@ -135,17 +137,12 @@ export async function runTune(opts: TuneOptions): Promise<{ entries: TuningEntry
       const tier = { ...task.tiers[opts.tier], ...opts.settings };
       for (const name of archNames) {
         const arch = await loadArchitecture(name);
-        const earlier = around?.entries.find(
-          (e) =>
-            e.task === task.spec.id &&
-            e.arch === arch.architecture.name &&
-            !e.knobs && // a configuration's grid is centred on the standard one's choice
-            e.chosen !== null &&
-            (e.sourceHash === arch.sourceHash || (e.carriedTo ?? []).some((c) => c.sourceHash === arch.sourceHash)),
-        );
+        // a configuration's grid is centred on the standard one's choice
+        const standard = around && findTuningEntry(around.entries, task.spec.id, arch.architecture.name, { sourceHash: arch.sourceHash });
+        const earlier = standard?.chosen != null ? standard : undefined;
         if (around && !earlier)
           emit({
-            type: 'stale',
+            type: 'centre',
             task: task.spec.id,
             arch: arch.architecture.name,
             reason: `${opts.around} has no choice for this source; the grid is centred on the tier's rate`,
@@ -171,7 +168,7 @@ export async function runTune(opts: TuneOptions): Promise<{ entries: TuningEntry
           trials: [],
           chosen: null,
         };
-        let entry = file.entries.find((e) => e.task === fresh.task && e.arch === fresh.arch && sameKnobs(e));
+        let entry = findTuningEntry(file.entries, fresh.task, fresh.arch, { knobs });
         const same =
           entry &&
           entry.sourceHash === fresh.sourceHash &&
