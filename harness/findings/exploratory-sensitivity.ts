@@ -4,12 +4,11 @@
  * 1.91× under it, 1.44× and 1.63× under the others). Every rule sets its target from the same
  * dense seeds the task's constant came from; the rule in force is that constant itself.
  */
-import type { CostReading, RunRecord } from '../results/record.ts';
-import { costOnCurve, firstCrossingOnCurve } from '../stats/cost-to-target.ts';
 import { type CostPair, pairedMultiplier } from '../stats/multiplier.ts';
 import { suggestTarget } from '../stats/targets.ts';
 import { bySeed } from './analysis.ts';
 import type { TaskFindings } from './collect.ts';
+import { readingOf } from './confirmatory.ts';
 import { formatPairedMultiplier, formatTarget, tableOf } from './format.ts';
 
 interface Rule {
@@ -25,12 +24,6 @@ const RULES: readonly Rule[] = [
   { id: 'final', holdFrom: 1, crossing: 'for good' },
   { id: 'in force, first crossing', holdFrom: null, crossing: 'first' },
 ];
-
-const read = (r: RunRecord, target: number, crossing: Rule['crossing']): CostReading => {
-  const curve = r.curve.map((p) => ({ x: p.flops, quality: p.quality }));
-  const hib = r.task.metric.higherIsBetter;
-  return crossing === 'first' ? firstCrossingOnCurve(curve, target, hib) : costOnCurve(curve, target, hib);
-};
 
 /** Per task, every architecture against `reference` (seed-paired, executed FLOPs) under each rule. */
 export function exploratorySensitivity(tasks: readonly TaskFindings[], reference = 'dense-block', setter = 'dense'): string {
@@ -60,8 +53,8 @@ export function exploratorySensitivity(tasks: readonly TaskFindings[], reference
           if (target === null || target === undefined) return 'not measured: no target';
           const ps: CostPair[] = pairs.map(([d, x]) => ({
             seed: x.task.seed,
-            dense: read(d, target, rule.crossing),
-            arch: read(x, target, rule.crossing),
+            dense: readingOf(d, target, rule.crossing, 'executedFlops'),
+            arch: readingOf(x, target, rule.crossing, 'executedFlops'),
           }));
           return ps.length < 2 ? 'not measured: too few runs' : formatPairedMultiplier(pairedMultiplier(ps), reference);
         }),

@@ -109,7 +109,8 @@ export function designRow(
   if (!t) return { ...empty, paired: { task, sd: null, archs: [] } };
   // every reference seed: where only the target-setting ones are recorded (mnist, parity: seeds 0-4)
   // they are the only estimate of the spread there is, slightly narrow since they set the target
-  const rest = ref.filter((r) => !setting.includes(r.task.seed)).length >= 3 ? ref.filter((r) => !setting.includes(r.task.seed)) : ref;
+  const others = ref.filter((r) => !setting.includes(r.task.seed));
+  const rest = others.length >= 3 ? others : ref;
   const readings = rest.map((r) => ({ c: costsOf(r, t.value).executedFlops, end: r.curve.at(-1)?.flops ?? 0 }));
   const logs = readings.flatMap(({ c }) => (c.status === 'reached' && c.cost > 0 ? [Math.log(c.cost)] : []));
   const shares = readings.flatMap(({ c, end }) => (c.status === 'reached' && end > 0 ? [c.cost / end] : [])).sort((a, b) => a - b);

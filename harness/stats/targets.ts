@@ -33,6 +33,17 @@ function heldFrom(curve: RunRecord['curve'], higherIsBetter: boolean, from: numb
   return higherIsBetter ? Math.min(...qs) : Math.max(...qs);
 }
 
+/** The completed runs' held qualities from `holdFrom` on; null where a curve has none finite. */
+function heldQualities(
+  runs: readonly RunRecord[],
+  holdFrom: number,
+): { done: RunRecord[]; higherIsBetter: boolean; values: number[] } | null {
+  const done = runs.filter((r) => r.status === 'completed');
+  const higherIsBetter = done[0]?.task.metric.higherIsBetter ?? true;
+  const held = done.map((r) => heldFrom(r.curve, higherIsBetter, holdFrom));
+  return held.some((v) => v === null) ? null : { done, higherIsBetter, values: held as number[] };
+}
+
 export interface SuggestedTarget {
   value: number;
   /** the unrounded worst held quality */
@@ -47,11 +58,9 @@ export interface SuggestedTarget {
  * Null without a completed run with a finite curve.
  */
 export function suggestTarget(dense: readonly RunRecord[], holdFrom = HOLD_FROM): SuggestedTarget | null {
-  const done = dense.filter((r) => r.status === 'completed');
-  const higherIsBetter = done[0]?.task.metric.higherIsBetter ?? true;
-  const held = done.map((r) => heldFrom(r.curve, higherIsBetter, holdFrom));
-  if (held.length === 0 || held.some((h) => h === null)) return null;
-  const values = held as number[];
+  const h = heldQualities(dense, holdFrom);
+  if (!h || h.values.length === 0) return null;
+  const { done, higherIsBetter, values } = h;
   const raw = higherIsBetter ? Math.min(...values) : Math.max(...values);
   return { value: roundEasier(raw, higherIsBetter), raw, seeds: done.map((r) => r.task.seed).sort((a, b) => a - b) };
 }
@@ -69,11 +78,10 @@ export function suggestToleranceTarget(
   coverage: number,
   confidence: number,
 ): (SuggestedTarget & { k: number }) | null {
-  const done = runs.filter((r) => r.status === 'completed');
-  const higherIsBetter = done[0]?.task.metric.higherIsBetter ?? true;
-  const held = done.map((r) => heldFrom(r.curve, higherIsBetter, holdFrom));
-  if (held.length < 2 || held.some((h) => h === null)) return null;
-  const gaps = (held as number[]).map((q) => (higherIsBetter ? 1 - q : q));
+  const h = heldQualities(runs, holdFrom);
+  if (!h || h.values.length < 2) return null;
+  const { done, higherIsBetter } = h;
+  const gaps = h.values.map((q) => (higherIsBetter ? 1 - q : q));
   if (gaps.some((g) => !(g > 0))) return null;
   const logs = gaps.map(Math.log);
   const mean = logs.reduce((a, b) => a + b, 0) / logs.length;
