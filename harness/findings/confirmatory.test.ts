@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BPC, makeRun } from '../../test/support/store.ts';
 import { canonicalJson, sealRecord, writeRecord } from '../results/files.ts';
-import { loadProtocol, type Protocol, protocolHash, stampOf } from '../results/protocol.ts';
+import { protocolV1 } from '../../test/support/protocols.ts';
+import { type Protocol, protocolHash, stampOf } from '../results/protocol.ts';
 import type { RunRecord } from '../results/record.ts';
 import { type ClaimTest, holmByFamily } from './claims.ts';
 import { confirmatoryAnswer, heldOutTarget, readConfirmatory, renderConfirmatory } from './confirmatory.ts';
@@ -18,7 +19,7 @@ import { splitBySet } from './sets.ts';
 
 /** Protocol v1's rules, on mnist and charlm only, three comparison and placebo seeds per cell. */
 function testProtocol(): Protocol {
-  const p = loadProtocol();
+  const p = protocolV1();
   const plan = (margin: number) => ({
     seedsPerCell: 3,
     seedsRequired: 3,

@@ -10,11 +10,11 @@ import { describe, expect, it } from 'vitest';
 import { makeRun } from '../../test/support/store.ts';
 import { baselineNames, resolveModule } from '../load-architecture.ts';
 import { sealRecord, sha256, writeRecord } from '../results/files.ts';
-import { loadProtocol, PROTOCOL_PATH, protocolHash, stampOf } from '../results/protocol.ts';
+import { protocolV1, V1_PATH, v2DraftJson } from '../../test/support/protocols.ts';
+import { loadProtocol, protocolHash, stampOf } from '../results/protocol.ts';
 import type { RunRecord } from '../results/record.ts';
 import { freezeDraft, untuned } from './freeze.ts';
 
-const DRAFT = join(PROTOCOL_PATH, '..', 'protocols', 'v2.draft.json');
 
 function stamp(r: RunRecord, s: { version: number; hash: string }): RunRecord {
   const { contentHash: _c, ...rest } = r;
@@ -26,9 +26,10 @@ function fixture(tuned: (task: string, arch: string) => boolean) {
   const root = mkdtempSync(join(tmpdir(), 'mp-freeze-'));
   mkdirSync(join(root, 'results', 'protocols'), { recursive: true });
   mkdirSync(join(root, 'results', 'tuning'), { recursive: true });
-  cpSync(PROTOCOL_PATH, join(root, 'results', 'protocol.json'));
-  cpSync(DRAFT, join(root, 'results', 'protocols', 'v2.draft.json'));
-  const draft = loadProtocol(DRAFT);
+  cpSync(V1_PATH, join(root, 'results', 'protocol.json'));
+  const draftPath = join(root, 'results', 'protocols', 'v2.draft.json');
+  writeFileSync(draftPath, v2DraftJson());
+  const draft = loadProtocol(draftPath);
   const entries = Object.keys(draft.tasks).flatMap((task) =>
     baselineNames()
       .filter((arch) => tuned(task, arch))
@@ -48,7 +49,7 @@ function fixture(tuned: (task: string, arch: string) => boolean) {
       })),
   );
   writeFileSync(join(root, 'results', 'tuning', 'cpu-v2.json'), JSON.stringify({ tier: 'cpu', method: 'test', entries }));
-  const v1 = stampOf(loadProtocol(PROTOCOL_PATH));
+  const v1 = stampOf(protocolV1());
   const runs = join(root, 'results');
   const old = writeRecord(runs, stamp(makeRun({ arch: 'dense-block', family: 'dense', tier: 'cpu', seed: 1100, curve: [[1e6, 0.9]] }), v1));
   const exploratory = writeRecord(runs, makeRun({ arch: 'dense', family: 'dense', tier: 'cpu', seed: 0, curve: [[1e6, 0.9]] }));
@@ -105,9 +106,9 @@ describe('middlepath protocol freeze', () => {
   });
 
   it('a draft is never the protocol in force', () => {
-    const text = readFileSync(DRAFT, 'utf8');
-    expect(JSON.parse(text).draft).toBe(true);
-    expect(loadProtocol(DRAFT).version).toBe(2); // readable as a file, refused in results/protocol.json's role
-    expect(() => loadProtocol(DRAFT, { asInForce: true })).toThrow(/is a draft \(version 2\): a draft is never in force; freeze it/);
+    const { opts } = fixture(() => true);
+    expect(JSON.parse(readFileSync(opts.draft, 'utf8')).draft).toBe(true);
+    expect(loadProtocol(opts.draft).version).toBe(2); // readable as a file, refused in results/protocol.json's role
+    expect(() => loadProtocol(opts.draft, { asInForce: true })).toThrow(/is a draft \(version 2\): a draft is never in force; freeze it/);
   });
 });

@@ -7,6 +7,10 @@
  *   node bin/run-ts.js harness/protocol/power-table.ts [--records results/runs]            (version 1's table)
  *   node bin/run-ts.js harness/protocol/power-table.ts --design v2                         (version 2's)
  *
+ * --records may be given more than once. Version 2's design reads, by default, the exploratory
+ * records and version 1's (moved to results/superseded/protocol-v1/runs when v2 was frozen), so the
+ * command its protocol file names prints the same table after the freeze as before it.
+ *
  * Version 1 read the targets in force and the paired spreads of exploratory seeds 0-4. Version 2
  * reads each task's target by its own rule (the tolerance bound from ten reference seeds: the
  * exploratory 0-4 and v1's target-setting 1000-1004), every seed pair the records hold (the
@@ -144,18 +148,22 @@ export function designLines(rows: readonly DesignRow[], target: number, s: Power
   });
 }
 
+/** Where version 1's records went when version 2 was frozen. */
+const V1_RECORDS = 'results/superseded/protocol-v1/runs';
+
 /** Version 2's target-setting seeds for the design: ten reference seeds no comparison used as targets. */
 export const V2_DESIGN_SETTING = [0, 1, 2, 3, 4, 1000, 1001, 1002, 1003, 1004];
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      records: { type: 'string', default: 'results/runs' },
+      records: { type: 'string', multiple: true },
       reference: { type: 'string', default: 'dense-block' },
       design: { type: 'string', default: 'v1' },
     },
   });
-  const records = readValidRecords(values.records as string);
+  const dirs = values.records ?? (values.design === 'v2' ? ['results/runs', V1_RECORDS] : ['results/runs']);
+  const records = dirs.flatMap((d) => readValidRecords(d));
   const tasks = [...new Set(records.map((r) => r.task.id))].sort();
   if (values.design === 'v2') {
     const rule = { holdFrom: 0.25, coverage: 0.99, confidence: 0.95 };

@@ -13,7 +13,7 @@ import { selectBackend } from '../backend.ts';
 import { lawsStudy } from '../laws/study.ts';
 import { lawsSection } from '../laws/text.ts';
 import { readValidRecords } from '../results/files.ts';
-import { stampInForce } from '../results/protocol.ts';
+import { loadProtocol, stampInForce } from '../results/protocol.ts';
 import type { RunRecord } from '../results/record.ts';
 import { defaultTuningFile, readTuningFile } from '../results/tuning.ts';
 import { runPlanned } from '../suite.ts';
@@ -88,7 +88,8 @@ describe('a sweep through the suite', () => {
 
   it('refuses a plan made under another protocol, or with fewer seeds than the protocol asks', () => {
     expect(() => checkPlanProtocol({ ...plan, protocol: { version: stamp.version, hash: 'f'.repeat(64) } })).toThrow(/re-plan the sweep/);
-    expect(() => checkPlanProtocol(plan)).toThrow(/2 seeds per cell, below the protocol's 5/);
+    const wanted = loadProtocol().tasks.charlm?.seedsPerCell;
+    expect(() => checkPlanProtocol(plan)).toThrow(new RegExp(`2 seeds per cell, below the protocol's ${wanted} for charlm`));
   });
 
   it('the committed plans are valid, under the protocol in force, each run at the rate tuned for its width, or refused until it is', async () => {
