@@ -57,12 +57,20 @@ export function planOf(
 }
 
 /**
- * The `middlepath run` arguments that fill in what a group lacks, one command per
- * architecture and its missing seeds: matched by name and seed, not by run key, so a
- * baseline whose source changed (a new key) does not re-run the seeds it has.
+ * The `middlepath run` arguments that fill in what a group lacks, matched by name and seed,
+ * not by run key, so a baseline whose source changed (a new key) does not re-run the seeds it
+ * has. A one-architecture group is one command; the comparison group goes seed by seed, each
+ * command every architecture that lacks that seed: the reference's run and the runs paired
+ * with it are made together, on one machine under one load, so a set finished over several
+ * sessions (and machine classes, whose seconds never compare) splits at most one seed's pairs.
  */
 export function missingArgs(p: Protocol, g: PlannedGroup): string[][] {
-  return g.missing.map((m) => ['run', '--tier', p.tier, '--task', g.task, '--arch', m.arch, '--seed', ...m.seeds.map(String)]);
+  const base = ['run', '--tier', p.tier, '--task', g.task];
+  if (g.archs.length === 1) return g.missing.map((m) => [...base, '--arch', m.arch, '--seed', ...m.seeds.map(String)]);
+  return g.seeds.flatMap((seed) => {
+    const archs = g.missing.filter((m) => m.seeds.includes(seed)).map((m) => m.arch);
+    return archs.length ? [[...base, '--arch', ...archs, '--seed', String(seed)]] : [];
+  });
 }
 
 /** The `middlepath run` arguments that produce a whole group (records go to results/runs/). */
