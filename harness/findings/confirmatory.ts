@@ -18,7 +18,8 @@ import { TASK_INFOS } from '../tiers.ts';
 import { costSummary } from './analysis.ts';
 import { type ClaimTest, differenceMdeText, directionalP, holmByFamily, multiplierMdeText } from './claims.ts';
 import { DASH, formatCostSummary, formatDelta, formatP, formatPairedMultiplier, formatTarget, sig, tableOf } from './format.ts';
-import { identicalSeeds, isQuiet } from './identity.ts';
+import { identicalSeeds } from './identity.ts';
+import { isQuiet, secondsNotMeasured, timedPair } from './timed.ts';
 
 type Axis = 'executedFlops' | 'seconds';
 
@@ -277,8 +278,8 @@ export function readConfirmatory(p: Protocol, records: readonly RunRecord[]): Co
     const identical = identicalSeeds([...refCell.values()], [...(cells.get(second)?.values() ?? [])]);
     const read = (crossing: TargetRule['crossing'], axis: Axis, value: number) => (r: RunRecord) => readingOf(r, value, crossing, axis);
     // seconds compare only on one machine class, and only where the machine was quiet
-    const quiet = (a: RunRecord, b: RunRecord) =>
-      a.hardwareClass === b.hardwareClass && isQuiet(a, p.seconds.maxLoadPerCore) && isQuiet(b, p.seconds.maxLoadPerCore);
+    const quietRun = (r: RunRecord) => isQuiet(r, p.seconds.maxLoadPerCore);
+    const quiet = timedPair(quietRun);
     const cmp = seeds.comparison;
     const judgedMultiplier = (arch: string, m: Multiplier, claims: Claim[], margin = p.margins.multiplier): Judged => ({
       task,
@@ -365,7 +366,14 @@ export function readConfirmatory(p: Protocol, records: readonly RunRecord[]): Co
       if (isRef) seconds = '1 (the reference)';
       else if (allPairs.length < 2) seconds = 'not measured: too few runs';
       else if (quietPairs.length < 2)
-        seconds = `not measured: the machine was busy (${quietPairs.length} of ${allPairs.length} seeds quiet)`;
+        seconds = secondsNotMeasured(
+          cmp.flatMap((s) => {
+            const a = refCell.get(s);
+            const b = cell.get(s);
+            return a && b ? [[a, b] as const] : [];
+          }),
+          quietRun,
+        );
       else {
         const ms = pairedMultiplier(quietPairs);
         secondsVerdict = dropped ? null : judgedMultiplier(arch, ms, claimsOf('seconds'));

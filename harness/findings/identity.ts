@@ -21,9 +21,3 @@ export function identicalSeeds(a: readonly RunRecord[], b: readonly RunRecord[])
     ? shared.map((r) => r.task.seed).sort((x, y) => x - y)
     : null;
 }
-
-/** Whether a record's seconds count: the machine's load per core at most `max` at the start and at the end of training. */
-export function isQuiet(r: RunRecord, max: number): boolean {
-  const l = r.training.load;
-  return l !== undefined && l.atStart / l.cores <= max && l.atEnd / l.cores <= max;
-}

@@ -26,7 +26,8 @@ import {
   percent,
   sig,
 } from './format.ts';
-import { identicalSeeds, isQuiet } from './identity.ts';
+import { identicalSeeds } from './identity.ts';
+import { isQuiet, secondsNotMeasured, timedPair } from './timed.ts';
 import { renderLiterature } from './literature.ts';
 import { scalingStudy, type TrendRules } from './scaling.ts';
 import { scalingSection } from './scaling-text.ts';
@@ -171,8 +172,8 @@ function multiplierCell(t: TaskFindings, a: ArchOnTask, axis: CostToTargetAxis, 
   if (target == null) return `no target (${t.constants?.targetNote ?? 'unknown task'})`;
   if (axis !== 'seconds') return formatPairedMultiplier(multiplierOf(base.records, a.records, target, axis), against);
   const pairs = bySeed(base.records, a.records);
-  const quiet = pairs.filter(([x, y]) => x.hardwareClass === y.hardwareClass && ctx.quiet(x) && ctx.quiet(y));
-  if (quiet.length < 2) return `not measured: the machine was busy (${quiet.length} of ${pairs.length} seeds quiet)`;
+  const quiet = pairs.filter(([x, y]) => timedPair(ctx.quiet)(x, y));
+  if (quiet.length < 2) return secondsNotMeasured(pairs, ctx.quiet);
   return `${formatPairedMultiplier(
     multiplierOf(
       quiet.map(([x]) => x),
@@ -283,9 +284,7 @@ export function placeboOf(t: TaskFindings, quiet: (r: RunRecord) => boolean = ()
     label: `placebo: dense s${range(seeds(1))} vs dense s${range(seeds(0))} (its target set from these same dense seeds)`,
     flops: on('executedFlops'),
     seconds:
-      pairs.filter(([x, y]) => x.hardwareClass === y.hardwareClass && quiet(x) && quiet(y)).length < pairs.length
-        ? `not measured: the machine was busy (${pairs.filter(([x, y]) => quiet(x) && quiet(y)).length} of ${pairs.length} seeds quiet)`
-        : on('seconds'),
+      pairs.filter(([x, y]) => timedPair(quiet)(x, y)).length < pairs.length ? secondsNotMeasured(pairs, quiet) : on('seconds'),
     quality: `Δ ${formatDelta(d.effect, t.metric)}${ivText}${d.p === null ? '' : `, p ${formatP(d.p)}`}`,
     runs: 2 * pairs.length,
   };

@@ -76,7 +76,12 @@ export function registerProtocolCommands(program: Command): void {
     .description('run every confirmatory group that is not fully recorded (resumable: recorded runs are skipped)')
     .option('--task <id...>', 'only these tasks')
     .option('--out <dir>', 'where records go (DIR/runs/*.json)', 'results')
-    .option('--jobs <n>', "runs at once ('auto': one per core)", jobsValue, '1')
+    .option(
+      '--jobs <n>',
+      "runs at once ('auto': one per core). Seconds count only from quiet records (the protocol's load per core at start and end): a confined run keeps about 1.3 cores busy (the child, and the harness scoring it), so on 2 cores --jobs 2 read a load of 3.2-3.5 and left no record quiet; keep 1 there",
+      jobsValue,
+      '1',
+    )
     .option('--shard <i/N>', 'only slice i of N of each group')
     .option(
       '--in-process',

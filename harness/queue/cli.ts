@@ -7,7 +7,7 @@
  */
 import { type Command, Option } from 'commander';
 import { BACKENDS, type BackendChoice } from '../backend-names.ts';
-import { nonNegativeInt, positiveInt, processCount, withConfineOptions, withKnobOptions } from '../cli-options.ts';
+import { confineFrom, nonNegativeInt, positiveInt, processCount, withConfineOptions, withKnobOptions } from '../cli-options.ts';
 import { parseShard, type Shard } from '../jobs/shard.ts';
 import type { TierName } from '../results/record.ts';
 import { DEFAULT_TIER, TIER_HELP, TIER_NAMES } from '../tiers.ts';
@@ -26,7 +26,7 @@ export function registerQueueCommands(program: Command, options: QueueCommandOpt
     });
   const queue = program.command('queue').description('a job queue on PostgreSQL (DATABASE_URL) that workers on many machines drain');
 
-  withKnobOptions(withConfineOptions(queue.command('add')))
+  withKnobOptions(withConfineOptions(queue.command('add'), { inProcess: true }))
     .description('queue every run of the suite (or a slice) not yet queued or recorded; idempotent')
     .addOption(new Option('--tier <tier>', TIER_HELP).choices([...TIER_NAMES]).default(DEFAULT_TIER))
     .option('--task <id...>', 'tasks (default all)')
@@ -43,6 +43,7 @@ export function registerQueueCommands(program: Command, options: QueueCommandOpt
         shard?: Shard;
         retries: number;
         confine?: boolean;
+        inProcess?: boolean;
         set?: string[];
       }) => {
         const [{ databaseUrl, openBoss }, { enqueueSuite }, { openStore }, { parseKnobs }] = await Promise.all([
@@ -63,7 +64,7 @@ export function registerQueueCommands(program: Command, options: QueueCommandOpt
             seeds: o.seeds,
             shard: o.shard,
             retries: o.retries,
-            confine: o.confine ?? 'untrusted',
+            confine: confineFrom(o),
             ...(knobs ? { knobs } : {}),
           });
           for (const e of s.loadErrors) console.error(`✗ ${e.message}`);
