@@ -182,7 +182,10 @@ async function waitForHttp(url: string, child: ChildProcess, timeoutMs: number, 
 export async function serveSite(opts: StoreOptions & RunOptions & { port: number; hostname?: string }): Promise<SiteServer> {
   await ensureBuilt(opts);
   const hostname = opts.hostname ?? '127.0.0.1';
-  const child = spawn(process.execPath, [NEXT_BIN, 'start', SITE_DIR, '-p', String(opts.port), '-H', hostname], {
+  // Idle connections outlive a client's own keep-alive (undici: 4 s), so the server never closes one
+  // that a client is just reusing ("other side closed", seen under a loaded CI machine's timers).
+  const keepAlive = ['--keepAliveTimeout', '65000'];
+  const child = spawn(process.execPath, [NEXT_BIN, 'start', SITE_DIR, '-p', String(opts.port), '-H', hostname, ...keepAlive], {
     cwd: REPO_ROOT,
     env: storeEnv(opts),
     stdio: opts.stdio === 'inherit' ? 'inherit' : 'pipe',

@@ -4,6 +4,7 @@
  */
 import type { QualityMetric } from '../results/record.ts';
 import type { Multiplier } from '../stats/multiplier.ts';
+import { notEstimable } from '../stats/trend.ts';
 import type { Interval } from '../store/types.ts';
 import type { CostSummary } from './analysis.ts';
 
@@ -87,8 +88,12 @@ export function formatDelta(x: number, metric: QualityMetric): string {
 /** A seed-paired multiplier: "1.22× [1.10, 1.34]", a bound "≥ 8.5× (bound)", or the counts when censored. */
 export function formatPairedMultiplier(m: Multiplier, reference = 'dense'): string {
   switch (m.kind) {
-    case 'estimate':
+    case 'estimate': {
+      // a figure whose interval spans more than two orders of magnitude says nothing: never printed
+      const wide = notEstimable(m.lo, m.hi);
+      if (wide) return `${wide}, ${m.n} seed pair${m.n === 1 ? '' : 's'}`;
       return m.lo === null || m.hi === null ? `${sig(m.value, 3)}×` : `${sig(m.value, 3)}× [${sig(m.lo, 3)}, ${sig(m.hi, 3)}]`;
+    }
     case 'bound':
       return `${m.direction === 'at least' ? '≥' : '≤'} ${sig(m.value, 3)}× (bound; ${m.archReached} of ${m.n} seeds reached, ${reference} ${m.denseReached})`;
     case 'censored':

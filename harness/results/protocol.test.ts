@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runKey } from '../run-key.ts';
@@ -7,13 +7,18 @@ import { loadProtocol, PROTOCOL_PATH, parseProtocol, protocolHash, seedsOf, stam
 
 const text = readFileSync(PROTOCOL_PATH, 'utf8');
 const PROTOCOLS_DIR = join(dirname(PROTOCOL_PATH), 'protocols');
+const SUPERSEDED_DIR = join(dirname(PROTOCOL_PATH), 'superseded');
+const listed = (dir: string) => (existsSync(dir) ? readdirSync(dir) : []);
 
-// the protocol in force and every version kept beside it (drafts of the next one included)
+// the protocol in force, every draft of the next one, and every version it replaced (kept with its records)
 const committed = [
   PROTOCOL_PATH,
-  ...readdirSync(PROTOCOLS_DIR)
+  ...listed(PROTOCOLS_DIR)
     .filter((f) => f.endsWith('.json'))
     .map((f) => join(PROTOCOLS_DIR, f)),
+  ...listed(SUPERSEDED_DIR)
+    .map((d) => join(SUPERSEDED_DIR, d, 'protocol.json'))
+    .filter((f) => existsSync(f)),
 ];
 
 describe.each(committed)('the committed protocol %s', (path) => {
