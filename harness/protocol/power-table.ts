@@ -8,8 +8,9 @@
  *   node bin/run-ts.js harness/protocol/power-table.ts --design v2                         (version 2's)
  *
  * --records may be given more than once. Version 2's design reads, by default, the exploratory
- * records and version 1's (moved to results/superseded/protocol-v1/runs when v2 was frozen), so the
- * command its protocol file names prints the same table after the freeze as before it.
+ * records and version 1's (moved to results/superseded/protocol-v1/runs when v2 was frozen), and
+ * no record run under v2 itself, so the command its protocol file names prints the same table
+ * after the freeze, and while v2's runs accumulate, as before it.
  *
  * Version 1 read the targets in force and the paired spreads of exploratory seeds 0-4. Version 2
  * reads each task's target by its own rule (the tolerance bound from ten reference seeds: the
@@ -21,12 +22,13 @@
  * Seeds whose pair is censored (a side short of the target, or only bounded) carry no
  * log ratio and are left out of the spread; the table counts them.
  */
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { sampleVariance } from 'simple-statistics';
 import { bySeed, costsOf } from '../findings/analysis.ts';
 import { readValidRecords } from '../results/files.ts';
+import { supersededDir } from '../results/protocol.ts';
 import type { RunRecord } from '../results/record.ts';
 import { targetInForce } from '../stats/cost-to-target.ts';
 import { equivalenceLogMargin, minimumDetectableMultiplier, type PowerSettings, pairsFor, pairsForEquivalence } from '../stats/power.ts';
@@ -149,7 +151,7 @@ export function designLines(rows: readonly DesignRow[], target: number, s: Power
 }
 
 /** Where version 1's records went when version 2 was frozen. */
-const V1_RECORDS = 'results/superseded/protocol-v1/runs';
+const V1_RECORDS = join(supersededDir(1), 'runs');
 
 /** Version 2's target-setting seeds for the design: ten reference seeds no comparison used as targets. */
 export const V2_DESIGN_SETTING = [0, 1, 2, 3, 4, 1000, 1001, 1002, 1003, 1004];
@@ -163,7 +165,9 @@ async function main(): Promise<void> {
     },
   });
   const dirs = values.records ?? (values.design === 'v2' ? ['results/runs', V1_RECORDS] : ['results/runs']);
-  const records = dirs.flatMap((d) => readValidRecords(d));
+  // version 2's design read what was recorded before it: its own runs, which land beside the exploratory ones, never enter it
+  const before = (r: RunRecord) => values.design !== 'v2' || (r.protocol?.version ?? 0) < 2;
+  const records = dirs.flatMap((d) => readValidRecords(d)).filter(before);
   const tasks = [...new Set(records.map((r) => r.task.id))].sort();
   if (values.design === 'v2') {
     const rule = { holdFrom: 0.25, coverage: 0.99, confidence: 0.95 };
