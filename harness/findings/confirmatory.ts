@@ -15,7 +15,7 @@ import { type CostPair, type Multiplier, pairedMultiplier } from '../stats/multi
 import { suggestTarget, suggestToleranceTarget } from '../stats/targets.ts';
 import { type Difference, oneSampleT, pairedT, tost } from '../stats/tests.ts';
 import { TASK_INFOS } from '../tiers.ts';
-import { costSummary } from './analysis.ts';
+import { bySeed, costSummary } from './analysis.ts';
 import { type ClaimTest, differenceMdeText, directionalP, holmByFamily, multiplierMdeText } from './claims.ts';
 import { DASH, formatCostSummary, formatDelta, formatP, formatPairedMultiplier, formatTarget, sig, tableOf } from './format.ts';
 import { identicalSeeds } from './identity.ts';
@@ -365,15 +365,7 @@ export function readConfirmatory(p: Protocol, records: readonly RunRecord[]): Co
       let secondsVerdict: Judged | null = null;
       if (isRef) seconds = '1 (the reference)';
       else if (allPairs.length < 2) seconds = 'not measured: too few runs';
-      else if (quietPairs.length < 2)
-        seconds = secondsNotMeasured(
-          cmp.flatMap((s) => {
-            const a = refCell.get(s);
-            const b = cell.get(s);
-            return a && b ? [[a, b] as const] : [];
-          }),
-          quietRun,
-        );
+      else if (quietPairs.length < 2) seconds = secondsNotMeasured(bySeed([...refCell.values()], [...cell.values()]), quietRun);
       else {
         const ms = pairedMultiplier(quietPairs);
         secondsVerdict = dropped ? null : judgedMultiplier(arch, ms, claimsOf('seconds'));

@@ -16,8 +16,8 @@ import { type Difference, holm, oneSampleT, pairedT, tost } from '../stats/tests
 import { bySeed, costsOf, multiplierOf } from './analysis.ts';
 import type { ArchOnTask, TaskFindings } from './collect.ts';
 import { formatDelta, formatP, formatPairedMultiplier, percent, sig } from './format.ts';
+import { secondsNotMeasured, timedPairs } from './timed.ts';
 import { asPredicted, inconclusive, notAsPredicted, notRun, notTestable, type Verdict } from './verdicts.ts';
-import { secondsNotMeasured, timedPair } from './timed.ts';
 
 /** Family-wise error rate of the whole list. */
 export const ALPHA = 0.05;
@@ -151,7 +151,7 @@ function wallClock(t: TaskFindings, quiet: (r: RunRecord) => boolean): Clause[] 
     const target = t.constants?.target;
     if (target == null) return needsTarget(t, name) as Clause;
     const all = bySeed(dense.records, a.records);
-    const quietPairs = all.filter(([d, x]) => timedPair(quiet)(d, x));
+    const quietPairs = timedPairs(all, quiet);
     if (quietPairs.length < all.length) return fixed(`${name} on seconds`, notTestable(secondsNotMeasured(all, quiet)));
     const logs = quietPairs.flatMap(([d, x]) => {
       const cd = costsOf(d, target);

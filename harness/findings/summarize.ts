@@ -27,10 +27,10 @@ import {
   sig,
 } from './format.ts';
 import { identicalSeeds } from './identity.ts';
-import { isQuiet, secondsNotMeasured, timedPair } from './timed.ts';
 import { renderLiterature } from './literature.ts';
 import { scalingStudy, type TrendRules } from './scaling.ts';
 import { scalingSection } from './scaling-text.ts';
+import { isQuiet, secondsNotMeasured, timedPairs } from './timed.ts';
 
 /** The published CPU leaderboard is the one the README speaks for. */
 export const FINDINGS_TIER = 'cpu';
@@ -172,7 +172,7 @@ function multiplierCell(t: TaskFindings, a: ArchOnTask, axis: CostToTargetAxis, 
   if (target == null) return `no target (${t.constants?.targetNote ?? 'unknown task'})`;
   if (axis !== 'seconds') return formatPairedMultiplier(multiplierOf(base.records, a.records, target, axis), against);
   const pairs = bySeed(base.records, a.records);
-  const quiet = pairs.filter(([x, y]) => timedPair(ctx.quiet)(x, y));
+  const quiet = timedPairs(pairs, ctx.quiet);
   if (quiet.length < 2) return secondsNotMeasured(pairs, ctx.quiet);
   return `${formatPairedMultiplier(
     multiplierOf(
@@ -283,8 +283,7 @@ export function placeboOf(t: TaskFindings, quiet: (r: RunRecord) => boolean = ()
   return {
     label: `placebo: dense s${range(seeds(1))} vs dense s${range(seeds(0))} (its target set from these same dense seeds)`,
     flops: on('executedFlops'),
-    seconds:
-      pairs.filter(([x, y]) => timedPair(quiet)(x, y)).length < pairs.length ? secondsNotMeasured(pairs, quiet) : on('seconds'),
+    seconds: timedPairs(pairs, quiet).length < pairs.length ? secondsNotMeasured(pairs, quiet) : on('seconds'),
     quality: `Δ ${formatDelta(d.effect, t.metric)}${ivText}${d.p === null ? '' : `, p ${formatP(d.p)}`}`,
     runs: 2 * pairs.length,
   };

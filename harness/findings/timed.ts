@@ -17,9 +17,17 @@ export const timedPair =
   (a: RunRecord, b: RunRecord): boolean =>
     a.hardwareClass === b.hardwareClass && quiet(a) && quiet(b);
 
+type Pair = readonly [RunRecord, RunRecord];
+
+/** The seed pairs whose seconds compare. */
+export function timedPairs<P extends Pair>(pairs: readonly P[], quiet: (r: RunRecord) => boolean): P[] {
+  const timed = timedPair(quiet);
+  return pairs.filter(([a, b]) => timed(a, b));
+}
+
 /** The cell for seconds not measured: how many of the pairs were timed, and why the rest were not. */
-export function secondsNotMeasured(pairs: readonly (readonly [RunRecord, RunRecord])[], quiet: (r: RunRecord) => boolean): string {
-  const timed = pairs.filter(([a, b]) => timedPair(quiet)(a, b)).length;
+export function secondsNotMeasured(pairs: readonly Pair[], quiet: (r: RunRecord) => boolean): string {
+  const timed = timedPairs(pairs, quiet).length;
   const split = pairs.filter(([a, b]) => a.hardwareClass !== b.hardwareClass).length;
   return split === 0
     ? `not measured: the machine was busy (${timed} of ${pairs.length} seeds quiet)`

@@ -7,14 +7,13 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { protocolV1, V1_PATH, v2DraftJson } from '../../test/support/protocols.ts';
 import { makeRun } from '../../test/support/store.ts';
 import { baselineNames, resolveModule } from '../load-architecture.ts';
 import { sealRecord, sha256, writeRecord } from '../results/files.ts';
-import { protocolV1, V1_PATH, v2DraftJson } from '../../test/support/protocols.ts';
 import { loadProtocol, protocolHash, stampOf } from '../results/protocol.ts';
 import type { RunRecord } from '../results/record.ts';
 import { freezeDraft, untuned } from './freeze.ts';
-
 
 function stamp(r: RunRecord, s: { version: number; hash: string }): RunRecord {
   const { contentHash: _c, ...rest } = r;

@@ -11,7 +11,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { UsageError } from '../errors.ts';
 import { baselineNames, resolveModule } from '../load-architecture.ts';
 import { readRecordDir, sha256, writeFileAtomic } from '../results/files.ts';
-import { loadProtocol, type Protocol, protocolHash } from '../results/protocol.ts';
+import { loadProtocol, type Protocol, protocolHash, supersededDir as supersededDirOf } from '../results/protocol.ts';
 import { tierName } from '../results/record.ts';
 import { findTuningEntry, readTuningFile } from '../results/tuning.ts';
 
@@ -81,7 +81,7 @@ export function freezeDraft(o: FreezeOptions): FreezeResult {
       `${early.length} record(s) already carry the frozen draft's hash (${early[0]?.path}): a protocol is frozen before its runs`,
     );
   const old = files.flatMap((f) => ('record' in f && f.record.protocol?.hash === currentHash ? [f.path] : []));
-  const supersededDir = resolve(o.root, 'results', 'superseded', `protocol-v${current.version}`);
+  const supersededDir = supersededDirOf(current.version, resolve(o.root, 'results'));
   if (!o.dryRun) {
     mkdirSync(join(supersededDir, 'runs'), { recursive: true });
     copyFileSync(o.inForce, join(supersededDir, 'protocol.json'));

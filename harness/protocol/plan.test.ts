@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { protocolV1 } from '../../test/support/protocols.ts';
 import { makeRun } from '../../test/support/store.ts';
 import { reseal } from '../../test/support/submit.ts';
-import { protocolV1 } from '../../test/support/protocols.ts';
 import { stampOf } from '../results/protocol.ts';
 import { missingArgs, planLines, planOf, runArgs } from './plan.ts';
 
@@ -54,7 +54,9 @@ describe('the confirmatory plan', () => {
       ...[1101, 1102, 1103, 1104].map((s) => `run --tier cpu --task charlm --arch dense dense-block hash --seed ${s}`),
     ]);
     // a one-architecture group is one command with its missing seeds
-    expect(missingArgs(p, target).map((a) => a.join(' '))).toEqual(['run --tier cpu --task charlm --arch dense-block --seed 1002 1003 1004']);
+    expect(missingArgs(p, target).map((a) => a.join(' '))).toEqual([
+      'run --tier cpu --task charlm --arch dense-block --seed 1002 1003 1004',
+    ]);
     expect(planLines(p, groups, baselines).at(-1)).toBe(`4 of ${5 + 5 * 3 + 5} confirmatory runs recorded`);
   });
 

@@ -3,22 +3,18 @@ import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runKey } from '../run-key.ts';
 import { equivalenceLogMargin, minimumDetectableMultiplier, pairsFor, pairsForEquivalence } from '../stats/power.ts';
-import { loadProtocol, PROTOCOL_PATH, parseProtocol, protocolHash, seedsOf, stampInForce } from './protocol.ts';
+import { loadProtocol, PROTOCOL_PATH, parseProtocol, protocolHash, seedsOf, stampInForce, supersededDir } from './protocol.ts';
 
 const text = readFileSync(PROTOCOL_PATH, 'utf8');
 const PROTOCOLS_DIR = join(dirname(PROTOCOL_PATH), 'protocols');
-const SUPERSEDED_DIR = join(dirname(PROTOCOL_PATH), 'superseded');
-const listed = (dir: string) => (existsSync(dir) ? readdirSync(dir) : []);
+const inForce = loadProtocol();
 
 // the protocol in force, every draft of the next one, and every version it replaced (kept with its records)
 const committed = [
   PROTOCOL_PATH,
-  ...listed(PROTOCOLS_DIR)
-    .filter((f) => f.endsWith('.json'))
-    .map((f) => join(PROTOCOLS_DIR, f)),
-  ...listed(SUPERSEDED_DIR)
-    .map((d) => join(SUPERSEDED_DIR, d, 'protocol.json'))
-    .filter((f) => existsSync(f)),
+  ...(existsSync(PROTOCOLS_DIR) ? readdirSync(PROTOCOLS_DIR) : []).filter((f) => f.endsWith('.json')).map((f) => join(PROTOCOLS_DIR, f)),
+  // every earlier version is kept: a missing copy fails to load here
+  ...Array.from({ length: inForce.version - 1 }, (_, i) => join(supersededDir(i + 1), 'protocol.json')),
 ];
 
 describe.each(committed)('the committed protocol %s', (path) => {

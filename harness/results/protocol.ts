@@ -192,6 +192,11 @@ export interface ProtocolStamp {
 
 export const PROTOCOL_PATH = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'results', 'protocol.json');
 
+/** Where a replaced version goes when the next is frozen, a copy of it beside its records (runs/): results/superseded/protocol-v<N>/. */
+export function supersededDir(version: number, results = dirname(PROTOCOL_PATH)): string {
+  return join(results, 'superseded', `protocol-v${version}`);
+}
+
 /** SHA-256 of the canonical JSON: whitespace and key order do not change it, any value does. */
 export function protocolHash(p: Protocol): string {
   return sha256(canonicalJson(p));

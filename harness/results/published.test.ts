@@ -57,7 +57,9 @@ describe('middlepath publish', () => {
       for (const r of [old, current, foreign]) writeRecord(dir, r);
       const r = writePublishedManifest(dir);
       expect([r.listed, r.exploratory]).toEqual([1, 1]);
-      expect(r.skipped).toEqual([expect.stringMatching(new RegExp(`ran under protocol v9 \\(aaaaaaaaaaaa\\), not the one in force, v${stampInForce().version}`))]);
+      expect(r.skipped).toEqual([
+        expect.stringMatching(new RegExp(`ran under protocol v9 \\(aaaaaaaaaaaa\\), not the one in force, v${stampInForce().version}`)),
+      ]);
       const written = publishedManifest.parse(JSON.parse(readFileSync(join(dir, MANIFEST_FILE), 'utf8')));
       expect(written.records.map((e) => e.contentHash)).toEqual([current.contentHash]);
       expect(written.exploratory.map((e) => e.contentHash)).toEqual([old.contentHash]);

@@ -4,10 +4,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadProtocol, PROTOCOL_PATH, type Protocol } from '../../harness/results/protocol.ts';
+import { loadProtocol, PROTOCOL_PATH, type Protocol, supersededDir } from '../../harness/results/protocol.ts';
 
 /** Version 1, as frozen, beside the records run under it. */
-export const V1_PATH = join(PROTOCOL_PATH, '..', 'superseded', 'protocol-v1', 'protocol.json');
+export const V1_PATH = join(supersededDir(1), 'protocol.json');
 
 export const protocolV1 = (): Protocol => loadProtocol(V1_PATH, { asInForce: false });
 
